@@ -1,0 +1,44 @@
+"""The FastAPI application: routers of every feature under /api, the portal at /."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkplane import __version__
+from linkplane.api import errors
+from linkplane.settings import Settings
+
+
+def create_app(settings: Settings, factory: sessionmaker[Session]) -> FastAPI:
+    """Build the app around an existing (migrated) database; no I/O happens here."""
+    app = FastAPI(
+        title="linkplane",
+        version=__version__,
+        description="emnify-compatible REST API for fleets and Cloud Connect breakouts.",
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = factory
+    errors.install(app)
+
+    @app.get("/api/v1/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness and the trivial baseline the benchmarks compare against."""
+        return {"status": "ok", "version": __version__}
+
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers() -> list[APIRouter]:
+    # Imported here so that building the CLI does not import every feature.
+    from linkplane.addressing.api import router as addressing
+    from linkplane.attachments.api import router as attachments
+    from linkplane.devices.api import router as devices
+    from linkplane.profiles.api import router as profiles
+    from linkplane.regions.api import router as regions
+    from linkplane.sims.api import router as sims
+    from linkplane.tenancy.api import router as tenancy
+
+    return [tenancy, devices, sims, profiles, addressing, regions, attachments]

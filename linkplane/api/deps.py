@@ -1,0 +1,67 @@
+"""Request dependencies as ``Annotated`` aliases; tests swap them with dependency_overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkplane.api.pagination import PageParams, page_params
+from linkplane.errors import Forbidden, Unauthorized
+from linkplane.settings import Settings
+from linkplane.tenancy.principal import Principal
+
+bearer = HTTPBearer(auto_error=False, description="auth_token from POST /api/v1/authenticate")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; committed when the handler returns, rolled back on error."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session, session.begin():
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_session)]
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def get_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token: POST /api/v1/authenticate first")
+    from linkplane.tenancy.service import principal_from_auth_token
+
+    return principal_from_auth_token(session=session, settings=settings, token=creds.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_writer(principal: PrincipalDep) -> Principal:
+    if not principal.can_write:
+        raise Forbidden("this user is read-only: ask an administrator of your organisation")
+    return principal
+
+
+WriterDep = Annotated[Principal, Depends(require_writer)]
+
+
+def require_provider_admin(principal: PrincipalDep) -> Principal:
+    if not principal.provider_admin:
+        raise Forbidden("only provider administrators may do this")
+    return principal
+
+
+ProviderAdminDep = Annotated[Principal, Depends(require_provider_admin)]

@@ -1,0 +1,82 @@
+"""The one translation of domain errors to HTTP, in emnify's error body shape.
+
+Body: ``{"status_code", "message", "error_code", "error_token", "errors": [{"field", "message"}]}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from linkplane import errors
+from linkplane.cloud import errors as cloud_errors
+from linkplane.logs import get_logger
+
+log = get_logger(__name__)
+
+STATUS: list[tuple[type[errors.LinkplaneError], int]] = [
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.InvalidInput, 422),
+    (errors.Forbidden, 403),
+    (errors.Unauthorized, 401),
+    (cloud_errors.Transient, 503),
+    (cloud_errors.CloudError, 502),
+]
+
+
+def status_for(exc: errors.LinkplaneError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def error_body(
+    status: int, message: str, token: str, field_errors: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    return {
+        "status_code": status,
+        "message": message,
+        "error_code": status,
+        "error_token": token,
+        "errors": field_errors or [],
+    }
+
+
+async def _domain(_req: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.LinkplaneError)
+    status = status_for(exc)
+    fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(status, exc.message, exc.code, fields), status, headers)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _validation(_req: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    body = error_body(422, f"Invalid request: {summary}", "invalid_input", fields)
+    return JSONResponse(body, 422)
+
+
+async def _http(_req: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        error_body(exc.status_code, str(exc.detail), "http_error"), exc.status_code, exc.headers
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(errors.LinkplaneError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)

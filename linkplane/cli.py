@@ -1,0 +1,43 @@
+"""The ``linkplane`` command: thin typer commands over the services or the HTTP API.
+
+Errors are translated once, in :func:`main`: a one-line message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from linkplane.errors import LinkplaneError
+
+app = typer.Typer(
+    name="linkplane",
+    help="Private connectivity from IoT fleets into customers' AWS VPCs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Each feature owns its commands; this only mounts them.
+    from linkplane.localcloud.cli import app as cloud_app
+    from linkplane.localcloud.customer_cli import app as customer_app
+    from linkplane.regions.cli import app as region_app
+    from linkplane.runner import register as register_up
+
+    app.add_typer(cloud_app, name="cloud", help="The embedded AWS cloud.")
+    app.add_typer(region_app, name="region", help="Regional Transit Gateway bootstrap.")
+    app.add_typer(customer_app, name="customer", help="Act as a customer AWS account.")
+    register_up(app)
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except LinkplaneError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        typer.secho(f"error{where}: {exc.message}", err=True, fg=typer.colors.RED)
+        sys.exit(2)

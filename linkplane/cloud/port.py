@@ -1,0 +1,273 @@
+"""The cloud port: the AWS operations linkplane needs, as a Protocol over plain values.
+
+Domain code and workflows depend on :class:`CloudPort` only. There is one implementation,
+:class:`linkplane.cloud.aws.AwsCloud` (boto3), used for real AWS and the embedded cloud alike;
+only endpoint and credentials differ. Every mutating call is idempotent (client tokens,
+look-up-before-create, tags) because durable workflow steps run at least once.
+
+Errors are raised as :mod:`linkplane.cloud.errors` classes, never as botocore exceptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class PrincipalStatus(StrEnum):
+    """How the provider sees a customer account's place in a resource share."""
+
+    PENDING = "PENDING"  # invitation sent, not answered (RAM association ASSOCIATING)
+    ACCEPTED = "ACCEPTED"  # RAM association ASSOCIATED
+    REJECTED = "REJECTED"  # customer rejected the invitation
+    EXPIRED = "EXPIRED"  # invitation expired unanswered
+    GONE = "GONE"  # share or association no longer exists / DISASSOCIATED / FAILED
+
+
+@dataclass(frozen=True)
+class ResourceShare:
+    arn: str
+    name: str
+    status: str
+    owner_account_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShareAssociation:
+    share_arn: str
+    associated_entity: str  # account id for principals, ARN for resources
+    association_type: str  # PRINCIPAL | RESOURCE
+    status: str  # ASSOCIATING | ASSOCIATED | DISASSOCIATING | DISASSOCIATED | FAILED
+    status_message: str = ""
+
+
+@dataclass(frozen=True)
+class TransitGateway:
+    id: str
+    arn: str
+    owner_id: str
+    state: str
+    auto_accept_shared_attachments: bool
+    default_association: bool
+    default_propagation: bool
+    amazon_side_asn: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TgwAttachment:
+    id: str
+    transit_gateway_id: str
+    resource_type: str  # vpc | vpn | peering | direct-connect-gateway
+    resource_id: str
+    resource_owner_id: str
+    state: str  # pendingAcceptance | pending | available | rejected | deleted | ...
+    association_route_table_id: str | None = None
+    association_state: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TgwRoute:
+    route_table_id: str
+    cidr: str
+    type: str  # static | propagated
+    state: str  # active | blackhole
+    attachment_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TgwRouteTable:
+    id: str
+    transit_gateway_id: str
+    state: str
+    is_default_association: bool = False
+    is_default_propagation: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RouteTableAssociation:
+    route_table_id: str
+    attachment_id: str
+    resource_type: str
+    state: str  # associating | associated | disassociating
+
+
+@dataclass(frozen=True)
+class TgwPropagation:
+    route_table_id: str
+    attachment_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Vpc:
+    id: str
+    cidr: str
+    owner_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Subnet:
+    id: str
+    vpc_id: str
+    cidr: str
+    availability_zone: str
+
+
+@dataclass(frozen=True)
+class VpcRoute:
+    route_table_id: str
+    cidr: str
+    target: str  # gateway, TGW id, ...
+
+
+class CloudPort(Protocol):
+    """AWS operations of one account in one region.
+
+    ``for_region`` returns the same account's port in another region.
+    """
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+    def for_region(self, region: str) -> CloudPort: ...
+
+    def check_reachable(self) -> None:
+        """Raise :class:`~linkplane.cloud.errors.EndpointUnreachable` if AWS can't be reached."""
+        ...
+
+    def list_regions(self) -> list[str]: ...
+
+    def availability_zones(self) -> list[str]: ...
+
+    # --- RAM (provider side) ---------------------------------------------------------------
+    def ensure_resource_share(
+        self,
+        *,
+        name: str,
+        resource_arn: str,
+        principal: str,
+        client_token: str,
+        tags: dict[str, str],
+    ) -> ResourceShare:
+        """Create the share, or return the one already created with this client token/name."""
+        ...
+
+    def find_resource_share(self, *, name: str) -> ResourceShare | None: ...
+
+    def list_resource_shares(self, *, tag_key: str | None = None) -> list[ResourceShare]: ...
+
+    def principal_status(self, *, share_arn: str, principal: str) -> PrincipalStatus: ...
+
+    def share_associations(
+        self, *, share_arn: str | None = None, association_type: str = "PRINCIPAL"
+    ) -> list[ShareAssociation]: ...
+
+    def associate_share_principal(self, *, share_arn: str, principal: str) -> None: ...
+
+    def disassociate_share_principal(self, *, share_arn: str, principal: str) -> None: ...
+
+    def delete_resource_share(self, *, share_arn: str) -> None:
+        """Delete the share; deleting one already gone is not an error."""
+        ...
+
+    # --- Transit Gateway -------------------------------------------------------------------
+    def create_transit_gateway(
+        self, *, description: str, client_token: str, tags: dict[str, str]
+    ) -> TransitGateway:
+        """Create a TGW with auto-accept, default association and propagation disabled."""
+        ...
+
+    def describe_transit_gateway(self, tgw_id: str) -> TransitGateway | None: ...
+
+    def find_transit_gateways(self, *, tags: dict[str, str]) -> list[TransitGateway]: ...
+
+    def delete_transit_gateway(self, tgw_id: str) -> None: ...
+
+    def create_route_table(self, *, tgw_id: str, tags: dict[str, str]) -> TgwRouteTable: ...
+
+    def find_route_tables(
+        self, *, tgw_id: str, tags: dict[str, str] | None = None
+    ) -> list[TgwRouteTable]: ...
+
+    def delete_route_table(self, route_table_id: str) -> None: ...
+
+    def list_attachments(
+        self,
+        *,
+        tgw_id: str,
+        states: list[str] | None = None,
+        resource_owner_id: str | None = None,
+        resource_type: str | None = None,
+    ) -> list[TgwAttachment]: ...
+
+    def describe_attachment(self, attachment_id: str) -> TgwAttachment | None: ...
+
+    def accept_vpc_attachment(self, attachment_id: str) -> TgwAttachment: ...
+
+    def reject_vpc_attachment(self, attachment_id: str) -> TgwAttachment: ...
+
+    def create_vpc_attachment(
+        self, *, tgw_id: str, vpc_id: str, subnet_ids: list[str], tags: dict[str, str]
+    ) -> TgwAttachment: ...
+
+    def delete_vpc_attachment(self, attachment_id: str) -> None: ...
+
+    def associate_route_table(self, *, route_table_id: str, attachment_id: str) -> None:
+        """Associate; already associated with this table is success."""
+        ...
+
+    def disassociate_route_table(self, *, route_table_id: str, attachment_id: str) -> None:
+        """Disassociate; not associated is success."""
+        ...
+
+    def route_table_associations(self, route_table_id: str) -> list[RouteTableAssociation]: ...
+
+    def route_table_propagations(self, route_table_id: str) -> list[TgwPropagation]: ...
+
+    def create_static_route(
+        self, *, route_table_id: str, cidr: str, attachment_id: str
+    ) -> None:
+        """Create or replace the static route so it points at ``attachment_id``."""
+        ...
+
+    def delete_static_route(self, *, route_table_id: str, cidr: str) -> None:
+        """Delete the static route; a route already gone is success."""
+        ...
+
+    def search_routes(self, route_table_id: str) -> list[TgwRoute]:
+        """Every route of the table (static and propagated, active and blackhole), paginated."""
+        ...
+
+    # --- VPC ----------------------------------------------------------------------------------
+    def create_vpc(self, *, cidr: str, tags: dict[str, str]) -> Vpc: ...
+
+    def describe_vpc(self, vpc_id: str) -> Vpc | None: ...
+
+    def find_vpcs(self, *, tags: dict[str, str]) -> list[Vpc]: ...
+
+    def delete_vpc(self, vpc_id: str) -> None: ...
+
+    def create_subnet(self, *, vpc_id: str, cidr: str, availability_zone: str) -> Subnet: ...
+
+    def list_subnets(self, vpc_id: str) -> list[Subnet]: ...
+
+    def delete_subnet(self, subnet_id: str) -> None: ...
+
+    def main_route_table_id(self, vpc_id: str) -> str: ...
+
+    def vpc_routes(self, route_table_id: str) -> list[VpcRoute]: ...
+
+    def ensure_vpc_route_to_tgw(self, *, route_table_id: str, cidr: str, tgw_id: str) -> bool:
+        """Route ``cidr`` to the TGW; return False when it already did."""
+        ...
+
+    def delete_vpc_route(self, *, route_table_id: str, cidr: str) -> None: ...

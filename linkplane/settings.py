@@ -1,0 +1,79 @@
+"""The one typed settings object.
+
+Obtain it with :func:`get_settings` (cached) rather than importing a module-level instance,
+so tests and commands can build their own with overrides.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+
+#: Regions linkplane knows. Bootstrapping any other name is refused with this list.
+KNOWN_REGIONS: tuple[str, ...] = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "ca-central-1", "sa-east-1",
+    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
+    "eu-north-1", "eu-south-1", "eu-south-2",
+    "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
+    "ap-northeast-2", "ap-northeast-3", "ap-east-1",
+    "me-south-1", "af-south-1",
+)  # fmt: skip
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "linkplane"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, from ``LINKPLANE_*`` environment variables or arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="LINKPLANE_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    #: SQLAlchemy URL of the application database; empty means SQLite in ``data_dir``.
+    database_url: str = ""
+    #: AWS endpoint; empty means real AWS. ``linkplane up`` points it at the embedded cloud.
+    aws_endpoint_url: str = ""
+    aws_access_key_id: str = ""
+    aws_secret_access_key: str = ""
+    #: The provider account that owns the Transit Gateways.
+    provider_account_id: str = "123456789012"
+    default_region: str = "eu-central-1"
+    #: Device address space routed from the core to customers (the TGW "customers" table).
+    device_cidr: str = "100.64.0.0/10"
+    #: Core VPC CIDR used when bootstrap creates the core VPC.
+    core_vpc_cidr: str = "10.255.0.0/16"
+    #: Breakout validation limits.
+    max_cidrs_per_breakout: int = 10
+    min_prefix_length: int = 16
+    #: RAM invitation lifetime; AWS uses 7 days.
+    invitation_ttl_seconds: int = 7 * 24 * 3600
+    #: Throttling in the embedded cloud (off by default, as AWS documents it when on).
+    cloud_throttling: bool = False
+    #: Adapter retry policy.
+    aws_max_attempts: int = 8
+    aws_backoff_base_seconds: float = 0.2
+    aws_backoff_cap_seconds: float = 20.0
+
+    @field_validator("provider_account_id")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not ACCOUNT_ID_RE.match(value):
+            raise ValueError("provider_account_id must be 12 digits")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'linkplane.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
