@@ -114,16 +114,20 @@ class Invitation:
     share_name: str
     sender: str
     receiver: str
+    principal: str  # the share's principal this invites: the account id or an IAM ARN in it
     region: str
     created: datetime
     expires: datetime
     status: InvitationStatus = InvitationStatus.PENDING
-    share_deleted: bool = False
+    withdrawn: bool = False  # share deleted or principal removed: no longer offered
 
-    def refresh(self) -> None:
-        """A pending invitation past its deadline is expired from then on."""
+    def refresh(self) -> bool:
+        """A pending invitation past its deadline is expired from then on; True if it just
+        expired."""
         if self.status is InvitationStatus.PENDING and now() >= self.expires:
             self.status = InvitationStatus.EXPIRED
+            return True
+        return False
 
 
 @dataclass
@@ -163,7 +167,14 @@ def ledger_of(backend: Any) -> Ledger:
 
 
 def new_invitation(
-    *, share_arn: str, share_name: str, sender: str, receiver: str, region: str, partition: str
+    *,
+    share_arn: str,
+    share_name: str,
+    sender: str,
+    receiver: str,
+    principal: str,
+    region: str,
+    partition: str,
 ) -> Invitation:
     created = now()
     return Invitation(
@@ -172,6 +183,7 @@ def new_invitation(
         share_name=share_name,
         sender=sender,
         receiver=receiver,
+        principal=principal,
         region=region,
         created=created,
         expires=created + invitation_ttl(),

@@ -1,5 +1,206 @@
-"""Placeholder until this part of the extension lands."""
+"""API throttling as AWS documents it for EC2, and one-shot fault injection, for the embedded cloud.
+
+Throttling: a token bucket per (service, account, region, action class). Non-mutating
+actions (``Describe*``, ``Search*``, ``Get*``, ``List*``) share a bucket of 100 refilled at
+20/s; mutating actions one of 50 refilled at 5/s (the EC2 documentation's defaults; RAM uses
+the same numbers here, AWS does not publish its own). A refused EC2 call fails with HTTP 503
+``RequestLimitExceeded`` in EC2's XML error shape; a refused RAM call with HTTP 429
+``ThrottlingException``. Off by default; on with ``LINKPLANE_CLOUD_THROTTLING=1`` at install
+or :func:`configure` at runtime. STS and other services are never throttled.
+
+Faults: :func:`inject_fault` makes the next N calls of one action fail with a given error,
+whether throttling is on or not, for fault-injection tests of workflows.
+
+Both act in ``BaseResponse.call_action``, the one method every moto service request passes
+through, wrapped at :func:`install`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+ENV = "LINKPLANE_CLOUD_THROTTLING"
+NON_MUTATING = "non-mutating"
+MUTATING = "mutating"
+_READ_PREFIXES = ("Describe", "Search", "Get", "List")
+_ERRORS = {"ec2": ("RequestLimitExceeded", 503), "ram": ("ThrottlingException", 429)}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A bucket of ``capacity`` tokens refilled at ``refill_per_second``."""
+
+    capacity: float
+    refill_per_second: float
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+    def take(self, rate: Rate, now: float) -> bool:
+        elapsed = max(0.0, now - self.stamp)
+        self.tokens = min(rate.capacity, self.tokens + elapsed * rate.refill_per_second)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass
+class _Fault:
+    error_code: str
+    http_status: int
+    remaining: int
+    message: str
+    account_id: str | None
+
+
+@dataclass
+class _State:
+    enabled: bool = False
+    rates: dict[str, Rate] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
+    buckets: dict[tuple[str, str, str, str], _Bucket] = field(default_factory=dict)
+    faults: dict[str, list[_Fault]] = field(default_factory=dict)
+
+
+DEFAULT_RATES = {NON_MUTATING: Rate(100, 20), MUTATING: Rate(50, 5)}
+_lock = threading.Lock()
+
+
+def _initial() -> _State:
+    return _State(enabled=os.environ.get(ENV) == "1", rates=dict(DEFAULT_RATES))
+
+
+_state = _initial()
+
+
+def configure(
+    *,
+    enabled: bool | None = None,
+    non_mutating: Rate | None = None,
+    mutating: Rate | None = None,
+    clock: Callable[[], float] | None = None,
+) -> None:
+    """Change throttling at runtime; arguments left None keep their value. Buckets restart full."""
+    with _lock:
+        if enabled is not None:
+            _state.enabled = enabled
+        if non_mutating is not None:
+            _state.rates[NON_MUTATING] = non_mutating
+        if mutating is not None:
+            _state.rates[MUTATING] = mutating
+        if clock is not None:
+            _state.clock = clock
+        _state.buckets.clear()
+
+
+def reset() -> None:
+    """Defaults: throttling as the environment says, AWS rates, real clock, no faults."""
+    global _state
+    with _lock:
+        _state = _initial()
+
+
+def inject_fault(
+    action: str,
+    error_code: str,
+    http_status: int = 500,
+    times: int = 1,
+    *,
+    message: str = "Injected fault",
+    account_id: str | None = None,
+) -> None:
+    """Make the next ``times`` calls of ``action`` (its AWS name, such as
+    ``AcceptResourceShareInvitation``) fail with ``error_code`` and ``http_status``; only
+    calls by ``account_id`` if it is given."""
+    with _lock:
+        fault = _Fault(error_code, http_status, times, message, account_id)
+        _state.faults.setdefault(action, []).append(fault)
+
+
+def action_class(action: str) -> str:
+    return NON_MUTATING if action.startswith(_READ_PREFIXES) else MUTATING
+
+
+def _take_fault(action: str, account_id: str) -> _Fault | None:
+    for fault in _state.faults.get(action, []):
+        if fault.remaining > 0 and fault.account_id in (None, account_id):
+            fault.remaining -= 1
+            return fault
+    return None
+
+
+def _throttled(service: str, account_id: str, region: str, action: str) -> bool:
+    if not _state.enabled or service not in _ERRORS:
+        return False
+    kind = action_class(action)
+    rate = _state.rates[kind]
+    now = _state.clock()
+    bucket = _state.buckets.setdefault(
+        (service, account_id, region, kind), _Bucket(tokens=rate.capacity, stamp=now)
+    )
+    return not bucket.take(rate, now)
+
+
+def refusal(service: str, account_id: str, region: str, action: str) -> _Fault | None:
+    """The error this call must fail with, if any (consumes a fault or a token)."""
+    with _lock:
+        fault = _take_fault(action, account_id)
+        if fault is not None:
+            return fault
+        if _throttled(service, account_id, region, action):
+            code, status = _ERRORS[service]
+            return _Fault(code, status, 0, "Request limit exceeded.", account_id)
+    return None
+
+
+def render(service: str, fault: _Fault) -> tuple[int, dict[str, str], str]:
+    """The error response in the protocol botocore expects from ``service``."""
+    code, message = escape(fault.error_code), escape(fault.message)
+    if service == "ec2":
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+            f"<Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+            "<RequestID>linkplane-local</RequestID></Response>"
+        )
+        return fault.http_status, {"Content-Type": "text/xml"}, body
+    if service in ("ram",):
+        headers = {"Content-Type": "application/json", "X-Amzn-ErrorType": fault.error_code}
+        body = json.dumps({"__type": fault.error_code, "message": fault.message})
+        return fault.http_status, headers, body
+    body = (
+        "<ErrorResponse><Error><Type>Sender</Type>"
+        f"<Code>{code}</Code><Message>{message}</Message></Error></ErrorResponse>"
+    )
+    return fault.http_status, {"Content-Type": "text/xml"}, body
 
 
 def install() -> None:
-    """Patch moto; filled in by the extension."""
+    """Wrap ``BaseResponse.call_action`` once (``LINKPLANE_CLOUD_THROTTLING`` is read at import
+    and by :func:`reset`)."""
+    from moto.core.responses import BaseResponse
+
+    original = BaseResponse.call_action
+    if getattr(original, "_linkplane_throttle", False):
+        return
+
+    def call_action(self: Any) -> Any:
+        service = str(self.service_name)
+        fault = refusal(service, str(self.current_account), str(self.region), self._get_action())
+        if fault is not None:
+            return render(service, fault)
+        return original(self)
+
+    call_action._linkplane_throttle = True  # type: ignore[attr-defined]
+    BaseResponse.call_action = call_action

@@ -49,6 +49,17 @@ def _reset() -> None:
         backends.reset()
 
 
+@pytest.fixture(autouse=True)
+def _default_knobs() -> Iterator[None]:
+    """Every test ends with AWS defaults: real clock, 7-day invitations, no throttling."""
+    from linkplane.localcloud import ram_state, throttle
+
+    yield
+    ram_state.set_clock(None)
+    ram_state.set_invitation_ttl(None)
+    throttle.reset()
+
+
 @pytest.fixture(params=["inproc", "http"])
 def cloud(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
