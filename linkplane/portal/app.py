@@ -1,0 +1,69 @@
+"""The portal as its own small ASGI app, mounted at ``/`` after the API's routes.
+
+A separate app keeps the portal out of the API's OpenAPI document and gives it its own error
+translation: the API answers errors in emnify's JSON body, the portal with a page or a
+redirect to sign-in. Paths under ``/api/`` that reach it (unknown API routes) still get the
+API's JSON 404.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from linkplane import errors
+from linkplane.api.errors import error_body, status_for
+from linkplane.portal import sessions, views
+from linkplane.settings import Settings
+
+
+def create_portal(settings: Settings, factory: sessionmaker[Session]) -> FastAPI:
+    portal = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    portal.state.settings = settings
+    portal.state.sessionmaker = factory
+    portal.mount("/static", StaticFiles(directory=str(views.STATIC_DIR)), name="static")
+    from linkplane.portal import breakout_routes, fleet_routes, routes
+
+    portal.include_router(routes.router)
+    portal.include_router(fleet_routes.router)
+    portal.include_router(breakout_routes.router)
+    portal.add_exception_handler(errors.LinkplaneError, _domain)
+    portal.add_exception_handler(StarletteHTTPException, _http)
+    return portal
+
+
+def _sign_in_redirect(request: Request, expired: bool) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = f"/login?next={quote(target)}" + ("&expired=1" if expired else "")
+    if request.headers.get("HX-Request"):
+        # htmx would swap a redirect's page into a fragment; ask it to navigate instead.
+        response: Response = Response(status_code=204, headers={"HX-Redirect": location})
+    else:
+        response = RedirectResponse(location, status_code=303)
+    if expired:
+        sessions.end_session(response)
+    return response
+
+
+async def _domain(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.LinkplaneError)
+    if isinstance(exc, errors.Unauthorized):
+        return _sign_in_redirect(request, expired=sessions.session_token(request) is not None)
+    status = status_for(exc)
+    return views.render(request, "error.html", None, status, status=status, message=exc.message)
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith("/api/"):
+        body = error_body(exc.status_code, str(exc.detail), "http_error")
+        return JSONResponse(body, exc.status_code, exc.headers)
+    message = "page not found" if exc.status_code == 404 else str(exc.detail)
+    return views.render(
+        request, "error.html", None, exc.status_code, status=exc.status_code, message=message
+    )

@@ -1,0 +1,85 @@
+"""Portal pages: sign-in, sign-out and the dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkplane.api.deps import SessionDep, SettingsDep
+from linkplane.errors import Unauthorized
+from linkplane.portal import dashboard, sessions, views
+from linkplane.portal.deps import CsrfChecked, PortalPrincipal
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: a crafted ?next= must not send people to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _login_page(
+    request: Request, *, next_path: str, username: str = "", error: str | None = None,
+    status_code: int = 200, **flags: bool,
+) -> HTMLResponse:  # fmt: skip
+    presession = sessions.presession_token(request)
+    response = views.render(
+        request, "login.html", None, status_code,
+        presession=presession, next=next_path, username=username, error=error, **flags,
+    )  # fmt: skip
+    sessions.set_presession(request, response, presession)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request, next: str | None = None, expired: bool = False, signed_out: bool = False
+) -> HTMLResponse:
+    return _login_page(request, next_path=_safe_next(next), expired=expired, signed_out=signed_out)
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+def login_submit(
+    request: Request,
+    settings: SettingsDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """The API's own password check; the portal only keeps the auth_token it returns."""
+    from linkplane.tenancy.service import authenticate_password
+
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    try:
+        tokens = authenticate_password(
+            factory=factory, settings=settings, username=username, password=password
+        )
+    except Unauthorized as exc:
+        return _login_page(
+            request, next_path=_safe_next(next), username=username, error=exc.message,
+            status_code=401,
+        )  # fmt: skip
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    sessions.start_session(request, response, tokens.auth_token, settings.auth_token_ttl_seconds)
+    return response
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout() -> Response:
+    response = RedirectResponse("/login?signed_out=1", status_code=303)
+    sessions.end_session(response)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard_page(
+    request: Request, principal: PortalPrincipal, session: SessionDep
+) -> HTMLResponse:
+    summary = dashboard.summary(session=session, principal=principal)
+    chart = views.bar_chart(summary.usage) if summary.usage else None
+    return views.render(request, "dashboard.html", principal, summary=summary, chart=chart)
