@@ -1,5 +1,6 @@
-"""Placeholder until this part of the extension lands."""
+"""Entry point kept for :mod:`linkplane.localcloud.install`: the EC2 extension lives in
+:mod:`linkplane.localcloud.ec2`."""
 
+from linkplane.localcloud.ec2 import install
 
-def install() -> None:
-    """Patch moto; filled in by the extension."""
+__all__ = ["install"]
