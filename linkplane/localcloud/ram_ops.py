@@ -198,6 +198,8 @@ def _associate_principal(
         return existing
     waits = _invite(backend, ledger, share, principal)
     status = AssociationStatus.ASSOCIATING if waits else AssociationStatus.ASSOCIATED
+    if principal not in share.principals:
+        share.principals.append(principal)
     if existing is not None:
         existing.move(status)
         return existing
@@ -205,12 +207,12 @@ def _associate_principal(
         share.arn, share.name, principal, AssociationType.PRINCIPAL, status, external=waits
     )
     ledger.of_share(share.arn).append(assoc)
-    if principal not in share.principals:
-        share.principals.append(principal)
     return assoc
 
 
 def _associate_resource(ledger: Ledger, share: ResourceShare, arn: str) -> Association:
+    if arn not in share.resource_arns:
+        share.resource_arns.append(arn)
     existing = ledger.find(share.arn, AssociationType.RESOURCE, arn)
     if existing is not None:
         if existing.status is AssociationStatus.DISASSOCIATED:
@@ -225,8 +227,6 @@ def _associate_resource(ledger: Ledger, share: ResourceShare, arn: str) -> Assoc
         external=False,
     )
     ledger.of_share(share.arn).append(assoc)
-    if arn not in share.resource_arns:
-        share.resource_arns.append(arn)
     return assoc
 
 
@@ -234,6 +234,7 @@ def _associate_all(
     backend: Any, share: ResourceShare, principals: list[str], resource_arns: list[str]
 ) -> list[Association]:
     ledger = ram_state.ledger_of(backend)
+    sweep(ledger)  # an expired principal is re-invited, not left as it was
     done = [_associate_resource(ledger, share, arn) for arn in dict.fromkeys(resource_arns)]
     for principal in dict.fromkeys(principals):
         done.append(_associate_principal(backend, ledger, share, principal))

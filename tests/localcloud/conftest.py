@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -25,12 +25,20 @@ class Cloud:
 
     mode: str
     endpoint_url: str | None
+    _sessions: dict[tuple[str, str], boto3.Session] = field(default_factory=dict)
 
     def session(self, account_id: str, region: str = REGION) -> boto3.Session:
-        return session_for(account_id, region=region, endpoint_url=self.endpoint_url)
+        """One assumed-role session per account and region for the test's lifetime."""
+        key = (account_id, region)
+        if key not in self._sessions:
+            self._sessions[key] = session_for(
+                account_id, region=region, endpoint_url=self.endpoint_url
+            )
+        return self._sessions[key]
 
     def client(self, service: str, account_id: str, region: str = REGION) -> Any:
-        return self.session(account_id, region).client(service, endpoint_url=self.endpoint_url)
+        session: Any = self.session(account_id, region)  # Any: service is a runtime name
+        return session.client(service, endpoint_url=self.endpoint_url)
 
 
 @pytest.fixture(scope="session")
