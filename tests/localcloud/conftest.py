@@ -36,9 +36,10 @@ class Cloud:
             )
         return self._sessions[key]
 
-    def client(self, service: str, account_id: str, region: str = REGION) -> Any:
+    def client(self, service: str, account_id: str, region: str = REGION, **kwargs: Any) -> Any:
+        """A client of ``service`` as ``account_id``; ``kwargs`` go to ``session.client``."""
         session: Any = self.session(account_id, region)  # Any: service is a runtime name
-        return session.client(service, endpoint_url=self.endpoint_url)
+        return session.client(service, endpoint_url=self.endpoint_url, **kwargs)
 
 
 @pytest.fixture(scope="session")
