@@ -1,0 +1,581 @@
+"""The isolation verifier: TGW routing plus the core policy against what should be.
+
+Entry point: :func:`verify` ``(topology, intent, policy=...) -> Report``; ``Report.ok``,
+``Report.findings``, ``Report.to_text()``, ``Report.to_json()``. The CLI builds the
+:class:`~linkplane.network.routing.Topology` with ``Topology.from_reads`` and the
+:class:`Intent` from the database, and exits non-zero when ``not report.ok``.
+
+What is checked, and why it covers every (organisation device range, customer CIDR) pair:
+
+- Intended paths (routing layer). Devices of org X enter the TGW through the core attachment,
+  whose table must send each CIDR of X's Active breakouts to X's attachment; X's attachment
+  must be associated with the customers table, which must send X's device ranges to the
+  core attachment. Each hop is judged with AWS's route evaluation on whole CIDRs.
+- Cross-organisation paths. Customer-to-customer traffic can only flow through a route in
+  the customers table to a customer attachment, or through a customer attachment associated
+  with the core table: both are audited route by route. Between X's CIDR and Y's devices,
+  routing *always* connects (the core table reaches every customer, the customers table the
+  whole device space): only the core policy separates them. So a cross-org pair is open
+  iff the policy gives a device of Y X's mark or lists one of Y's CIDRs under X -- exactly
+  what the policy checks look for, per entry, without enumerating org pairs.
+- Route audit. Any other route in the core table that overlaps a customer CIDR (more or less
+  specific, a blackhole inside it) or matches no Active breakout is reported.
+
+Findings carry a stable ``code`` and the ``layer`` that fails (``routing``,
+``association`` or ``policy``). Cost: O(routes + CIDRs x 33 + policy entries).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from linkplane.network.cidrs import NamedRange, RangeIndex
+from linkplane.network.policy import Breakout, CorePolicy, Endpoint
+from linkplane.network.routing import Route, RouteTable, RouteType, Topology
+
+ROUTING, ASSOCIATION, POLICY = "routing", "association", "policy"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation. ``code`` is stable for machines, ``message`` a sentence for people."""
+
+    code: str
+    layer: str
+    message: str
+    table_id: str | None = None
+    cidr: str | None = None
+    attachment_id: str | None = None
+    orgs: tuple[int, ...] = ()
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def by_code(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.code for f in self.findings).items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "counts": self.counts,
+            "violations_by_code": self.by_code(),
+            "findings": [asdict(f) for f in self.findings],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def to_text(self, *, per_code: int = 20) -> str:
+        """A readable report; at most ``per_code`` findings of each code are spelled out."""
+        counts = ", ".join(f"{k} {v}" for k, v in self.counts.items())
+        lines = [f"checked: {counts}"]
+        if self.ok:
+            lines.append("OK: every intended path exists and no path crosses organisations.")
+            return "\n".join(lines)
+        lines.append(f"FAILED: {len(self.findings)} violation(s)")
+        shown: Counter[str] = Counter()
+        for f in self.findings:
+            shown[f.code] += 1
+            if shown[f.code] <= per_code:
+                lines.append(f"  [{f.layer}] {f.code}: {f.message}")
+        for code, n in self.by_code().items():
+            if n > per_code:
+                lines.append(f"  ... and {n - per_code} more {code}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Intent:
+    """What the network should look like, from the database and settings.
+
+    ``device_ranges`` maps an organisation to its device address ranges; organisations not
+    in it are taken to use the whole ``device_space``. ``fleet`` is every endpoint (eligible
+    or not) and is needed for the policy checks: it says who owns each device address.
+    """
+
+    core_attachment_id: str
+    core_table_id: str
+    customers_table_id: str
+    breakouts: Sequence[Breakout]
+    device_space: Sequence[IPv4Network] = (IPv4Network("100.64.0.0/10"),)
+    device_ranges: Mapping[int, Sequence[IPv4Network]] = field(default_factory=dict)
+    core_vpc: IPv4Network | None = None
+    fleet: Sequence[Endpoint] = ()
+
+    @property
+    def active(self) -> list[Breakout]:
+        return [b for b in self.breakouts if b.active]
+
+    def ranges_of(self, org_id: int) -> Sequence[IPv4Network]:
+        return self.device_ranges.get(org_id, self.device_space)
+
+
+def verify(topology: Topology, intent: Intent, *, policy: CorePolicy | None = None) -> Report:
+    """Check ``topology`` and the core policy against ``intent``; see the module docstring.
+
+    ``policy`` is the policy in force (e.g. parsed from the gateway); when None the policy
+    computed from ``intent`` is assumed to be in force, and only routing is really judged.
+    """
+    expected = CorePolicy.compute(intent.fleet, intent.breakouts)
+    actual = policy if policy is not None else expected
+    cidr_index = _cidr_index(intent)
+    findings: list[Finding] = []
+    findings += check_associations(topology, intent)
+    findings += check_forward_paths(topology, intent)
+    findings += check_return_paths(topology, intent)
+    findings += audit_core_table(topology, intent, cidr_index)
+    findings += audit_customers_table(topology, intent)
+    findings += check_policy(actual, expected, intent, cidr_index)
+    counts = {
+        "organisations": len({b.org_id for b in intent.breakouts}),
+        "active_breakouts": len(intent.active),
+        "cidrs": sum(len(b.cidrs) for b in intent.active),
+        "routes": topology.route_count(),
+        "devices": len(intent.fleet),
+        "policy_devices": len(actual.device_org),
+    }
+    return Report(findings, counts)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Owned:
+    org_id: int | None
+    breakout: Breakout | None
+    network: IPv4Network
+    what: str
+
+
+def _cidr_index(intent: Intent) -> tuple[RangeIndex, dict[str, _Owned]]:
+    """Active breakout CIDRs, device ranges and the core VPC, indexed for overlap queries."""
+    owned: dict[str, _Owned] = {}
+    for b in intent.active:
+        for c in b.cidrs:
+            net = IPv4Network(c)
+            owned[f"b{len(owned)}"] = _Owned(b.org_id, b, net, f"org {b.org_id}'s {net}")
+    for net in intent.device_space:
+        owned[f"d{len(owned)}"] = _Owned(None, None, net, f"the device space {net}")
+    if intent.core_vpc is not None:
+        owned["core"] = _Owned(None, None, intent.core_vpc, f"the core VPC {intent.core_vpc}")
+    index = RangeIndex(NamedRange(k, o.network) for k, o in owned.items())
+    return index, owned
+
+
+def _target_label(topology: Topology, route: Route) -> str:
+    labels = []
+    for att_id in route.attachment_ids:
+        att = topology.attachments.get(att_id)
+        labels.append(att.label() if att else f"unknown attachment {att_id}")
+    return " and ".join(labels) or "nowhere"
+
+
+def _orgs_of(topology: Topology, route: Route) -> set[int]:
+    orgs = set()
+    for att_id in route.attachment_ids:
+        att = topology.attachments.get(att_id)
+        if att is not None and att.org_id is not None:
+            orgs.add(att.org_id)
+    return orgs
+
+
+def _table(topology: Topology, table_id: str) -> RouteTable:
+    return topology.tables.get(table_id) or RouteTable(table_id, ())
+
+
+# --- associations ----------------------------------------------------------------------------
+
+
+def check_associations(topology: Topology, intent: Intent) -> list[Finding]:
+    """The core attachment in the core table; every Active customer in the customers table;
+    nothing but the core attachment in the core table (it reaches every customer)."""
+    out: list[Finding] = []
+    core = intent.core_attachment_id
+    got = topology.associations.get(core)
+    if got != intent.core_table_id:
+        out.append(_wrong_assoc(core, got, intent.core_table_id, "the core attachment", ()))
+    for b in intent.active:
+        if b.attachment_id is None or b.attachment_id not in topology.attachments:
+            out.append(
+                Finding(
+                    "missing_attachment",
+                    ROUTING,
+                    f"breakout {b.id} of org {b.org_id} is Active but its attachment "
+                    f"{b.attachment_id} is not on the Transit Gateway",
+                    attachment_id=b.attachment_id,
+                    orgs=(b.org_id,),
+                )
+            )
+            continue
+        got = topology.associations.get(b.attachment_id)
+        if got != intent.customers_table_id:
+            who = f"org {b.org_id}'s attachment (breakout {b.id})"
+            out.append(
+                _wrong_assoc(b.attachment_id, got, intent.customers_table_id, who, (b.org_id,))
+            )
+    known = {intent.core_attachment_id} | {b.attachment_id for b in intent.active}
+    for att_id, table_id in sorted(topology.associations.items()):
+        if table_id == intent.core_table_id and att_id not in known:
+            att = topology.attachments.get(att_id)
+            label = att.label() if att else f"attachment {att_id}"
+            orgs = (att.org_id,) if att and att.org_id is not None else ()
+            out.append(_wrong_assoc(att_id, table_id, "none but the core", label, orgs))
+    return out
+
+
+def _wrong_assoc(
+    att_id: str, got: str | None, want: str, who: str, orgs: tuple[int, ...]
+) -> Finding:
+    now = f"associated with {got}" if got else "not associated with any route table"
+    consequence = "; it can reach every customer's CIDRs" if want == "none but the core" else ""
+    return Finding(
+        "wrong_association",
+        ASSOCIATION,
+        f"{who} {att_id} is {now}, expected {want} table{consequence}",
+        table_id=got,
+        attachment_id=att_id,
+        orgs=orgs,
+    )
+
+
+# --- intended paths ----------------------------------------------------------------------------
+
+
+def check_forward_paths(topology: Topology, intent: Intent) -> list[Finding]:
+    """Core table: each Active CIDR must resolve to its own breakout's attachment."""
+    table = _table(topology, intent.core_table_id)
+    out: list[Finding] = []
+    for b in intent.active:
+        if b.attachment_id is None:
+            continue  # reported by check_associations as missing_attachment
+        for c in b.cidrs:
+            net = IPv4Network(c)
+            route = table.covering(net)
+            finding = _judge_hop(
+                topology,
+                route,
+                net,
+                want=b.attachment_id,
+                want_org=b.org_id,
+                table_id=table.id,
+                what=f"devices of org {b.org_id} to {net} (breakout {b.id})",
+            )
+            if finding:
+                out.append(finding)
+    return out
+
+
+def check_return_paths(topology: Topology, intent: Intent) -> list[Finding]:
+    """Customers table: each org's device ranges must resolve to the core attachment."""
+    table = _table(topology, intent.customers_table_id)
+    orgs_by_range: dict[IPv4Network, list[int]] = {}
+    for org in sorted({b.org_id for b in intent.active}):
+        for net in intent.ranges_of(org):
+            orgs_by_range.setdefault(net, []).append(org)
+    out: list[Finding] = []
+    for net, orgs in orgs_by_range.items():
+        shown = ", ".join(map(str, orgs[:5])) + (
+            f" and {len(orgs) - 5} more" if len(orgs) > 5 else ""
+        )
+        route = table.covering(net)
+        finding = _judge_hop(
+            topology,
+            route,
+            net,
+            want=intent.core_attachment_id,
+            want_org=None,
+            table_id=table.id,
+            what=f"customers of org(s) {shown} back to devices {net}",
+            orgs=tuple(orgs),
+        )
+        if finding:
+            out.append(finding)
+    return out
+
+
+def _judge_hop(
+    topology: Topology,
+    route: Route | None,
+    net: IPv4Network,
+    *,
+    want: str | None,
+    want_org: int | None,
+    table_id: str,
+    what: str,
+    orgs: tuple[int, ...] = (),
+) -> Finding | None:
+    orgs = orgs or ((want_org,) if want_org is not None else ())
+    if route is None:
+        return Finding(
+            "missing_route",
+            ROUTING,
+            f"no route in table {table_id} for {what}",
+            table_id=table_id,
+            cidr=str(net),
+            attachment_id=want,
+            orgs=orgs,
+        )
+    if route.is_blackhole:
+        return Finding(
+            "blackhole",
+            ROUTING,
+            f"{what} is dropped by blackhole {route.describe()}",
+            table_id=table_id,
+            cidr=str(net),
+            attachment_id=want,
+            orgs=orgs,
+        )
+    if route.attachment_ids == (want,):
+        return None
+    others = _orgs_of(topology, route) - {want_org}
+    code = "cross_org_route" if others and want_org is not None else "wrong_target"
+    return Finding(
+        code,
+        ROUTING,
+        f"{what} goes to {_target_label(topology, route)} instead of {want} ({route.describe()})",
+        table_id=table_id,
+        cidr=str(net),
+        attachment_id=want,
+        orgs=tuple(sorted({*orgs, *others})),
+    )
+
+
+# --- route audits -----------------------------------------------------------------------------
+
+
+def audit_core_table(
+    topology: Topology, intent: Intent, cidr_index: tuple[RangeIndex, dict[str, _Owned]]
+) -> list[Finding]:
+    """Every core-table route that is not exactly an Active CIDR is overlapping or stale."""
+    index, owned = cidr_index
+    exact = {IPv4Network(c) for b in intent.active for c in b.cidrs}
+    out: list[Finding] = []
+    for route in _table(topology, intent.core_table_id).winners():
+        if route.network in exact:
+            continue
+        hits = [owned[h.name] for h in index.overlapping(route.network)]
+        if hits:
+            out.append(_overlap_finding(topology, route, hits))
+        elif not route.is_blackhole:
+            out.append(
+                Finding(
+                    "stale_route",
+                    ROUTING,
+                    f"{route.describe()} to {_target_label(topology, route)} matches no Active "
+                    "breakout; delete it",
+                    table_id=route.table_id,
+                    cidr=str(route.network),
+                    attachment_id=",".join(route.attachment_ids),
+                    orgs=tuple(sorted(_orgs_of(topology, route))),
+                )
+            )
+    return out
+
+
+def _overlap_finding(topology: Topology, route: Route, hits: list[_Owned]) -> Finding:
+    names = "; ".join(h.what for h in hits[:3]) + (
+        f" and {len(hits) - 3} more" if len(hits) > 3 else ""
+    )
+    orgs = {h.org_id for h in hits if h.org_id is not None} | _orgs_of(topology, route)
+    if route.is_blackhole:
+        code, effect = "blackhole", "drops traffic to"
+    else:
+        code, effect = "overlapping_route", f"sends to {_target_label(topology, route)} part of"
+    return Finding(
+        code,
+        ROUTING,
+        f"{route.describe()} overlaps and {effect} {names}",
+        table_id=route.table_id,
+        cidr=str(route.network),
+        attachment_id=",".join(route.attachment_ids),
+        orgs=tuple(sorted(orgs)),
+    )
+
+
+def audit_customers_table(topology: Topology, intent: Intent) -> list[Finding]:
+    """The customers table may only route device space to the core attachment."""
+    table = _table(topology, intent.customers_table_id)
+    device = RangeIndex(NamedRange(str(n), n) for n in intent.device_space)
+    out: list[Finding] = []
+    leaked: set[str] = set()
+    for route in table.winners():
+        if route.is_blackhole:
+            continue  # a blackhole opens no path; one inside device space fails check_return
+        to_core = route.attachment_ids == (intent.core_attachment_id,)
+        inside_devices = any(
+            route.network.subnet_of(h.network) for h in device.overlapping(route.network)
+        )
+        if to_core and inside_devices:
+            continue
+        out.append(_customers_route_finding(topology, route, to_core))
+        leaked.update(route.attachment_ids)
+    for table_id, att_id in sorted(topology.propagations):
+        if table_id == table.id and att_id != intent.core_attachment_id and att_id not in leaked:
+            att = topology.attachments.get(att_id)
+            out.append(
+                Finding(
+                    "leaked_propagation",
+                    ROUTING,
+                    f"{att.label() if att else att_id} propagates into the customers table "
+                    f"{table.id}; its CIDRs would be reachable from every customer",
+                    table_id=table.id,
+                    attachment_id=att_id,
+                    orgs=(att.org_id,) if att and att.org_id is not None else (),
+                )
+            )
+    return out
+
+
+def _customers_route_finding(topology: Topology, route: Route, to_core: bool) -> Finding:
+    orgs = tuple(sorted(_orgs_of(topology, route)))
+    where = f"every customer associated with table {route.table_id}"
+    if to_core:
+        code = "unexpected_route"
+        text = f"{route.describe()} lets {where} reach {route.network} in the core beyond devices"
+    elif route.type is RouteType.PROPAGATED:
+        code = "leaked_propagation"
+        text = (
+            f"{route.describe()} leaks {_target_label(topology, route)}'s CIDR "
+            f"{route.network} to {where}"
+        )
+    else:
+        code = "cross_org_route"
+        text = f"{route.describe()} lets {where} reach {_target_label(topology, route)}"
+    return Finding(
+        code,
+        ROUTING,
+        text,
+        table_id=route.table_id,
+        cidr=str(route.network),
+        attachment_id=",".join(route.attachment_ids),
+        orgs=orgs,
+    )
+
+
+# --- policy -----------------------------------------------------------------------------------
+
+
+def check_policy(
+    actual: CorePolicy,
+    expected: CorePolicy,
+    intent: Intent,
+    cidr_index: tuple[RangeIndex, dict[str, _Owned]],
+) -> list[Finding]:
+    """Compare the policy in force with the one the fleet calls for, entry by entry."""
+    return [
+        *_policy_devices(actual, expected, intent.fleet),
+        *_policy_cidrs(actual, expected, cidr_index),
+    ]
+
+
+def _policy_devices(
+    actual: CorePolicy, expected: CorePolicy, fleet: Iterable[Endpoint]
+) -> list[Finding]:
+    owner = {int(IPv4Address(e.ip)): e.org_id for e in fleet}
+    out: list[Finding] = []
+    for addr, org in actual.device_org.items():
+        if expected.device_org.get(addr) == org:
+            continue
+        ip, true_org = IPv4Address(addr), owner.get(addr)
+        if true_org is not None and true_org != org:
+            out.append(
+                Finding(
+                    "policy_allows_cross_org",
+                    POLICY,
+                    f"core policy gives device {ip} of org {true_org} the access of org {org}: "
+                    f"it can reach org {org}'s CIDRs and be reached from them",
+                    cidr=f"{ip}/32",
+                    orgs=tuple(sorted((org, true_org))),
+                )
+            )
+        else:
+            why = "unknown to the fleet" if true_org is None else "not eligible"
+            out.append(
+                Finding(
+                    "policy_allows_ineligible",
+                    POLICY,
+                    f"core policy lets device {ip} ({why}) reach org {org}'s CIDRs",
+                    cidr=f"{ip}/32",
+                    orgs=(org,),
+                )
+            )
+    for addr, org in expected.device_org.items():
+        if addr not in actual.device_org:
+            out.append(
+                Finding(
+                    "missing_policy",
+                    POLICY,
+                    f"core policy lacks device {IPv4Address(addr)} of org {org}: it cannot reach "
+                    "its organisation's CIDRs",
+                    cidr=f"{IPv4Address(addr)}/32",
+                    orgs=(org,),
+                )
+            )
+    return out
+
+
+def _policy_cidrs(
+    actual: CorePolicy, expected: CorePolicy, cidr_index: tuple[RangeIndex, dict[str, _Owned]]
+) -> list[Finding]:
+    index, owned = cidr_index
+    out: list[Finding] = []
+    for org, nets in actual.org_cidrs.items():
+        for net in nets:
+            if any(net.subnet_of(e) for e in expected.org_cidrs.get(org, ())):
+                continue
+            others = sorted(
+                {
+                    o.org_id
+                    for h in index.overlapping(net)
+                    if (o := owned[h.name]).org_id not in (None, org) and o.org_id is not None
+                }
+            )
+            if others:
+                out.append(
+                    Finding(
+                        "policy_allows_cross_org",
+                        POLICY,
+                        f"core policy lets devices of org {org} reach {net}, which belongs to "
+                        f"org(s) {', '.join(map(str, others))}",
+                        cidr=str(net),
+                        orgs=tuple(sorted({org, *others})),
+                    )
+                )
+            else:
+                out.append(
+                    Finding(
+                        "policy_stale_cidr",
+                        POLICY,
+                        f"core policy lets devices of org {org} reach {net}, which is not an "
+                        "Active breakout CIDR of that organisation",
+                        cidr=str(net),
+                        orgs=(org,),
+                    )
+                )
+    for org, nets in expected.org_cidrs.items():
+        have = actual.org_cidrs.get(org, [])
+        for net in nets:
+            if not any(net.subnet_of(h) for h in have):
+                out.append(
+                    Finding(
+                        "missing_policy",
+                        POLICY,
+                        f"core policy does not let devices of org {org} reach {net}",
+                        cidr=str(net),
+                        orgs=(org,),
+                    )
+                )
+    return out
