@@ -1,7 +1,105 @@
-"""Commands of this feature."""
+"""``linkplane region``: bootstrap a region's Transit Gateway side and list stored regions."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from linkplane.cloud.factory import make_cloud
+from linkplane.context import load_settings, open_context
+from linkplane.db import transaction
+from linkplane.regions import service
+from linkplane.regions.schemas import BootstrapResult, RegionRead
+
 app = typer.Typer(no_args_is_help=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default ~/.local/share/linkplane)."),
+]
+
+
+@app.command("bootstrap")
+def bootstrap_cmd(
+    region: Annotated[str, typer.Option("--region", help="AWS region, e.g. eu-central-1.")],
+    tgw_id: Annotated[
+        str | None, typer.Option("--tgw-id", help="Adopt this existing Transit Gateway.")
+    ] = None,
+    core_vpc_id: Annotated[
+        str | None, typer.Option("--core-vpc-id", help="Adopt this existing core VPC.")
+    ] = None,
+    customer_aggregate: Annotated[
+        str | None,
+        typer.Option(
+            "--customer-aggregate",
+            help="Route this aggregate of customer CIDRs from the core VPC to the TGW.",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create (or adopt) the region's TGW, route tables, core VPC and attachment; idempotent."""
+    service.check_region_name(region)
+    settings = load_settings(data_dir)
+    ctx = open_context(settings)
+    try:
+        result = service.bootstrap(
+            factory=ctx.sessionmaker,
+            cloud=make_cloud(settings, region),
+            settings=settings,
+            region=region,
+            tgw_id=tgw_id,
+            core_vpc_id=core_vpc_id,
+            customer_aggregate=customer_aggregate,
+        )
+    finally:
+        ctx.close()
+    _print_result(result)
+
+
+def _print_result(result: BootstrapResult) -> None:
+    name = result.region.name
+    if not result.changes:
+        typer.echo(f"region {name} is up to date (no changes)")
+        return
+    typer.echo(f"region {name} bootstrapped:")
+    for change in result.changes:
+        typer.echo(f"  {change}")
+    _print_region(result.region)
+
+
+def _print_region(region: RegionRead) -> None:
+    tgw_note = " (adopted)" if region.tgw_adopted else ""
+    typer.echo(f"  transit gateway:       {region.tgw_id}{tgw_note}")
+    typer.echo(f"  core route table:      {region.core_route_table_id}")
+    typer.echo(f"  customers route table: {region.customers_route_table_id}")
+    adopted = " (adopted)" if region.core_vpc_adopted else ""
+    typer.echo(f"  core VPC:              {region.core_vpc_id} {region.core_vpc_cidr}{adopted}")
+    typer.echo(f"  core attachment:       {region.core_attachment_id}")
+    typer.echo(f"  subnets:               {', '.join(region.subnet_ids)}")
+    typer.echo(f"  device CIDR:           {region.device_cidr} (customers table -> core)")
+
+
+@app.command("list")
+def list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Regions bootstrapped in this data directory's database."""
+    ctx = open_context(load_settings(data_dir))
+    try:
+        with transaction(ctx.sessionmaker) as session:
+            regions = service.list_regions(session=session)
+    finally:
+        ctx.close()
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in regions], indent=2))
+        return
+    if not regions:
+        typer.echo("no regions bootstrapped; run: linkplane region bootstrap --region REGION")
+        return
+    for region in regions:
+        typer.echo(f"{region.name} (account {region.account_id})")
+        _print_region(region)

@@ -7,8 +7,10 @@ Owned by the regions feature; the chain of revisions is fixed so features can be
 parallel without branching the history.
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
+
+from linkplane.db import UTCDateTime
 
 revision = "0001_regions"
 down_revision = None
@@ -17,8 +19,28 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "region",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(32), nullable=False),
+        sa.Column("account_id", sa.String(12), nullable=False),
+        sa.Column("tgw_id", sa.String(64), nullable=False),
+        sa.Column("tgw_arn", sa.String(256), nullable=False),
+        sa.Column("tgw_adopted", sa.Boolean(), nullable=False),
+        sa.Column("core_route_table_id", sa.String(64), nullable=False),
+        sa.Column("customers_route_table_id", sa.String(64), nullable=False),
+        sa.Column("core_vpc_id", sa.String(64), nullable=False),
+        sa.Column("core_vpc_cidr", sa.String(64), nullable=False),
+        sa.Column("core_vpc_adopted", sa.Boolean(), nullable=False),
+        sa.Column("core_attachment_id", sa.String(64), nullable=False),
+        sa.Column("subnet_ids", sa.JSON(), nullable=False),
+        sa.Column("device_cidr", sa.String(64), nullable=False),
+        sa.Column("customer_aggregate_cidr", sa.String(64), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("name", name="uq_region_name"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("region")

@@ -1,0 +1,956 @@
+"""The boto3 implementation of :class:`~linkplane.cloud.port.CloudPort`.
+
+Every AWS call goes through :meth:`AwsCloud._call`: the process-wide rate limiter first,
+then the call inside :func:`~linkplane.cloud.translate.translated`, all under the one
+:class:`~linkplane.cloud.retry.RetryPolicy`. Paginated APIs are read with explicit
+NextToken loops so that each page is limited and retried on its own.
+
+Idempotency, because workflow steps run at least once: look-up-before-create by tags (TGWs,
+route tables, VPCs), by natural keys (subnet CIDR, one VPC attachment per VPC and TGW, a
+static route's CIDR), RAM client tokens, and "already gone"/"already done" treated as
+success in deletes, associations and accepts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+from botocore.config import Config
+
+from linkplane.cloud.errors import ResourceConflict, ResourceNotFound
+from linkplane.cloud.port import (
+    PrincipalStatus,
+    ResourceShare,
+    RouteTableAssociation,
+    ShareAssociation,
+    Subnet,
+    TgwAttachment,
+    TgwPropagation,
+    TgwRoute,
+    TgwRouteTable,
+    TransitGateway,
+    Vpc,
+    VpcRoute,
+)
+from linkplane.cloud.ratelimit import PROCESS_LIMITER, RateLimiter
+from linkplane.cloud.retry import NO_RETRY, RetryPolicy
+from linkplane.cloud.translate import translated
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ec2.type_defs import (
+        FilterTypeDef,
+        TagSpecificationTypeDef,
+        TagTypeDef,
+    )
+    from mypy_boto3_ram import RAMClient
+    from mypy_boto3_sts import STSClient
+
+T = TypeVar("T")
+
+#: botocore retries nothing: :mod:`linkplane.cloud.retry` is the one retry policy.
+BOTO_CONFIG = Config(
+    retries={"total_max_attempts": 1, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=32,
+)
+
+#: Tag key holding the caller's idempotency token where the API has no ClientToken.
+TOKEN_TAG = "linkplane:client-token"  # noqa: S105 - a tag key, not a secret
+_GONE_TGW = {"deleting", "deleted"}
+_GONE_ATTACHMENT = {"deleting", "deleted", "rejecting", "rejected", "failing", "failed"}
+
+
+class SessionSource:
+    """Makes the boto3 session once, on first use, for every region's adapter to share.
+
+    boto3 sessions are not thread-safe to create clients from concurrently; the lock makes
+    creation single-threaded. Deferring the session keeps network I/O (an STS assume-role
+    against the embedded cloud) out of constructors and inside translated, retried calls.
+    """
+
+    def __init__(self, make: Callable[[], boto3.Session], endpoint_url: str | None) -> None:
+        self._make = make
+        self.endpoint_url = endpoint_url or None
+        self._session: boto3.Session | None = None
+        self.lock = threading.Lock()
+
+    def session(self) -> boto3.Session:
+        with self.lock:
+            if self._session is None:
+                self._session = self._make()
+            return self._session
+
+
+def _tags(items: Sequence[Mapping[str, Any]] | None) -> dict[str, str]:
+    """EC2 (Key/Value) and RAM (key/value) tag lists as a dict."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        key = item.get("Key", item.get("key"))
+        if key is not None:
+            out[str(key)] = str(item.get("Value", item.get("value", "")))
+    return out
+
+
+def _ec2_tags(tags: Mapping[str, str]) -> list[TagTypeDef]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _tag_spec(resource_type: Any, tags: Mapping[str, str]) -> list[TagSpecificationTypeDef]:
+    if not tags:
+        return []
+    return [{"ResourceType": resource_type, "Tags": _ec2_tags(tags)}]
+
+
+def _tag_filters(tags: Mapping[str, str] | None) -> list[FilterTypeDef]:
+    return [{"Name": f"tag:{k}", "Values": [v]} for k, v in (tags or {}).items()]
+
+
+def _has_tags(actual: Mapping[str, str], wanted: Mapping[str, str] | None) -> bool:
+    return all(actual.get(k) == v for k, v in (wanted or {}).items())
+
+
+class AwsCloud:
+    """AWS operations of one account in one region (see :class:`CloudPort`)."""
+
+    def __init__(
+        self,
+        source: SessionSource,
+        *,
+        region: str,
+        account_id: str | None = None,
+        policy: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self._source = source
+        self._region = region
+        self._known_account = account_id
+        self._policy = policy or RetryPolicy()
+        self._limiter = limiter or PROCESS_LIMITER
+
+    # --- plumbing ----------------------------------------------------------------------------
+    @property
+    def region(self) -> str:
+        return self._region
+
+    @cached_property
+    def _account(self) -> str:
+        if self._known_account:
+            return self._known_account
+        ident = self._call("sts", "GetCallerIdentity", lambda: self._sts.get_caller_identity())
+        return ident["Account"]
+
+    @property
+    def account_id(self) -> str:
+        return self._account
+
+    def for_region(self, region: str) -> AwsCloud:
+        return AwsCloud(
+            self._source,
+            region=region,
+            account_id=self._known_account,
+            policy=self._policy,
+            limiter=self._limiter,
+        )
+
+    def _client(self, service: str) -> Any:
+        session = self._source.session()
+        with self._source.lock:
+            return session.client(
+                service,  # type: ignore[call-overload]
+                region_name=self._region,
+                endpoint_url=self._source.endpoint_url,
+                config=BOTO_CONFIG,
+            )
+
+    @cached_property
+    def ec2(self) -> EC2Client:
+        client: EC2Client = self._translated_once("CreateClient", lambda: self._client("ec2"))
+        return client
+
+    @cached_property
+    def ram(self) -> RAMClient:
+        client: RAMClient = self._translated_once("CreateClient", lambda: self._client("ram"))
+        return client
+
+    @cached_property
+    def _sts(self) -> STSClient:
+        client: STSClient = self._translated_once("CreateClient", lambda: self._client("sts"))
+        return client
+
+    def _translated_once(self, operation: str, fn: Callable[[], T]) -> T:
+        def attempt() -> T:
+            with translated(operation):
+                return fn()
+
+        return self._policy.call(attempt, operation=operation)
+
+    def _call(self, service: str, action: str, fn: Callable[[], T]) -> T:
+        """Rate-limit, translate and retry one AWS request."""
+        account = self._known_account or "self"
+
+        def attempt() -> T:
+            self._limiter.acquire(
+                service=service, account=account, region=self._region, action=action
+            )
+            with translated(action):
+                return fn()
+
+        return self._policy.call(attempt, operation=action)
+
+    def _ec2(self, action: str, fn: Callable[[], T]) -> T:
+        return self._call("ec2", action, fn)
+
+    def _ram(self, action: str, fn: Callable[[], T]) -> T:
+        return self._call("ram", action, fn)
+
+    def _pages(
+        self, service: str, action: str, fn: Callable[..., Any], key: str, **kwargs: Any
+    ) -> list[Any]:
+        """Every item of a paginated read, one limited and retried request per page.
+
+        EC2 calls its token ``NextToken``, RAM ``nextToken``.
+        """
+        token_name = "nextToken" if service == "ram" else "NextToken"
+        items: list[Any] = []
+        token: str | None = None
+        while True:
+            args = {**kwargs, token_name: token} if token else kwargs
+            page = self._call(service, action, partial(fn, **args))
+            items.extend(page.get(key, []))
+            token = page.get(token_name)
+            if not token:
+                return items
+
+    def check_reachable(self) -> None:
+        def probe() -> None:
+            with translated("DescribeRegions"):
+                self._client("ec2").describe_regions(RegionNames=[self._region])
+
+        NO_RETRY.call(probe, operation="DescribeRegions")
+
+    def list_regions(self) -> list[str]:
+        out = self._ec2("DescribeRegions", lambda: self.ec2.describe_regions())
+        return sorted(r["RegionName"] for r in out.get("Regions", []) if "RegionName" in r)
+
+    def availability_zones(self) -> list[str]:
+        out = self._ec2(
+            "DescribeAvailabilityZones",
+            lambda: self.ec2.describe_availability_zones(
+                Filters=[{"Name": "state", "Values": ["available"]}]
+            ),
+        )
+        zones = out.get("AvailabilityZones", [])
+        return sorted(z["ZoneName"] for z in zones if "ZoneName" in z)
+
+    # --- RAM ---------------------------------------------------------------------------------
+    def ensure_resource_share(
+        self,
+        *,
+        name: str,
+        resource_arn: str,
+        principal: str,
+        client_token: str,
+        tags: dict[str, str],
+    ) -> ResourceShare:
+        found = self.find_resource_share(name=name)
+        if found is not None:
+            return found
+        out = self._ram(
+            "CreateResourceShare",
+            lambda: self.ram.create_resource_share(
+                name=name,
+                resourceArns=[resource_arn],
+                principals=[principal],
+                allowExternalPrincipals=True,
+                clientToken=client_token,
+                tags=[{"key": k, "value": v} for k, v in tags.items()],
+            ),
+        )
+        return _share(out["resourceShare"])
+
+    def find_resource_share(self, *, name: str) -> ResourceShare | None:
+        shares = self._pages(
+            "ram", "GetResourceShares", self.ram.get_resource_shares, "resourceShares",
+            resourceOwner="SELF", name=name,
+        )
+        live = [_share(s) for s in shares if s.get("status") not in _GONE_SHARE]
+        return next((s for s in live if s.name == name), None)
+
+    def list_resource_shares(self, *, tag_key: str | None = None) -> list[ResourceShare]:
+        extra: dict[str, Any] = {"tagFilters": [{"tagKey": tag_key}]} if tag_key else {}
+        shares = self._pages(
+            "ram", "GetResourceShares", self.ram.get_resource_shares, "resourceShares",
+            resourceOwner="SELF", **extra,
+        )
+        out = [_share(s) for s in shares if s.get("status") not in _GONE_SHARE]
+        # Filter here too: the tag filter is cheap to re-check and moto ignores some filters.
+        return [s for s in out if tag_key is None or tag_key in s.tags]
+
+    def share_associations(
+        self, *, share_arn: str | None = None, association_type: str = "PRINCIPAL"
+    ) -> list[ShareAssociation]:
+        extra: dict[str, Any] = {"resourceShareArns": [share_arn]} if share_arn else {}
+        items = self._pages(
+            "ram", "GetResourceShareAssociations", self.ram.get_resource_share_associations,
+            "resourceShareAssociations", associationType=association_type, **extra,
+        )
+        return [
+            ShareAssociation(
+                share_arn=a.get("resourceShareArn", ""),
+                associated_entity=a.get("associatedEntity", ""),
+                association_type=a.get("associationType", association_type),
+                status=a.get("status", ""),
+                status_message=a.get("statusMessage", ""),
+            )
+            for a in items
+            if share_arn is None or a.get("resourceShareArn") == share_arn
+        ]
+
+    def principal_status(self, *, share_arn: str, principal: str) -> PrincipalStatus:
+        try:
+            assocs = self.share_associations(share_arn=share_arn)
+        except ResourceNotFound:
+            return PrincipalStatus.GONE
+        mine = [a for a in assocs if a.associated_entity == principal]
+        if not mine:
+            return PrincipalStatus.GONE
+        return _principal_status(mine[-1])
+
+    def associate_share_principal(self, *, share_arn: str, principal: str) -> None:
+        # Re-associating an associated principal is accepted by RAM: naturally idempotent.
+        self._ram(
+            "AssociateResourceShare",
+            lambda: self.ram.associate_resource_share(
+                resourceShareArn=share_arn, principals=[principal]
+            ),
+        )
+
+    def disassociate_share_principal(self, *, share_arn: str, principal: str) -> None:
+        if self.principal_status(share_arn=share_arn, principal=principal) is PrincipalStatus.GONE:
+            return
+        try:
+            self._ram(
+                "DisassociateResourceShare",
+                lambda: self.ram.disassociate_resource_share(
+                    resourceShareArn=share_arn, principals=[principal]
+                ),
+            )
+        except ResourceNotFound:
+            return
+
+    def delete_resource_share(self, *, share_arn: str) -> None:
+        try:
+            self._ram(
+                "DeleteResourceShare",
+                lambda: self.ram.delete_resource_share(resourceShareArn=share_arn),
+            )
+        except ResourceNotFound:
+            return
+        except ResourceConflict:
+            # Deleting a share that is already deleted(ing) is a state error in RAM; success.
+            if self._share_status(share_arn) not in _GONE_SHARE:
+                raise
+
+    def _share_status(self, share_arn: str) -> str:
+        try:
+            shares = self._pages(
+                "ram", "GetResourceShares", self.ram.get_resource_shares, "resourceShares",
+                resourceOwner="SELF", resourceShareArns=[share_arn],
+            )
+        except ResourceNotFound:
+            return "DELETED"
+        return str(shares[0].get("status", "")) if shares else "DELETED"
+
+    # --- Transit Gateway ----------------------------------------------------------------------
+    def create_transit_gateway(
+        self, *, description: str, client_token: str, tags: dict[str, str]
+    ) -> TransitGateway:
+        """CreateTransitGateway has no ClientToken: the token is a tag, looked up first."""
+        token_tags = {**tags, TOKEN_TAG: client_token}
+        existing = self.find_transit_gateways(tags={TOKEN_TAG: client_token})
+        if existing:
+            return existing[0]
+        out = self._ec2(
+            "CreateTransitGateway",
+            lambda: self.ec2.create_transit_gateway(
+                Description=description,
+                Options={
+                    "AutoAcceptSharedAttachments": "disable",
+                    "DefaultRouteTableAssociation": "disable",
+                    "DefaultRouteTablePropagation": "disable",
+                    "DnsSupport": "enable",
+                    "VpnEcmpSupport": "enable",
+                },
+                TagSpecifications=_tag_spec("transit-gateway", token_tags),
+            ),
+        )
+        return _tgw(out["TransitGateway"])
+
+    def describe_transit_gateway(self, tgw_id: str) -> TransitGateway | None:
+        """The TGW, or None when it does not exist or is deleting/deleted."""
+        try:
+            items = self._pages(
+                "ec2", "DescribeTransitGateways", self.ec2.describe_transit_gateways,
+                "TransitGateways", TransitGatewayIds=[tgw_id],
+            )
+        except ResourceNotFound:
+            return None
+        found = [_tgw(t) for t in items if t.get("TransitGatewayId") == tgw_id]
+        return found[0] if found and found[0].state not in _GONE_TGW else None
+
+    def find_transit_gateways(self, *, tags: dict[str, str]) -> list[TransitGateway]:
+        items = self._pages(
+            "ec2", "DescribeTransitGateways", self.ec2.describe_transit_gateways,
+            "TransitGateways", Filters=_tag_filters(tags),
+        )
+        tgws = [_tgw(t) for t in items]
+        return [t for t in tgws if t.state not in _GONE_TGW and _has_tags(t.tags, tags)]
+
+    def delete_transit_gateway(self, tgw_id: str) -> None:
+        if self.describe_transit_gateway(tgw_id) is None:
+            return
+        try:
+            self._ec2(
+                "DeleteTransitGateway",
+                lambda: self.ec2.delete_transit_gateway(TransitGatewayId=tgw_id),
+            )
+        except ResourceNotFound:
+            return
+
+    def create_route_table(self, *, tgw_id: str, tags: dict[str, str]) -> TgwRouteTable:
+        """Look up a table of this TGW with exactly these tags first (when tags are given)."""
+        if tags:
+            existing = self.find_route_tables(tgw_id=tgw_id, tags=tags)
+            if existing:
+                return existing[0]
+        out = self._ec2(
+            "CreateTransitGatewayRouteTable",
+            lambda: self.ec2.create_transit_gateway_route_table(
+                TransitGatewayId=tgw_id,
+                TagSpecifications=_tag_spec("transit-gateway-route-table", tags),
+            ),
+        )
+        return _route_table(out["TransitGatewayRouteTable"])
+
+    def find_route_tables(
+        self, *, tgw_id: str, tags: dict[str, str] | None = None
+    ) -> list[TgwRouteTable]:
+        filters: list[FilterTypeDef] = [{"Name": "transit-gateway-id", "Values": [tgw_id]}]
+        items = self._pages(
+            "ec2", "DescribeTransitGatewayRouteTables",
+            self.ec2.describe_transit_gateway_route_tables, "TransitGatewayRouteTables",
+            Filters=filters + _tag_filters(tags),
+        )
+        tables = [_route_table(t) for t in items]
+        return [
+            t for t in tables
+            if t.transit_gateway_id == tgw_id
+            and t.state not in _GONE_TGW
+            and _has_tags(t.tags, tags)
+        ]
+
+    def delete_route_table(self, route_table_id: str) -> None:
+        try:
+            self._ec2(
+                "DeleteTransitGatewayRouteTable",
+                lambda: self.ec2.delete_transit_gateway_route_table(
+                    TransitGatewayRouteTableId=route_table_id
+                ),
+            )
+        except ResourceNotFound:
+            return
+
+    def list_attachments(
+        self,
+        *,
+        tgw_id: str,
+        states: list[str] | None = None,
+        resource_owner_id: str | None = None,
+        resource_type: str | None = None,
+    ) -> list[TgwAttachment]:
+        filters: list[FilterTypeDef] = [{"Name": "transit-gateway-id", "Values": [tgw_id]}]
+        if states:
+            filters.append({"Name": "state", "Values": list(states)})
+        if resource_owner_id:
+            filters.append({"Name": "resource-owner-id", "Values": [resource_owner_id]})
+        if resource_type:
+            filters.append({"Name": "resource-type", "Values": [resource_type]})
+        items = self._pages(
+            "ec2", "DescribeTransitGatewayAttachments",
+            self.ec2.describe_transit_gateway_attachments, "TransitGatewayAttachments",
+            Filters=filters,
+        )
+        # Re-applied here: cheap, and it keeps callers correct where a filter is unsupported.
+        return [
+            a for a in map(_attachment, items)
+            if a.transit_gateway_id == tgw_id
+            and (not states or a.state in states)
+            and (not resource_owner_id or a.resource_owner_id == resource_owner_id)
+            and (not resource_type or a.resource_type == resource_type)
+        ]
+
+    def describe_attachment(self, attachment_id: str) -> TgwAttachment | None:
+        try:
+            items = self._pages(
+                "ec2", "DescribeTransitGatewayAttachments",
+                self.ec2.describe_transit_gateway_attachments, "TransitGatewayAttachments",
+                TransitGatewayAttachmentIds=[attachment_id],
+            )
+        except ResourceNotFound:
+            return None
+        found = [_attachment(a) for a in items]
+        return next((a for a in found if a.id == attachment_id), None)
+
+    def _require_attachment(self, attachment_id: str) -> TgwAttachment:
+        found = self.describe_attachment(attachment_id)
+        if found is None:
+            raise ResourceNotFound(
+                f"transit gateway attachment {attachment_id} not found",
+                aws_code="InvalidTransitGatewayAttachmentID.NotFound",
+            )
+        return found
+
+    def accept_vpc_attachment(self, attachment_id: str) -> TgwAttachment:
+        """Accept; an attachment already accepted (pending/available) is returned as is."""
+        current = self._require_attachment(attachment_id)
+        if current.state != "pendingAcceptance":
+            if current.state in {"pending", "available", "modifying"}:
+                return current
+            raise ResourceConflict(
+                f"attachment {attachment_id} is {current.state}; it cannot be accepted",
+                aws_code="IncorrectState",
+            )
+        self._ec2(
+            "AcceptTransitGatewayVpcAttachment",
+            lambda: self.ec2.accept_transit_gateway_vpc_attachment(
+                TransitGatewayAttachmentId=attachment_id
+            ),
+        )
+        return self._require_attachment(attachment_id)
+
+    def reject_vpc_attachment(self, attachment_id: str) -> TgwAttachment:
+        """Reject; an attachment already rejecting/rejected is returned as is."""
+        current = self._require_attachment(attachment_id)
+        if current.state in {"rejecting", "rejected"}:
+            return current
+        self._ec2(
+            "RejectTransitGatewayVpcAttachment",
+            lambda: self.ec2.reject_transit_gateway_vpc_attachment(
+                TransitGatewayAttachmentId=attachment_id
+            ),
+        )
+        return self._require_attachment(attachment_id)
+
+    def create_vpc_attachment(
+        self, *, tgw_id: str, vpc_id: str, subnet_ids: list[str], tags: dict[str, str]
+    ) -> TgwAttachment:
+        """AWS allows one live attachment per VPC and TGW: return that one if it exists."""
+        for existing in self.list_attachments(tgw_id=tgw_id, resource_type="vpc"):
+            if existing.resource_id == vpc_id and existing.state not in _GONE_ATTACHMENT:
+                return existing
+        out = self._ec2(
+            "CreateTransitGatewayVpcAttachment",
+            lambda: self.ec2.create_transit_gateway_vpc_attachment(
+                TransitGatewayId=tgw_id,
+                VpcId=vpc_id,
+                SubnetIds=subnet_ids,
+                TagSpecifications=_tag_spec("transit-gateway-attachment", tags),
+            ),
+        )
+        created = out["TransitGatewayVpcAttachment"]
+        return self.describe_attachment(created.get("TransitGatewayAttachmentId", "")) or (
+            _vpc_attachment(created, tags)
+        )
+
+    def delete_vpc_attachment(self, attachment_id: str) -> None:
+        current = self.describe_attachment(attachment_id)
+        if current is None or current.state in _GONE_ATTACHMENT:
+            return
+        try:
+            self._ec2(
+                "DeleteTransitGatewayVpcAttachment",
+                lambda: self.ec2.delete_transit_gateway_vpc_attachment(
+                    TransitGatewayAttachmentId=attachment_id
+                ),
+            )
+        except ResourceNotFound:
+            return
+
+    def associate_route_table(self, *, route_table_id: str, attachment_id: str) -> None:
+        current = self._require_attachment(attachment_id)
+        if _associated_with(current, route_table_id):
+            return
+        try:
+            self._ec2(
+                "AssociateTransitGatewayRouteTable",
+                lambda: self.ec2.associate_transit_gateway_route_table(
+                    TransitGatewayRouteTableId=route_table_id,
+                    TransitGatewayAttachmentId=attachment_id,
+                ),
+            )
+        except ResourceConflict:
+            # A concurrent run may have associated it meanwhile: success if with this table.
+            if not _associated_with(self._require_attachment(attachment_id), route_table_id):
+                raise
+
+    def disassociate_route_table(self, *, route_table_id: str, attachment_id: str) -> None:
+        current = self.describe_attachment(attachment_id)
+        if current is None or not _associated_with(current, route_table_id):
+            return
+        try:
+            self._ec2(
+                "DisassociateTransitGatewayRouteTable",
+                lambda: self.ec2.disassociate_transit_gateway_route_table(
+                    TransitGatewayRouteTableId=route_table_id,
+                    TransitGatewayAttachmentId=attachment_id,
+                ),
+            )
+        except ResourceNotFound:
+            return
+
+    def route_table_associations(self, route_table_id: str) -> list[RouteTableAssociation]:
+        items = self._pages(
+            "ec2", "GetTransitGatewayRouteTableAssociations",
+            self.ec2.get_transit_gateway_route_table_associations, "Associations",
+            TransitGatewayRouteTableId=route_table_id,
+        )
+        return [
+            RouteTableAssociation(
+                route_table_id=route_table_id,
+                attachment_id=a.get("TransitGatewayAttachmentId", ""),
+                resource_type=a.get("ResourceType", ""),
+                state=a.get("State", ""),
+            )
+            for a in items
+        ]
+
+    def route_table_propagations(self, route_table_id: str) -> list[TgwPropagation]:
+        items = self._pages(
+            "ec2", "GetTransitGatewayRouteTablePropagations",
+            self.ec2.get_transit_gateway_route_table_propagations,
+            "TransitGatewayRouteTablePropagations",
+            TransitGatewayRouteTableId=route_table_id,
+        )
+        return [
+            TgwPropagation(
+                route_table_id=route_table_id,
+                attachment_id=p.get("TransitGatewayAttachmentId", ""),
+                state=p.get("State", ""),
+            )
+            for p in items
+        ]
+
+    def create_static_route(self, *, route_table_id: str, cidr: str, attachment_id: str) -> None:
+        existing = [r for r in self.search_routes(route_table_id) if r.cidr == cidr]
+        if existing and existing[0].type == "static":
+            if existing[0].attachment_ids == (attachment_id,):
+                return
+            self._replace_route(route_table_id, cidr, attachment_id)
+            return
+        try:
+            self._ec2(
+                "CreateTransitGatewayRoute",
+                lambda: self.ec2.create_transit_gateway_route(
+                    DestinationCidrBlock=cidr,
+                    TransitGatewayRouteTableId=route_table_id,
+                    TransitGatewayAttachmentId=attachment_id,
+                ),
+            )
+        except ResourceConflict as exc:
+            if "AlreadyExists" not in exc.aws_code:
+                raise
+            self._replace_route(route_table_id, cidr, attachment_id)
+
+    def _replace_route(self, route_table_id: str, cidr: str, attachment_id: str) -> None:
+        self._ec2(
+            "ReplaceTransitGatewayRoute",
+            lambda: self.ec2.replace_transit_gateway_route(
+                DestinationCidrBlock=cidr,
+                TransitGatewayRouteTableId=route_table_id,
+                TransitGatewayAttachmentId=attachment_id,
+            ),
+        )
+
+    def delete_static_route(self, *, route_table_id: str, cidr: str) -> None:
+        try:
+            self._ec2(
+                "DeleteTransitGatewayRoute",
+                lambda: self.ec2.delete_transit_gateway_route(
+                    TransitGatewayRouteTableId=route_table_id, DestinationCidrBlock=cidr
+                ),
+            )
+        except ResourceNotFound:
+            return
+
+    def search_routes(self, route_table_id: str) -> list[TgwRoute]:
+        # No MaxResults: the API's default page is its maximum, and moto rejects the argument.
+        items = self._pages(
+            "ec2", "SearchTransitGatewayRoutes", self.ec2.search_transit_gateway_routes,
+            "Routes", TransitGatewayRouteTableId=route_table_id,
+            Filters=[{"Name": "type", "Values": ["static", "propagated"]}],
+        )
+        return [_route(route_table_id, r) for r in items]
+
+    # --- VPC ----------------------------------------------------------------------------------
+    def create_vpc(self, *, cidr: str, tags: dict[str, str]) -> Vpc:
+        """Look up a VPC with these tags and this CIDR first (when tags are given)."""
+        if tags:
+            for vpc in self.find_vpcs(tags=tags):
+                if vpc.cidr == cidr:
+                    return vpc
+        out = self._ec2(
+            "CreateVpc",
+            lambda: self.ec2.create_vpc(CidrBlock=cidr, TagSpecifications=_tag_spec("vpc", tags)),
+        )
+        return _vpc(out["Vpc"])
+
+    def describe_vpc(self, vpc_id: str) -> Vpc | None:
+        try:
+            items = self._pages(
+                "ec2", "DescribeVpcs", self.ec2.describe_vpcs, "Vpcs", VpcIds=[vpc_id]
+            )
+        except ResourceNotFound:
+            return None
+        found = [_vpc(v) for v in items if v.get("VpcId") == vpc_id]
+        return found[0] if found else None
+
+    def find_vpcs(self, *, tags: dict[str, str]) -> list[Vpc]:
+        items = self._pages(
+            "ec2", "DescribeVpcs", self.ec2.describe_vpcs, "Vpcs", Filters=_tag_filters(tags)
+        )
+        return [v for v in map(_vpc, items) if _has_tags(v.tags, tags)]
+
+    def delete_vpc(self, vpc_id: str) -> None:
+        try:
+            self._ec2("DeleteVpc", lambda: self.ec2.delete_vpc(VpcId=vpc_id))
+        except ResourceNotFound:
+            return
+
+    def create_subnet(self, *, vpc_id: str, cidr: str, availability_zone: str) -> Subnet:
+        """A subnet with this CIDR in this VPC is the one asked for (CIDRs are unique)."""
+        for subnet in self.list_subnets(vpc_id):
+            if subnet.cidr == cidr:
+                return subnet
+        out = self._ec2(
+            "CreateSubnet",
+            lambda: self.ec2.create_subnet(
+                VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=availability_zone
+            ),
+        )
+        return _subnet(out["Subnet"])
+
+    def list_subnets(self, vpc_id: str) -> list[Subnet]:
+        items = self._pages(
+            "ec2", "DescribeSubnets", self.ec2.describe_subnets, "Subnets",
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+        )
+        return [s for s in map(_subnet, items) if s.vpc_id == vpc_id]
+
+    def delete_subnet(self, subnet_id: str) -> None:
+        try:
+            self._ec2("DeleteSubnet", lambda: self.ec2.delete_subnet(SubnetId=subnet_id))
+        except ResourceNotFound:
+            return
+
+    def main_route_table_id(self, vpc_id: str) -> str:
+        items = self._pages(
+            "ec2", "DescribeRouteTables", self.ec2.describe_route_tables, "RouteTables",
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc_id]},
+                {"Name": "association.main", "Values": ["true"]},
+            ],
+        )
+        for table in items:
+            if any(a.get("Main") for a in table.get("Associations", [])):
+                return str(table["RouteTableId"])
+        raise ResourceNotFound(f"VPC {vpc_id} has no main route table", aws_code="NotFound")
+
+    def vpc_routes(self, route_table_id: str) -> list[VpcRoute]:
+        items = self._pages(
+            "ec2", "DescribeRouteTables", self.ec2.describe_route_tables, "RouteTables",
+            RouteTableIds=[route_table_id],
+        )
+        return [
+            VpcRoute(
+                route_table_id=route_table_id,
+                cidr=r.get("DestinationCidrBlock", ""),
+                target=_route_target(r),
+            )
+            for table in items
+            for r in table.get("Routes", [])
+            if r.get("DestinationCidrBlock")
+        ]
+
+    def ensure_vpc_route_to_tgw(self, *, route_table_id: str, cidr: str, tgw_id: str) -> bool:
+        current = [r for r in self.vpc_routes(route_table_id) if r.cidr == cidr]
+        if current and current[0].target == tgw_id:
+            return False
+        if current:
+            self._ec2(
+                "ReplaceRoute",
+                lambda: self.ec2.replace_route(
+                    RouteTableId=route_table_id, DestinationCidrBlock=cidr, TransitGatewayId=tgw_id
+                ),
+            )
+            return True
+        self._ec2(
+            "CreateRoute",
+            lambda: self.ec2.create_route(
+                RouteTableId=route_table_id, DestinationCidrBlock=cidr, TransitGatewayId=tgw_id
+            ),
+        )
+        return True
+
+    def delete_vpc_route(self, *, route_table_id: str, cidr: str) -> None:
+        try:
+            self._ec2(
+                "DeleteRoute",
+                lambda: self.ec2.delete_route(
+                    RouteTableId=route_table_id, DestinationCidrBlock=cidr
+                ),
+            )
+        except ResourceNotFound:
+            return
+
+
+# --- conversions from boto3 dicts to port values -------------------------------------------
+_GONE_SHARE = {"DELETING", "DELETED"}
+_TARGET_KEYS = (
+    "TransitGatewayId", "GatewayId", "NatGatewayId", "VpcPeeringConnectionId",
+    "NetworkInterfaceId", "InstanceId", "EgressOnlyInternetGatewayId", "LocalGatewayId",
+    "CarrierGatewayId", "CoreNetworkArn",
+)
+
+
+def _route_target(route: Mapping[str, Any]) -> str:
+    return next((str(route[k]) for k in _TARGET_KEYS if route.get(k)), "")
+
+
+def _share(item: Mapping[str, Any]) -> ResourceShare:
+    return ResourceShare(
+        arn=str(item.get("resourceShareArn", "")),
+        name=str(item.get("name", "")),
+        status=str(item.get("status", "")),
+        owner_account_id=str(item.get("owningAccountId", "")),
+        tags=_tags(item.get("tags")),
+    )
+
+
+def _principal_status(assoc: ShareAssociation) -> PrincipalStatus:
+    """RAM association status as the provider sees the invitation's fate.
+
+    A sender cannot read the receiver's invitation, so REJECTED/EXPIRED are told apart by the
+    association's status message when RAM gives one; otherwise the principal is just GONE.
+    """
+    if assoc.status == "ASSOCIATED":
+        return PrincipalStatus.ACCEPTED
+    if assoc.status == "ASSOCIATING":
+        return PrincipalStatus.PENDING
+    message = assoc.status_message.lower()
+    if "reject" in message:
+        return PrincipalStatus.REJECTED
+    if "expire" in message:
+        return PrincipalStatus.EXPIRED
+    return PrincipalStatus.GONE
+
+
+def _enabled(options: Mapping[str, Any], key: str) -> bool:
+    return options.get(key) == "enable"
+
+
+def _tgw(item: Mapping[str, Any]) -> TransitGateway:
+    options = item.get("Options", {})
+    return TransitGateway(
+        id=str(item.get("TransitGatewayId", "")),
+        arn=str(item.get("TransitGatewayArn", "")),
+        owner_id=str(item.get("OwnerId", "")),
+        state=str(item.get("State", "")),
+        auto_accept_shared_attachments=_enabled(options, "AutoAcceptSharedAttachments"),
+        default_association=_enabled(options, "DefaultRouteTableAssociation"),
+        default_propagation=_enabled(options, "DefaultRouteTablePropagation"),
+        amazon_side_asn=int(options.get("AmazonSideAsn", 64512)),
+        tags=_tags(item.get("Tags")),
+    )
+
+
+def _route_table(item: Mapping[str, Any]) -> TgwRouteTable:
+    return TgwRouteTable(
+        id=str(item.get("TransitGatewayRouteTableId", "")),
+        transit_gateway_id=str(item.get("TransitGatewayId", "")),
+        state=str(item.get("State", "")),
+        is_default_association=bool(item.get("DefaultAssociationRouteTable", False)),
+        is_default_propagation=bool(item.get("DefaultPropagationRouteTable", False)),
+        tags=_tags(item.get("Tags")),
+    )
+
+
+def _attachment(item: Mapping[str, Any]) -> TgwAttachment:
+    assoc = item.get("Association") or {}
+    return TgwAttachment(
+        id=str(item.get("TransitGatewayAttachmentId", "")),
+        transit_gateway_id=str(item.get("TransitGatewayId", "")),
+        resource_type=str(item.get("ResourceType", "")),
+        resource_id=str(item.get("ResourceId", "")),
+        resource_owner_id=str(item.get("ResourceOwnerId", "")),
+        state=str(item.get("State", "")),
+        association_route_table_id=assoc.get("TransitGatewayRouteTableId"),
+        association_state=assoc.get("State"),
+        tags=_tags(item.get("Tags")),
+    )
+
+
+def _vpc_attachment(item: Mapping[str, Any], tags: Mapping[str, str]) -> TgwAttachment:
+    return TgwAttachment(
+        id=str(item.get("TransitGatewayAttachmentId", "")),
+        transit_gateway_id=str(item.get("TransitGatewayId", "")),
+        resource_type="vpc",
+        resource_id=str(item.get("VpcId", "")),
+        resource_owner_id=str(item.get("VpcOwnerId", "")),
+        state=str(item.get("State", "")),
+        tags=_tags(item.get("Tags")) or dict(tags),
+    )
+
+
+def _associated_with(attachment: TgwAttachment, route_table_id: str) -> bool:
+    return attachment.association_route_table_id == route_table_id and (
+        attachment.association_state in {"associating", "associated"}
+    )
+
+
+def _route(route_table_id: str, item: Mapping[str, Any]) -> TgwRoute:
+    attachments = item.get("TransitGatewayAttachments") or []
+    return TgwRoute(
+        route_table_id=route_table_id,
+        cidr=str(item.get("DestinationCidrBlock", "")),
+        type=str(item.get("Type", "")),
+        state=str(item.get("State", "")),
+        attachment_ids=tuple(
+            str(a["TransitGatewayAttachmentId"])
+            for a in attachments
+            if a.get("TransitGatewayAttachmentId")
+        ),
+    )
+
+
+def _vpc(item: Mapping[str, Any]) -> Vpc:
+    return Vpc(
+        id=str(item.get("VpcId", "")),
+        cidr=str(item.get("CidrBlock", "")),
+        owner_id=str(item.get("OwnerId", "")),
+        tags=_tags(item.get("Tags")),
+    )
+
+
+def _subnet(item: Mapping[str, Any]) -> Subnet:
+    return Subnet(
+        id=str(item.get("SubnetId", "")),
+        vpc_id=str(item.get("VpcId", "")),
+        cidr=str(item.get("CidrBlock", "")),
+        availability_zone=str(item.get("AvailabilityZone", "")),
+    )
