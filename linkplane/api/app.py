@@ -40,9 +40,10 @@ def _routers() -> list[APIRouter]:
     from linkplane.addressing.api import router as addressing
     from linkplane.attachments.api import router as attachments
     from linkplane.devices.api import router as devices
+    from linkplane.operators.api import router as operators
     from linkplane.profiles.api import router as profiles
     from linkplane.regions.api import router as regions
     from linkplane.sims.api import router as sims
     from linkplane.tenancy.api import router as tenancy
 
-    return [tenancy, devices, sims, profiles, addressing, regions, attachments]
+    return [tenancy, devices, sims, profiles, operators, addressing, regions, attachments]

@@ -1,7 +1,181 @@
-"""HTTP routes of this feature (thin: parse, call the service, render)."""
+"""HTTP routes of endpoints (thin: parse, call the service, render)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/api/v1")
+from fastapi import APIRouter, Query, Response
+
+from linkplane.api.deps import PageDep, PrincipalDep, SessionDep, WriterDep
+from linkplane.api.pagination import set_page_headers
+from linkplane.db import utcnow
+from linkplane.devices import service
+from linkplane.devices.connectivity import connectivity
+from linkplane.devices.models import EndpointStatus
+from linkplane.devices.schemas import (
+    ConnectivityRead,
+    EndpointCreate,
+    EndpointRead,
+    EndpointSimRead,
+    EndpointUpdate,
+    EventRead,
+    EventRef,
+    NamedRef,
+    SpaceRef,
+    StatusRead,
+)
+from linkplane.events.models import Event
+from linkplane.events.service import record
+from linkplane.sims.importer import iccid_with_luhn, luhn_digit
+from linkplane.sims.models import SimStatus
+from linkplane.tenancy.models import Organisation
+
+router = APIRouter(prefix="/api/v1", tags=["endpoints"])
+
+QueryParam = Annotated[str | None, Query(description="filters, e.g. status:0,name:foo")]
+SortParam = Annotated[str | None, Query(description="sort fields, e.g. -name,id")]
+
+
+def _status(value: int) -> StatusRead:
+    status = EndpointStatus(value)
+    return StatusRead(id=int(status), description=status.description)
+
+
+def render(view: service.EndpointView) -> EndpointRead:
+    ep, sim = view.endpoint, view.sim
+    sim_read = None
+    if sim is not None:
+        status = SimStatus(sim.status)
+        sim_read = EndpointSimRead(
+            id=sim.id, iccid=sim.iccid, iccid_with_luhn=iccid_with_luhn(sim.iccid),
+            imsi=sim.imsi, msisdn=sim.msisdn,
+            status=StatusRead(id=int(status), description=status.description),
+        )  # fmt: skip
+    space = SpaceRef(id=ep.ip_address_space_id) if ep.ip_address_space_id else None
+    imei_luhn = ep.imei[:14] + luhn_digit(ep.imei[:14]) if ep.imei else None
+    return EndpointRead(
+        id=ep.id, name=ep.name, tags=ep.tags, created=ep.created, last_updated=ep.last_updated,
+        status=_status(ep.status),
+        service_profile=NamedRef(id=ep.service_profile_id, name=view.service_profile_name),
+        tariff_profile=NamedRef(id=ep.tariff_profile_id, name=view.tariff_profile_name),
+        ip_address=ep.ip_address, ip_address_space=space, sim=sim_read, imei=ep.imei,
+        imei_with_luhn=imei_luhn, imei_lock=ep.imei_lock,
+    )  # fmt: skip
+
+
+@router.get("/endpoint")
+def list_endpoints(
+    session: SessionDep, principal: PrincipalDep, page: PageDep, response: Response,
+    q: QueryParam = None, sort: SortParam = None,
+) -> list[EndpointRead]:  # fmt: skip
+    views, total = service.list_endpoints(
+        session=session, org_id=principal.org_id, offset=page.offset, limit=page.per_page,
+        q=q, sort=sort,
+    )  # fmt: skip
+    set_page_headers(response, page, total)
+    return [render(v) for v in views]
+
+
+@router.post("/endpoint", status_code=201)
+def create_endpoint(
+    body: EndpointCreate, session: SessionDep, principal: WriterDep, response: Response
+) -> EndpointRead:
+    endpoint = service.create(session=session, org_id=principal.org_id, data=body,
+                              principal=principal)  # fmt: skip
+    response.headers["Location"] = f"/api/v1/endpoint/{endpoint.id}"
+    return render(service.get(session=session, org_id=principal.org_id, endpoint_id=endpoint.id))
+
+
+@router.get("/endpoint/status")
+def list_endpoint_statuses(_principal: PrincipalDep) -> list[StatusRead]:
+    return [_status(s) for s in EndpointStatus]
+
+
+@router.get("/endpoint/{endpoint_id}")
+def get_endpoint(endpoint_id: int, session: SessionDep, principal: PrincipalDep) -> EndpointRead:
+    return render(service.get(session=session, org_id=principal.org_id, endpoint_id=endpoint_id))
+
+
+@router.patch("/endpoint/{endpoint_id}", status_code=204)
+def update_endpoint(
+    endpoint_id: int, body: EndpointUpdate, session: SessionDep, principal: WriterDep
+) -> Response:
+    service.update(session=session, org_id=principal.org_id, endpoint_id=endpoint_id,
+                   data=body, principal=principal)  # fmt: skip
+    return Response(status_code=204)
+
+
+@router.delete("/endpoint/{endpoint_id}", status_code=204)
+def delete_endpoint(endpoint_id: int, session: SessionDep, principal: WriterDep) -> Response:
+    service.delete(session=session, org_id=principal.org_id, endpoint_id=endpoint_id,
+                   principal=principal)  # fmt: skip
+    return Response(status_code=204)
+
+
+@router.get("/endpoint/{endpoint_id}/connectivity")
+def get_connectivity(
+    endpoint_id: int, session: SessionDep, principal: PrincipalDep
+) -> ConnectivityRead:
+    """Emulated from stored state: linkplane has no radio network (see docs/api-compat.md)."""
+    view = service.get(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
+    result = connectivity(view.endpoint, view.sim)
+    return ConnectivityRead(
+        status=StatusRead(id=int(result.status), description=result.status.name),
+        location=result.location, pdp_context=result.pdp_context, services=result.services,
+    )  # fmt: skip
+
+
+@router.patch("/endpoint/{endpoint_id}/connectivity", status_code=204)
+def reset_connectivity(endpoint_id: int, session: SessionDep, principal: WriterDep) -> Response:
+    """Accepted and recorded; with an emulated network there is nothing to reset."""
+    endpoint = service.get_row(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
+    record(
+        session=session, org_id=principal.org_id, event_type="Connectivity reset",
+        description=f"connectivity reset requested for endpoint {endpoint.name!r}",
+        principal=principal, entity_type="endpoint", entity_id=endpoint.id,
+    )  # fmt: skip
+    return Response(status_code=204)
+
+
+@router.get("/endpoint/{endpoint_id}/connectivity_info")
+def get_connectivity_info(
+    endpoint_id: int, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """emnify's 200-with-error form: there is no network to ask for a cell location."""
+    service.get_row(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
+    now = utcnow().isoformat()
+    info = {"success": False, "error": "linkplane emulates the network: no location available"}
+    return {"subscriber_info": info, "request_timestamp": now, "reply_timestamp": now}
+
+
+_SEVERITY = {0: "INFO", 1: "WARN", 2: "CRITICAL"}
+_SOURCE = {"network": 0, "policy": 1, "api": 2}
+
+
+def _event(ev: Event, org: NamedRef, endpoint: NamedRef | None) -> EventRead:
+    return EventRead(
+        id=ev.id, alert=ev.severity >= 2, description=ev.description, timestamp=ev.timestamp,
+        event_type=EventRef(id=0, description=ev.event_type),
+        event_source=EventRef(id=_SOURCE.get(ev.source, 2), description=ev.source.upper()),
+        event_severity=EventRef(id=ev.severity, description=_SEVERITY.get(ev.severity, "INFO")),
+        organisation=org, user={"id": ev.user_id} if ev.user_id is not None else None,
+        endpoint=endpoint, detail=json.loads(ev.detail) if ev.detail else None,
+    )  # fmt: skip
+
+
+@router.get("/endpoint/{endpoint_id}/event")
+def list_endpoint_events(
+    endpoint_id: int, session: SessionDep, principal: PrincipalDep, page: PageDep,
+    response: Response,
+) -> list[EventRead]:  # fmt: skip
+    """Audit events of the endpoint, newest first; an unknown id gives [] (as emnify does)."""
+    events, total, name = service.list_events(
+        session=session, org_id=principal.org_id, endpoint_id=endpoint_id,
+        offset=page.offset, limit=page.per_page,
+    )  # fmt: skip
+    set_page_headers(response, page, total)
+    org = session.get(Organisation, principal.org_id)
+    org_ref = NamedRef(id=principal.org_id, name=org.name if org else "")
+    ep_ref = NamedRef(id=endpoint_id, name=name) if name is not None else None
+    return [_event(ev, org_ref, ep_ref) for ev in events]

@@ -1,7 +1,134 @@
-"""HTTP routes of this feature (thin: parse, call the service, render)."""
+"""HTTP routes of service and tariff profiles (thin: parse, call the service, render)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-router = APIRouter(prefix="/api/v1")
+from linkplane.api.deps import PrincipalDep, SessionDep, WriterDep
+from linkplane.profiles import service
+from linkplane.profiles.models import ServiceProfile, TariffProfile
+from linkplane.profiles.schemas import (
+    SERVICE_FLAGS,
+    ServiceProfileCreate,
+    ServiceProfileRead,
+    ServiceProfileUpdate,
+    TariffProfileCreate,
+    TariffProfileRead,
+    TariffProfileUpdate,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["profiles"])
+
+
+def _service_read(profile: ServiceProfile, used: int) -> ServiceProfileRead:
+    flags = {flag: getattr(profile, flag) for flag in SERVICE_FLAGS}
+    return ServiceProfileRead(
+        id=profile.id, name=profile.name, description=profile.description, used_count=used,
+        **flags,
+    )  # fmt: skip
+
+
+def _tariff_read(profile: TariffProfile, used: int) -> TariffProfileRead:
+    return TariffProfileRead(
+        id=profile.id, name=profile.name, description=profile.description, used_count=used
+    )
+
+
+@router.get("/service_profile")
+def list_service_profiles(session: SessionDep, principal: PrincipalDep) -> list[ServiceProfileRead]:
+    profiles = service.list_service_profiles(session=session, org_id=principal.org_id)
+    used = service.usage_counts(
+        session=session, model=ServiceProfile, ids=[p.id for p in profiles]
+    )
+    return [_service_read(p, used.get(p.id, 0)) for p in profiles]
+
+
+@router.post("/service_profile", status_code=201)
+def create_service_profile(
+    body: ServiceProfileCreate, session: SessionDep, principal: WriterDep, response: Response
+) -> ServiceProfileRead:
+    profile = service.create_service_profile(
+        session=session, org_id=principal.org_id, data=body, principal=principal
+    )
+    response.headers["Location"] = f"/api/v1/service_profile/{profile.id}"
+    return _service_read(profile, 0)
+
+
+@router.get("/service_profile/{profile_id}")
+def get_service_profile(
+    profile_id: int, session: SessionDep, principal: PrincipalDep
+) -> ServiceProfileRead:
+    profile = service.get_service_profile(
+        session=session, org_id=principal.org_id, profile_id=profile_id
+    )
+    used = service.usage_counts(session=session, model=ServiceProfile, ids=[profile.id])
+    return _service_read(profile, used.get(profile.id, 0))
+
+
+@router.patch("/service_profile/{profile_id}", status_code=204)
+def update_service_profile(
+    profile_id: int, body: ServiceProfileUpdate, session: SessionDep, principal: WriterDep
+) -> Response:
+    service.update_service_profile(
+        session=session, org_id=principal.org_id, profile_id=profile_id, data=body,
+        principal=principal,
+    )  # fmt: skip
+    return Response(status_code=204)
+
+
+@router.delete("/service_profile/{profile_id}", status_code=204)
+def delete_service_profile(profile_id: int, session: SessionDep, principal: WriterDep) -> Response:
+    service.delete_profile(
+        session=session, model=ServiceProfile, org_id=principal.org_id, profile_id=profile_id,
+        principal=principal,
+    )  # fmt: skip
+    return Response(status_code=204)
+
+
+@router.get("/tariff_profile")
+def list_tariff_profiles(session: SessionDep, principal: PrincipalDep) -> list[TariffProfileRead]:
+    profiles = service.list_tariff_profiles(session=session, org_id=principal.org_id)
+    used = service.usage_counts(session=session, model=TariffProfile, ids=[p.id for p in profiles])
+    return [_tariff_read(p, used.get(p.id, 0)) for p in profiles]
+
+
+@router.post("/tariff_profile", status_code=201)
+def create_tariff_profile(
+    body: TariffProfileCreate, session: SessionDep, principal: WriterDep, response: Response
+) -> TariffProfileRead:
+    profile = service.create_tariff_profile(
+        session=session, org_id=principal.org_id, data=body, principal=principal
+    )
+    response.headers["Location"] = f"/api/v1/tariff_profile/{profile.id}"
+    return _tariff_read(profile, 0)
+
+
+@router.get("/tariff_profile/{profile_id}")
+def get_tariff_profile(
+    profile_id: int, session: SessionDep, principal: PrincipalDep
+) -> TariffProfileRead:
+    profile = service.get_tariff_profile(
+        session=session, org_id=principal.org_id, profile_id=profile_id
+    )
+    used = service.usage_counts(session=session, model=TariffProfile, ids=[profile.id])
+    return _tariff_read(profile, used.get(profile.id, 0))
+
+
+@router.patch("/tariff_profile/{profile_id}", status_code=204)
+def update_tariff_profile(
+    profile_id: int, body: TariffProfileUpdate, session: SessionDep, principal: WriterDep
+) -> Response:
+    service.update_tariff_profile(
+        session=session, org_id=principal.org_id, profile_id=profile_id, data=body,
+        principal=principal,
+    )  # fmt: skip
+    return Response(status_code=204)
+
+
+@router.delete("/tariff_profile/{profile_id}", status_code=204)
+def delete_tariff_profile(profile_id: int, session: SessionDep, principal: WriterDep) -> Response:
+    service.delete_profile(
+        session=session, model=TariffProfile, org_id=principal.org_id, profile_id=profile_id,
+        principal=principal,
+    )  # fmt: skip
+    return Response(status_code=204)

@@ -1,0 +1,45 @@
+"""Service profiles (what an endpoint may do) and tariff profiles (what it costs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from linkplane.db import Base, UTCDateTime, utcnow
+
+
+class ServiceProfile(Base):
+    __tablename__ = "service_profile"
+    __table_args__ = (Index("ix_service_profile_org_id_id", "org_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    allowed_3g: Mapped[bool] = mapped_column(Boolean, default=True)
+    allowed_4g: Mapped[bool] = mapped_column(Boolean, default=True)
+    allowed_nb_iot: Mapped[bool] = mapped_column(Boolean, default=True)
+    allowed_nb_iot_geo: Mapped[bool] = mapped_column(Boolean, default=False)
+    apply_sms_quota: Mapped[bool] = mapped_column(Boolean, default=False)
+    apply_data_quota: Mapped[bool] = mapped_column(Boolean, default=False)
+    retail: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_p2p_int: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms_p2p_ext: Mapped[bool] = mapped_column(Boolean, default=True)
+    nipdp: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: linkplane extension: endpoints with this profile may reach the organisation's
+    #: Cloud Connect breakouts (the core packet policy reads it).
+    allow_cloud_connect: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TariffProfile(Base):
+    __tablename__ = "tariff_profile"
+    __table_args__ = (Index("ix_tariff_profile_org_id_id", "org_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
