@@ -27,10 +27,12 @@ def _register() -> None:
     from linkplane.regions.cli import app as region_app
     from linkplane.runner import register as register_up
     from linkplane.sims.cli import app as sims_app
+    from linkplane.tenancy.cli import app as org_app
 
     app.add_typer(cloud_app, name="cloud", help="The embedded AWS cloud.")
     app.add_typer(region_app, name="region", help="Regional Transit Gateway bootstrap.")
     app.add_typer(customer_app, name="customer", help="Act as a customer AWS account.")
+    app.add_typer(org_app, name="org", help="Organisations (tenants) and their admins.")
     app.add_typer(sims_app, name="sims", help="SIM inventory shipped to organisations.")
     register_up(app)
 

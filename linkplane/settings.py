@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     aws_max_attempts: int = 8
     aws_backoff_base_seconds: float = 0.2
     aws_backoff_cap_seconds: float = 20.0
+    #: HS256 key signing auth tokens; empty means generated once and kept in ``data_dir``
+    #: (set it explicitly when several hosts serve the API).
+    jwt_secret: str = Field(default="", repr=False)
+    #: Lifetime of an ``auth_token`` (a JWT); status is re-checked on every request anyway.
+    auth_token_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    #: The ``demo`` organisation's admin created on first start; generated when empty.
+    demo_email: str = ""
+    demo_password: str = Field(default="", repr=False)
+    #: Request bodies above this size get 413 before any handler runs.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @field_validator("provider_account_id")
     @classmethod
@@ -68,6 +79,13 @@ class Settings(BaseSettings):
         if not ACCOUNT_ID_RE.match(value):
             raise ValueError("provider_account_id must be 12 digits")
         return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: str) -> str:
+        from linkplane.tenancy.security import check_secret_strength
+
+        return check_secret_strength(value) if value else value
 
     @property
     def effective_database_url(self) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane import __version__
 from linkplane.api import errors
+from linkplane.api.limits import BodySizeLimit
 from linkplane.settings import Settings
 
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session]) -> FastAPI:
     app.state.settings = settings
     app.state.sessionmaker = factory
     errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/api/v1/health", tags=["meta"])
     def health() -> dict[str, str]:
@@ -40,10 +42,11 @@ def _routers() -> list[APIRouter]:
     from linkplane.addressing.api import router as addressing
     from linkplane.attachments.api import router as attachments
     from linkplane.devices.api import router as devices
+    from linkplane.events.api import router as events
     from linkplane.operators.api import router as operators
     from linkplane.profiles.api import router as profiles
     from linkplane.regions.api import router as regions
     from linkplane.sims.api import router as sims
     from linkplane.tenancy.api import router as tenancy
 
-    return [tenancy, devices, sims, profiles, operators, addressing, regions, attachments]
+    return [tenancy, events, devices, sims, profiles, operators, addressing, regions, attachments]

@@ -65,3 +65,12 @@ def require_provider_admin(principal: PrincipalDep) -> Principal:
 
 
 ProviderAdminDep = Annotated[Principal, Depends(require_provider_admin)]
+
+
+def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    """For the rare handler that needs its own transactions (e.g. counting failed logins)."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return factory
+
+
+FactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]

@@ -76,7 +76,14 @@ async def _http(_req: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
+    # Logged with its traceback for operators; the client gets the same body shape, no details.
+    log.error("unhandled error", exc_info=exc)
+    return JSONResponse(error_body(500, "internal error", "internal_error"), 500)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(errors.LinkplaneError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
+from linkplane.errors import InvalidInput
+
 MAX_PER_PAGE = 1000
 
 
@@ -37,3 +39,53 @@ def set_page_headers(response: Response, params: PageParams, total: int) -> None
     response.headers["X-Total-Pages"] = str(pages)
     response.headers["X-Current-Page"] = str(params.page)
     response.headers["X-Count-Per-Page"] = str(params.per_page)
+
+
+# --- emnify ``q`` filters and ``sort`` ------------------------------------------------------
+
+Q_PARAM = Query(
+    None, max_length=2000, description="Filters as comma-separated `<field>:<value>` pairs"
+)
+SORT_PARAM = Query(
+    None, max_length=500, description="Comma-separated fields, `-` prefix for descending"
+)
+
+
+def parse_q(raw: str | None, allowed: set[str], max_values: int = 6) -> dict[str, list[str]]:
+    """``q=status:1,name:foo|bar`` -> ``{"status": ["1"], "name": ["foo", "bar"]}``.
+
+    Unknown filters and malformed pairs are refused (422 naming ``q.<field>``), never ignored,
+    so a typo cannot silently widen a result.
+    """
+    result: dict[str, list[str]] = {}
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition(":")
+        key = key.strip()
+        if not sep or not value.strip():
+            raise InvalidInput(f"filter {part!r} must look like <field>:<value>", field="q")
+        if key not in allowed:
+            names = ", ".join(sorted(allowed))
+            raise InvalidInput(f"unknown filter {key!r}; allowed: {names}", field=f"q.{key}")
+        values = [v.strip() for v in value.split("|") if v.strip()]
+        if len(values) > max_values:
+            raise InvalidInput(f"at most {max_values} values per filter", field=f"q.{key}")
+        result[key] = values
+    return result
+
+
+def parse_sort(raw: str | None, allowed: set[str]) -> list[tuple[str, bool]]:
+    """``sort=-created,name`` -> ``[("created", True), ("name", False)]`` (True = descending)."""
+    result: list[tuple[str, bool]] = []
+    for part in (raw or "").split(","):
+        item = part.strip()
+        if not item:
+            continue
+        desc = item.startswith("-")
+        name = item.lstrip("+-").strip()
+        if name not in allowed:
+            names = ", ".join(sorted(allowed))
+            raise InvalidInput(f"cannot sort by {name!r}; allowed: {names}", field="sort")
+        result.append((name, desc))
+    return result

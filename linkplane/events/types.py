@@ -1,0 +1,68 @@
+"""The event type catalogue: emnify renders ``event_type`` as ``{id, description}``.
+
+Features record events with a type *name* (``record(event_type="Endpoint created", ...)``).
+Names listed here get a stable id; any other name is shown as type 1 "Generic" (its own
+description stays in the event's ``description``). Add new names at the end: ids are part of
+the API (clients filter with ``q=type:<id>``) and must never be renumbered.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+EVENT_TYPES: tuple[str, ...] = (
+    "Generic",  # 1
+    "User authentication failed",
+    "Application authentication failed",
+    "Organisation created",
+    "User created",
+    "User updated",
+    "User deleted",
+    "Application token created",
+    "Application token updated",
+    "Application token deleted",
+    "Endpoint created",  # 11
+    "Endpoint updated",
+    "Endpoint deleted",
+    "SIM created",
+    "SIM updated",
+    "SIM activation",
+    "SIM suspension",
+    "Service profile created",
+    "Service profile updated",
+    "Service profile deleted",
+    "Tariff profile created",  # 21
+    "Tariff profile updated",
+    "Tariff profile deleted",
+    "IP address space created",
+    "IP address space deleted",
+    "Breakout created",
+    "Breakout state changed",
+    "Breakout deleted",
+    "Breakout retried",
+    "Region bootstrapped",
+)
+
+TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}
+GENERIC = 1
+
+
+def type_id(name: str) -> int:
+    return TYPE_ID.get(name, GENERIC)
+
+
+def type_names(ids: set[int]) -> set[str]:
+    return {name for name, i in TYPE_ID.items() if i in ids}
+
+
+class Source(IntEnum):
+    """emnify event source ids; the Event row stores the lower-case name."""
+
+    NETWORK = 0
+    POLICY = 1
+    API = 2
+
+
+SOURCE_ID = {"network": Source.NETWORK, "policy": Source.POLICY, "api": Source.API}
+SOURCE_DESCRIPTION = {Source.NETWORK: "Network", Source.POLICY: "Policy Control", Source.API: "API"}
+SEVERITY_DESCRIPTION = {0: "INFO", 1: "WARN", 2: "CRITICAL"}
