@@ -1,12 +1,332 @@
-"""``linkplane up``: the embedded cloud, the service and its workers in one command."""
+"""``linkplane up``: the embedded cloud, the API and the workers in one process.
+
+Order: embedded cloud -> database -> startup steps -> API -> ``runtime.json`` -> wait for
+Ctrl-C/SIGTERM -> stop everything in reverse -> exit 0.
+
+Startup steps are a small explicit list (:func:`startup_steps`). Each is a named function
+taking the :class:`UpContext`; it may add lines to the banner (``notes``) and register what
+must run at shutdown (``on_stop``). Features plug in by adding their call to their step:
+tenancy (:func:`seed_demo_org`), the fleet (:func:`seed_demo_fleet`), breakouts
+(:func:`launch_workers`).
+
+The embedded cloud keeps its state in memory only. On a restart the stored region points at
+resources that no longer exist; bootstrap notices (it describes the stored TGW) and builds
+the region again, and ``up`` says so.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from linkplane.cloud.factory import make_cloud
+from linkplane.cloud.port import CloudPort
+from linkplane.context import (
+    AppContext,
+    clear_runtime,
+    load_settings,
+    open_context,
+    read_runtime,
+    write_runtime,
+)
+from linkplane.errors import Conflict, InvalidInput
+from linkplane.logs import get_logger
+from linkplane.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class UpContext:
+    """What a startup step may use, and where it reports back."""
+
+    settings: Settings
+    app: AppContext
+    cloud: CloudPort  # the provider account in ``region``
+    region: str
+    cloud_endpoint: str
+    api_url: str
+    notes: list[str] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
+
+
+StartupStep = tuple[str, Callable[[UpContext], None]]
+
+
+def startup_steps() -> list[StartupStep]:
+    """The start-up steps, in order. Add a feature's step here, as a named function."""
+    return [
+        ("bootstrap region", bootstrap_region),
+        ("demo organisation", seed_demo_org),
+        ("demo fleet", seed_demo_fleet),
+        ("breakout workers", launch_workers),
+    ]
+
+
+# --- startup steps -----------------------------------------------------------------------------
+def bootstrap_region(up: UpContext) -> None:
+    from linkplane.regions import service
+
+    result = service.bootstrap(
+        factory=up.app.sessionmaker, cloud=up.cloud, settings=up.settings, region=up.region
+    )
+    gone = [c for c in result.changes if c.endswith("no longer exists")]
+    if gone:
+        up.notes.append(
+            f"region {up.region}: {gone[0]} (the embedded cloud keeps state in memory only); "
+            f"bootstrapped again as {result.region.tgw_id}"
+        )
+    elif result.changes:
+        up.notes.append(f"region {up.region}: bootstrapped, transit gateway {result.region.tgw_id}")
+    else:
+        up.notes.append(f"region {up.region}: up to date, transit gateway {result.region.tgw_id}")
+
+
+def seed_demo_org(up: UpContext) -> None:
+    """Tenancy: the ``demo`` organisation and its admin (credentials shown once)."""
+    try:
+        from linkplane.tenancy.service import ensure_demo_org
+    except ImportError:
+        up.notes.append("demo organisation: skipped (tenancy feature not installed)")
+        return
+    from linkplane.db import transaction
+
+    with transaction(up.app.sessionmaker) as session:
+        creds = ensure_demo_org(session=session, settings=up.settings)
+    if creds is None:
+        up.notes.append("demo organisation: exists")
+    else:
+        up.notes.append(f"demo organisation: admin {creds.email} password {creds.password}")
+
+
+def seed_demo_fleet(up: UpContext) -> None:
+    """Fleet: profiles and an address space for the ``demo`` organisation."""
+    try:
+        from linkplane.devices.seed import seed_demo_fleet as seed
+        from linkplane.tenancy.models import Organisation
+    except ImportError:
+        up.notes.append("demo fleet: skipped (fleet feature not installed)")
+        return
+    from sqlalchemy import select
+
+    from linkplane.db import transaction
+
+    with transaction(up.app.sessionmaker) as session:
+        org_id = session.scalar(select(Organisation.id).where(Organisation.name == "demo"))
+        if org_id is not None:
+            seed(session=session, org_id=org_id, device_cidr=up.settings.device_cidr)
+
+
+def launch_workers(up: UpContext) -> None:
+    """Breakouts: the DBOS workflow workers of this process, stopped at shutdown."""
+    try:
+        from linkplane.attachments import engine
+    except ImportError:
+        up.notes.append("breakout workers: skipped (breakouts feature not installed)")
+        return
+    engine.launch(up.settings, factory=up.app.sessionmaker)
+    up.on_stop.append(engine.shutdown)
+    up.notes.append("breakout workers: running")
+
+
+# --- ports, servers ----------------------------------------------------------------------------
+def _bind(host: str, port: int, what: str, option: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InvalidInput(
+            f"cannot listen on {host}:{port} for the {what} ({exc.strerror}); pass {option}",
+            field=option.lstrip("-"),
+        ) from exc
+    return sock
+
+
+def _check_not_running(data_dir: Path) -> None:
+    pid = read_runtime(data_dir).get("pid")
+    if not isinstance(pid, int) or pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return  # a stale runtime.json of a process that died
+    except PermissionError:
+        pass
+    raise Conflict(
+        f"linkplane up is already running for {data_dir} (pid {pid}); stop it or use --data-dir"
+    )
+
+
+class _Api:
+    """uvicorn in a thread on a socket bound beforehand (bind errors surface early)."""
+
+    def __init__(self, up_settings: Settings, app_ctx: AppContext, sock: socket.socket) -> None:
+        import uvicorn
+
+        from linkplane.api.app import create_app
+
+        app = create_app(up_settings, app_ctx.sessionmaker)
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self._sock = sock
+        self._thread = threading.Thread(target=self._run, name="api", daemon=True)
+
+    def _run(self) -> None:
+        self._server.run(sockets=[self._sock])
+
+    def start(self, timeout: float = 30.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise Conflict("the API server did not start; see the log above")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._sock.close()
+
+
+# --- the command -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UpOptions:
+    data_dir: Path | None
+    host: str
+    port: int
+    cloud_port: int
+    region: str | None
+
+
+def run(options: UpOptions, stop: threading.Event) -> None:
+    """Run until ``stop`` is set; everything started is stopped again, in reverse."""
+    base = load_settings(options.data_dir)
+    _check_not_running(base.data_dir)
+    from linkplane.regions.service import check_region_name
+
+    region = options.region or base.default_region
+    check_region_name(region)
+    cloud_sock = _bind("127.0.0.1", options.cloud_port, "embedded cloud", "--cloud-port")
+    cloud_sock.close()  # moto binds itself; checked here because it hangs on a busy port
+    api_sock = _bind(options.host, options.port, "API", "--port")
+    stops: list[Callable[[], None]] = [api_sock.close]
+    try:
+        _serve(options, base, region, api_sock, stops, stop)
+    finally:
+        for fn in reversed(stops):
+            _quietly(fn)
+
+
+def _serve(
+    options: UpOptions,
+    base: Settings,
+    region: str,
+    api_sock: socket.socket,
+    stops: list[Callable[[], None]],
+    stop: threading.Event,
+) -> None:
+    from linkplane.localcloud import server
+
+    # The embedded cloud's per-request access log would drown the banner; errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    cloud = server.start("127.0.0.1", options.cloud_port)
+    stops.append(cloud.stop)
+    settings = base.model_copy(update={"aws_endpoint_url": cloud.endpoint_url})
+    app_ctx = open_context(settings)
+    stops.append(app_ctx.close)
+    api_url = f"http://{options.host}:{api_sock.getsockname()[1]}"
+    up = UpContext(
+        settings=settings, app=app_ctx, cloud=make_cloud(settings, region), region=region,
+        cloud_endpoint=cloud.endpoint_url, api_url=api_url,
+    )  # fmt: skip
+    stops.append(lambda: _stop_all(up.on_stop))
+    for name, step in startup_steps():
+        log.info("up_step", step=name)
+        step(up)
+    api = _Api(settings, app_ctx, api_sock)
+    api.start()
+    stops.append(api.stop)
+    write_runtime(settings.data_dir, _runtime_info(up))
+    stops.append(lambda: clear_runtime(settings.data_dir))
+    typer.echo(banner(up))
+    stop.wait()
+    typer.echo("linkplane: stopping")
+
+
+def _runtime_info(up: UpContext) -> dict[str, Any]:
+    return {"cloud_endpoint": up.cloud_endpoint, "api_url": up.api_url, "pid": os.getpid()}
+
+
+def _stop_all(fns: list[Callable[[], None]]) -> None:
+    for fn in reversed(fns):
+        _quietly(fn)
+
+
+def _quietly(fn: Callable[[], object]) -> None:
+    try:
+        fn()
+    except Exception as exc:  # shutdown goes on: one failing stop must not strand the rest
+        log.error("up_stop_failed", error=str(exc))
+
+
+def banner(up: UpContext) -> str:
+    s = up.settings
+    lines = [
+        "linkplane is up",
+        f"  API:            {up.api_url}/api/v1   (OpenAPI docs: {up.api_url}/docs)",
+        f"  embedded cloud: {up.cloud_endpoint}   (provider account {s.provider_account_id})",
+        f"  data dir:       {s.data_dir}",
+        *[f"  {note}" for note in up.notes],
+        "",
+        "Act as a customer account (any 12-digit id) with linkplane or boto3 / the AWS CLI:",
+        f"  linkplane customer --account 222222222222 --data-dir {s.data_dir} invitations list",
+        f"  export AWS_ENDPOINT_URL={up.cloud_endpoint} AWS_DEFAULT_REGION={up.region} \\",
+        "         AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
+        "  aws sts assume-role --role-arn "
+        "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole --role-session-name me",
+        "  (see docs/tour.md)",
+        "",
+        f"Stop with Ctrl-C or: kill -TERM {os.getpid()}",
+    ]
+    return "\n".join(lines)
+
+
+def _install_signal_handlers(stop: threading.Event) -> None:
+    def handler(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def up() -> None:
-        """Run linkplane with its embedded defaults."""
-        raise typer.Exit(1)
+    def up(
+        data_dir: Annotated[
+            Path | None,
+            typer.Option("--data-dir", help="Data directory (default ~/.local/share/linkplane)."),
+        ] = None,
+        host: Annotated[str, typer.Option("--host", help="API listen address.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="API port.")] = 8080,
+        cloud_port: Annotated[
+            int, typer.Option("--cloud-port", help="Embedded cloud port.")
+        ] = 4566,
+        region: Annotated[
+            str | None, typer.Option("--region", help="Region to bootstrap (default: settings).")
+        ] = None,
+    ) -> None:
+        """Run linkplane with its embedded cloud: API, region bootstrap and workers."""
+        stop = threading.Event()
+        _install_signal_handlers(stop)
+        run(UpOptions(data_dir, host, port, cloud_port, region), stop)
