@@ -59,9 +59,10 @@ templates.env.filters["d"] = fmt_date
 
 def render(
     request: Request,
-    name: str,
+    template: str,
     principal: Principal | None,
     status_code: int = 200,
+    /,
     **context: Any,
 ) -> HTMLResponse:
     """Render a page; every page gets the principal and its CSRF token for its forms."""
@@ -73,7 +74,9 @@ def render(
         "csrf_token": sessions.csrf_for_session(token) if token else "",
         "path": request.url.path,
     }
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    return templates.TemplateResponse(
+        request, template, {**base, **context}, status_code=status_code
+    )
 
 
 @dataclass(frozen=True)
