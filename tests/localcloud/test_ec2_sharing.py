@@ -3,9 +3,13 @@ customer attachments wait for the owner's acceptance unless auto-accept is on.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from botocore.exceptions import ClientError
+from moto.core.utils import utcnow
 
+from linkplane.localcloud.ec2 import model
 from tests.localcloud.conftest import CUSTOMER, OTHER, PROVIDER, Cloud
 from tests.localcloud.test_ec2_support import (
     accepted_attachment,
@@ -115,6 +119,20 @@ def test_deleted_attachment_stays_visible_as_deleted(cloud: Cloud) -> None:
     assert deleted["State"] == "deleting"
     for account in (PROVIDER, CUSTOMER):
         assert attachment(cloud, account, attachment_id)["State"] == "deleted"
+
+
+def test_deleted_attachment_disappears_after_the_retention_window(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = shared_world(cloud)
+    attachment_id = accepted_attachment(cloud, world)
+    cloud.client("ec2", PROVIDER).delete_transit_gateway_vpc_attachment(
+        TransitGatewayAttachmentId=attachment_id
+    )
+    later = utcnow() + model.RETENTION + timedelta(seconds=1)
+    monkeypatch.setattr(model, "utcnow", lambda: later)
+    listed = cloud.client("ec2", CUSTOMER).describe_transit_gateway_attachments()
+    assert listed["TransitGatewayAttachments"] == []
 
 
 def test_auto_accept_goes_straight_to_available(cloud: Cloud) -> None:

@@ -9,7 +9,6 @@ loudly instead of silently falling back to moto's behaviour.
 from __future__ import annotations
 
 import importlib
-import inspect
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,8 +100,7 @@ _lock = threading.Lock()
 
 def _apply(patch: Patch) -> None:
     cls = patch.resolve()
-    original = inspect.getattr_static(cls, patch.name, None) if hasattr(cls, patch.name) else None
-    original = getattr(cls, patch.name, None) if original is not None else None
+    original = getattr(cls, patch.name, None)
     ORIGINALS[(patch.target, patch.name)] = original
     if patch.wrapper is not None:
         if original is None:
