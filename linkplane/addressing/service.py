@@ -188,7 +188,8 @@ def _host_count(network: IPv4Network) -> int:
 
 
 def _lock_and_count(session: Session, space: IpAddressSpace, delta: int) -> int:
-    """Bump ``used_count`` first (this takes the write lock); returns the fresh cursor."""
+    """Update ``used_count`` by ``delta`` (0 just takes the row's write lock first, before
+    anything is read); returns the fresh cursor."""
     stmt = (
         update(IpAddressSpace)
         .where(IpAddressSpace.id == space.id)
@@ -223,13 +224,14 @@ def _take_free(session: Session, space_id: int, offset: int | None = None) -> in
 def allocate(*, session: Session, space: IpAddressSpace) -> str:
     """The lowest free host address of ``space``, recorded as used in this transaction."""
     network = IPv4Network(space.cidr)
-    cursor = _lock_and_count(session, space, +1)
+    cursor = _lock_and_count(session, space, 0)
     offset = _take_free(session, space.id)
     if offset is None:
         if cursor > _host_count(network):
             raise NotFound(f"IP address space {network} is full", field="ip_address_space")
         offset = cursor
         _set_cursor(session, space, cursor + 1)
+    _lock_and_count(session, space, +1)
     return str(network.network_address + offset)
 
 
@@ -248,13 +250,14 @@ def reserve(*, session: Session, space: IpAddressSpace, address: str) -> str:
     """Record a caller-chosen address as used; an address already in use -> Conflict."""
     network = IPv4Network(space.cidr)
     offset = _offset_of(network, address)
-    cursor = _lock_and_count(session, space, +1)
+    cursor = _lock_and_count(session, space, 0)
     if offset >= cursor:
         # Jumping the cursor: the skipped offsets stay free for later allocations.
         session.add_all(FreeAddress(space_id=space.id, offset=o) for o in range(cursor, offset))
         _set_cursor(session, space, offset + 1)
     elif _take_free(session, space.id, offset) is None:
         raise Conflict(f"IP address {address} is already in use", field="ip_address")
+    _lock_and_count(session, space, +1)
     return str(network.network_address + offset)
 
 

@@ -1,0 +1,112 @@
+"""SIM inventory import (CSV, CLI), batch registration, lifecycle and listing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from linkplane.cli import _register, app
+from linkplane.errors import InvalidInput
+from linkplane.sims import importer
+from tests.test_devices_support import Fleet, fleet, iccid, import_sims, make_org, sim_rows
+
+__all__ = ["fleet"]
+
+
+def test_parse_reports_every_bad_row_by_line() -> None:
+    good = sim_rows(1, 2, "B1").splitlines()
+    text = "\n".join([
+        *good,
+        "123,901430000000009,8800000009,B1",             # line 4: short iccid
+        f"{iccid(1)},90143000000001,12,B 1",             # line 5: dup iccid, short imsi/msisdn, bic
+        "89883030000000000016,901430000000077,880000077,B1",  # line 6: wrong Luhn digit
+    ])  # fmt: skip
+    with pytest.raises(InvalidInput) as err:
+        importer.parse(text)
+    msg = err.value.message
+    assert msg.startswith("3 bad row(s), nothing imported")
+    assert "line 4: iccid '123'" in msg and "line 6:" in msg and "Luhn" in msg
+    assert "line 5:" in msg and "repeats line 2" in msg and "imsi" in msg and "bic" in msg
+    assert "line 2" not in msg.split("line 5:")[0]
+    with pytest.raises(InvalidInput, match="missing column"):
+        importer.parse("iccid,imsi\n1,2\n")
+    assert importer.luhn_digit("8988303000000000001") == "5"
+    assert len(importer.parse(text.replace("89883030000000000016", "89883030000000000015")
+                              .splitlines()[0] + "\n" + good[1])) == 1  # fmt: skip
+
+
+def test_cli_import_is_all_or_nothing(fleet: Fleet, tmp_path: Path) -> None:
+    _register()
+    runner = CliRunner()
+    data_dir = str(fleet.ctx.settings.data_dir)
+    csv = tmp_path / "sims.csv"
+    csv.write_text(sim_rows(1, 3, "B1"))
+    r = runner.invoke(app, ["sims", "import", str(csv), "--org", "acme", "--data-dir", data_dir])
+    assert r.exit_code == 0, r.output
+    assert "imported 3 SIMs" in r.output
+    csv.write_text(sim_rows(3, 3, "B2"))  # line 2 repeats an ICCID already stored
+    r = runner.invoke(app, ["sims", "import", str(csv), "--org", "acme", "--data-dir", data_dir])
+    assert r.exit_code != 0
+    assert isinstance(r.exception, InvalidInput) and "line 2: iccid" in r.exception.message
+    r = runner.invoke(app, ["sims", "import", str(csv), "--org", "nope", "--data-dir", data_dir])
+    assert r.exit_code != 0
+    fleet.register("acme", "B1")
+    assert fleet.get("/api/v1/sim").headers["X-Total-Count"] == "3"
+    assert fleet.get("/api/v1/sim_batch/bic/B2").status_code == 404
+
+
+def test_batch_registration(fleet: Fleet) -> None:
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 3, "B1"))
+    assert fleet.get("/api/v1/sim").json() == []  # shipped, not yet registered
+    assert fleet.get("/api/v1/sim/1").status_code == 404
+    r = fleet.get("/api/v1/sim_batch/bic/B1")
+    assert r.status_code == 200 and r.json()["quantity"] == 3
+    assert fleet.get("/api/v1/sim_batch/bic/B1", org="globex").status_code == 404
+    assert fleet.register("globex", "B1").status_code == 422
+    assert fleet.register("acme", "B1", status=1, ).status_code == 200
+    assert fleet.register("acme", "B1", status=1).status_code == 422
+    assert fleet.get("/api/v1/sim_batch/bic/B1").status_code == 400
+    sims = fleet.get("/api/v1/sim").json()
+    assert [s["status"]["id"] for s in sims] == [1, 1, 1]
+    assert sims[0]["activation_date"] is not None and sims[0]["customer_org"]["name"] == "acme"
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(10, 1, "B2"))
+    r = fleet.post("/api/v1/sim_batch/bic/B2", {"id": 4, "description": "Factory Test"})
+    assert r.status_code == 200 and r.json()["sim"][0]["status"]["id"] == 4
+
+
+def test_status_transitions(fleet: Fleet) -> None:
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 1, "B1"))
+    fleet.register("acme", "B1")
+    path = "/api/v1/sim/1"
+    status = lambda: fleet.get(path).json()["status"]["id"]  # noqa: E731
+    r = fleet.patch(path, {"status": {"id": 2}})
+    assert r.status_code == 422
+    assert "from Issued to Suspended" in r.json()["message"]
+    assert r.json()["errors"][0]["field"] == "status"
+    for target in (4, 1, 2, 1):
+        assert fleet.patch(path, {"status": {"id": target}}).status_code == 204
+        assert status() == target
+    assert fleet.patch(path, {"status": {"id": 0}}).status_code == 422
+    assert fleet.patch(path, {"status": {"id": 3}}).status_code == 422
+    assert fleet.patch(path, {"status": {"id": 2}}, role="observer").status_code == 403
+    assert fleet.patch(path, {"status": {"id": 2}}, org="globex").status_code == 404
+    assert status() == 1
+    assert [s["id"] for s in fleet.get("/api/v1/sim/status").json()] == [0, 1, 2, 4]
+
+
+def test_list_filters(fleet: Fleet) -> None:
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 3, "B1"))
+    fleet.register("acme", "B1")
+    fleet.new_endpoint(sim={"id": 2})
+    ids = lambda q: [s["id"] for s in fleet.get("/api/v1/sim", params={"q": q}).json()]  # noqa: E731
+    assert ids("endpoint:null") == [1, 3]
+    assert ids("endpoint:1") == [2]
+    assert ids(f"iccid:{iccid(3)}") == [3]
+    assert fleet.get("/api/v1/sim", params={"q": "eid:1"}).status_code == 422
+    r = fleet.get("/api/v1/sim", params={"sort": "-id", "per_page": 2})
+    assert [s["id"] for s in r.json()] == [3, 2] and r.headers["X-Total-Pages"] == "2"
+    other = make_org(fleet.ctx.sessionmaker, "initech")
+    import_sims(fleet.ctx.sessionmaker, other, sim_rows(20, 1, "B1"))
+    assert len(fleet.get("/api/v1/sim").json()) == 3
