@@ -55,6 +55,30 @@ class Settings(BaseSettings):
     min_prefix_length: int = 16
     #: RAM invitation lifetime; AWS uses 7 days.
     invitation_ttl_seconds: int = 7 * 24 * 3600
+    #: Breakout workflows (linkplane.attachments; see docs/cloud-connect.md).
+    #: How long the customer has to create its TGW attachment once the invitation is accepted.
+    attachment_wait_seconds: float = 7 * 24 * 3600
+    #: Polling of invitation/attachment state: first interval, doubled up to the maximum.
+    breakout_poll_initial_seconds: float = 1.0
+    breakout_poll_max_seconds: float = 300.0
+    #: Waiting for an accepted attachment / association to become available.
+    breakout_activation_timeout_seconds: float = 900.0
+    #: Retries of one AWS call inside a workflow step (retryable CloudErrors only).
+    breakout_step_max_attempts: int = 6
+    breakout_step_retry_seconds: float = 1.0
+    #: Sweep: customer-deleted attachments, unexpected attachments, repairs (cron seconds).
+    breakout_sweep_interval_seconds: int = 30
+    #: Routes allowed per TGW (AWS default quota; raise it when AWS raised yours).
+    tgw_route_quota: int = 10_000
+    #: DBOS: empty system database URL means ``dbos.sqlite`` in ``data_dir`` (or the
+    #: PostgreSQL ``database_url``). The version is pinned so a deploy keeps waiting workflows.
+    dbos_system_database_url: str = ""
+    dbos_application_version: str = "linkplane-1"
+    #: Empty means ``<hostname>-<pid>``; a dead executor's workflows are recovered by others.
+    dbos_executor_id: str = ""
+    dbos_polling_interval_seconds: float = 0.05
+    executor_heartbeat_seconds: float = 5.0
+    executor_dead_after_seconds: float = 60.0
     #: Throttling in the embedded cloud (off by default, as AWS documents it when on).
     cloud_throttling: bool = False
     #: Adapter retry policy.

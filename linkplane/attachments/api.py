@@ -1,7 +1,223 @@
-"""HTTP routes of this feature (thin: parse, call the service, render)."""
+"""Cloud Connect HTTP routes (emnify ``/api/v1/cnc/...``): parse, call the service, render.
+
+Writes run in their own transaction that commits *before* a workflow is started or
+signalled, so a workflow never runs ahead of the row it works on.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/api/v1")
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkplane.api.deps import PageDep, PrincipalDep, SessionDep, SettingsDep, WriterDep
+from linkplane.api.pagination import set_page_headers
+from linkplane.attachments import service
+from linkplane.attachments.models import (
+    STATUS_DESCRIPTION,
+    TYPE_DESCRIPTION,
+    Breakout,
+    BreakoutType,
+    Status,
+)
+from linkplane.attachments.regions import bootstrapped_regions
+from linkplane.attachments.schemas import (
+    AvailableRegion,
+    AwsResources,
+    BreakoutEventRead,
+    BreakoutRead,
+    BreakoutTgwCreate,
+    IdDescription,
+)
+from linkplane.db import transaction
+from linkplane.errors import InvalidInput, NotFound
+from linkplane.events.models import Event
+
+router = APIRouter(prefix="/api/v1/cnc", tags=["cloud connect"])
+
+
+def _factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return factory
+
+
+def _event(e: Event) -> BreakoutEventRead:
+    return BreakoutEventRead(
+        id=e.id, timestamp=e.timestamp, event_type=e.event_type, description=e.description,
+        actor=e.actor, severity=e.severity, detail=json.loads(e.detail) if e.detail else {},
+    )  # fmt: skip
+
+
+def render(row: Breakout, events: list[Event] | None = None) -> BreakoutRead:
+    status = Status(row.status_id)
+    btype = BreakoutType(row.type_id)
+    return BreakoutRead(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        user_id=row.user_id,
+        creation_date=row.creation_date,
+        accept_attachment_expiry_date=service.expiry_of(row),
+        termination_date=row.termination_date,
+        aws_transit_gateway_attachment_id=row.attachment_id,
+        status=IdDescription(id=status, description=STATUS_DESCRIPTION[status]),
+        type=IdDescription(id=btype, description=TYPE_DESCRIPTION[btype]),
+        region=row.region,
+        vpc_cidr=row.cidr_list,
+        aws_account_id=row.aws_account_id,
+        expired=row.expired,
+        status_reason=row.status_reason,
+        revision=row.revision,
+        invitation_expiry_date=row.invitation_expiry_date,
+        aws_resources=AwsResources(
+            transit_gateway_id=row.tgw_id,
+            resource_share_arn=row.share_arn,
+            transit_gateway_attachment_id=row.attachment_id,
+            associated_route_table_id=row.associated_route_table_id,
+            core_route_table_id=row.core_route_table_id,
+            routes=row.route_list,
+        ),
+        history=[_event(e) for e in events] if events is not None else None,
+    )
+
+
+@router.get("/breakout", response_model=list[BreakoutRead], response_model_exclude_none=True)
+def list_breakouts(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    response: Response,
+    status: Annotated[int | None, Query(ge=1, le=8, description="status id")] = None,
+    type: Annotated[int | None, Query(ge=1, le=8, description="type id")] = None,
+) -> list[BreakoutRead]:
+    rows, total = service.list_breakouts(
+        session=session, org_id=principal.org_id, status_id=status, type_id=type,
+        offset=page.offset, limit=page.per_page,
+    )  # fmt: skip
+    set_page_headers(response, page, total)
+    return [render(r) for r in rows]
+
+
+@router.post("/breakout/tgw", status_code=201, response_model_exclude_none=True)
+def create_tgw(
+    data: BreakoutTgwCreate,
+    request: Request,
+    settings: SettingsDep,
+    principal: WriterDep,
+    response: Response,
+) -> BreakoutRead:
+    from linkplane.attachments.workflows import start_provisioning
+
+    with transaction(_factory(request)) as session:
+        row = service.create_tgw(session=session, settings=settings, principal=principal,
+                                 data=data)  # fmt: skip
+        body = render(row)
+    start_provisioning(row.id, row.revision)
+    response.headers["Location"] = f"/api/v1/cnc/breakout/{row.id}"
+    return body
+
+
+@router.post("/breakout/vpn", status_code=201)
+def create_vpn(principal: WriterDep, body: dict[str, Any] | None = None) -> None:
+    raise InvalidInput(
+        "VPN breakouts (types 2-4) are not supported yet; use POST /api/v1/cnc/breakout/tgw",
+        field="type",
+    )
+
+
+def _parse_id(raw: str) -> int:
+    if not raw.isdigit():
+        raise NotFound(f"breakout {raw!r} not found")
+    return int(raw)
+
+
+@router.get(
+    "/breakout/{cloudconnect_attachment_id}",
+    response_model=list[BreakoutRead],
+    response_model_exclude_none=True,
+)
+def get_breakout(
+    cloudconnect_attachment_id: str, session: SessionDep, principal: PrincipalDep
+) -> list[BreakoutRead]:
+    """emnify's spec returns a one-element array here; the element carries ``history``."""
+    breakout_id = _parse_id(cloudconnect_attachment_id)
+    row = service.get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
+    events = service.history(session=session, org_id=principal.org_id, breakout_id=row.id)
+    return [render(row, events)]
+
+
+@router.get("/breakout/{cloudconnect_attachment_id}/event", response_model=list[BreakoutEventRead])
+def get_history(
+    cloudconnect_attachment_id: str, session: SessionDep, principal: PrincipalDep
+) -> list[BreakoutEventRead]:
+    """Extension: the breakout's history, every state change and AWS resource, oldest first."""
+    breakout_id = _parse_id(cloudconnect_attachment_id)
+    row = service.get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
+    return [_event(e) for e in service.history(session=session, org_id=row.org_id,
+                                               breakout_id=row.id)]  # fmt: skip
+
+
+@router.delete("/breakout/{cloudconnect_attachment_id}")
+def delete_breakout(
+    cloudconnect_attachment_id: str, request: Request, principal: WriterDep
+) -> dict[str, Any]:
+    from linkplane.attachments.workflows import DELETE, signal, start_teardown
+
+    breakout_id = _parse_id(cloudconnect_attachment_id)
+    with transaction(_factory(request)) as session:
+        row, action = service.request_delete(session=session, principal=principal,
+                                             breakout_id=breakout_id)  # fmt: skip
+    if action is service.DeleteAction.SIGNAL_WORKFLOW:
+        signal(row.id, row.revision, DELETE)
+    else:
+        start_teardown(row.id, row.revision)
+    return {}
+
+
+@router.patch("/breakout/{cloudconnect_attachment_id}")
+def retry_breakout(
+    cloudconnect_attachment_id: str, request: Request, settings: SettingsDep, principal: WriterDep
+) -> dict[str, Any]:
+    from linkplane.attachments.workflows import start_provisioning
+
+    breakout_id = _parse_id(cloudconnect_attachment_id)
+    with transaction(_factory(request)) as session:
+        row = service.retry(session=session, settings=settings, principal=principal,
+                            breakout_id=breakout_id)  # fmt: skip
+    start_provisioning(row.id, row.revision)
+    return {}
+
+
+@router.post("/breakout/{cloudconnect_attachment_id}/recheck", status_code=202)
+def recheck(
+    cloudconnect_attachment_id: str, session: SessionDep, principal: WriterDep
+) -> dict[str, Any]:
+    """Extension: check the invitation / attachment now instead of at the next poll."""
+    from linkplane.attachments.workflows import WAKE, signal
+
+    breakout_id = _parse_id(cloudconnect_attachment_id)
+    row = service.check_recheck(session=session, principal=principal, breakout_id=breakout_id)
+    signal(row.id, row.revision, WAKE)
+    return {}
+
+
+@router.get("/breakout_type", response_model=list[IdDescription])
+def breakout_types(principal: PrincipalDep) -> list[IdDescription]:
+    return [IdDescription(id=t, description=d) for t, d in TYPE_DESCRIPTION.items()]
+
+
+@router.get("/breakout_type/{breakout_type_id}/available_region")
+def available_regions(
+    breakout_type_id: int, session: SessionDep, principal: PrincipalDep
+) -> list[AvailableRegion]:
+    """Bootstrapped regions for TGW; none for the types linkplane cannot provision yet."""
+    if breakout_type_id not in {t.value for t in BreakoutType}:
+        raise NotFound(f"breakout type {breakout_type_id} not found", field="breakout_type_id")
+    if breakout_type_id != BreakoutType.TGW:
+        return []
+    return [
+        AvailableRegion(attachment_region=r.name, device_breakout_region=r.name)
+        for r in bootstrapped_regions(session=session)
+    ]

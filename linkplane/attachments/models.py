@@ -1,0 +1,164 @@
+"""Breakout tables, and the lifecycle of a breakout written once.
+
+A breakout row is the desired state plus the record of every AWS resource the workflow
+created for it (share ARN, attachment id, association, routes). Compensations and deletion
+undo exactly what the row records, so a step that ran is always undone and nothing else is.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import IntEnum
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from linkplane.db import Base, UTCDateTime, utcnow
+
+
+class BreakoutType(IntEnum):
+    """emnify breakout type ids; only TGW is provisioned by linkplane so far."""
+
+    TGW = 1
+    IPSEC_VPN = 2
+    VPN_BGP = 3
+    VPN_BGP_HA = 4
+    DIRECT_CONNECT = 5
+
+
+TYPE_DESCRIPTION: dict[BreakoutType, str] = {
+    BreakoutType.TGW: "Transit Gateway",
+    BreakoutType.IPSEC_VPN: "IPSec VPN",
+    BreakoutType.VPN_BGP: "IPSec VPN BGP",
+    BreakoutType.VPN_BGP_HA: "IPSec VPN BGP High Availability",
+    BreakoutType.DIRECT_CONNECT: "Direct Connect",
+}
+
+
+class Status(IntEnum):
+    """emnify status ids; docs/cloud-connect.md maps workflow phases onto them."""
+
+    PENDING_CUSTOMER_ACTION = 1  # share created, waiting for the invitation to be accepted
+    PENDING_AWS_ACTIVATION = 2  # waiting for the customer's attachment (or expired)
+    PENDING_EGN_ACTIVATION = 3  # accepting the attachment, waiting for it to be available
+    PENDING_CRG_ACTIVATION = 4  # associating and routing in the core route table
+    ACTIVE = 5
+    DEACTIVATION_PENDING = 6  # deleting (asked by the user or the customer detached)
+    DEACTIVATED = 7  # final; ``status_reason`` says why
+    ROLLING_BACK = 8  # a failure, rejection or expiry is undoing what was done
+
+
+STATUS_DESCRIPTION: dict[Status, str] = {
+    Status.PENDING_CUSTOMER_ACTION: "Pending Customer Action",
+    Status.PENDING_AWS_ACTIVATION: "Pending AWS Activation",
+    Status.PENDING_EGN_ACTIVATION: "Pending EGN Activation",
+    Status.PENDING_CRG_ACTIVATION: "Pending CRG Activation",
+    Status.ACTIVE: "Active",
+    Status.DEACTIVATION_PENDING: "Deactivation Pending",
+    Status.DEACTIVATED: "Deactivated",
+    Status.ROLLING_BACK: "Rolling Back",
+}
+
+S = Status
+#: The allowed transitions, written once; :func:`linkplane.attachments.service.transition`
+#: refuses anything else. 2 -> 1 is a PATCH retry of an expired breakout.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    S.PENDING_CUSTOMER_ACTION: frozenset(
+        {S.PENDING_AWS_ACTIVATION, S.ROLLING_BACK, S.DEACTIVATION_PENDING}
+    ),
+    S.PENDING_AWS_ACTIVATION: frozenset(
+        {S.PENDING_CUSTOMER_ACTION, S.PENDING_EGN_ACTIVATION, S.ROLLING_BACK,
+         S.DEACTIVATION_PENDING}
+    ),
+    S.PENDING_EGN_ACTIVATION: frozenset(
+        {S.PENDING_CRG_ACTIVATION, S.ROLLING_BACK, S.DEACTIVATION_PENDING}
+    ),
+    S.PENDING_CRG_ACTIVATION: frozenset({S.ACTIVE, S.ROLLING_BACK, S.DEACTIVATION_PENDING}),
+    S.ACTIVE: frozenset({S.DEACTIVATION_PENDING}),
+    S.DEACTIVATION_PENDING: frozenset({S.DEACTIVATED}),
+    S.ROLLING_BACK: frozenset({S.DEACTIVATED, S.PENDING_AWS_ACTIVATION}),
+    S.DEACTIVATED: frozenset(),
+}  # fmt: skip
+
+#: States in which a provisioning workflow is running (and may be woken or told to stop).
+PROVISIONING = frozenset(
+    {S.PENDING_CUSTOMER_ACTION, S.PENDING_AWS_ACTIVATION, S.PENDING_EGN_ACTIVATION,
+     S.PENDING_CRG_ACTIVATION}
+)  # fmt: skip
+
+
+class Breakout(Base):
+    __tablename__ = "breakout"
+    __table_args__ = (
+        Index("ix_breakout_org_status", "org_id", "status_id"),
+        Index("ix_breakout_region_account", "region", "aws_account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    type_id: Mapped[int] = mapped_column(Integer, default=BreakoutType.TGW)
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="")
+    region: Mapped[str] = mapped_column(String(32))
+    aws_account_id: Mapped[str] = mapped_column(String(12))
+    #: JSON list of the requested CIDRs, in request order.
+    vpc_cidrs: Mapped[str] = mapped_column(Text)
+    status_id: Mapped[int] = mapped_column(Integer, default=Status.PENDING_CUSTOMER_ACTION)
+    #: Why the breakout is in its current (final) state, e.g. "invitation rejected".
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Set when a wait ran out (status 2): a PATCH may retry it.
+    expired: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Provisioning attempt; the workflow id is ``breakout-<id>-<revision>``.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    delete_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    creation_date: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    invitation_expiry_date: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    accept_attachment_expiry_date: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True
+    )
+    termination_date: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # --- AWS resources this breakout owns (what compensations undo) -------------------------
+    tgw_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    share_arn: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    attachment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The customers route table the attachment is associated with (None: not associated).
+    associated_route_table_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The core route table holding this breakout's static routes.
+    core_route_table_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: JSON list of CIDRs routed in the core table to ``attachment_id``.
+    routes: Mapped[str] = mapped_column(Text, default="[]")
+
+    @property
+    def status(self) -> Status:
+        return Status(self.status_id)
+
+    @property
+    def cidr_list(self) -> list[str]:
+        cidrs: list[str] = json.loads(self.vpc_cidrs)
+        return cidrs
+
+    @property
+    def route_list(self) -> list[str]:
+        routes: list[str] = json.loads(self.routes or "[]")
+        return routes
+
+    @property
+    def workflow_id(self) -> str:
+        return workflow_id(self.id, self.revision)
+
+
+def workflow_id(breakout_id: int, revision: int) -> str:
+    """The deterministic id of a breakout's provisioning workflow."""
+    return f"breakout-{breakout_id}-{revision}"
+
+
+class BreakoutExecutor(Base):
+    """Heartbeats of workflow executors, so live ones can recover a dead one's workflows."""
+
+    __tablename__ = "breakout_executor"
+
+    executor_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    application_version: Mapped[str] = mapped_column(String(64))
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

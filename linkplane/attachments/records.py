@@ -1,0 +1,316 @@
+"""What the workflows write to the application database, one function per step.
+
+Each function takes a session (the step's transaction) and returns plain picklable values,
+because DBOS checkpoints step results. A state change for a breakout the user asked to delete
+raises :class:`Stop` instead, so the workflow turns to the teardown at its next step.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linkplane.attachments import service
+from linkplane.attachments.models import Breakout, Status
+from linkplane.attachments.regions import region_info
+from linkplane.db import utcnow
+from linkplane.settings import Settings
+
+
+class StopKind(StrEnum):
+    DELETED = "deleted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+class Stop(Exception):
+    """Provisioning ends early: teardown follows. Picklable (DBOS records step errors)."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(kind, reason)
+        self.kind = StopKind(kind)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Plan:
+    breakout_id: int
+    revision: int
+    region: str
+    account_id: str
+    tgw_id: str
+    tgw_arn: str
+    core_route_table_id: str
+    customers_route_table_id: str
+    cidrs: tuple[str, ...]
+    invitation_deadline: float  # epoch seconds
+    core_vpc_id: str = ""
+    #: CIDRs the core VPC's main route table must send to the TGW (outside the aggregate).
+    vpc_route_cidrs: tuple[str, ...] = ()
+
+    @property
+    def client_token(self) -> str:
+        return f"breakout-{self.breakout_id}-{self.revision}"
+
+    @property
+    def share_name(self) -> str:
+        return f"linkplane-breakout-{self.breakout_id}-r{self.revision}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"linkplane:breakout": str(self.breakout_id),
+                "linkplane:revision": str(self.revision)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Resources:
+    """The AWS resources a breakout row records, i.e. what a teardown must undo."""
+
+    breakout_id: int
+    region: str
+    share_arn: str | None
+    attachment_id: str | None
+    associated_route_table_id: str | None
+    core_route_table_id: str | None
+    routes: tuple[str, ...] = field(default_factory=tuple)
+    core_vpc_id: str = ""
+    tgw_id: str = ""
+    vpc_routes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _row(session: Session, breakout_id: int, revision: int | None = None) -> Breakout:
+    row = session.get(Breakout, breakout_id)
+    if row is None or (revision is not None and row.revision != revision):
+        raise Stop(StopKind.FAILED, f"breakout {breakout_id} revision {revision} is gone")
+    return row
+
+
+def _live_row(session: Session, breakout_id: int, revision: int) -> Breakout:
+    row = _row(session, breakout_id, revision)
+    if row.delete_requested:
+        raise Stop(StopKind.DELETED, "deletion requested")
+    return row
+
+
+def load_plan(session: Session, breakout_id: int, revision: int) -> Plan | None:
+    """None when this revision is no longer the breakout's current provisioning attempt."""
+    row = session.get(Breakout, breakout_id)
+    if row is None or row.revision != revision:
+        return None
+    _live_row(session, breakout_id, revision)  # deleted before it ran: straight to teardown
+    return _plan(session, row)
+
+
+def _plan(session: Session, row: Breakout) -> Plan:
+    info = region_info(session=session, name=row.region)
+    if info is None:
+        raise Stop(StopKind.FAILED, f"region {row.region} is no longer bootstrapped")
+    deadline = row.invitation_expiry_date or utcnow()
+    return Plan(
+        breakout_id=row.id,
+        revision=row.revision,
+        region=row.region,
+        account_id=row.aws_account_id,
+        tgw_id=info.tgw_id,
+        tgw_arn=info.tgw_arn,
+        core_route_table_id=info.core_route_table_id,
+        customers_route_table_id=info.customers_route_table_id,
+        cidrs=tuple(row.cidr_list),
+        invitation_deadline=deadline.timestamp(),
+        core_vpc_id=info.core_vpc_id,
+        vpc_route_cidrs=tuple(c for c in row.cidr_list if info.needs_vpc_route(c)),
+    )
+
+
+def record_share(session: Session, plan: Plan, share_arn: str) -> None:
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    row.share_arn = share_arn
+    service.record_note(session=session, row=row,
+                        description=f"Resource share created for account {plan.account_id}",
+                        detail={"share_arn": share_arn, "tgw_id": plan.tgw_id})  # fmt: skip
+
+
+def mark_accepted(session: Session, plan: Plan, settings: Settings) -> float:
+    """Status 2; returns the attachment deadline (epoch) now recorded on the row."""
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    expiry = utcnow() + timedelta(seconds=settings.attachment_wait_seconds)
+    row.accept_attachment_expiry_date = expiry
+    service.transition(session=session, row=row, to=Status.PENDING_AWS_ACTIVATION,
+                       reason="the customer accepted the resource share invitation",
+                       detail={"share_arn": row.share_arn,
+                               "accept_attachment_expiry_date": expiry.isoformat()})  # fmt: skip
+    return expiry.timestamp()
+
+
+def claim_attachment(session: Session, plan: Plan, attachment_id: str) -> None:
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    row.attachment_id = attachment_id
+    service.transition(session=session, row=row, to=Status.PENDING_EGN_ACTIVATION,
+                       reason="the customer's attachment arrived; accepting it",
+                       detail={"attachment_id": attachment_id})  # fmt: skip
+
+
+def start_routing(session: Session, plan: Plan) -> None:
+    """Status 4, recording the association and routes *before* they are made.
+
+    Undoing a route or association that was never made is a no-op, so recording first means
+    a crash between the AWS call and the record can never leave one behind.
+    """
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    row.associated_route_table_id = plan.customers_route_table_id
+    row.core_route_table_id = plan.core_route_table_id
+    row.routes = json.dumps(list(plan.cidrs))
+    service.transition(session=session, row=row, to=Status.PENDING_CRG_ACTIVATION,
+                       reason="attachment available; associating and routing",
+                       detail={"attachment_id": row.attachment_id})  # fmt: skip
+
+
+def activate(session: Session, plan: Plan) -> None:
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    service.transition(session=session, row=row, to=Status.ACTIVE,
+                       reason="associated with the customers route table; routes in the core",
+                       detail=resources_detail(row))  # fmt: skip
+
+
+def note(session: Session, breakout_id: int, text: str, detail: dict[str, object],
+         severity: int = 0) -> None:  # fmt: skip
+    service.record_note(session=session, row=_row(session, breakout_id), description=text,
+                        detail=dict(detail), severity=severity)  # fmt: skip
+
+
+def resources_detail(row: Breakout) -> dict[str, object]:
+    return {
+        "tgw_id": row.tgw_id,
+        "share_arn": row.share_arn,
+        "attachment_id": row.attachment_id,
+        "associated_route_table_id": row.associated_route_table_id,
+        "core_route_table_id": row.core_route_table_id,
+        "routes": row.route_list,
+    }
+
+
+def resources_of(row: Breakout, session: Session | None = None) -> Resources:
+    info = region_info(session=session, name=row.region) if session is not None else None
+    vpc_routes = tuple(c for c in row.route_list if info and info.needs_vpc_route(c))
+    return Resources(
+        core_vpc_id=info.core_vpc_id if info else "",
+        tgw_id=row.tgw_id or "",
+        vpc_routes=vpc_routes,
+        breakout_id=row.id,
+        region=row.region,
+        share_arn=row.share_arn,
+        attachment_id=row.attachment_id,
+        associated_route_table_id=row.associated_route_table_id,
+        core_route_table_id=row.core_route_table_id,
+        routes=tuple(row.route_list),
+    )
+
+
+def begin_unwind(session: Session, breakout_id: int, kind: str, reason: str) -> Resources:
+    """Status 6 for a deletion, 8 (Rolling Back) otherwise; returns what must be undone."""
+    row = _row(session, breakout_id)
+    if row.delete_requested or kind == StopKind.DELETED:
+        service.transition(session=session, row=row, to=Status.DEACTIVATION_PENDING,
+                           reason=reason)  # fmt: skip
+    else:
+        service.transition(session=session, row=row, to=Status.ROLLING_BACK, reason=reason)
+    return resources_of(row, session)
+
+
+def forget(session: Session, breakout_id: int, what: str) -> None:
+    """A resource was undone: the row stops recording it."""
+    row = _row(session, breakout_id)
+    if what == "routes":
+        row.routes = "[]"
+        row.core_route_table_id = None
+    elif what == "association":
+        row.associated_route_table_id = None
+    elif what == "attachment":
+        row.attachment_id = None
+    elif what == "share":
+        row.share_arn = None
+    else:
+        raise ValueError(what)
+
+
+def finish_unwind(session: Session, breakout_id: int, kind: str, reason: str) -> int:
+    """The final state: 2 + ``expired`` after an expiry (PATCH may retry), else 7."""
+    row = _row(session, breakout_id)
+    row.status_reason = reason
+    if kind == StopKind.EXPIRED and not row.delete_requested:
+        row.expired = True
+        service.transition(session=session, row=row, to=Status.PENDING_AWS_ACTIVATION,
+                           reason=f"expired: {reason}; PATCH retries it")  # fmt: skip
+    else:
+        service.transition(session=session, row=row, to=Status.DEACTIVATED, reason=reason)
+    return row.status_id
+
+
+def begin_detach(session: Session, breakout_id: int, state: str) -> Resources | None:
+    """An Active breakout whose attachment the customer deleted: status 6, clean up."""
+    row = _row(session, breakout_id)
+    if row.status is not Status.ACTIVE:
+        return None
+    service.transition(session=session, row=row, to=Status.DEACTIVATION_PENDING,
+                       reason=f"the customer deleted its attachment (state {state})",
+                       detail={"attachment_id": row.attachment_id}, )  # fmt: skip
+    return resources_of(row, session)
+
+
+def begin_delete(session: Session, breakout_id: int) -> Resources | None:
+    row = _row(session, breakout_id)
+    if row.status is not Status.DEACTIVATION_PENDING:
+        return None
+    return resources_of(row, session)
+
+
+def active_attachments(session: Session) -> list[tuple[int, str, str]]:
+    """(breakout id, region, attachment id) of every Active breakout."""
+    stmt = select(Breakout.id, Breakout.region, Breakout.attachment_id)
+    stmt = stmt.where(Breakout.status_id == Status.ACTIVE)
+    return [(i, r, a) for i, r, a in session.execute(stmt) if a]
+
+
+def orphans(session: Session) -> list[tuple[int, int, bool]]:
+    """(id, revision, delete_requested) of rows a workflow should be working on."""
+    stmt = select(Breakout.id, Breakout.revision, Breakout.delete_requested)
+    wanted = [Status.PENDING_CUSTOMER_ACTION, Status.DEACTIVATION_PENDING]
+    stmt = stmt.where(Breakout.status_id.in_([s.value for s in wanted]))
+    return [(i, r, bool(d)) for i, r, d in session.execute(stmt)]
+
+
+def expected_attachment(session: Session, region: str, owner: str, attachment_id: str) -> bool:
+    """Does some breakout wait for an attachment of ``owner``, or own this one already?"""
+    for row in service.breakouts_of_account(session=session, region=region, account_id=owner):
+        if row.attachment_id == attachment_id:
+            return True
+        waiting = row.status in (Status.PENDING_CUSTOMER_ACTION, Status.PENDING_AWS_ACTIVATION)
+        if waiting and not row.expired and not row.delete_requested:
+            return True
+    return False
+
+
+def note_rejected(session: Session, region: str, owner: str, attachment_id: str) -> bool:
+    """Record a rejected unexpected attachment on the account's newest breakout, if any."""
+    rows = service.breakouts_of_account(session=session, region=region, account_id=owner)
+    if not rows:
+        return False
+    service.record_note(session=session, row=rows[0], severity=1,
+                        description=f"Rejected attachment {attachment_id} of account {owner}: "
+                                    "no breakout of this account expects an attachment",
+                        detail={"attachment_id": attachment_id, "account": owner})  # fmt: skip
+    return True
+
+
+def revision_of(breakout_id: int) -> Callable[[Session], int]:
+    def read(session: Session) -> int:
+        return _row(session, breakout_id).revision
+
+    return read

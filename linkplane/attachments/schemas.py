@@ -1,0 +1,96 @@
+"""Request and response bodies, with emnify's field names (reference: cloudconnect.yml).
+
+Fields not in the emnify spec are linkplane extensions, documented in docs/cloud-connect.md:
+``vpc_cidr``, ``aws_account_id``, ``expired``, ``status_reason``, ``revision``,
+``aws_resources`` and ``history``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class IdDescription(BaseModel):
+    id: int
+    description: str
+
+
+class TypeRef(BaseModel):
+    id: int
+
+
+class BreakoutTgwCreate(BaseModel):
+    """POST /api/v1/cnc/breakout/tgw. ``type`` may be 1, "1" or {"id": 1}."""
+
+    type: int | str | TypeRef | None = None
+    name: str = Field(min_length=1, max_length=128)
+    description: str = Field(default="", max_length=1000)
+    vpc_cidr: list[str] = Field(max_length=1000)
+    region: str = Field(min_length=1, max_length=32)
+    aws_account_id: str = Field(min_length=1, max_length=32)
+
+    def type_id(self) -> int | None:
+        if self.type is None:
+            return None
+        if isinstance(self.type, TypeRef):
+            return self.type.id
+        try:
+            return int(self.type)
+        except ValueError:
+            return -1
+
+
+class AwsResources(BaseModel):
+    """Extension: the AWS resources this breakout owns right now."""
+
+    transit_gateway_id: str | None = None
+    resource_share_arn: str | None = None
+    transit_gateway_attachment_id: str | None = None
+    associated_route_table_id: str | None = None
+    core_route_table_id: str | None = None
+    routes: list[str] = []
+
+
+class BreakoutEventRead(BaseModel):
+    """Extension: one entry of a breakout's history."""
+
+    id: int
+    timestamp: datetime
+    event_type: str
+    description: str
+    actor: str
+    severity: int
+    detail: dict[str, Any] = {}
+
+
+class BreakoutRead(BaseModel):
+    id: int
+    name: str
+    description: str
+    user_id: int | None = None
+    creation_date: datetime
+    #: Only in status 2 (Pending AWS Activation), as the spec says.
+    accept_attachment_expiry_date: datetime | None = None
+    termination_date: datetime | None = None
+    aws_transit_gateway_attachment_id: str | None = None
+    aws_vpn_connection_id: str | None = None
+    status: IdDescription
+    type: IdDescription
+    region: str
+    # --- extensions -------------------------------------------------------------------------
+    vpc_cidr: list[str]
+    aws_account_id: str
+    expired: bool
+    status_reason: str | None = None
+    revision: int
+    invitation_expiry_date: datetime | None = None
+    aws_resources: AwsResources
+    history: list[BreakoutEventRead] | None = None
+
+
+class AvailableRegion(BaseModel):
+    attachment_region: str
+    device_breakout_region: str

@@ -1,0 +1,355 @@
+"""Breakout services: validation, the tenant-scoped reads, and every state change.
+
+Transports (API, CLI) call these with keyword arguments and never touch the tables; the
+workflows call :func:`transition` and the ``record_*`` helpers so that every state change is
+checked against :data:`~linkplane.attachments.models.TRANSITIONS` and leaves an event row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from enum import StrEnum
+from ipaddress import IPv4Network
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from linkplane.attachments.models import (
+    PROVISIONING,
+    STATUS_DESCRIPTION,
+    TRANSITIONS,
+    Breakout,
+    BreakoutType,
+    Status,
+)
+from linkplane.attachments.regions import RegionInfo, region_info
+from linkplane.attachments.schemas import BreakoutTgwCreate
+from linkplane.db import utcnow
+from linkplane.errors import Conflict, InvalidInput, NotFound
+from linkplane.events import service as events
+from linkplane.events.models import Event
+from linkplane.network import cidrs as cidr_rules
+from linkplane.settings import ACCOUNT_ID_RE, Settings
+from linkplane.tenancy.principal import Principal
+
+ENTITY = "breakout"
+#: Statuses whose CIDRs occupy the TGW (everything but a final or expired breakout).
+LIVE = frozenset(set(Status) - {Status.DEACTIVATED})
+
+
+class DeleteAction(StrEnum):
+    """What the caller must do after :func:`request_delete` committed."""
+
+    SIGNAL_WORKFLOW = "signal"  # the provisioning workflow runs: wake it, it tears down
+    START_TEARDOWN = "teardown"  # nothing runs: start the deletion workflow
+
+
+# --- reads ----------------------------------------------------------------------------------
+def get_breakout(*, session: Session, org_id: int, breakout_id: int) -> Breakout:
+    """The breakout if it belongs to ``org_id``; another tenant's is indistinguishable: 404."""
+    row = session.get(Breakout, breakout_id)
+    if row is None or row.org_id != org_id:
+        raise NotFound(f"breakout {breakout_id} not found")
+    return row
+
+
+def list_breakouts(
+    *,
+    session: Session,
+    org_id: int,
+    status_id: int | None = None,
+    type_id: int | None = None,
+    offset: int = 0,
+    limit: int = 1000,
+) -> tuple[list[Breakout], int]:
+    """A page of the organisation's breakouts, newest first, and the total count."""
+    stmt = select(Breakout).where(Breakout.org_id == org_id)
+    if status_id is not None:
+        stmt = stmt.where(Breakout.status_id == status_id)
+    if type_id is not None:
+        stmt = stmt.where(Breakout.type_id == type_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Breakout.id.desc()).offset(offset).limit(limit)).all()
+    return list(rows), int(total)
+
+
+def history(*, session: Session, org_id: int, breakout_id: int) -> list[Event]:
+    stmt = (
+        select(Event)
+        .where(Event.org_id == org_id, Event.entity_type == ENTITY)
+        .where(Event.entity_id == breakout_id)
+        .order_by(Event.id)
+    )
+    return list(session.scalars(stmt).all())
+
+
+# --- validation -----------------------------------------------------------------------------
+def _check_type(type_id: int | None) -> None:
+    if type_id is None or type_id == BreakoutType.TGW:
+        return
+    if type_id in {t.value for t in BreakoutType}:
+        raise InvalidInput(
+            f"breakout type {type_id} ({BreakoutType(type_id).name}) is not supported yet; "
+            "only Transit Gateway (type 1) breakouts can be created",
+            field="type",
+        )
+    raise InvalidInput(f"unknown breakout type {type_id}; use 1 (Transit Gateway)", field="type")
+
+
+def _check_account(account_id: str) -> None:
+    if not ACCOUNT_ID_RE.match(account_id):
+        raise InvalidInput(
+            f"{account_id!r} is not an AWS account id; it has exactly 12 digits",
+            field="aws_account_id",
+        )
+
+
+def _check_region(session: Session, settings: Settings, name: str) -> RegionInfo:
+    from linkplane.settings import KNOWN_REGIONS
+
+    if name not in KNOWN_REGIONS:
+        raise InvalidInput(f"unknown region {name!r}", field="region")
+    info = region_info(session=session, name=name)
+    if info is None:
+        raise InvalidInput(
+            f"region {name} is not available for Cloud Connect: it has not been bootstrapped; "
+            "GET /api/v1/cnc/breakout_type/1/available_region lists the available ones",
+            field="region",
+        )
+    return info
+
+
+def _live_in_region(session: Session, region: str, exclude_id: int | None) -> list[Breakout]:
+    stmt = select(Breakout).where(Breakout.region == region)
+    stmt = stmt.where(Breakout.status_id.in_([s.value for s in LIVE]))
+    stmt = stmt.where(Breakout.expired.is_(False))
+    if exclude_id is not None:
+        stmt = stmt.where(Breakout.id != exclude_id)
+    return list(session.scalars(stmt).all())
+
+
+def _device_cidrs(session: Session, settings: Settings) -> list[str]:
+    spaces: list[str] = [settings.device_cidr]
+    try:
+        from linkplane.addressing.service import assigned_device_cidrs
+    except ImportError:  # addressing not in this tree yet: the device pool covers them
+        return spaces
+    spaces.extend(str(net) for _org, net in assigned_device_cidrs(session=session))
+    return spaces
+
+
+def validate_cidrs(
+    *,
+    session: Session,
+    settings: Settings,
+    region: RegionInfo,
+    cidrs: list[str],
+    exclude_id: int | None = None,
+) -> list[IPv4Network]:
+    """The full CIDR check of a breakout on ``region``'s TGW (field-named 422 on failure)."""
+    others = _live_in_region(session, region.name, exclude_id)
+    existing = cidr_rules.reserved_ranges(
+        device_cidrs=_device_cidrs(session, settings), core_vpc_cidr=region.core_vpc_cidr
+    )
+    for other in others:
+        existing += cidr_rules.breakout_ranges(f"breakout {other.id}", other.cidr_list)
+    # Customers-table routes to the device spaces and the core VPC's own also count.
+    in_use = sum(len(o.cidr_list) for o in others) + len(_device_cidrs(session, settings)) + 1
+    return cidr_rules.validate_breakout_cidrs(
+        cidrs,
+        existing=existing,
+        limits=cidr_rules.CidrLimits.from_settings(settings),
+        routes_in_use=in_use,
+        route_quota=settings.tgw_route_quota,
+    )
+
+
+def _check_account_free(session: Session, region: str, account_id: str) -> None:
+    """One waiting breakout per account and region: its attachment must be unambiguous."""
+    waiting = [
+        b
+        for b in _live_in_region(session, region, None)
+        if b.aws_account_id == account_id and b.status in PROVISIONING
+    ]
+    if waiting:
+        raise Conflict(
+            f"breakout {waiting[0].id} for account {account_id} in {region} is still being "
+            "provisioned; wait until it is Active or delete it first",
+            field="aws_account_id",
+        )
+
+
+# --- writes by the API ----------------------------------------------------------------------
+def create_tgw(
+    *, session: Session, settings: Settings, principal: Principal, data: BreakoutTgwCreate
+) -> Breakout:
+    """Validate and store a new TGW breakout (status 1); the caller starts its workflow."""
+    _check_type(data.type_id())
+    _check_account(data.aws_account_id)
+    region = _check_region(session, settings, data.region)
+    nets = validate_cidrs(session=session, settings=settings, region=region, cidrs=data.vpc_cidr)
+    _check_account_free(session, region.name, data.aws_account_id)
+    row = Breakout(
+        org_id=principal.org_id,
+        user_id=principal.user_id,
+        type_id=BreakoutType.TGW,
+        name=data.name,
+        description=data.description,
+        region=region.name,
+        aws_account_id=data.aws_account_id,
+        vpc_cidrs=json.dumps([str(n) for n in nets]),
+        status_id=Status.PENDING_CUSTOMER_ACTION,
+        tgw_id=region.tgw_id,
+        invitation_expiry_date=utcnow() + timedelta(seconds=settings.invitation_ttl_seconds),
+    )
+    session.add(row)
+    session.flush()
+    _event(session, row, "Breakout created", f"Breakout {row.name!r} created",
+           principal=principal, detail={"vpc_cidr": row.cidr_list, "region": row.region,
+                                        "aws_account_id": row.aws_account_id})  # fmt: skip
+    return row
+
+
+def request_delete(
+    *, session: Session, principal: Principal, breakout_id: int
+) -> tuple[Breakout, DeleteAction]:
+    """Mark the breakout for deletion (status 6); say how the teardown gets going."""
+    row = get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
+    if row.status in (Status.DEACTIVATED, Status.ROLLING_BACK):
+        raise Conflict(
+            f"breakout {row.id} is {STATUS_DESCRIPTION[row.status]} and cannot be deleted",
+            field="status",
+        )
+    if row.delete_requested:
+        return row, DeleteAction.SIGNAL_WORKFLOW
+    action = (
+        DeleteAction.SIGNAL_WORKFLOW
+        if row.status in PROVISIONING and not row.expired
+        else DeleteAction.START_TEARDOWN
+    )
+    row.delete_requested = True
+    transition(session=session, row=row, to=Status.DEACTIVATION_PENDING,
+               reason="deletion requested", principal=principal)  # fmt: skip
+    return row, action
+
+
+def retry(
+    *, session: Session, settings: Settings, principal: Principal, breakout_id: int
+) -> Breakout:
+    """PATCH: start revision+1 of an expired TGW breakout with a fresh share and wait."""
+    row = get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
+    if row.type_id != BreakoutType.TGW or row.status is not Status.PENDING_AWS_ACTIVATION:
+        raise Conflict("only an expired Transit Gateway breakout in status 2 can be retried")
+    if not row.expired:
+        raise Conflict(f"breakout {row.id} has not expired; nothing to retry")
+    region = _check_region(session, settings, row.region)
+    validate_cidrs(session=session, settings=settings, region=region, cidrs=row.cidr_list,
+                   exclude_id=row.id)  # fmt: skip
+    _check_account_free(session, row.region, row.aws_account_id)
+    row.revision += 1
+    row.expired = False
+    row.status_reason = None
+    row.accept_attachment_expiry_date = None
+    row.tgw_id = region.tgw_id
+    row.invitation_expiry_date = utcnow() + timedelta(seconds=settings.invitation_ttl_seconds)
+    transition(session=session, row=row, to=Status.PENDING_CUSTOMER_ACTION,
+               reason=f"retried as revision {row.revision}", principal=principal,
+               event_type="Breakout retried")  # fmt: skip
+    return row
+
+
+def check_recheck(*, session: Session, principal: Principal, breakout_id: int) -> Breakout:
+    """A re-check only makes sense while the workflow waits for the customer."""
+    row = get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
+    waiting = (Status.PENDING_CUSTOMER_ACTION, Status.PENDING_AWS_ACTIVATION)
+    if row.status not in waiting or row.expired or row.delete_requested:
+        raise Conflict(
+            f"breakout {row.id} is {STATUS_DESCRIPTION[row.status]}; only a breakout waiting "
+            "for the customer (status 1 or 2) can be re-checked",
+            field="status",
+        )
+    return row
+
+
+# --- state changes (API and workflows) ------------------------------------------------------
+def transition(
+    *,
+    session: Session,
+    row: Breakout,
+    to: Status,
+    reason: str,
+    principal: Principal | None = None,
+    detail: dict[str, Any] | None = None,
+    event_type: str = "Breakout state changed",
+) -> None:
+    """Move ``row`` to ``to`` if the lifecycle allows it, and record why."""
+    was = row.status
+    if to is not was and to not in TRANSITIONS[was]:
+        raise Conflict(
+            f"breakout {row.id} cannot go from {STATUS_DESCRIPTION[was]} to "
+            f"{STATUS_DESCRIPTION[to]}",
+            field="status",
+        )
+    row.status_id = to
+    if to is Status.DEACTIVATED:
+        row.termination_date = utcnow()
+    text = f"{STATUS_DESCRIPTION[was]} -> {STATUS_DESCRIPTION[to]}: {reason}"
+    info = {"from": int(was), "to": int(to), "reason": reason, **(detail or {})}
+    _event(session, row, event_type, text, principal=principal, detail=info)
+
+
+def record_note(
+    *, session: Session, row: Breakout, description: str, detail: dict[str, Any],
+    severity: int = 0,
+) -> None:  # fmt: skip
+    """An event without a status change: an AWS resource created or removed, a rejection."""
+    _event(session, row, "Breakout state changed", description, detail=detail, severity=severity)
+
+
+def _event(
+    session: Session,
+    row: Breakout,
+    event_type: str,
+    description: str,
+    *,
+    principal: Principal | None = None,
+    detail: dict[str, Any] | None = None,
+    severity: int = 0,
+) -> None:
+    events.record(
+        session=session,
+        org_id=row.org_id,
+        event_type=event_type,
+        description=description,
+        principal=principal,
+        actor=None if principal else "workflow",
+        entity_type=ENTITY,
+        entity_id=row.id,
+        severity=severity,
+        source="api" if principal else "network",
+        detail={"revision": row.revision, **(detail or {})},
+    )
+
+
+def breakouts_of_account(*, session: Session, region: str, account_id: str) -> list[Breakout]:
+    """Every breakout (any state) of ``account_id`` in ``region``, newest first."""
+    stmt = select(Breakout).where(Breakout.region == region)
+    stmt = stmt.where(Breakout.aws_account_id == account_id).order_by(Breakout.id.desc())
+    return list(session.scalars(stmt).all())
+
+
+def reserved_cidr_source(session: Session) -> Iterable[tuple[str, IPv4Network]]:
+    """For addressing: CIDRs of live breakouts, which no device address space may overlap."""
+    stmt = select(Breakout).where(Breakout.status_id.in_([s.value for s in LIVE]))
+    for row in session.scalars(stmt):
+        for cidr in row.cidr_list:
+            yield f"breakout {row.id} {cidr}", IPv4Network(cidr)
+
+
+def expiry_of(row: Breakout) -> datetime | None:
+    """``accept_attachment_expiry_date`` as the spec shows it: only in status 2."""
+    shown = row.status is Status.PENDING_AWS_ACTIVATION
+    return row.accept_attachment_expiry_date if shown else None

@@ -1,0 +1,204 @@
+"""The breakout test stack: embedded cloud (HTTP), real adapter, bootstrapped region, DBOS.
+
+Imported by the ``test_breakouts_*`` modules (``from tests.test_breakouts_support import
+stack``); one stack per module: DBOS is a process-global singleton, launched by the fixture
+and shut down at module end. Customers act with plain boto3 (``session_for``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from linkplane.api.app import create_app
+from linkplane.api.deps import get_principal
+from linkplane.attachments import engine
+from linkplane.attachments.regions import RegionInfo, register_region, unregister_regions
+from linkplane.cloud.port import CloudPort
+from linkplane.context import AppContext, open_context
+from linkplane.localcloud import server
+from linkplane.localcloud.accounts import session_for
+from linkplane.settings import Settings
+from linkplane.tenancy.models import Organisation
+from linkplane.tenancy.principal import Principal, Role
+
+PROVIDER = "111111111111"
+REGION = "eu-central-1"
+_accounts = itertools.count(300000000001)
+_nets = itertools.count(1)
+
+
+def new_account() -> str:
+    return str(next(_accounts))
+
+
+def new_cidrs(n: int = 1) -> list[str]:
+    """Fresh, non-overlapping customer CIDRs (10.<k>.0.0/24 ...)."""
+    return [f"10.{next(_nets)}.0.0/24" for _ in range(n)]
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    ctx: AppContext
+    endpoint_url: str
+    client: TestClient
+    region: RegionInfo
+    provider: CloudPort
+    org_id: int
+    other_org_id: int
+
+    def customer(self, account: str, service: str) -> Any:
+        session = session_for(account, region=REGION, endpoint_url=self.endpoint_url)
+        return session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+
+    def create(self, account: str, cidrs: list[str], **extra: Any) -> dict[str, Any]:
+        body = {"type": 1, "name": "b", "vpc_cidr": cidrs, "region": REGION,
+                "aws_account_id": account, **extra}  # fmt: skip
+        resp = self.client.post("/api/v1/cnc/breakout/tgw", json=body)
+        assert resp.status_code == 201, resp.text
+        data: dict[str, Any] = resp.json()
+        return data
+
+    def get(self, breakout_id: int) -> dict[str, Any]:
+        resp = self.client.get(f"/api/v1/cnc/breakout/{breakout_id}")
+        assert resp.status_code == 200, resp.text
+        data: dict[str, Any] = resp.json()[0]
+        return data
+
+    def wait_for(
+        self, breakout_id: int, pred: Callable[[dict[str, Any]], bool], timeout: float = 30
+    ) -> dict[str, Any]:
+        """Poll the API until ``pred`` holds (the workflow runs in the background)."""
+        end = time.monotonic() + timeout
+        while True:
+            data = self.get(breakout_id)
+            if pred(data):
+                return data
+            if time.monotonic() > end:
+                raise AssertionError(f"timed out; last state: {data}")
+            time.sleep(0.05)
+
+    def status(self, breakout_id: int, status_id: int, timeout: float = 30) -> dict[str, Any]:
+        return self.wait_for(breakout_id, lambda d: d["status"]["id"] == status_id, timeout)
+
+    def accept_invitation(self, account: str) -> None:
+        ram = self.customer(account, "ram")
+        invitations = ram.get_resource_share_invitations()["resourceShareInvitations"]
+        pending = [i for i in invitations if i["status"] == "PENDING"]
+        assert pending, invitations
+        ram.accept_resource_share_invitation(
+            resourceShareInvitationArn=pending[-1]["resourceShareInvitationArn"]
+        )
+
+    def reject_invitation(self, account: str) -> None:
+        ram = self.customer(account, "ram")
+        invitations = ram.get_resource_share_invitations()["resourceShareInvitations"]
+        pending = [i for i in invitations if i["status"] == "PENDING"]
+        ram.reject_resource_share_invitation(
+            resourceShareInvitationArn=pending[-1]["resourceShareInvitationArn"]
+        )
+
+    def attach(self, account: str, cidr: str = "10.250.0.0/24") -> str:
+        ec2 = self.customer(account, "ec2")
+        vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"]
+        att = ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=self.region.tgw_id, VpcId=vpc, SubnetIds=[subnet]
+        )["TransitGatewayVpcAttachment"]
+        attachment_id: str = att["TransitGatewayAttachmentId"]
+        return attachment_id
+
+    def sweep(self) -> None:
+        from datetime import UTC, datetime
+
+        from dbos import DBOS
+
+        from linkplane.attachments.workflows import sweep
+
+        DBOS.start_workflow(sweep, datetime.now(UTC), None).get_result()
+
+    def core_routes(self) -> dict[str, tuple[str, ...]]:
+        routes = self.provider.search_routes(self.region.core_route_table_id)
+        return {r.cidr: r.attachment_ids for r in routes if r.type == "static"}
+
+    def customers_associations(self) -> set[str]:
+        assocs = self.provider.route_table_associations(self.region.customers_route_table_id)
+        return {a.attachment_id for a in assocs if a.state in ("associated", "associating")}
+
+    def shares(self) -> list[str]:
+        return [s.arn for s in self.provider.list_resource_shares(tag_key="linkplane:breakout")
+                if s.status not in ("DELETED", "DELETING")]  # fmt: skip
+
+
+def _bootstrap(settings: Settings, ctx: AppContext, cloud: CloudPort) -> RegionInfo:
+    from linkplane.regions import service as regions
+
+    regions.bootstrap(factory=ctx.sessionmaker, cloud=cloud, settings=settings, region=REGION)
+    with ctx.sessionmaker() as session:
+        from linkplane.attachments.regions import region_info
+
+        info = region_info(session=session, name=REGION)
+    assert info is not None
+    return info
+
+
+def _orgs(ctx: AppContext) -> tuple[int, int]:
+    with ctx.sessionmaker() as session, session.begin():
+        a, b = Organisation(name="breakout-org-a"), Organisation(name="breakout-org-b")
+        session.add_all([a, b])
+        session.flush()
+        return a.id, b.id
+
+
+def make_settings(data_dir: Path, endpoint: str, **overrides: Any) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        aws_endpoint_url=endpoint,
+        provider_account_id=PROVIDER,
+        breakout_poll_initial_seconds=0.1,
+        breakout_poll_max_seconds=0.5,
+        breakout_step_retry_seconds=0.05,
+        breakout_step_max_attempts=3,
+        aws_max_attempts=2,
+        aws_backoff_base_seconds=0.01,
+        dbos_executor_id="breakout-tests",
+        executor_heartbeat_seconds=0.5,
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    from linkplane.cloud.factory import make_cloud
+
+    mp = pytest.MonkeyPatch()
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
+        mp.setenv(key, value)
+    running = server.start()
+    settings = make_settings(tmp_path_factory.mktemp("breakouts"), running.endpoint_url)
+    ctx = open_context(settings)
+    provider = make_cloud(settings, REGION)
+    info = _bootstrap(settings, ctx, provider)
+    register_region(info)
+    org_id, other = _orgs(ctx)
+    engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
+    app = create_app(settings, ctx.sessionmaker)
+    app.dependency_overrides[get_principal] = lambda: Principal(
+        user_id=1, org_id=org_id, role=Role.ADMIN
+    )
+    with TestClient(app) as client:
+        yield Stack(settings, ctx, running.endpoint_url, client, info, provider, org_id, other)
+    engine.shutdown()
+    unregister_regions()
+    ctx.close()
+    running.stop()
+    mp.undo()
