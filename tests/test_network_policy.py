@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkplane.network.policy import Breakout, CorePolicy, Endpoint, parse_ruleset
+from linkplane.network.policy import Breakout, CorePolicy, Endpoint, disjoint, parse_ruleset
 
 FLEET = [
     Endpoint(1, "100.64.0.1"),
@@ -53,6 +53,21 @@ def test_disabled_unactivated_or_no_cloud_connect_refused(policy: CorePolicy, ip
 def test_inactive_breakout_judged_but_not_allowed(policy: CorePolicy) -> None:
     assert any(IPv4Network("10.3.0.0/16").subnet_of(n) for n in policy.customer_space)
     assert 3 not in policy.org_cidrs
+
+
+def test_disjoint_drops_duplicates_and_nested_keeps_adjacent() -> None:
+    nets = [
+        IPv4Network(n)
+        for n in (
+            "10.1.0.0/24",
+            "10.0.0.0/16",
+            "10.1.0.0/16",
+            "10.0.5.0/24",
+            "10.1.0.0/16",
+            "10.2.0.0/16",
+        )
+    ]
+    assert disjoint(nets) == [IPv4Network(n) for n in ("10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16")]
 
 
 @pytest.mark.parametrize("other_enabled", [True, False])

@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from ipaddress import IPv4Network
 from typing import Protocol
 
@@ -48,6 +50,27 @@ PRIVATE_RANGES: tuple[IPv4Network, ...] = (
 SHARED_ADDRESS_SPACE = IPv4Network("100.64.0.0/10")
 
 FIELD = "vpc_cidr"
+
+
+def ip_int(text: str) -> int:
+    """A dotted-quad IPv4 address as an integer, parsed in C (``ipaddress`` is ~20x slower,
+    which matters for 100,000 devices). Raises ValueError on anything else."""
+    try:
+        return int.from_bytes(socket.inet_pton(socket.AF_INET, text.strip()), "big")
+    except OSError:
+        raise ValueError(f"{text!r} is not an IPv4 address") from None
+
+
+def ip_str(value: int) -> str:
+    """The dotted-quad form of an integer IPv4 address."""
+    return socket.inet_ntoa(value.to_bytes(4, "big"))
+
+
+@lru_cache(maxsize=1 << 16)
+def as_network(text: str) -> IPv4Network:
+    """Parse an already-validated CIDR (host bits ignored), cached: the same breakout CIDRs
+    are parsed by routing, policy and verifier for every run."""
+    return IPv4Network(text.strip(), strict=False)
 
 
 class _LimitSettings(Protocol):

@@ -34,6 +34,7 @@ from linkplane.cloud.port import (
     TgwRoute,
     TgwRouteTable,
 )
+from linkplane.network.cidrs import as_network
 
 _ALL = 0xFFFFFFFF
 
@@ -288,7 +289,7 @@ def _kind(resource_type: str) -> AttachmentKind:
 def _route(r: TgwRoute) -> Route:
     return Route(
         table_id=r.route_table_id,
-        network=IPv4Network(r.cidr, strict=False),
+        network=as_network(r.cidr),
         type=RouteType(r.type) if r.type in ("static", "propagated") else RouteType.STATIC,
         state=RouteState.BLACKHOLE if r.state == "blackhole" else RouteState.ACTIVE,
         attachment_ids=tuple(r.attachment_ids),

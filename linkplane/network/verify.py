@@ -31,10 +31,10 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 from typing import Any
 
-from linkplane.network.cidrs import NamedRange, RangeIndex
+from linkplane.network.cidrs import NamedRange, RangeIndex, as_network, ip_int, ip_str
 from linkplane.network.policy import Breakout, CorePolicy, Endpoint
 from linkplane.network.routing import Route, RouteTable, RouteType, Topology
 
@@ -165,7 +165,7 @@ def _cidr_index(intent: Intent) -> tuple[RangeIndex, dict[str, _Owned]]:
     owned: dict[str, _Owned] = {}
     for b in intent.active:
         for c in b.cidrs:
-            net = IPv4Network(c)
+            net = as_network(c)
             owned[f"b{len(owned)}"] = _Owned(b.org_id, b, net, f"org {b.org_id}'s {net}")
     for net in intent.device_space:
         owned[f"d{len(owned)}"] = _Owned(None, None, net, f"the device space {net}")
@@ -262,7 +262,7 @@ def check_forward_paths(topology: Topology, intent: Intent) -> list[Finding]:
         if b.attachment_id is None:
             continue  # reported by check_associations as missing_attachment
         for c in b.cidrs:
-            net = IPv4Network(c)
+            net = as_network(c)
             route = table.covering(net)
             finding = _judge_hop(
                 topology,
@@ -361,7 +361,7 @@ def audit_core_table(
 ) -> list[Finding]:
     """Every core-table route that is not exactly an Active CIDR is overlapping or stale."""
     index, owned = cidr_index
-    exact = {IPv4Network(c) for b in intent.active for c in b.cidrs}
+    exact = {as_network(c) for b in intent.active for c in b.cidrs}
     out: list[Finding] = []
     for route in _table(topology, intent.core_table_id).winners():
         if route.network in exact:
@@ -484,12 +484,12 @@ def check_policy(
 def _policy_devices(
     actual: CorePolicy, expected: CorePolicy, fleet: Iterable[Endpoint]
 ) -> list[Finding]:
-    owner = {int(IPv4Address(e.ip)): e.org_id for e in fleet}
+    owner = {ip_int(e.ip): e.org_id for e in fleet}
     out: list[Finding] = []
     for addr, org in actual.device_org.items():
         if expected.device_org.get(addr) == org:
             continue
-        ip, true_org = IPv4Address(addr), owner.get(addr)
+        ip, true_org = ip_str(addr), owner.get(addr)
         if true_org is not None and true_org != org:
             out.append(
                 Finding(
@@ -518,9 +518,9 @@ def _policy_devices(
                 Finding(
                     "missing_policy",
                     POLICY,
-                    f"core policy lacks device {IPv4Address(addr)} of org {org}: it cannot reach "
+                    f"core policy lacks device {ip_str(addr)} of org {org}: it cannot reach "
                     "its organisation's CIDRs",
-                    cidr=f"{IPv4Address(addr)}/32",
+                    cidr=f"{ip_str(addr)}/32",
                     orgs=(org,),
                 )
             )
@@ -534,7 +534,7 @@ def _policy_cidrs(
     out: list[Finding] = []
     for org, nets in actual.org_cidrs.items():
         for net in nets:
-            if any(net.subnet_of(e) for e in expected.org_cidrs.get(org, ())):
+            if expected.org_covers(org, net):
                 continue
             others = sorted(
                 {
@@ -566,9 +566,8 @@ def _policy_cidrs(
                     )
                 )
     for org, nets in expected.org_cidrs.items():
-        have = actual.org_cidrs.get(org, [])
         for net in nets:
-            if not any(net.subnet_of(h) for h in have):
+            if not actual.org_covers(org, net):
                 out.append(
                     Finding(
                         "missing_policy",
