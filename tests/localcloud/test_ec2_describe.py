@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from tests.localcloud.conftest import CUSTOMER, PROVIDER, Cloud
 from tests.localcloud.test_ec2_support import (
     attach,
+    client,
     error_code,
     make_tgw,
     make_vpc,
@@ -24,7 +25,7 @@ def _spec(resource_type: str, **tags: str) -> list[dict[str, Any]]:
 
 
 def _ids(cloud: Cloud, account: str, vpc_only: bool = False, **filters: str) -> list[str]:
-    ec2 = cloud.client("ec2", account)
+    ec2 = client(cloud, "ec2", account)
     wanted = [{"Name": k.replace("_", "-"), "Values": [v]} for k, v in filters.items()]
     if vpc_only:
         found = ec2.describe_transit_gateway_vpc_attachments(Filters=wanted)
@@ -40,10 +41,10 @@ def test_tag_specifications_are_kept(cloud: Cloud) -> None:
         TagSpecifications=_spec("transit-gateway-attachment", breakout="b-1"),
     )  # fmt: skip
     assert created["Tags"] == [{"Key": "breakout", "Value": "b-1"}]
-    ec2 = cloud.client("ec2", CUSTOMER)
+    ec2 = client(cloud, "ec2", CUSTOMER)
     (seen,) = ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"]
     assert seen["Tags"] == [{"Key": "breakout", "Value": "b-1"}]
-    provider = cloud.client("ec2", PROVIDER)
+    provider = client(cloud, "ec2", PROVIDER)
     tgw = provider.create_transit_gateway(TagSpecifications=_spec("transit-gateway", role="core"))
     assert tgw["TransitGateway"]["Tags"] == [{"Key": "role", "Value": "core"}]
     table = provider.create_transit_gateway_route_table(
@@ -62,7 +63,7 @@ def test_tags_are_per_account(cloud: Cloud) -> None:
         TagSpecifications=_spec("transit-gateway-attachment", a="1"),
     )
     attachment_id = created["TransitGatewayAttachmentId"]
-    cloud.client("ec2", PROVIDER).create_tags(
+    client(cloud, "ec2", PROVIDER).create_tags(
         Resources=[attachment_id], Tags=[{"Key": "p", "Value": "2"}]
     )
     assert _ids(cloud, PROVIDER, **{"tag:p": "2"}) == [attachment_id]
@@ -87,7 +88,7 @@ def test_attachment_filters(cloud: Cloud) -> None:
         assert _ids(cloud, PROVIDER, vpc_only, resource_id=core.id) == [own]
         assert _ids(cloud, PROVIDER, vpc_only, vpc_id=world.vpc.id) == [theirs]
         assert _ids(cloud, CUSTOMER, vpc_only) == [theirs]
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     by_id = ec2.describe_transit_gateway_attachments(TransitGatewayAttachmentIds=[theirs])
     assert [a["TransitGatewayAttachmentId"] for a in by_id["TransitGatewayAttachments"]] == [theirs]
 
@@ -100,7 +101,7 @@ def test_unknown_filter_is_refused(cloud: Cloud) -> None:
 
 def test_unknown_attachment_id_is_not_found(cloud: Cloud) -> None:
     with pytest.raises(ClientError) as exc:
-        cloud.client("ec2", PROVIDER).describe_transit_gateway_attachments(
+        client(cloud, "ec2", PROVIDER).describe_transit_gateway_attachments(
             TransitGatewayAttachmentIds=["tgw-attach-0123456789abcdef0"]
         )
     assert error_code(exc) == "InvalidTransitGatewayAttachmentID.NotFound"

@@ -12,6 +12,7 @@ from tests.localcloud.test_ec2_support import (
     accepted_attachment,
     attach,
     attachment,
+    client,
     error_code,
     make_tgw,
     make_vpc,
@@ -20,19 +21,19 @@ from tests.localcloud.test_ec2_support import (
 
 
 def table(cloud: Cloud, tgw_id: str) -> str:
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     created = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw_id)
     return str(created["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"])
 
 
 def associations(cloud: Cloud, table_id: str) -> list[str]:
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     found = ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table_id)
     return [a["TransitGatewayAttachmentId"] for a in found["Associations"]]
 
 
 def search(cloud: Cloud, table_id: str, filters: dict[str, list[str]], **extra: Any) -> Any:
-    return cloud.client("ec2", PROVIDER).search_transit_gateway_routes(
+    return client(cloud, "ec2", PROVIDER).search_transit_gateway_routes(
         TransitGatewayRouteTableId=table_id,
         Filters=[{"Name": k, "Values": v} for k, v in filters.items()],
         **extra,
@@ -41,7 +42,7 @@ def search(cloud: Cloud, table_id: str, filters: dict[str, list[str]], **extra: 
 
 def test_no_default_table_when_defaults_disabled(cloud: Cloud) -> None:
     world = shared_world(cloud)
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     assert ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"] == []
     assert "AssociationDefaultRouteTableId" not in world.tgw["Options"]
     attachment_id = accepted_attachment(cloud, world)
@@ -56,14 +57,14 @@ def test_default_table_used_when_defaults_enabled(cloud: Cloud) -> None:
         "TransitGatewayRouteTableId": default_id,
         "State": "associated",
     }
-    propagations = cloud.client("ec2", PROVIDER).get_transit_gateway_route_table_propagations(
+    propagations = client(cloud, "ec2", PROVIDER).get_transit_gateway_route_table_propagations(
         TransitGatewayRouteTableId=default_id
     )["TransitGatewayRouteTablePropagations"]
     assert [p["TransitGatewayAttachmentId"] for p in propagations] == [attachment_id]
     routes = search(cloud, default_id, {"type": ["propagated"]})["Routes"]
     assert [r["DestinationCidrBlock"] for r in routes] == ["10.1.0.0/16"]
     # Disassociating a default association works (moto 5.2.5 answered 500).
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     gone = ec2.disassociate_transit_gateway_route_table(
         TransitGatewayAttachmentId=attachment_id, TransitGatewayRouteTableId=default_id
     )["Association"]
@@ -75,7 +76,7 @@ def test_associate_disassociate_reassociate(cloud: Cloud) -> None:
     world = shared_world(cloud)
     attachment_id = accepted_attachment(cloud, world)
     first, second = table(cloud, world.tgw_id), table(cloud, world.tgw_id)
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     pair = {"TransitGatewayAttachmentId": attachment_id}
     ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=first, **pair)
     assert associations(cloud, first) == [attachment_id]
@@ -96,7 +97,7 @@ def test_only_the_owner_routes(cloud: Cloud) -> None:
     world = shared_world(cloud)
     attachment_id = accepted_attachment(cloud, world)
     table_id = table(cloud, world.tgw_id)
-    customer = cloud.client("ec2", CUSTOMER)
+    customer = client(cloud, "ec2", CUSTOMER)
     with pytest.raises(ClientError) as exc:
         customer.associate_transit_gateway_route_table(
             TransitGatewayAttachmentId=attachment_id, TransitGatewayRouteTableId=table_id
@@ -115,7 +116,7 @@ def test_pending_attachment_cannot_be_associated(cloud: Cloud) -> None:
     world = shared_world(cloud)
     attachment_id = attach(cloud, CUSTOMER, world.tgw_id, world.vpc)["TransitGatewayAttachmentId"]
     with pytest.raises(ClientError) as exc:
-        cloud.client("ec2", PROVIDER).associate_transit_gateway_route_table(
+        client(cloud, "ec2", PROVIDER).associate_transit_gateway_route_table(
             TransitGatewayAttachmentId=attachment_id,
             TransitGatewayRouteTableId=table(cloud, world.tgw_id),
         )
@@ -128,7 +129,7 @@ def _routed_world(cloud: Cloud) -> tuple[str, str, str]:
     world = shared_world(cloud)
     attachment_id = accepted_attachment(cloud, world)
     table_id = table(cloud, world.tgw_id)
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     for cidr in ("10.1.0.0/16", "10.1.2.0/24"):
         ec2.create_transit_gateway_route(
             TransitGatewayRouteTableId=table_id,
@@ -176,7 +177,7 @@ def test_search_honours_max_results(cloud: Cloud) -> None:
     everything = {"route-search.subnet-of-match": ["0.0.0.0/0"]}
     page = search(cloud, table_id, everything, MaxResults=5)
     assert page["AdditionalRoutesAvailable"] is False and len(page["Routes"]) == 3
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     for i in range(3):
         ec2.create_transit_gateway_route(
             TransitGatewayRouteTableId=table_id, DestinationCidrBlock=f"10.{20 + i}.0.0/16",
@@ -188,7 +189,7 @@ def test_search_honours_max_results(cloud: Cloud) -> None:
 
 def test_deleting_the_attachment_blackholes_its_routes_and_drops_routing(cloud: Cloud) -> None:
     table_id, attachment_id, _ = _routed_world(cloud)
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     pair = {"TransitGatewayAttachmentId": attachment_id, "TransitGatewayRouteTableId": table_id}
     ec2.associate_transit_gateway_route_table(**pair)
     ec2.enable_transit_gateway_route_table_propagation(**pair)
@@ -209,7 +210,7 @@ def test_deleting_the_attachment_blackholes_its_routes_and_drops_routing(cloud: 
 
 def test_replace_and_delete_route(cloud: Cloud) -> None:
     table_id, attachment_id, _ = _routed_world(cloud)
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     replaced = ec2.replace_transit_gateway_route(
         TransitGatewayRouteTableId=table_id, DestinationCidrBlock="10.9.0.0/16",
         TransitGatewayAttachmentId=attachment_id,
@@ -236,5 +237,5 @@ def test_gateway_with_live_attachments_cannot_be_deleted(cloud: Cloud) -> None:
     world_tgw = tgw["TransitGatewayId"]
     attach(cloud, PROVIDER, world_tgw, make_vpc(cloud, PROVIDER))
     with pytest.raises(ClientError) as exc:
-        cloud.client("ec2", PROVIDER).delete_transit_gateway(TransitGatewayId=world_tgw)
+        client(cloud, "ec2", PROVIDER).delete_transit_gateway(TransitGatewayId=world_tgw)
     assert error_code(exc) == "IncorrectState"

@@ -15,6 +15,7 @@ from tests.localcloud.test_ec2_support import (
     accepted_attachment,
     attach,
     attachment,
+    client,
     error_code,
     make_tgw,
     make_vpc,
@@ -25,7 +26,7 @@ from tests.localcloud.test_ec2_support import (
 
 def test_gateway_is_invisible_and_unusable_before_the_share_is_accepted(cloud: Cloud) -> None:
     tgw = make_tgw(cloud)
-    customer = cloud.client("ec2", CUSTOMER)
+    customer = client(cloud, "ec2", CUSTOMER)
     vpc = make_vpc(cloud, CUSTOMER)
     assert customer.describe_transit_gateways()["TransitGateways"] == []
     with pytest.raises(ClientError) as exc:
@@ -38,13 +39,13 @@ def test_gateway_is_invisible_and_unusable_before_the_share_is_accepted(cloud: C
     assert seen["OwnerId"] == PROVIDER
     assert attach(cloud, CUSTOMER, tgw["TransitGatewayId"], vpc)["VpcOwnerId"] == CUSTOMER
     # A third account still sees nothing.
-    assert cloud.client("ec2", OTHER).describe_transit_gateways()["TransitGateways"] == []
+    assert client(cloud, "ec2", OTHER).describe_transit_gateways()["TransitGateways"] == []
 
 
 def test_describe_by_id_of_an_unshared_gateway_is_not_found(cloud: Cloud) -> None:
     tgw = make_tgw(cloud)
     with pytest.raises(ClientError) as exc:
-        cloud.client("ec2", CUSTOMER).describe_transit_gateways(
+        client(cloud, "ec2", CUSTOMER).describe_transit_gateways(
             TransitGatewayIds=[tgw["TransitGatewayId"]]
         )
     assert error_code(exc) == "InvalidTransitGatewayID.NotFound"
@@ -61,7 +62,7 @@ def test_customer_attachment_waits_for_acceptance_on_both_sides(cloud: Cloud) ->
         assert seen["ResourceOwnerId"] == CUSTOMER
         assert seen["TransitGatewayOwnerId"] == PROVIDER
         assert seen["ResourceType"] == "vpc" and seen["ResourceId"] == world.vpc.id
-        (vpc_view,) = cloud.client("ec2", account).describe_transit_gateway_vpc_attachments(
+        (vpc_view,) = client(cloud, "ec2", account).describe_transit_gateway_vpc_attachments(
             TransitGatewayAttachmentIds=[attachment_id]
         )["TransitGatewayVpcAttachments"]
         assert vpc_view["State"] == "pendingAcceptance"
@@ -71,7 +72,7 @@ def test_customer_attachment_waits_for_acceptance_on_both_sides(cloud: Cloud) ->
 def test_owner_accepts_pending_then_available(cloud: Cloud) -> None:
     world = shared_world(cloud)
     attachment_id = attach(cloud, CUSTOMER, world.tgw_id, world.vpc)["TransitGatewayAttachmentId"]
-    provider = cloud.client("ec2", PROVIDER)
+    provider = client(cloud, "ec2", PROVIDER)
     accepted = provider.accept_transit_gateway_vpc_attachment(
         TransitGatewayAttachmentId=attachment_id
     )["TransitGatewayVpcAttachment"]
@@ -87,7 +88,7 @@ def test_only_the_owner_accepts(cloud: Cloud) -> None:
     world = shared_world(cloud)
     attachment_id = attach(cloud, CUSTOMER, world.tgw_id, world.vpc)["TransitGatewayAttachmentId"]
     with pytest.raises(ClientError) as exc:
-        cloud.client("ec2", CUSTOMER).accept_transit_gateway_vpc_attachment(
+        client(cloud, "ec2", CUSTOMER).accept_transit_gateway_vpc_attachment(
             TransitGatewayAttachmentId=attachment_id
         )
     assert error_code(exc) == "UnauthorizedOperation"
@@ -96,7 +97,7 @@ def test_only_the_owner_accepts(cloud: Cloud) -> None:
 def test_owner_rejects_and_rejected_stays_visible(cloud: Cloud) -> None:
     world = shared_world(cloud)
     attachment_id = attach(cloud, CUSTOMER, world.tgw_id, world.vpc)["TransitGatewayAttachmentId"]
-    provider = cloud.client("ec2", PROVIDER)
+    provider = client(cloud, "ec2", PROVIDER)
     rejected = provider.reject_transit_gateway_vpc_attachment(
         TransitGatewayAttachmentId=attachment_id
     )["TransitGatewayVpcAttachment"]
@@ -113,7 +114,7 @@ def test_owner_rejects_and_rejected_stays_visible(cloud: Cloud) -> None:
 def test_deleted_attachment_stays_visible_as_deleted(cloud: Cloud) -> None:
     world = shared_world(cloud)
     attachment_id = accepted_attachment(cloud, world)
-    deleted = cloud.client("ec2", CUSTOMER).delete_transit_gateway_vpc_attachment(
+    deleted = client(cloud, "ec2", CUSTOMER).delete_transit_gateway_vpc_attachment(
         TransitGatewayAttachmentId=attachment_id
     )["TransitGatewayVpcAttachment"]
     assert deleted["State"] == "deleting"
@@ -126,12 +127,12 @@ def test_deleted_attachment_disappears_after_the_retention_window(
 ) -> None:
     world = shared_world(cloud)
     attachment_id = accepted_attachment(cloud, world)
-    cloud.client("ec2", PROVIDER).delete_transit_gateway_vpc_attachment(
+    client(cloud, "ec2", PROVIDER).delete_transit_gateway_vpc_attachment(
         TransitGatewayAttachmentId=attachment_id
     )
     later = utcnow() + model.RETENTION + timedelta(seconds=1)
     monkeypatch.setattr(model, "utcnow", lambda: later)
-    listed = cloud.client("ec2", CUSTOMER).describe_transit_gateway_attachments()
+    listed = client(cloud, "ec2", CUSTOMER).describe_transit_gateway_attachments()
     assert listed["TransitGatewayAttachments"] == []
 
 

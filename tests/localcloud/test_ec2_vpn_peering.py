@@ -6,14 +6,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.localcloud.conftest import PROVIDER, Cloud
-from tests.localcloud.test_ec2_support import attachment, error_code, make_tgw
+from tests.localcloud.test_ec2_support import attachment, client, error_code, make_tgw
 
 OTHER_REGION = "eu-west-1"
 
 
 def test_vpn_connection_creates_a_vpn_attachment_with_two_tunnels(cloud: Cloud) -> None:
     tgw_id = make_tgw(cloud, defaults=True)["TransitGatewayId"]
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     cgw = ec2.create_customer_gateway(Type="ipsec.1", PublicIp="198.51.100.7", BgpAsn=65000)
     vpn = ec2.create_vpn_connection(
         Type="ipsec.1", CustomerGatewayId=cgw["CustomerGateway"]["CustomerGatewayId"],
@@ -37,7 +37,7 @@ def test_vpn_connection_creates_a_vpn_attachment_with_two_tunnels(cloud: Cloud) 
 def _peering(cloud: Cloud) -> tuple[str, str, str]:
     here = make_tgw(cloud)["TransitGatewayId"]
     there = make_tgw(cloud, region=OTHER_REGION)["TransitGatewayId"]
-    created = cloud.client("ec2", PROVIDER).create_transit_gateway_peering_attachment(
+    created = client(cloud, "ec2", PROVIDER).create_transit_gateway_peering_attachment(
         TransitGatewayId=here, PeerTransitGatewayId=there, PeerAccountId=PROVIDER,
         PeerRegion=OTHER_REGION,
     )["TransitGatewayPeeringAttachment"]  # fmt: skip
@@ -46,12 +46,12 @@ def _peering(cloud: Cloud) -> tuple[str, str, str]:
 
 def test_cross_region_peering_is_accepted_in_the_peer_region(cloud: Cloud) -> None:
     here, there, attachment_id = _peering(cloud)
-    peer = cloud.client("ec2", PROVIDER, OTHER_REGION)
+    peer = client(cloud, "ec2", PROVIDER, OTHER_REGION)
     (pending,) = peer.describe_transit_gateway_attachments()["TransitGatewayAttachments"]
     assert pending["State"] == "pendingAcceptance"
     assert pending["TransitGatewayId"] == there and pending["ResourceId"] == here
     with pytest.raises(ClientError):
-        cloud.client("ec2", PROVIDER).accept_transit_gateway_peering_attachment(
+        client(cloud, "ec2", PROVIDER).accept_transit_gateway_peering_attachment(
             TransitGatewayAttachmentId=attachment_id
         )
     peer.accept_transit_gateway_peering_attachment(TransitGatewayAttachmentId=attachment_id)
@@ -62,10 +62,10 @@ def test_cross_region_peering_is_accepted_in_the_peer_region(cloud: Cloud) -> No
 
 def test_peering_takes_static_routes_only(cloud: Cloud) -> None:
     here, _, attachment_id = _peering(cloud)
-    cloud.client("ec2", PROVIDER, OTHER_REGION).accept_transit_gateway_peering_attachment(
+    client(cloud, "ec2", PROVIDER, OTHER_REGION).accept_transit_gateway_peering_attachment(
         TransitGatewayAttachmentId=attachment_id
     )
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     table_id = ec2.create_transit_gateway_route_table(TransitGatewayId=here)[
         "TransitGatewayRouteTable"
     ]["TransitGatewayRouteTableId"]

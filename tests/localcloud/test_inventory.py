@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from linkplane.localcloud.inventory import Inventory, snapshot
 from tests.localcloud.conftest import CUSTOMER, PROVIDER, REGION, Cloud
-from tests.localcloud.test_ec2_support import accepted_attachment, shared_world
+from tests.localcloud.test_ec2_support import accepted_attachment, client, shared_world
 
 ACCOUNTS = [PROVIDER, CUSTOMER]
 
@@ -16,7 +16,7 @@ def _snap(cloud: Cloud) -> Inventory:
 
 def test_inventory_lists_the_flow_and_diffs_against_a_baseline(cloud: Cloud) -> None:
     world = shared_world(cloud)
-    ec2 = cloud.client("ec2", PROVIDER)
+    ec2 = client(cloud, "ec2", PROVIDER)
     table_id = ec2.create_transit_gateway_route_table(TransitGatewayId=world.tgw_id)[
         "TransitGatewayRouteTable"
     ]["TransitGatewayRouteTableId"]
@@ -59,7 +59,7 @@ def test_inventory_lists_the_flow_and_diffs_against_a_baseline(cloud: Cloud) -> 
 
 def test_deleted_share_is_not_listed(cloud: Cloud) -> None:
     world = shared_world(cloud)
-    ram = cloud.client("ram", PROVIDER)
+    ram = client(cloud, "ram", PROVIDER)
     (share,) = ram.get_resource_shares(resourceOwner="SELF")["resourceShares"]
     ram.delete_resource_share(resourceShareArn=share["resourceShareArn"])
     now = _snap(cloud)
