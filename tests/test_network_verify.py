@@ -214,6 +214,12 @@ def test_policy_listing_other_orgs_cidr_is_cross_org() -> None:
     assert only(report, "missing_policy").orgs == (2,)
 
 
+def test_policy_not_filtering_a_customer_cidr_is_cross_org() -> None:
+    policy = live_policy(("            10.2.0.0/16,\n", ""))
+    f = only(verify(topology(), intent(), policy=policy), "policy_allows_cross_org")
+    assert f.cidr == "10.2.0.0/16" and "every organisation" in f.message
+
+
 def test_policy_allowing_ineligible_device_is_found() -> None:
     policy = live_policy(("100.64.1.1 : 0x00000002", "100.64.1.2 : 0x00000002"))
     report = verify(topology(), intent(), policy=policy)

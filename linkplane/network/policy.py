@@ -102,6 +102,7 @@ class CorePolicy:
 
     def __post_init__(self) -> None:
         self._org_index = {org: _Intervals(nets) for org, nets in self.org_cidrs.items()}
+        self._space = _Intervals(self.customer_space)
 
     @classmethod
     def compute(cls, endpoints: Iterable[Endpoint], breakouts: Iterable[Breakout]) -> CorePolicy:
@@ -119,13 +120,22 @@ class CorePolicy:
         return cls(device_org, org_cidrs, disjoint(everything), conflicts)
 
     def allows(self, src: IPv4Address | str | int, dst: IPv4Address | str | int) -> bool:
-        """Whether the core passes a packet from ``src`` to ``dst`` between a device and a CIDR.
+        """Whether the rendered ruleset passes a packet from ``src`` to ``dst``.
 
-        Only meaningful for pairs the policy judges (one side in ``customer_space``); the
-        ruleset leaves other traffic alone.
+        Same order as the nft chains: a packet *to* customer space must come from a device
+        whose organisation owns the destination; else a packet *from* customer space must go
+        to such a device; any other packet is not judged by this table (True).
         """
         s, d = _as_int(src), _as_int(dst)
-        return self._forward(s, d) or self._forward(d, s)
+        if d in self._space:
+            return self._forward(s, d)
+        if s in self._space:
+            return self._forward(d, s)
+        return True
+
+    def in_customer_space(self, net: IPv4Network) -> bool:
+        """Whether the ruleset judges all traffic to and from ``net``."""
+        return self._space.covers(int(net.network_address), int(net.broadcast_address))
 
     def org_covers(self, org_id: int, net: IPv4Network) -> bool:
         """Whether the policy lets devices of ``org_id`` reach all of ``net``."""

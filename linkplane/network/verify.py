@@ -478,7 +478,29 @@ def check_policy(
     return [
         *_policy_devices(actual, expected, intent.fleet),
         *_policy_cidrs(actual, expected, cidr_index),
+        *_policy_space(actual, intent),
     ]
+
+
+def _policy_space(actual: CorePolicy, intent: Intent) -> list[Finding]:
+    """Traffic to a CIDR outside ``customer_space`` is not filtered at all by the core."""
+    out: list[Finding] = []
+    for b in intent.active:
+        for c in b.cidrs:
+            net = as_network(c)
+            if not actual.in_customer_space(net):
+                out.append(
+                    Finding(
+                        "policy_allows_cross_org",
+                        POLICY,
+                        f"core policy does not filter traffic to or from {net} of org "
+                        f"{b.org_id} (not in its customer_space set): devices of every "
+                        "organisation can reach it",
+                        cidr=str(net),
+                        orgs=(b.org_id,),
+                    )
+                )
+    return out
 
 
 def _policy_devices(
