@@ -288,9 +288,7 @@ class AwsCloud:
             "ram", "GetResourceShares", self.ram.get_resource_shares, "resourceShares",
             resourceOwner="SELF", **extra,
         )
-        out = [_share(s) for s in shares if s.get("status") not in _GONE_SHARE]
-        # Filter here too: the tag filter is cheap to re-check and moto ignores some filters.
-        return [s for s in out if tag_key is None or tag_key in s.tags]
+        return [_share(s) for s in shares if s.get("status") not in _GONE_SHARE]
 
     def share_associations(
         self, *, share_arn: str | None = None, association_type: str = "PRINCIPAL"
