@@ -1,7 +1,234 @@
-"""Portal pages (in progress)."""
+"""Cloud Connect: the breakout list, the four-step wizard, a breakout's live page, retry, delete.
+
+Writes follow the API's order exactly: the service call commits in its own transaction,
+then the workflow is started or signalled, so a workflow never runs ahead of its row.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(include_in_schema=False)
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkplane.api.deps import SessionDep, SettingsDep
+from linkplane.attachments import service
+from linkplane.attachments.models import (
+    STATUS_DESCRIPTION,
+    TYPE_DESCRIPTION,
+    Breakout,
+    BreakoutType,
+    Status,
+)
+from linkplane.attachments.regions import bootstrapped_regions
+from linkplane.db import transaction
+from linkplane.errors import LinkplaneError
+from linkplane.portal import instructions, views, wizard
+from linkplane.portal.deps import CsrfChecked, PortalPrincipal, PortalWriter
+from linkplane.settings import Settings
+from linkplane.tenancy.principal import Principal
+
+router = APIRouter(prefix="/cloud-connect", include_in_schema=False)
+
+STEPS = ("Select type", "Enter details", "Review", "Setup started")
+#: Statuses after which nothing changes any more: the page stops polling.
+FINAL = frozenset({Status.DEACTIVATED})
+
+
+def _factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return factory
+
+
+@router.get("", response_class=HTMLResponse)
+def breakout_list(
+    request: Request, principal: PortalPrincipal, session: SessionDep
+) -> HTMLResponse:
+    rows, total = service.list_breakouts(session=session, org_id=principal.org_id)
+    return views.render(
+        request, "breakouts.html", principal, rows=rows, total=total,
+        STATUS_DESCRIPTION=STATUS_DESCRIPTION, TYPE_DESCRIPTION=TYPE_DESCRIPTION,
+    )  # fmt: skip
+
+
+# --- the wizard -----------------------------------------------------------------------------
+def _available_types(session: Session, principal: Principal) -> dict[int, bool]:
+    from linkplane.attachments.api import available_regions
+
+    return {int(t): bool(available_regions(int(t), session, principal)) for t in TYPE_DESCRIPTION}
+
+
+@router.get("/new", response_class=HTMLResponse)
+def wizard_type(request: Request, principal: PortalWriter, session: SessionDep) -> HTMLResponse:
+    return views.render(
+        request, "wizard_type.html", principal, steps=STEPS, step=0,
+        types=TYPE_DESCRIPTION, available=_available_types(session, principal),
+    )  # fmt: skip
+
+
+def _type_name(type_id: int) -> str:
+    known = {int(t): d for t, d in TYPE_DESCRIPTION.items()}
+    return known.get(type_id, f"type {type_id}")
+
+
+def _details(
+    request: Request, principal: Principal, session: Session, form: wizard.BreakoutForm,
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    regions = [r.name for r in bootstrapped_regions(session=session)]
+    return views.render(
+        request, "wizard_details.html", principal, 422 if errors else 200,
+        steps=STEPS, step=1, form=form, errors=errors or {}, regions=regions,
+        type_name=_type_name(form.type),
+    )  # fmt: skip
+
+
+@router.get("/new/details", response_class=HTMLResponse)
+def wizard_details(
+    request: Request, principal: PortalWriter, session: SessionDep, type: int = BreakoutType.TGW
+) -> HTMLResponse:
+    return _details(request, principal, session, wizard.BreakoutForm(type=type))
+
+
+def _form(
+    name: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+    aws_account_id: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    type: Annotated[int, Form()] = BreakoutType.TGW,
+    vpc_cidr: Annotated[list[str] | None, Form()] = None,
+) -> wizard.BreakoutForm:
+    return wizard.BreakoutForm.parse(
+        name=name, region=region, aws_account_id=aws_account_id, vpc_cidr=vpc_cidr or [],
+        description=description, type=type,
+    )  # fmt: skip
+
+
+WizardForm = Annotated[wizard.BreakoutForm, Depends(_form)]
+
+
+@router.post("/new/details", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def wizard_back(
+    request: Request, principal: PortalWriter, session: SessionDep, form: WizardForm
+) -> HTMLResponse:
+    """ "Back" from the review: the details again, as typed."""
+    return _details(request, principal, session, form)
+
+
+@router.post("/new/review", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def wizard_review(
+    request: Request, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
+    form: WizardForm,
+) -> HTMLResponse:  # fmt: skip
+    errors = wizard.validate(_factory(request), settings, principal, form)
+    if errors:
+        return _details(request, principal, session, form, errors)
+    return views.render(
+        request, "wizard_review.html", principal, steps=STEPS, step=2, form=form,
+        type_name=_type_name(form.type), device_cidr=settings.device_cidr,
+    )  # fmt: skip
+
+
+@router.post("/new/create", dependencies=[CsrfChecked])
+def wizard_create(
+    request: Request, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
+    form: WizardForm,
+) -> Response:  # fmt: skip
+    from linkplane.attachments.workflows import start_provisioning
+
+    try:
+        with transaction(_factory(request)) as tx:
+            row = service.create_tgw(
+                session=tx, settings=settings, principal=principal, data=form.request()
+            )
+    except LinkplaneError as exc:
+        # Someone took the CIDRs or the account since the review: back to the details.
+        errors: dict[str, str] = {}
+        wizard.put_error(errors, exc.field, exc.message)
+        return _details(request, principal, session, form, errors)
+    start_provisioning(row.id, row.revision)
+    return RedirectResponse(f"/cloud-connect/{row.id}?started=1", status_code=303)
+
+
+# --- one breakout ---------------------------------------------------------------------------
+def _live_context(
+    session: Session, settings: Settings, principal: Principal, breakout_id: int
+) -> dict[str, object]:
+    row = service.get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
+    return {
+        "row": row,
+        "status_text": STATUS_DESCRIPTION[row.status],
+        "events": service.history(session=session, org_id=principal.org_id, breakout_id=row.id),
+        "customer_steps": instructions.customer_steps(row, settings.device_cidr),
+        "attachment_deadline": service.expiry_of(row),
+        "polling": row.status not in FINAL,
+        "can_retry": row.expired and row.status is Status.PENDING_AWS_ACTIVATION,
+        "can_delete": not row.delete_requested
+        and row.status not in (Status.DEACTIVATED, Status.ROLLING_BACK),
+    }
+
+
+@router.get("/{breakout_id}", response_class=HTMLResponse)
+def breakout_page(
+    request: Request, breakout_id: int, principal: PortalPrincipal, session: SessionDep,
+    settings: SettingsDep, started: bool = False,
+) -> HTMLResponse:  # fmt: skip
+    live = _live_context(session, settings, principal, breakout_id)
+    return views.render(
+        request, "breakout.html", principal, steps=STEPS, step=3, started=started,
+        type_name=_type_name(_row(live).type_id), **live,
+    )  # fmt: skip
+
+
+def _row(live: dict[str, object]) -> Breakout:
+    row = live["row"]
+    assert isinstance(row, Breakout)
+    return row
+
+
+@router.get("/{breakout_id}/live", response_class=HTMLResponse)
+def breakout_live(
+    request: Request, breakout_id: int, principal: PortalPrincipal, session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:  # fmt: skip
+    """The part of the page that changes while the workflow runs (polled by htmx)."""
+    live = _live_context(session, settings, principal, breakout_id)
+    return views.render(request, "_breakout_live.html", principal, **live)
+
+
+@router.post("/{breakout_id}/retry", dependencies=[CsrfChecked])
+def breakout_retry(
+    request: Request, breakout_id: int, principal: PortalWriter, settings: SettingsDep
+) -> Response:
+    from linkplane.attachments.workflows import start_provisioning
+
+    with transaction(_factory(request)) as tx:
+        row = service.retry(
+            session=tx, settings=settings, principal=principal, breakout_id=breakout_id
+        )
+    start_provisioning(row.id, row.revision)
+    return RedirectResponse(f"/cloud-connect/{row.id}", status_code=303)
+
+
+@router.get("/{breakout_id}/delete", response_class=HTMLResponse)
+def breakout_delete_confirm(
+    request: Request, breakout_id: int, principal: PortalWriter, session: SessionDep
+) -> HTMLResponse:
+    row = service.get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
+    return views.render(request, "breakout_delete.html", principal, row=row)
+
+
+@router.post("/{breakout_id}/delete", dependencies=[CsrfChecked])
+def breakout_delete(request: Request, breakout_id: int, principal: PortalWriter) -> Response:
+    from linkplane.attachments.workflows import DELETE, signal, start_teardown
+
+    with transaction(_factory(request)) as tx:
+        row, action = service.request_delete(
+            session=tx, principal=principal, breakout_id=breakout_id
+        )
+    if action is service.DeleteAction.SIGNAL_WORKFLOW:
+        signal(row.id, row.revision, DELETE)
+    else:
+        start_teardown(row.id, row.revision)
+    return RedirectResponse(f"/cloud-connect/{row.id}", status_code=303)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from linkplane.attachments import service as breakouts
+from linkplane.attachments.models import STATUS_DESCRIPTION
 from linkplane.devices import service as devices
 from linkplane.devices.models import EndpointStatus
 from linkplane.portal import usage
@@ -51,10 +53,6 @@ def _sim_counts(session: Session, org_id: int) -> list[tuple[str, int]]:
 
 
 def _breakout_counts(session: Session, org_id: int) -> list[tuple[str, int]]:
-    # Imported here while the breakouts feature is still landing in the shared tree.
-    from linkplane.attachments import service as breakouts
-    from linkplane.attachments.models import STATUS_DESCRIPTION
-
     counts = []
     for status, label in STATUS_DESCRIPTION.items():
         _, total = breakouts.list_breakouts(

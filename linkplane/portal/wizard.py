@@ -1,0 +1,126 @@
+"""The Cloud Connect wizard's form: parsing it and collecting every error before creating.
+
+The rules are the breakouts feature's: the request schema checks shapes, and
+:func:`linkplane.attachments.service.create_tgw` checks the rest. Nothing is stored until
+the review is confirmed, so the review step runs ``create_tgw`` on a throw-away session that
+is always rolled back (no row, no event, no workflow). ``create_tgw`` stops at its first
+error; its public CIDR check is run as well so a CIDR problem shows next to the CIDRs even
+when, say, the account id is wrong too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkplane.attachments import service
+from linkplane.attachments.regions import region_info
+from linkplane.attachments.schemas import BreakoutTgwCreate
+from linkplane.errors import LinkplaneError
+from linkplane.settings import Settings
+from linkplane.tenancy.principal import Principal
+
+#: Where an error that names no field (or one the form does not have) is shown.
+FORM = "form"
+FIELDS = ("type", "name", "region", "aws_account_id", "vpc_cidr", "description")
+
+
+@dataclass
+class BreakoutForm:
+    """What the customer typed, kept as typed so every step can show it again."""
+
+    name: str = ""
+    region: str = ""
+    aws_account_id: str = ""
+    vpc_cidr: list[str] = field(default_factory=lambda: [""])
+    description: str = ""
+    type: int = 1
+
+    @classmethod
+    def parse(
+        cls, *, name: str, region: str, aws_account_id: str, vpc_cidr: list[str],
+        description: str, type: int,
+    ) -> BreakoutForm:  # fmt: skip
+        # Blank CIDR rows are the spare inputs the page offers; they are not CIDRs.
+        cidrs = [c.strip() for c in vpc_cidr if c.strip()]
+        return cls(name.strip(), region.strip(), aws_account_id.strip(), cidrs or [""],
+                   description.strip(), type)  # fmt: skip
+
+    def request(self) -> BreakoutTgwCreate:
+        return BreakoutTgwCreate(
+            type=self.type, name=self.name, description=self.description,
+            vpc_cidr=[c for c in self.vpc_cidr if c], region=self.region,
+            aws_account_id=self.aws_account_id,
+        )  # fmt: skip
+
+
+def _field_key(loc: tuple[object, ...]) -> str:
+    """``("vpc_cidr", 0)`` -> ``"vpc_cidr[0]"``, the service's spelling of the same field."""
+    name = str(loc[0]) if loc else FORM
+    if len(loc) > 1 and isinstance(loc[1], int):
+        return f"{name}[{loc[1]}]"
+    return name if name in FIELDS else FORM
+
+
+def put_error(errors: dict[str, str], key: str | None, message: str) -> None:
+    target = key if key and (key in FIELDS or key.startswith("vpc_cidr[")) else FORM
+    errors.setdefault(target, message)
+
+
+def _schema_errors(form: BreakoutForm) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    try:
+        form.request()
+    except ValidationError as exc:
+        for err in exc.errors():
+            put_error(errors, _field_key(tuple(err["loc"])), err["msg"])
+    return errors
+
+
+def _dry_run(
+    factory: sessionmaker[Session], settings: Settings, principal: Principal, form: BreakoutForm
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    with factory() as session:
+        try:
+            service.create_tgw(
+                session=session, settings=settings, principal=principal, data=form.request()
+            )
+        except LinkplaneError as exc:
+            put_error(errors, exc.field, exc.message)
+        finally:
+            session.rollback()
+    return errors
+
+
+def _cidr_errors(
+    factory: sessionmaker[Session], settings: Settings, form: BreakoutForm
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    with factory() as session:
+        region = region_info(session=session, name=form.region)
+        if region is None:
+            return errors
+        try:
+            service.validate_cidrs(
+                session=session, settings=settings, region=region,
+                cidrs=[c for c in form.vpc_cidr if c],
+            )  # fmt: skip
+        except LinkplaneError as exc:
+            put_error(errors, exc.field, exc.message)
+    return errors
+
+
+def validate(
+    factory: sessionmaker[Session], settings: Settings, principal: Principal, form: BreakoutForm
+) -> dict[str, str]:
+    """Every problem of ``form`` by field; empty means ``create_tgw`` would accept it now."""
+    errors = _schema_errors(form)
+    if not errors:
+        errors.update(_dry_run(factory, settings, principal, form))
+    if not any(key.startswith("vpc_cidr") for key in errors):
+        for key, message in _cidr_errors(factory, settings, form).items():
+            errors.setdefault(key, message)
+    return errors
