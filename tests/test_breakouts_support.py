@@ -1,15 +1,17 @@
 """The breakout test stack: embedded cloud (HTTP), real adapter, bootstrapped region, DBOS.
 
 Imported by the ``test_breakouts_*`` modules (``from tests.test_breakouts_support import
-stack``); one stack per module: DBOS is a process-global singleton, launched by the fixture
-and shut down at module end. Customers act with plain boto3 (``session_for``).
+stack``); one stack per test process: DBOS is a process-global singleton, launched on first
+use and shut down at exit. Customers act with plain boto3 (``session_for``).
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from fastapi.testclient import TestClient
 from linkplane.api.app import create_app
 from linkplane.api.deps import get_principal
 from linkplane.attachments import engine
-from linkplane.attachments.regions import RegionInfo, register_region, unregister_regions
+from linkplane.attachments.regions import RegionInfo, register_region
 from linkplane.cloud.port import CloudPort
 from linkplane.context import AppContext, open_context
 from linkplane.localcloud import server
@@ -175,30 +177,47 @@ def make_settings(data_dir: Path, endpoint: str, **overrides: Any) -> Settings:
     )
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+_running: list[server.RunningCloud] = []
+
+
+def _cloud() -> server.RunningCloud:
+    """One embedded cloud per test process (its state is process-global anyway)."""
+    if not _running:
+        _running.append(server.start())
+    return _running[0]
+
+
+_stacks: list[Stack] = []
+
+
+def _build(tmp: Path) -> Stack:
     from linkplane.cloud.factory import make_cloud
 
-    mp = pytest.MonkeyPatch()
     for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
-        mp.setenv(key, value)
-    running = server.start()
-    settings = make_settings(tmp_path_factory.mktemp("breakouts"), running.endpoint_url)
+        os.environ.setdefault(key, value)
+    running = _cloud()
+    settings = make_settings(tmp, running.endpoint_url)
     ctx = open_context(settings)
     provider = make_cloud(settings, REGION)
     info = _bootstrap(settings, ctx, provider)
     register_region(info)
     org_id, other = _orgs(ctx)
     engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
+    atexit.register(engine.shutdown)
     app = create_app(settings, ctx.sessionmaker)
     app.dependency_overrides[get_principal] = lambda: Principal(
         user_id=1, org_id=org_id, role=Role.ADMIN
     )
-    with TestClient(app) as client:
-        yield Stack(settings, ctx, running.endpoint_url, client, info, provider, org_id, other)
-    engine.shutdown()
-    unregister_regions()
-    ctx.close()
-    running.stop()
-    mp.undo()
+    client = TestClient(app)
+    return Stack(settings, ctx, running.endpoint_url, client, info, provider, org_id, other)
+
+
+@pytest.fixture
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    """One stack per test process: the embedded cloud and DBOS are process-global; tests
+    stay independent by using fresh accounts and CIDRs (:func:`new_account`, :func:`new_cidrs`).
+    """
+    if not _stacks:
+        _stacks.append(_build(tmp_path_factory.mktemp("breakouts")))
+    return _stacks[0]
