@@ -552,41 +552,13 @@ def _policy_devices(
 def _policy_cidrs(
     actual: CorePolicy, expected: CorePolicy, cidr_index: tuple[RangeIndex, dict[str, _Owned]]
 ) -> list[Finding]:
-    index, owned = cidr_index
-    out: list[Finding] = []
-    for org, nets in actual.org_cidrs.items():
-        for net in nets:
-            if expected.org_covers(org, net):
-                continue
-            others = sorted(
-                {
-                    o.org_id
-                    for h in index.overlapping(net)
-                    if (o := owned[h.name]).org_id not in (None, org) and o.org_id is not None
-                }
-            )
-            if others:
-                out.append(
-                    Finding(
-                        "policy_allows_cross_org",
-                        POLICY,
-                        f"core policy lets devices of org {org} reach {net}, which belongs to "
-                        f"org(s) {', '.join(map(str, others))}",
-                        cidr=str(net),
-                        orgs=tuple(sorted({org, *others})),
-                    )
-                )
-            else:
-                out.append(
-                    Finding(
-                        "policy_stale_cidr",
-                        POLICY,
-                        f"core policy lets devices of org {org} reach {net}, which is not an "
-                        "Active breakout CIDR of that organisation",
-                        cidr=str(net),
-                        orgs=(org,),
-                    )
-                )
+    """(org, CIDR) entries the policy has but should not, and those it lacks."""
+    out = [
+        _extra_cidr(org, net, cidr_index)
+        for org, nets in actual.org_cidrs.items()
+        for net in nets
+        if not expected.org_covers(org, net)
+    ]
     for org, nets in expected.org_cidrs.items():
         for net in nets:
             if not actual.org_covers(org, net):
@@ -600,3 +572,28 @@ def _policy_cidrs(
                     )
                 )
     return out
+
+
+def _extra_cidr(
+    org: int, net: IPv4Network, cidr_index: tuple[RangeIndex, dict[str, _Owned]]
+) -> Finding:
+    index, owned = cidr_index
+    hits = (owned[h.name].org_id for h in index.overlapping(net))
+    others = sorted({o for o in hits if o is not None and o != org})
+    if others:
+        return Finding(
+            "policy_allows_cross_org",
+            POLICY,
+            f"core policy lets devices of org {org} reach {net}, which belongs to "
+            f"org(s) {', '.join(map(str, others))}",
+            cidr=str(net),
+            orgs=tuple(sorted({org, *others})),
+        )
+    return Finding(
+        "policy_stale_cidr",
+        POLICY,
+        f"core policy lets devices of org {org} reach {net}, which is not an "
+        "Active breakout CIDR of that organisation",
+        cidr=str(net),
+        orgs=(org,),
+    )
