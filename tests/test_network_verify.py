@@ -97,7 +97,8 @@ def test_wrong_association_is_found_and_named() -> None:
     report = verify(topology(assoc={**CLEAN_ASSOC, "att-a": CORE}), intent())
     f = only(report, "wrong_association")
     assert f.attachment_id == "att-a" and f.layer == "association"
-    assert "associated with rt-core, expected rt-cust" in f.message
+    assert "associated with rt-core, expected the customers table rt-cust" in f.message
+    assert "every customer's CIDRs" in f.message
 
 
 def test_foreign_attachment_in_core_table_is_wrong_association() -> None:
@@ -110,6 +111,13 @@ def test_unassociated_attachment_is_found() -> None:
     assoc = {k: v for k, v in CLEAN_ASSOC.items() if k != "att-b"}
     f = only(verify(topology(assoc=assoc), intent()), "wrong_association")
     assert "not associated" in f.message and f.orgs == (2,)
+
+
+def test_core_attachment_in_wrong_table_is_found() -> None:
+    f = only(
+        verify(topology(assoc={**CLEAN_ASSOC, "att-core": CUST}), intent()), "wrong_association"
+    )
+    assert f.attachment_id == "att-core" and "expected the core table rt-core" in f.message
 
 
 def test_propagated_route_leaking_customer_cidr_is_found() -> None:

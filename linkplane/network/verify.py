@@ -206,45 +206,53 @@ def check_associations(topology: Topology, intent: Intent) -> list[Finding]:
     core = intent.core_attachment_id
     got = topology.associations.get(core)
     if got != intent.core_table_id:
-        out.append(_wrong_assoc(core, got, intent.core_table_id, "the core attachment", ()))
+        want = f"the core table {intent.core_table_id}"
+        out.append(_wrong_assoc(intent, core, got, want, "the core attachment", ()))
     for b in intent.active:
         if b.attachment_id is None or b.attachment_id not in topology.attachments:
-            out.append(
-                Finding(
-                    "missing_attachment",
-                    ROUTING,
-                    f"breakout {b.id} of org {b.org_id} is Active but its attachment "
-                    f"{b.attachment_id} is not on the Transit Gateway",
-                    attachment_id=b.attachment_id,
-                    orgs=(b.org_id,),
-                )
-            )
+            out.append(_missing_attachment(b))
             continue
         got = topology.associations.get(b.attachment_id)
         if got != intent.customers_table_id:
             who = f"org {b.org_id}'s attachment (breakout {b.id})"
-            out.append(
-                _wrong_assoc(b.attachment_id, got, intent.customers_table_id, who, (b.org_id,))
-            )
+            want = f"the customers table {intent.customers_table_id}"
+            out.append(_wrong_assoc(intent, b.attachment_id, got, want, who, (b.org_id,)))
     known = {intent.core_attachment_id} | {b.attachment_id for b in intent.active}
     for att_id, table_id in sorted(topology.associations.items()):
         if table_id == intent.core_table_id and att_id not in known:
             att = topology.attachments.get(att_id)
             label = att.label() if att else f"attachment {att_id}"
             orgs = (att.org_id,) if att and att.org_id is not None else ()
-            out.append(_wrong_assoc(att_id, table_id, "none but the core", label, orgs))
+            want = "only the core attachment there"
+            out.append(_wrong_assoc(intent, att_id, table_id, want, label, orgs))
     return out
 
 
+def _missing_attachment(b: Breakout) -> Finding:
+    return Finding(
+        "missing_attachment",
+        ROUTING,
+        f"breakout {b.id} of org {b.org_id} is Active but its attachment "
+        f"{b.attachment_id} is not on the Transit Gateway",
+        attachment_id=b.attachment_id,
+        orgs=(b.org_id,),
+    )
+
+
 def _wrong_assoc(
-    att_id: str, got: str | None, want: str, who: str, orgs: tuple[int, ...]
+    intent: Intent, att_id: str, got: str | None, want: str, who: str, orgs: tuple[int, ...]
 ) -> Finding:
     now = f"associated with {got}" if got else "not associated with any route table"
-    consequence = "; it can reach every customer's CIDRs" if want == "none but the core" else ""
+    if got == intent.core_table_id and att_id != intent.core_attachment_id:
+        risk = "; through the core table it can reach every customer's CIDRs"
+    elif got is None:
+        risk = "; traffic from it is dropped"
+    else:
+        risk = ""
     return Finding(
         "wrong_association",
         ASSOCIATION,
-        f"{who} {att_id} is {now}, expected {want} table{consequence}",
+        f"{who} {att_id} is {now}, expected {want}{risk}",
         table_id=got,
         attachment_id=att_id,
         orgs=orgs,
