@@ -64,7 +64,7 @@ def test_batch_registration(fleet: Fleet) -> None:
     r = fleet.get("/api/v1/sim_batch/bic/B1")
     assert r.status_code == 200 and r.json()["quantity"] == 3
     assert fleet.get("/api/v1/sim_batch/bic/B1", org="globex").status_code == 404
-    assert fleet.register("globex", "B1").status_code == 422
+    assert fleet.register("globex", "B1").status_code == 404
     assert fleet.register("acme", "B1", status=1, ).status_code == 200
     assert fleet.register("acme", "B1", status=1).status_code == 422
     assert fleet.get("/api/v1/sim_batch/bic/B1").status_code == 400

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response
 
 from linkplane.api.deps import PageDep, PrincipalDep, SessionDep, WriterDep
 from linkplane.api.pagination import set_page_headers
-from linkplane.db import utcnow
 from linkplane.devices import service
 from linkplane.devices.connectivity import connectivity
 from linkplane.devices.models import EndpointStatus
@@ -142,9 +141,10 @@ def reset_connectivity(endpoint_id: int, session: SessionDep, principal: WriterD
 def get_connectivity_info(
     endpoint_id: int, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    """emnify's 200-with-error form: there is no network to ask for a cell location."""
-    service.get_row(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
-    now = utcnow().isoformat()
+    """emnify's 200-with-error form: there is no network to ask for a cell location.
+    Timestamps come from stored state, so the answer is deterministic."""
+    endpoint = service.get_row(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
+    now = endpoint.last_updated.isoformat()
     info = {"success": False, "error": "linkplane emulates the network: no location available"}
     return {"subscriber_info": info, "request_timestamp": now, "reply_timestamp": now}
 

@@ -313,8 +313,10 @@ def list_events(
 ) -> tuple[list[Event], int, str | None]:
     """Audit events of one endpoint (newest first), their total, and the endpoint's name.
 
-    Events outlive a deleted endpoint; another tenant's id simply matches no event.
+    An unknown or another tenant's endpoint is 404 (emnify answers 200 []; linkplane's rule
+    that foreign ids are 404 everywhere wins).
     """
+    get_row(session=session, org_id=org_id, endpoint_id=endpoint_id)
     base = select(Event).where(
         Event.org_id == org_id, Event.entity_type == "endpoint", Event.entity_id == endpoint_id
     )

@@ -122,7 +122,8 @@ def _batch(session: Session, org_id: int, bic: str) -> list[Sim]:
     stmt = select(Sim).where(Sim.org_id == org_id, Sim.bic == bic).order_by(Sim.id)
     sims = list(session.scalars(stmt))
     if not sims:
-        raise NotFound(f"no SIM batch with BIC {bic!r}", field="bic")
+        # The BIC is not echoed: a guessed BIC of another tenant reveals nothing either way.
+        raise NotFound("no SIM batch with this BIC in your organisation", field="bic")
     return sims
 
 
@@ -152,8 +153,8 @@ def register_batch(
         )
     try:
         batch = validate_batch(session=session, org_id=org_id, bic=bic)
-    except (NotFound, BatchAlreadyRegistered) as exc:
-        # Registering answers 422 for every reason it cannot (emnify's PATCH contract).
+    except BatchAlreadyRegistered as exc:
+        # emnify's PATCH answers 422 here; an unknown (or another tenant's) BIC stays 404.
         raise InvalidInput(exc.message, field="bic") from None
     sims = [s for s in batch if not s.registered]
     for sim in sims:
