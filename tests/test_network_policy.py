@@ -112,6 +112,12 @@ def test_render_is_deterministic_and_atomic(policy: CorePolicy) -> None:
     assert "100.64.0.2" not in text
 
 
+def test_digest_changes_with_content(policy: CorePolicy) -> None:
+    same = CorePolicy.compute(list(reversed(FLEET)), BREAKOUTS)
+    other = CorePolicy.compute(FLEET[:1], BREAKOUTS)
+    assert policy.digest() == same.digest() != other.digest()
+
+
 def test_empty_policy_renders_without_elements() -> None:
     text = CorePolicy.compute([], []).render()
     assert "elements" not in text

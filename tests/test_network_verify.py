@@ -75,6 +75,21 @@ def test_clean_topology_has_no_findings() -> None:
     assert data["ok"] is True
     assert data["counts"]["active_breakouts"] == 2
     assert data["counts"]["cidrs"] == 3
+    assert data["counts"]["intended_pairs"] == 3  # each org's range is the whole device space
+
+
+def test_pair_counts_with_per_org_device_ranges() -> None:
+    ranges = {1: [IPv4Network("100.64.0.0/24")], 2: [IPv4Network("100.64.1.0/24")]}
+    report = verify(topology(), intent(device_ranges=ranges))
+    assert report.ok, report.to_text()
+    assert report.counts["intended_pairs"] == 3  # org 1: 1 range x 2 CIDRs, org 2: 1 x 1
+    assert report.counts["cross_org_pairs"] == 3  # org 2's range x org 1's 2, and back
+
+
+def test_missing_return_route_for_one_org_range_is_found() -> None:
+    ranges = {1: [IPv4Network("100.64.0.0/24")], 2: [IPv4Network("10.200.0.0/24")]}
+    f = only(verify(topology(), intent(device_ranges=ranges)), "missing_route")
+    assert f.table_id == CUST and f.cidr == "10.200.0.0/24" and f.orgs == (2,)
 
 
 def test_overlapping_route_is_found_and_named() -> None:

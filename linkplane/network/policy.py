@@ -26,6 +26,7 @@ data errors: the address is left out of the policy and listed in ``conflicts``.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -151,6 +152,10 @@ class CorePolicy:
     def render(self) -> str:
         """The nftables ruleset text: same input, byte-identical output."""
         return render_ruleset(self)
+
+    def digest(self) -> str:
+        """SHA-256 of :meth:`render`: apply only when it differs from the gateway's last one."""
+        return hashlib.sha256(self.render().encode()).hexdigest()
 
 
 def disjoint(nets: Iterable[IPv4Network]) -> list[IPv4Network]:

@@ -138,15 +138,31 @@ def verify(topology: Topology, intent: Intent, *, policy: CorePolicy | None = No
     findings += audit_core_table(topology, intent, cidr_index)
     findings += audit_customers_table(topology, intent)
     findings += check_policy(actual, expected, intent, cidr_index)
-    counts = {
+    return Report(findings, _counts(topology, intent, actual))
+
+
+def _counts(topology: Topology, intent: Intent, actual: CorePolicy) -> dict[str, int]:
+    """What was checked. ``intended_pairs`` are (own device range, own CIDR) pairs that must
+    connect; ``cross_org_pairs`` are the (device range, CIDR) pairs of different
+    organisations that must not, judged through the route audits and the policy entries."""
+    orgs = {b.org_id for b in intent.active}
+    ranges = {org: len(intent.ranges_of(org)) for org in orgs}
+    total_ranges = sum(ranges.values())
+    cidrs_of: dict[int, int] = {}
+    for b in intent.active:
+        cidrs_of[b.org_id] = cidrs_of.get(b.org_id, 0) + len(b.cidrs)
+    intended = sum(ranges[org] * n for org, n in cidrs_of.items())
+    cross = sum((total_ranges - ranges[org]) * n for org, n in cidrs_of.items())
+    return {
         "organisations": len({b.org_id for b in intent.breakouts}),
         "active_breakouts": len(intent.active),
         "cidrs": sum(len(b.cidrs) for b in intent.active),
         "routes": topology.route_count(),
         "devices": len(intent.fleet),
         "policy_devices": len(actual.device_org),
+        "intended_pairs": intended,
+        "cross_org_pairs": cross,
     }
-    return Report(findings, counts)
 
 
 # --- helpers -------------------------------------------------------------------------------
