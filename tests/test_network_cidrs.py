@@ -54,6 +54,7 @@ def test_valid_request_returns_networks_in_order() -> None:
         ("8.8.8.0/24", "not a private"),
         ("172.32.0.0/16", "not a private"),
         ("100.80.0.0/16", "reserved for device addresses"),
+        ("100.0.0.0/8", "overlaps 100.64.0.0/10"),
         ("10.0.0.0/8", "largest block is /16"),
     ],
 )

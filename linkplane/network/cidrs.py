@@ -199,7 +199,7 @@ def check_private(net: IPv4Network, *, field: str = FIELD) -> None:
     """Refuse anything outside RFC 1918, naming the device space when that is the reason."""
     if net.overlaps(SHARED_ADDRESS_SPACE):
         raise InvalidInput(
-            f"{net} is in {SHARED_ADDRESS_SPACE}, the shared address space reserved for "
+            f"{net} overlaps {SHARED_ADDRESS_SPACE}, the shared address space reserved for "
             "device addresses; use a range in 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
             field=field,
         )
