@@ -14,7 +14,7 @@ from linkplane.settings import Settings
 POSTGRES_URL = os.environ.get("LINKPLANE_TEST_POSTGRES_URL", "")
 
 # The portal's fixtures (live server, headless Chromium, signed-in clients).
-pytest_plugins = ["tests.portal.harness", "tests.portal.client"]
+pytest_plugins = ["tests.portal.harness", "tests.portal.client", "tests.portal.cloud"]
 
 
 @pytest.fixture

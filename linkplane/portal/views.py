@@ -48,6 +48,11 @@ def fmt_datetime(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def fmt_time(value: datetime) -> str:
+    """Timeline entries: a breakout moves through several states within seconds."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def fmt_date(value: date | datetime | None) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d")
 
@@ -55,6 +60,7 @@ def fmt_date(value: date | datetime | None) -> str:
 templates.env.filters["bytes"] = human_bytes
 templates.env.filters["dt"] = fmt_datetime
 templates.env.filters["d"] = fmt_date
+templates.env.filters["ts"] = fmt_time
 
 
 def render(
