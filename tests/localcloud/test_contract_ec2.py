@@ -172,3 +172,17 @@ def test_vpc_cidr_blocks_we_read(world: dict[str, Any]) -> None:
     (block,) = world["vpc"].get_cidr_block_association_set(ipv6=False)
     assert block["cidr_block"] == "10.0.0.0/16"
     assert block["cidr_block_state"]["state"] == "associated"
+
+
+def test_install_is_idempotent_and_reachable_from_ec2_ext() -> None:
+    from moto.ec2.models.transit_gateway import TransitGatewayBackend
+
+    from linkplane.localcloud import ec2_ext
+
+    ec2_ext.install()
+    wrapped = TransitGatewayBackend.create_transit_gateway
+    originals = dict(patches.ORIGINALS)
+    ec2_ext.install()
+    patches.install()
+    assert TransitGatewayBackend.create_transit_gateway is wrapped  # not wrapped twice
+    assert originals == patches.ORIGINALS
