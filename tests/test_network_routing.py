@@ -22,6 +22,7 @@ from linkplane.network.routing import (
     RouteTable,
     RouteType,
     Topology,
+    read_topology,
     route_rank,
 )
 
@@ -124,6 +125,43 @@ def test_from_reads_falls_back_to_attachment_association() -> None:
     )
     assert topo.associations == {"att-a": "rt-c"}
     assert Attachment("att-a").label() == "vpc attachment att-a"
+
+
+class FakeCloud:
+    """Just the read methods ``read_topology`` uses, answering for one TGW."""
+
+    def find_route_tables(
+        self, *, tgw_id: str, tags: dict[str, str] | None = None
+    ) -> list[TgwRouteTable]:
+        assert tgw_id == "tgw-1"
+        return [TgwRouteTable("rt-core", "tgw-1", "available")]
+
+    def search_routes(self, route_table_id: str) -> list[TgwRoute]:
+        return [TgwRoute(route_table_id, "10.1.0.0/16", "static", "active", ("att-a",))]
+
+    def list_attachments(
+        self,
+        *,
+        tgw_id: str,
+        states: list[str] | None = None,
+        resource_owner_id: str | None = None,
+        resource_type: str | None = None,
+    ) -> list[TgwAttachment]:
+        return [TgwAttachment("att-a", tgw_id, "vpc", "vpc-1", "111111111111", "available")]
+
+    def route_table_associations(self, route_table_id: str) -> list[RouteTableAssociation]:
+        return [RouteTableAssociation(route_table_id, "att-a", "vpc", "associated")]
+
+    def route_table_propagations(self, route_table_id: str) -> list[TgwPropagation]:
+        return []
+
+
+def test_read_topology_through_the_port() -> None:
+    topo = read_topology(FakeCloud(), tgw_id="tgw-1", org_of_attachment={"att-a": 3})
+    assert topo.associations == {"att-a": "rt-core"}
+    assert topo.attachments["att-a"].org_id == 3
+    hop = topo.lookup("att-a", IPv4Address("10.1.0.9"))
+    assert hop is not None and hop.attachment_ids == ("att-a",)
 
 
 # --- property: the indexed evaluator agrees with a brute-force one ------------------------

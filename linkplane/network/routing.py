@@ -2,6 +2,8 @@
 
 Entry points:
 
+- :func:`read_topology` -- read one TGW through the cloud port (any object with the five
+  read methods below; :class:`~linkplane.cloud.port.CloudPort` is one) into a Topology.
 - :meth:`Topology.from_reads` -- build the model from the cloud port's value types
   (``find_route_tables``, ``search_routes`` per table, ``list_attachments``,
   ``route_table_associations`` / ``route_table_propagations`` per table).
@@ -26,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
+from typing import Protocol
 
 from linkplane.cloud.port import (
     RouteTableAssociation,
@@ -277,6 +280,48 @@ class Topology:
     def route_count(self) -> int:
         """Routes counted against the TGW quota (all tables, static and propagated)."""
         return sum(len(t.routes) for t in self.tables.values())
+
+
+class TopologyReader(Protocol):
+    """The read side of the cloud port the verifier needs (CloudPort satisfies it)."""
+
+    def find_route_tables(
+        self, *, tgw_id: str, tags: dict[str, str] | None = None
+    ) -> list[TgwRouteTable]: ...
+
+    def search_routes(self, route_table_id: str) -> list[TgwRoute]: ...
+
+    def list_attachments(
+        self,
+        *,
+        tgw_id: str,
+        states: list[str] | None = None,
+        resource_owner_id: str | None = None,
+        resource_type: str | None = None,
+    ) -> list[TgwAttachment]: ...
+
+    def route_table_associations(self, route_table_id: str) -> list[RouteTableAssociation]: ...
+
+    def route_table_propagations(self, route_table_id: str) -> list[TgwPropagation]: ...
+
+
+def read_topology(
+    cloud: TopologyReader, *, tgw_id: str, org_of_attachment: Mapping[str, int] | None = None
+) -> Topology:
+    """Read every route table, route, attachment, association and propagation of ``tgw_id``.
+
+    Costs 1 + 3 x tables + 1 read calls (Describe/Search: the non-mutating throttle bucket).
+    ``org_of_attachment`` maps attachment ids to organisations, from the database.
+    """
+    tables = cloud.find_route_tables(tgw_id=tgw_id)
+    return Topology.from_reads(
+        route_tables=tables,
+        routes_by_table={t.id: cloud.search_routes(t.id) for t in tables},
+        attachments=cloud.list_attachments(tgw_id=tgw_id),
+        associations=[a for t in tables for a in cloud.route_table_associations(t.id)],
+        propagations=[p for t in tables for p in cloud.route_table_propagations(t.id)],
+        org_of_attachment=org_of_attachment,
+    )
 
 
 def _kind(resource_type: str) -> AttachmentKind:
