@@ -19,6 +19,8 @@ from tests.localcloud import conftest as lc
 
 cloud = lc.cloud
 _http_cloud = lc._http_cloud
+#: Tests beyond the core ones run in-process only: the HTTP mode adds time, not coverage.
+inproc_only = pytest.mark.parametrize("cloud", ["inproc"], indirect=True)
 
 
 def run(ctx: AppContext, c: AwsCloud, **kwargs: Any) -> BootstrapResult:
@@ -76,6 +78,7 @@ def test_second_run_changes_nothing(cloud: lc.Cloud, ctx: AppContext) -> None:
             service.get_region(session=s, name="eu-west-1")
 
 
+@inproc_only
 def test_adopts_existing_tgw_and_vpc(cloud: lc.Cloud, ctx: AppContext) -> None:
     c = adapter(cloud)
     tgw = c.create_transit_gateway(description="theirs", client_token="own", tags={})
@@ -90,6 +93,7 @@ def test_adopts_existing_tgw_and_vpc(cloud: lc.Cloud, ctx: AppContext) -> None:
     assert run(ctx, adapter(cloud)).changes == []  # adoption is remembered
 
 
+@inproc_only
 def test_bad_input_creates_nothing(cloud: lc.Cloud, ctx: AppContext) -> None:
     before = snapshot(cloud)
     c = adapter(cloud)
@@ -130,6 +134,7 @@ def test_failure_mid_way_undoes_everything(
         assert service.list_regions(session=s) == []
 
 
+@inproc_only
 def test_rebootstraps_when_the_stored_tgw_is_gone(cloud: lc.Cloud, ctx: AppContext) -> None:
     first = run(ctx, adapter(cloud)).region
     lc._reset()  # what a restart of the (in-memory) embedded cloud does
@@ -139,6 +144,7 @@ def test_rebootstraps_when_the_stored_tgw_is_gone(cloud: lc.Cloud, ctx: AppConte
     assert adapter(cloud).describe_transit_gateway(second.region.tgw_id) is not None
 
 
+@inproc_only
 def test_aggregate_route_in_the_core_vpc(cloud: lc.Cloud, ctx: AppContext) -> None:
     r = run(ctx, adapter(cloud), customer_aggregate="10.0.0.0/9").region
     c = adapter(cloud)
