@@ -105,3 +105,11 @@ def test_unknown_api_paths_still_answer_json(client: PortalClient) -> None:
 def test_the_api_schema_does_not_list_portal_pages(client: PortalClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if not p.startswith("/api/")]
+
+
+def test_pages_cannot_be_framed_or_cached(client: PortalClient) -> None:
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/static/portal.css").headers.get("Cache-Control", "")

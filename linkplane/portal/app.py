@@ -8,6 +8,7 @@ API's JSON 404.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -34,7 +35,27 @@ def create_portal(settings: Settings, factory: sessionmaker[Session]) -> FastAPI
     portal.include_router(breakout_routes.router)
     portal.add_exception_handler(errors.LinkplaneError, _domain)
     portal.add_exception_handler(StarletteHTTPException, _http)
+    portal.middleware("http")(_page_headers)
     return portal
+
+
+#: Pages may not be framed (their buttons change things) nor kept in shared caches.
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def _page_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    response.headers.update(PAGE_HEADERS)
+    if not request.url.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _sign_in_redirect(request: Request, expired: bool) -> Response:
