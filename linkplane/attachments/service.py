@@ -14,7 +14,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from linkplane.attachments.models import (
@@ -167,6 +167,23 @@ def validate_cidrs(
     )
 
 
+def lock_region(session: Session, region: str) -> None:
+    """Serialise CIDR validation + insert on one TGW until this transaction ends.
+
+    Two creates that both validated before either inserted could put overlapping CIDRs on
+    the same core table. PostgreSQL: a row lock on the region (``SELECT ... FOR UPDATE``).
+    SQLite has one writer: a first (no-op) write takes its write lock at once, like ``BEGIN
+    IMMEDIATE``, and the other creator waits for it (busy timeout) before it reads anything.
+    Call it before the validation reads: they must see what the previous holder committed.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE region SET name = name WHERE name = :r"), {"r": region})
+        return
+    from linkplane.regions.models import Region
+
+    session.execute(select(Region.id).where(Region.name == region).with_for_update())
+
+
 def _check_account_free(session: Session, region: str, account_id: str) -> None:
     """One waiting breakout per account and region: its attachment must be unambiguous."""
     waiting = [
@@ -189,6 +206,7 @@ def create_tgw(
     """Validate and store a new TGW breakout (status 1); the caller starts its workflow."""
     _check_type(data.type_id())
     _check_account(data.aws_account_id)
+    lock_region(session, data.region)
     region = _check_region(session, settings, data.region)
     nets = validate_cidrs(session=session, settings=settings, region=region, cidrs=data.vpc_cidr)
     _check_account_free(session, region.name, data.aws_account_id)
@@ -245,6 +263,7 @@ def retry(
         raise Conflict("only an expired Transit Gateway breakout in status 2 can be retried")
     if not row.expired:
         raise Conflict(f"breakout {row.id} has not expired; nothing to retry")
+    lock_region(session, row.region)
     region = _check_region(session, settings, row.region)
     validate_cidrs(session=session, settings=settings, region=region, cidrs=row.cidr_list,
                    exclude_id=row.id)  # fmt: skip
