@@ -11,19 +11,19 @@ from tests.portal.client import PortalClient
 from tests.portal.harness import Org
 
 
-def test_pages_need_a_session(client: PortalClient) -> None:
-    response = client.get("/?page=2", follow_redirects=False)
+def test_pages_need_a_session(web: PortalClient) -> None:
+    response = web.get("/?page=2", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/%3Fpage%3D2"
 
 
 def test_sign_in_sets_an_httponly_lax_session_and_honours_next(
-    client: PortalClient, orgs: dict[str, Org]
+    web: PortalClient, tenants: dict[str, Org]
 ) -> None:
-    token = client.csrf("/login")
-    response = client.post(
+    token = web.csrf("/login")
+    response = web.post(
         "/login",
-        data={"csrf_token": token, "username": orgs["acme"].admin,
+        data={"csrf_token": token, "username": tenants["acme"].admin,
               "password": "correct horse battery", "next": "/cloud-connect"},
         follow_redirects=False,
     )  # fmt: skip
@@ -31,85 +31,85 @@ def test_sign_in_sets_an_httponly_lax_session_and_honours_next(
     assert response.headers["location"] == "/cloud-connect"
     cookie = next(v for k, v in response.headers.multi_items() if v.startswith(SESSION_COOKIE))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=3600" in cookie
-    page = client.get("/")
+    page = web.get("/")
     assert page.status_code == 200 and "Dashboard" in page.text
 
 
-def test_wrong_password_is_shown_and_no_session(client: PortalClient, orgs: dict[str, Org]) -> None:
-    data = {"csrf_token": client.csrf("/login"), "username": orgs["acme"].admin,
+def test_wrong_password_is_shown_and_no_session(web: PortalClient, tenants: dict[str, Org]) -> None:
+    data = {"csrf_token": web.csrf("/login"), "username": tenants["acme"].admin,
             "password": "wrong password"}  # fmt: skip
-    response = client.post("/login", data=data, follow_redirects=False)
+    response = web.post("/login", data=data, follow_redirects=False)
     assert response.status_code == 401
     assert "invalid username or password" in response.text
-    assert SESSION_COOKIE not in client.cookies
+    assert SESSION_COOKIE not in web.cookies
 
 
-def test_next_cannot_leave_the_site(client: PortalClient, orgs: dict[str, Org]) -> None:
-    data = {"csrf_token": client.csrf("/login"), "username": orgs["acme"].admin,
+def test_next_cannot_leave_the_site(web: PortalClient, tenants: dict[str, Org]) -> None:
+    data = {"csrf_token": web.csrf("/login"), "username": tenants["acme"].admin,
             "password": "correct horse battery", "next": "//evil.example.com/"}  # fmt: skip
-    response = client.post("/login", data=data, follow_redirects=False)
+    response = web.post("/login", data=data, follow_redirects=False)
     assert response.headers["location"] == "/"
 
 
 def test_forms_without_a_valid_csrf_token_are_refused(
-    client: PortalClient, orgs: dict[str, Org]
+    web: PortalClient, tenants: dict[str, Org]
 ) -> None:
-    data = {"username": orgs["acme"].admin, "password": "correct horse battery"}
-    assert client.post("/login", data=data, follow_redirects=False).status_code == 403
-    client.sign_in(orgs["acme"].admin)
-    assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 403
-    assert client.get("/").status_code == 200  # still signed in
+    data = {"username": tenants["acme"].admin, "password": "correct horse battery"}
+    assert web.post("/login", data=data, follow_redirects=False).status_code == 403
+    web.sign_in(tenants["acme"].admin)
+    assert web.post("/logout", data={"csrf_token": "forged"}).status_code == 403
+    assert web.get("/").status_code == 200  # still signed in
 
 
-def test_sign_out_ends_the_session(client: PortalClient, orgs: dict[str, Org]) -> None:
-    client.sign_in(orgs["acme"].admin)
-    response = client.submit("/logout", "/")
+def test_sign_out_ends_the_session(web: PortalClient, tenants: dict[str, Org]) -> None:
+    web.sign_in(tenants["acme"].admin)
+    response = web.submit("/logout", "/")
     assert response.status_code == 303  # type: ignore[attr-defined]
-    assert SESSION_COOKIE not in client.cookies
-    assert client.get("/", follow_redirects=False).status_code == 303
+    assert SESSION_COOKIE not in web.cookies
+    assert web.get("/", follow_redirects=False).status_code == 303
 
 
 def test_an_expired_session_asks_to_sign_in_again(
-    client: PortalClient, orgs: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
 ) -> None:
     from linkplane.tenancy.service import mint
 
     ctx, _ = portal_ctx
-    stale = mint(settings=ctx.settings, org_id=orgs["acme"].id, role="admin", user_id=1,
+    stale = mint(settings=ctx.settings, org_id=tenants["acme"].id, role="admin", user_id=1,
                  now=utcnow() - timedelta(hours=2))  # fmt: skip
-    client.cookies.set(SESSION_COOKIE, stale)
-    response = client.get("/", follow_redirects=False)
+    web.cookies.set(SESSION_COOKIE, stale)
+    response = web.get("/", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].endswith("&expired=1")
-    login = client.get(response.headers["location"])
+    login = web.get(response.headers["location"])
     assert "Your session has expired" in login.text
 
 
-def test_htmx_requests_are_redirected_with_a_header(client: PortalClient) -> None:
-    response = client.get("/", headers={"HX-Request": "true"}, follow_redirects=False)
+def test_htmx_requests_are_redirected_with_a_header(web: PortalClient) -> None:
+    response = web.get("/", headers={"HX-Request": "true"}, follow_redirects=False)
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/login")
 
 
-def test_observer_is_marked_read_only(client: PortalClient, orgs: dict[str, Org]) -> None:
-    client.sign_in(orgs["acme"].observer)
-    assert "(read-only)" in client.get("/").text
+def test_observer_is_marked_read_only(web: PortalClient, tenants: dict[str, Org]) -> None:
+    web.sign_in(tenants["acme"].observer)
+    assert "(read-only)" in web.get("/").text
 
 
-def test_unknown_api_paths_still_answer_json(client: PortalClient) -> None:
-    response = client.get("/api/v1/no-such-thing")
+def test_unknown_api_paths_still_answer_json(web: PortalClient) -> None:
+    response = web.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.json()["error_code"] == 404
 
 
-def test_the_api_schema_does_not_list_portal_pages(client: PortalClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
+def test_the_api_schema_does_not_list_portal_pages(web: PortalClient) -> None:
+    paths = web.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if not p.startswith("/api/")]
 
 
-def test_pages_cannot_be_framed_or_cached(client: PortalClient) -> None:
-    response = client.get("/login")
+def test_pages_cannot_be_framed_or_cached(web: PortalClient) -> None:
+    response = web.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
-    assert "no-store" not in client.get("/static/portal.css").headers.get("Cache-Control", "")
+    assert "no-store" not in web.get("/static/portal.css").headers.get("Cache-Control", "")

@@ -58,16 +58,16 @@ def _count(ctx: AppContext) -> int:
 
 
 def test_wizard_shows_every_error_next_to_its_field_and_creates_nothing(
-    client: PortalClient, orgs: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
 ) -> None:
     ctx, _ = portal_ctx
-    _breakout(ctx, orgs["globex"], "10.20.0.0/16", "111122223333")
+    _breakout(ctx, tenants["globex"], "10.20.0.0/16", "111122223333")
     before = _count(ctx)
-    client.sign_in(orgs["acme"].admin)
-    token = client.csrf("/cloud-connect/new/details")
+    web.sign_in(tenants["acme"].admin)
+    token = web.csrf("/cloud-connect/new/details")
     form = {**GOOD, "name": "", "aws_account_id": "12345", "csrf_token": token,
             "vpc_cidr": ["10.1.0.0/24", "10.20.5.0/24", ""]}  # fmt: skip
-    response = client.post("/cloud-connect/new/review", data=form)
+    response = web.post("/cloud-connect/new/review", data=form)
     assert response.status_code == 422
     page = response.text
     assert re.search(r'id="name-error"[^>]*>[^<]*at least 1 character', page)
@@ -79,26 +79,26 @@ def test_wizard_shows_every_error_next_to_its_field_and_creates_nothing(
 
 
 def test_service_errors_after_the_schema_passes_are_shown_too(
-    client: PortalClient, orgs: dict[str, Org]
+    web: PortalClient, tenants: dict[str, Org]
 ) -> None:
-    client.sign_in(orgs["acme"].admin)
-    token = client.csrf("/cloud-connect/new/details")
+    web.sign_in(tenants["acme"].admin)
+    token = web.csrf("/cloud-connect/new/details")
     form = {**GOOD, "aws_account_id": "12345", "csrf_token": token,
             "vpc_cidr": ["8.8.8.0/24"]}  # fmt: skip
-    page = client.post("/cloud-connect/new/review", data=form).text
+    page = web.post("/cloud-connect/new/review", data=form).text
     assert re.search(r'id="aws_account_id-error"[^>]*>[^<]*12 digits', page)
     assert re.search(r'id="vpc_cidr-0-error"[^>]*>8.8.8.0/24 is not a private', page)
 
 
 def test_valid_details_lead_to_a_review_without_creating(
-    client: PortalClient, orgs: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
 ) -> None:
     ctx, _ = portal_ctx
     before = _count(ctx)
-    client.sign_in(orgs["acme"].admin)
-    token = client.csrf("/cloud-connect/new/details")
+    web.sign_in(tenants["acme"].admin)
+    token = web.csrf("/cloud-connect/new/details")
     form = {**GOOD, "csrf_token": token, "vpc_cidr": ["10.30.0.0/24", "10.31.0.0/24"]}
-    response = client.post("/cloud-connect/new/review", data=form)
+    response = web.post("/cloud-connect/new/review", data=form)
     assert response.status_code == 200
     assert "Review your Transit Gateway breakout" in response.text
     assert "10.30.0.0/24, 10.31.0.0/24" in response.text
@@ -107,78 +107,78 @@ def test_valid_details_lead_to_a_review_without_creating(
 
 
 def test_wizard_offers_the_bootstrapped_regions_and_types(
-    client: PortalClient, orgs: dict[str, Org]
+    web: PortalClient, tenants: dict[str, Org]
 ) -> None:
-    client.sign_in(orgs["acme"].admin)
-    types = client.get("/cloud-connect/new").text
+    web.sign_in(tenants["acme"].admin)
+    types = web.get("/cloud-connect/new").text
     assert re.search(r'value="1"\s+checked', types)
     assert re.search(r'value="2"\s+disabled', types)
-    details = client.get("/cloud-connect/new/details?type=1").text
+    details = web.get("/cloud-connect/new/details?type=1").text
     assert '<option value="eu-central-1"' in details
     for label in ("Name", "Region", "AWS account id", "CIDR 1", "Description"):
         assert f">{label}</label>" in details
 
 
 def test_breakout_page_says_what_to_do_with_real_ids(
-    client: PortalClient, orgs: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
 ) -> None:
     ctx, _ = portal_ctx
     share = "arn:aws:ram:eu-central-1:123456789012:resource-share/abc"
-    bid = _breakout(ctx, orgs["acme"], "10.40.0.0/24", "444455556666", share_arn=share)
-    client.sign_in(orgs["acme"].admin)
-    page = client.get(f"/cloud-connect/{bid}").text
+    bid = _breakout(ctx, tenants["acme"], "10.40.0.0/24", "444455556666", share_arn=share)
+    web.sign_in(tenants["acme"].admin)
+    page = web.get(f"/cloud-connect/{bid}").text
     assert "Pending Customer Action" in page and 'id="invitation-expiry"' in page
     assert f"--resource-share-arns {share}" in page
     assert "aws ram accept-resource-share-invitation --region eu-central-1" in page
     assert f"--transit-gateway-id {REGION.tgw_id} --vpc-id &lt;your-vpc-id&gt;" in page
     assert "--destination-cidr-block 100.64.0.0/10" in page
     assert 'hx-trigger="every 2s"' in page
-    live = client.get(f"/cloud-connect/{bid}/live").text
+    live = web.get(f"/cloud-connect/{bid}/live").text
     assert live.lstrip().startswith('<div id="live"') and "<html" not in live
     assert "Breakout &#39;bo 10.40.0.0/24&#39; created" in live
 
 
 def test_expired_breakout_offers_retry(
-    client: PortalClient, orgs: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
 ) -> None:
     ctx, _ = portal_ctx
-    bid = _breakout(ctx, orgs["acme"], "10.41.0.0/24", "444455557777", status_id=2,
+    bid = _breakout(ctx, tenants["acme"], "10.41.0.0/24", "444455557777", status_id=2,
                     expired=True, status_reason="invitation expired")  # fmt: skip
-    client.sign_in(orgs["acme"].admin)
-    page = client.get(f"/cloud-connect/{bid}").text
+    web.sign_in(tenants["acme"].admin)
+    page = web.get(f"/cloud-connect/{bid}").text
     assert ">Retry</button>" in page and "invitation expired" in page
     assert 'id="customer-steps"' not in page
 
 
 def test_observer_sees_breakouts_and_changes_nothing(
-    client: PortalClient, orgs: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
 ) -> None:
     ctx, _ = portal_ctx
-    bid = _breakout(ctx, orgs["acme"], "10.42.0.0/24", "444455558888")
-    client.sign_in(orgs["acme"].observer)
-    listing = client.get("/cloud-connect").text
+    bid = _breakout(ctx, tenants["acme"], "10.42.0.0/24", "444455558888")
+    web.sign_in(tenants["acme"].observer)
+    listing = web.get("/cloud-connect").text
     assert "bo 10.42.0.0/24" in listing and "New breakout" not in listing
-    page = client.get(f"/cloud-connect/{bid}").text
+    page = web.get(f"/cloud-connect/{bid}").text
     assert "Delete" not in page and ">Retry<" not in page
-    assert client.get("/cloud-connect/new").status_code == 403
-    assert client.get(f"/cloud-connect/{bid}/delete").status_code == 403
-    token = client.csrf(f"/cloud-connect/{bid}")
+    assert web.get("/cloud-connect/new").status_code == 403
+    assert web.get(f"/cloud-connect/{bid}/delete").status_code == 403
+    token = web.csrf(f"/cloud-connect/{bid}")
     for path in (f"/cloud-connect/{bid}/delete", f"/cloud-connect/{bid}/retry",
                  "/cloud-connect/new/review", "/cloud-connect/new/create"):  # fmt: skip
-        response = client.post(path, data={"csrf_token": token, **GOOD,
+        response = web.post(path, data={"csrf_token": token, **GOOD,
                                             "vpc_cidr": ["10.43.0.0/24"]})  # fmt: skip
         assert response.status_code == 403, path
 
 
 def test_other_organisations_breakouts_never_appear(
-    client: PortalClient, orgs: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
 ) -> None:
     ctx, _ = portal_ctx
-    theirs = _breakout(ctx, orgs["globex"], "10.44.0.0/24", "999988887777")
-    client.sign_in(orgs["acme"].admin)
-    assert "10.44.0.0/24" not in client.get("/cloud-connect").text
-    assert client.get(f"/cloud-connect/{theirs}").status_code == 404
-    assert client.get(f"/cloud-connect/{theirs}/live").status_code == 404
-    token = client.csrf("/cloud-connect")
-    response = client.post(f"/cloud-connect/{theirs}/delete", data={"csrf_token": token})
+    theirs = _breakout(ctx, tenants["globex"], "10.44.0.0/24", "999988887777")
+    web.sign_in(tenants["acme"].admin)
+    assert "10.44.0.0/24" not in web.get("/cloud-connect").text
+    assert web.get(f"/cloud-connect/{theirs}").status_code == 404
+    assert web.get(f"/cloud-connect/{theirs}/live").status_code == 404
+    token = web.csrf("/cloud-connect")
+    response = web.post(f"/cloud-connect/{theirs}/delete", data={"csrf_token": token})
     assert response.status_code == 404

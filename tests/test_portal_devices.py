@@ -14,10 +14,10 @@ from tests.portal.harness import Org
 
 @pytest.fixture(scope="module")
 def fleets(portal_ctx: tuple[AppContext, dict[str, Org]]) -> dict[str, list[int]]:
-    ctx, orgs = portal_ctx
+    ctx, tenants = portal_ctx
     return {
-        "acme": seed_fleet(ctx, orgs["acme"].id, 9, prefix="GPS tracker", serial=1),
-        "globex": seed_fleet(ctx, orgs["globex"].id, 3, prefix="Globex meter", serial=2),
+        "acme": seed_fleet(ctx, tenants["acme"].id, 9, prefix="GPS tracker", serial=1),
+        "globex": seed_fleet(ctx, tenants["globex"].id, 3, prefix="Globex meter", serial=2),
     }
 
 
@@ -26,116 +26,116 @@ def _names(html: str) -> list[str]:
 
 
 def test_table_pages_with_counts_like_the_talk(
-    client: PortalClient, orgs: dict[str, Org], fleets: dict[str, list[int]]
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
 ) -> None:
-    client.sign_in(orgs["acme"].admin)
-    page = client.get("/devices?per_page=5").text
+    web.sign_in(tenants["acme"].admin)
+    page = web.get("/devices?per_page=5").text
     for column in ("Name", "Status", "SIM", "IP address", "Service profile", "Tariff profile",
                    "Monthly usage"):  # fmt: skip
         assert f">{column}</th>" in page
     assert "1-5 from 9" in page
     assert _names(page) == [f"GPS tracker {i}" for i in range(1, 6)]
     assert "GPS tracker service" in page and "no usage" in page
-    second = client.get("/devices?per_page=5&page=2").text
+    second = web.get("/devices?per_page=5&page=2").text
     assert "6-9 from 9" in second and len(_names(second)) == 4
     assert 'rel="next"' not in second
 
 
 def test_rows_per_page_is_one_of_the_offered_choices(
-    client: PortalClient, orgs: dict[str, Org], fleets: dict[str, list[int]]
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
 ) -> None:
-    client.sign_in(orgs["acme"].admin)
-    assert "1-9 from 9" in client.get("/devices?per_page=25").text
-    assert "1-9 from 9" in client.get("/devices?per_page=7").text  # not offered: default 10
+    web.sign_in(tenants["acme"].admin)
+    assert "1-9 from 9" in web.get("/devices?per_page=25").text
+    assert "1-9 from 9" in web.get("/devices?per_page=7").text  # not offered: default 10
 
 
 def test_filter_by_name_and_status(
-    client: PortalClient, orgs: dict[str, Org], fleets: dict[str, list[int]]
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
 ) -> None:
-    client.sign_in(orgs["acme"].admin)
-    assert _names(client.get("/devices", params={"name": "tracker 3"}).text) == ["GPS tracker 3"]
-    assert "0-0 from 0" in client.get("/devices", params={"status": "1"}).text
-    assert "1-9 from 9" in client.get("/devices", params={"status": "0"}).text
+    web.sign_in(tenants["acme"].admin)
+    assert _names(web.get("/devices", params={"name": "tracker 3"}).text) == ["GPS tracker 3"]
+    assert "0-0 from 0" in web.get("/devices", params={"status": "1"}).text
+    assert "1-9 from 9" in web.get("/devices", params={"status": "0"}).text
 
 
 def test_other_organisations_devices_never_appear(
-    client: PortalClient, orgs: dict[str, Org], fleets: dict[str, list[int]]
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
 ) -> None:
-    client.sign_in(orgs["acme"].admin)
-    page = client.get("/devices?per_page=50").text
+    web.sign_in(tenants["acme"].admin)
+    page = web.get("/devices?per_page=50").text
     assert "Globex" not in page
     other = fleets["globex"][0]
-    assert client.get(f"/devices/{other}").status_code == 404
-    token = client.csrf(f"/devices/{fleets['acme'][0]}")
-    response = client.post(f"/devices/{other}/status", data={"csrf_token": token, "status": "1"})
+    assert web.get(f"/devices/{other}").status_code == 404
+    token = web.csrf(f"/devices/{fleets['acme'][0]}")
+    response = web.post(f"/devices/{other}/status", data={"csrf_token": token, "status": "1"})
     assert response.status_code == 404
 
 
 def test_admin_disables_and_enables_a_device(
-    client: PortalClient, orgs: dict[str, Org], fleets: dict[str, list[int]]
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
 ) -> None:
-    client.sign_in(orgs["acme"].admin)
+    web.sign_in(tenants["acme"].admin)
     device = f"/devices/{fleets['acme'][8]}"
-    assert "Disable device" in client.get(device).text
-    response = client.submit(f"{device}/status", device, status="1")
+    assert "Disable device" in web.get(device).text
+    response = web.submit(f"{device}/status", device, status="1")
     assert response.status_code == 303  # type: ignore[attr-defined]
-    page = client.get(device).text
+    page = web.get(device).text
     assert "Enable device" in page and ">Disabled<" in page
-    client.submit(f"{device}/status", device, status="0")
-    assert ">Enabled<" in client.get(device).text
+    web.submit(f"{device}/status", device, status="0")
+    assert ">Enabled<" in web.get(device).text
 
 
 def test_admin_suspends_and_reactivates_a_sim(
-    client: PortalClient, orgs: dict[str, Org], fleets: dict[str, list[int]]
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
 ) -> None:
-    client.sign_in(orgs["acme"].admin)
+    web.sign_in(tenants["acme"].admin)
     device = f"/devices/{fleets['acme'][7]}"
-    assert "Suspend SIM" in client.get(device).text
-    client.submit(f"{device}/sim-status", device, status="2")
-    page = client.get(device).text
+    assert "Suspend SIM" in web.get(device).text
+    web.submit(f"{device}/sim-status", device, status="2")
+    page = web.get(device).text
     assert ">Suspended<" in page and "Activate SIM" in page and "Suspend SIM" not in page
-    client.submit(f"{device}/sim-status", device, status="1")
-    assert ">Activated<" in client.get(device).text
+    web.submit(f"{device}/sim-status", device, status="1")
+    assert ">Activated<" in web.get(device).text
 
 
 def test_an_illegal_sim_transition_shows_the_services_message(
-    client: PortalClient, orgs: dict[str, Org], fleets: dict[str, list[int]]
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
 ) -> None:
-    client.sign_in(orgs["acme"].admin)
+    web.sign_in(tenants["acme"].admin)
     device = f"/devices/{fleets['acme'][6]}"
-    response = client.submit(f"{device}/sim-status", device, status="0")
+    response = web.submit(f"{device}/sim-status", device, status="0")
     assert response.status_code == 422  # type: ignore[attr-defined]
     assert "cannot go from Activated to Issued" in response.text  # type: ignore[attr-defined]
 
 
 def test_observer_sees_everything_and_changes_nothing(
-    client: PortalClient, orgs: dict[str, Org], fleets: dict[str, list[int]]
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
 ) -> None:
-    client.sign_in(orgs["acme"].observer)
+    web.sign_in(tenants["acme"].observer)
     device = f"/devices/{fleets['acme'][0]}"
-    page = client.get(device).text
+    page = web.get(device).text
     assert "GPS tracker 1" in page and ">Activated<" in page
     assert "Disable device" not in page and "Suspend SIM" not in page
-    token = client.csrf(device)  # the sign-out form's token is still a valid session token
+    token = web.csrf(device)  # the sign-out form's token is still a valid session token
     for action, status in (("status", "1"), ("sim-status", "2")):
-        response = client.post(f"{device}/{action}", data={"csrf_token": token, "status": status})
+        response = web.post(f"{device}/{action}", data={"csrf_token": token, "status": status})
         assert response.status_code == 403
-    assert ">Enabled<" in client.get(device).text
+    assert ">Enabled<" in web.get(device).text
 
 
 def test_dashboard_counts_by_status_and_no_usage_yet(
-    client: PortalClient, orgs: dict[str, Org], fleets: dict[str, list[int]]
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
 ) -> None:
-    client.sign_in(orgs["globex"].admin)
-    page = client.get("/").text
+    web.sign_in(tenants["globex"].admin)
+    page = web.get("/").text
     assert re.search(r"<span>Enabled</span><strong>3</strong>", page)
     assert re.search(r"<span>Activated</span><strong>3</strong>", page)
     assert "No usage data yet." in page
 
 
 def test_dashboard_charts_usage_once_a_source_has_data(
-    client: PortalClient,
-    orgs: dict[str, Org],
+    web: PortalClient,
+    tenants: dict[str, Org],
     fleets: dict[str, list[int]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -151,7 +151,7 @@ def test_dashboard_charts_usage_once_a_source_has_data(
         monthly_usage=lambda *, endpoint_ids, **_: {i: 60_000_000 for i in endpoint_ids},
     )
     monkeypatch.setattr(usage, "_source", lambda: source)
-    client.sign_in(orgs["globex"].admin)
-    page = client.get("/").text
+    web.sign_in(tenants["globex"].admin)
+    page = web.get("/").text
     assert page.count("<rect") == 10 and "Peak day: 100 MB." in page
-    assert "60 MB" in client.get("/devices").text
+    assert "60 MB" in web.get("/devices").text

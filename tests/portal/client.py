@@ -48,12 +48,12 @@ def portal_ctx(
 
 
 @pytest.fixture
-def client(portal_ctx: tuple[AppContext, dict[str, Org]]) -> Iterator[PortalClient]:
+def web(portal_ctx: tuple[AppContext, dict[str, Org]]) -> Iterator[PortalClient]:
     ctx, _ = portal_ctx
     with PortalClient(create_app(ctx.settings, ctx.sessionmaker)) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def orgs(portal_ctx: tuple[AppContext, dict[str, Org]]) -> dict[str, Org]:
+def tenants(portal_ctx: tuple[AppContext, dict[str, Org]]) -> dict[str, Org]:
     return portal_ctx[1]
