@@ -125,3 +125,35 @@ def test_breakout_through_the_wizard_to_active_and_deleted(
     _wait_status(page, "Deactivated")
     timeline = page.locator("#timeline").inner_text()
     assert "Active" in timeline and "Deactivated" in timeline
+
+
+def _expiring_breakout(cloud_portal: CloudPortal, account: str, cidr: str) -> int:
+    """A breakout whose invitation expires after one second, created and started as the API
+    does it (the wizard always uses the configured seven days)."""
+    from linkplane.attachments import service
+    from linkplane.attachments.schemas import BreakoutTgwCreate
+    from linkplane.attachments.workflows import start_provisioning
+    from linkplane.db import transaction
+    from linkplane.tenancy.principal import Principal, Role
+
+    ctx = cloud_portal.ctx
+    short = ctx.settings.model_copy(update={"invitation_ttl_seconds": 1})
+    principal = Principal(user_id=None, org_id=cloud_portal.orgs["acme"].id, role=Role.ADMIN)
+    data = BreakoutTgwCreate(name="short-lived", vpc_cidr=[cidr], region="eu-central-1",
+                             aws_account_id=account)  # fmt: skip
+    with transaction(ctx.sessionmaker) as session:
+        row = service.create_tgw(session=session, settings=short, principal=principal, data=data)
+    start_provisioning(row.id, row.revision)
+    return row.id
+
+
+def test_expired_breakout_is_retried_from_its_page(cloud_portal: CloudPortal, page: Any) -> None:
+    bid = _expiring_breakout(cloud_portal, "210987654322", "10.79.0.0/24")
+    sign_in(page, cloud_portal.url, cloud_portal.orgs["acme"].admin)
+    page.goto(f"{cloud_portal.url}/cloud-connect/{bid}")
+    page.get_by_role("button", name="Retry").wait_for(timeout=30_000)
+    assert "expired" in page.locator("#live").inner_text()
+    page.get_by_role("button", name="Retry").click()
+    _wait_status(page, "Pending Customer Action")
+    page.locator("pre.cmd", has_text="--resource-share-arns arn:aws:ram").wait_for(timeout=30_000)
+    assert "retried as revision 2" in page.locator("#timeline").inner_text()
