@@ -105,8 +105,10 @@ def seed_demo_org(up: UpContext) -> None:
         creds = ensure_demo_org(session=session, settings=up.settings)
     if creds is None:
         up.notes.append("demo organisation: exists")
-    else:
+    elif creds.generated:
         up.notes.append(f"demo organisation: admin {creds.email} password {creds.password}")
+    else:  # chosen by the operator (LINKPLANE_DEMO_*): not echoed into logs
+        up.notes.append(f"demo organisation: admin {creds.email} (password from environment)")
 
 
 def seed_demo_fleet(up: UpContext) -> None:
@@ -265,7 +267,13 @@ def _serve(
 
 
 def _runtime_info(up: UpContext) -> dict[str, Any]:
-    return {"cloud_endpoint": up.cloud_endpoint, "api_url": up.api_url, "pid": os.getpid()}
+    return {
+        "cloud_endpoint": up.cloud_endpoint,
+        "api_url": up.api_url,
+        "pid": os.getpid(),
+        "region": up.region,
+        "provider_account_id": up.settings.provider_account_id,
+    }
 
 
 def _stop_all(fns: list[Callable[[], None]]) -> None:
