@@ -113,3 +113,23 @@ def test_pages_cannot_be_framed_or_cached(web: PortalClient) -> None:
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
     assert "no-store" not in web.get("/static/portal.css").headers.get("Cache-Control", "")
+
+
+def test_a_form_posted_after_expiry_returns_to_its_page_after_sign_in(
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+) -> None:
+    from linkplane.portal.sessions import csrf_for_session
+    from linkplane.tenancy.service import mint
+
+    ctx, _ = portal_ctx
+    stale = mint(settings=ctx.settings, org_id=tenants["acme"].id, role="admin", user_id=1,
+                 now=utcnow() - timedelta(hours=2))  # fmt: skip
+    web.cookies.set(SESSION_COOKIE, stale)
+    response = web.post(
+        "/devices/1/status",
+        data={"csrf_token": csrf_for_session(stale), "status": "1"},
+        headers={"Referer": "http://testserver/devices/1"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/devices/1&expired=1"

@@ -155,3 +155,11 @@ def test_dashboard_charts_usage_once_a_source_has_data(
     page = web.get("/").text
     assert page.count("<rect") == 10 and "Peak day: 100 MB." in page
     assert "60 MB" in web.get("/devices").text
+
+
+def test_a_page_past_the_end_shows_the_last_page(
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]]
+) -> None:
+    web.sign_in(tenants["acme"].admin)
+    page = web.get("/devices?per_page=5&page=40").text
+    assert "6-9 from 9" in page and len(_names(page)) == 4

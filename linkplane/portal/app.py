@@ -9,7 +9,7 @@ API's JSON 404.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -58,8 +58,18 @@ async def _page_headers(
     return response
 
 
+def _return_path(request: Request) -> str:
+    """Where to come back after signing in: this page, or for a form the page it was on."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path:
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
+
+
 def _sign_in_redirect(request: Request, expired: bool) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = _return_path(request)
     location = f"/login?next={quote(target)}" + ("&expired=1" if expired else "")
     if request.headers.get("HX-Request"):
         # htmx would swap a redirect's page into a fragment; ask it to navigate instead.

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from linkplane.api.deps import SessionDep
 from linkplane.devices import service as devices
@@ -36,6 +37,14 @@ def _query(name: str, status: int | None) -> str | None:
     return ",".join(parts) or None
 
 
+def _page_of_devices(
+    session: Session, org_id: int, q: str | None, page: int, size: int
+) -> tuple[list[devices.EndpointView], int]:
+    return devices.list_endpoints(
+        session=session, org_id=org_id, offset=(page - 1) * size, limit=size, q=q
+    )
+
+
 @router.get("/devices", response_class=HTMLResponse)
 def device_table(
     request: Request,
@@ -47,13 +56,13 @@ def device_table(
     per_page: int | None = None,
 ) -> HTMLResponse:
     size = views.clamp_per_page(per_page)
-    status_id = int(status) if status.isdigit() else None
+    q = _query(name, int(status) if status.isdigit() else None)
     error: str | None = None
     try:
-        rows, total = devices.list_endpoints(
-            session=session, org_id=principal.org_id, offset=(page - 1) * size, limit=size,
-            q=_query(name, status_id),
-        )  # fmt: skip
+        rows, total = _page_of_devices(session, principal.org_id, q, page, size)
+        if not rows and total:  # past the end (rows went away, or a stale link): last page
+            page = views.Pager(page, size, total, {}).pages
+            rows, total = _page_of_devices(session, principal.org_id, q, page, size)
     except InvalidInput as exc:
         rows, total, error = [], 0, exc.message
     ids = [row.endpoint.id for row in rows]
