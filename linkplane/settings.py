@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     demo_password: str = Field(default="", repr=False)
     #: Request bodies above this size get 413 before any handler runs.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: Isolation (linkplane.isolation): network namespace of the core gateway whose nftables
+    #: policy ``apply`` loads ("" = write the file only; the lab's namespace when it is up).
+    core_gateway_netns: str = ""
+    #: Seconds between reconciliation passes in ``linkplane up`` (policy + audit --repair);
+    #: 0 switches the reconciler off.
+    reconcile_interval_seconds: float = Field(default=0.0, ge=0.0)
 
     @field_validator("provider_account_id")
     @classmethod

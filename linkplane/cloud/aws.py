@@ -13,6 +13,7 @@ success in deletes, associations and accepts.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property, partial
@@ -687,13 +688,62 @@ class AwsCloud:
             return
 
     def search_routes(self, route_table_id: str) -> list[TgwRoute]:
-        # No MaxResults: the API's default page is its maximum, and moto rejects the argument.
-        items = self._pages(
-            "ec2", "SearchTransitGatewayRoutes", self.ec2.search_transit_gateway_routes,
-            "Routes", TransitGatewayRouteTableId=route_table_id,
-            Filters=[{"Name": "type", "Values": ["static", "propagated"]}],
+        """Every route of the table, however many.
+
+        SearchTransitGatewayRoutes has no NextToken: it answers at most 1,000 routes and sets
+        ``AdditionalRoutesAvailable``. So a full answer is taken as is, and a truncated one is
+        read again as the prefix itself (exact-match) plus its two halves (subnet-of-match),
+        recursively: about 3 calls per 1,000 routes plus one per split level, never one per
+        route (see bench/bench_audit.py).
+        """
+        found: dict[str, TgwRoute] = {}
+        self._search_split(route_table_id, "0.0.0.0/0", found, top=True)
+        return list(found.values())
+
+    def _search_split(
+        self, route_table_id: str, prefix: str, found: dict[str, TgwRoute], *, top: bool = False
+    ) -> None:
+        base: list[FilterTypeDef] = [{"Name": "type", "Values": ["static", "propagated"]}]
+        scope: list[FilterTypeDef] = (
+            [] if top else [{"Name": "route-search.subnet-of-match", "Values": [prefix]}]
         )
-        return [_route(route_table_id, r) for r in items]
+        page = self._search(route_table_id, base + scope)
+        if not page.get("AdditionalRoutesAvailable"):
+            found.update((r.cidr, r) for r in map(partial(_route, route_table_id), page["Routes"]))
+            return
+        exact: list[FilterTypeDef] = [{"Name": "route-search.exact-match", "Values": [prefix]}]
+        for item in self._search(route_table_id, base + exact).get("Routes", []):
+            route = _route(route_table_id, item)
+            found[route.cidr] = route
+        net = ipaddress.IPv4Network(prefix)
+        for half in net.subnets(prefixlen_diff=1) if net.prefixlen < 32 else ():
+            self._search_split(route_table_id, str(half), found)
+
+    def _search(self, route_table_id: str, filters: list[FilterTypeDef]) -> dict[str, Any]:
+        # No MaxResults: the API's default page is its maximum (1,000).
+        out = self._ec2(
+            "SearchTransitGatewayRoutes",
+            lambda: self.ec2.search_transit_gateway_routes(
+                TransitGatewayRouteTableId=route_table_id, Filters=filters
+            ),
+        )
+        return {"Routes": out.get("Routes", []),
+                "AdditionalRoutesAvailable": out.get("AdditionalRoutesAvailable", False)}
+
+    def disable_route_table_propagation(self, *, route_table_id: str, attachment_id: str) -> None:
+        """Stop ``attachment_id`` propagating into the table; not propagating is success."""
+        try:
+            self._ec2(
+                "DisableTransitGatewayRouteTablePropagation",
+                lambda: self.ec2.disable_transit_gateway_route_table_propagation(
+                    TransitGatewayRouteTableId=route_table_id,
+                    TransitGatewayAttachmentId=attachment_id,
+                ),
+            )
+        except (ResourceNotFound, ResourceConflict):
+            if any(p.attachment_id == attachment_id and p.state in ("enabled", "enabling")
+                   for p in self.route_table_propagations(route_table_id)):  # fmt: skip
+                raise
 
     # --- VPC ----------------------------------------------------------------------------------
     def create_vpc(self, *, cidr: str, tags: dict[str, str]) -> Vpc:

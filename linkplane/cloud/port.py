@@ -247,6 +247,10 @@ class CloudPort(Protocol):
         """Every route of the table (static and propagated, active and blackhole), paginated."""
         ...
 
+    def disable_route_table_propagation(self, *, route_table_id: str, attachment_id: str) -> None:
+        """Stop ``attachment_id`` propagating into the table; not propagating is success."""
+        ...
+
     # --- VPC ----------------------------------------------------------------------------------
     def create_vpc(self, *, cidr: str, tags: dict[str, str]) -> Vpc: ...
 

@@ -1,4 +1,4 @@
-"""isolation tables.
+"""isolation tables: the core policy state per gateway.
 
 Revision ID: 0005_isolation
 Revises: 0004_breakouts
@@ -7,8 +7,10 @@ Owned by the isolation feature; the chain of revisions is fixed so features can 
 parallel without branching the history.
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
+
+from linkplane.db import UTCDateTime
 
 revision = "0005_isolation"
 down_revision = "0004_breakouts"
@@ -17,8 +19,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "core_policy_state",
+        sa.Column("gateway", sa.String(64), primary_key=True),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("devices", sa.Integer(), nullable=False),
+        sa.Column("cidrs", sa.Integer(), nullable=False),
+        sa.Column("loaded_into", sa.String(128), nullable=False),
+        sa.Column("loaded", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("core_policy_state")

@@ -1,0 +1,263 @@
+"""Audit: the cloud compared with what the breakout rows own. Pure: values in, findings out.
+
+Ownership. A breakout row owns what it records (share, attachment, association, routes);
+the region owns what bootstrap built (the core attachment in the core table, the device
+route in the customers table). Everything else on the TGW, and every RAM share of its ARN,
+is *unowned*. Resources of a breakout whose workflow is still running (statuses 1-4, 6, 8)
+are owned but not judged: the workflow is creating or removing them right now, and a
+repair would race it.
+
+Desired state (Active breakouts only): its share lists its account as a principal; its
+attachment is live and associated with the customers table; the core table has one static
+route per CIDR to it. No propagation into the core or customers table (bootstrap disables
+them; a propagation leaks a VPC's CIDRs to every table member).
+
+Codes (stable): ``unowned_share``, ``unowned_principal``, ``unowned_attachment``,
+``unowned_association``, ``unowned_route``, ``unowned_propagation``, ``missing_share``,
+``missing_principal``, ``missing_attachment``, ``missing_association``, ``missing_route``,
+``changed_association``, ``changed_route``. Each finding carries the :class:`Fix` that
+``--repair`` applies, or none when only the customer can fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from linkplane.cloud.port import TgwRoute
+from linkplane.isolation.state import CloudState, OwnedBreakout, RegionSpec
+
+GONE = frozenset({"deleting", "deleted", "rejecting", "rejected", "failing", "failed"})
+_LIVE_ASSOC = frozenset({"associating", "associated"})
+_LIVE_PRINCIPAL = frozenset({"ASSOCIATING", "ASSOCIATED"})
+BREAKOUT_TAG = "linkplane:breakout"
+
+
+class FixOp(StrEnum):
+    """What repair does; the order of the members is the order repairs run in (routes are
+    pointed right before attachments and shares go, so traffic never takes a dead end)."""
+
+    DISABLE_PROPAGATION = "disable_propagation"
+    DISASSOCIATE = "disassociate"
+    ASSOCIATE = "associate"
+    DELETE_ROUTE = "delete_route"
+    PUT_ROUTE = "put_route"
+    DISASSOCIATE_PRINCIPAL = "disassociate_principal"
+    ASSOCIATE_PRINCIPAL = "associate_principal"
+    REMOVE_ATTACHMENT = "remove_attachment"
+    DELETE_SHARE = "delete_share"
+
+
+@dataclass(frozen=True)
+class Fix:
+    op: FixOp
+    args: tuple[tuple[str, str], ...]
+
+    def kwargs(self) -> dict[str, str]:
+        return dict(self.args)
+
+    def describe(self) -> str:
+        return f"{self.op.value} " + " ".join(f"{k}={v}" for k, v in self.args)
+
+
+def fix(op: FixOp, **args: str) -> Fix:
+    return Fix(op, tuple(sorted(args.items())))
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One difference. ``fixes`` is empty when repair cannot fix it (``message`` says who)."""
+
+    code: str
+    region: str
+    resource: str
+    message: str
+    breakout_id: int | None = None
+    org_id: int | None = None
+    fixes: tuple[Fix, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code, "region": self.region, "resource": self.resource,
+            "message": self.message, "breakout_id": self.breakout_id, "org_id": self.org_id,
+            "repair": [f.describe() for f in self.fixes],
+        }  # fmt: skip
+
+
+@dataclass
+class _Ctx:
+    region: RegionSpec
+    cloud: CloudState
+    breakouts: list[OwnedBreakout]
+    out: list[Drift] = field(default_factory=list)
+
+    @property
+    def active(self) -> list[OwnedBreakout]:
+        return [b for b in self.breakouts if b.active]
+
+    def add(self, code: str, resource: str, message: str, *fixes: Fix,
+            breakout: OwnedBreakout | None = None) -> None:  # fmt: skip
+        self.out.append(Drift(
+            code, self.region.name, resource, message,
+            breakout.id if breakout else None, breakout.org_id if breakout else None, fixes,
+        ))  # fmt: skip
+
+
+def audit(region: RegionSpec, cloud: CloudState, breakouts: Iterable[OwnedBreakout]) -> list[Drift]:
+    """Every drift of ``region``'s TGW and shares from what ``breakouts`` own and want."""
+    ctx = _Ctx(region, cloud, [b for b in breakouts if b.region == region.name])
+    _shares(ctx)
+    _attachments(ctx)
+    _associations(ctx)
+    _routes(ctx, region.core_table_id, _core_routes(ctx), _in_flight_core_cidrs(ctx))
+    _routes(ctx, region.customers_table_id, {region.device_cidr: region.core_attachment_id}, set())
+    _propagations(ctx)
+    return ctx.out
+
+
+# --- RAM ------------------------------------------------------------------------------------
+def _shares(ctx: _Ctx) -> None:
+    live = {s.arn: s for s in ctx.cloud.shares}
+    of_tgw = {a.share_arn for a in ctx.cloud.share_resources
+              if a.associated_entity == ctx.region.tgw_arn and a.status in _LIVE_PRINCIPAL}
+    owned = {b.share_arn: b for b in ctx.breakouts if b.share_arn}
+    busy = {str(b.id) for b in ctx.breakouts if b.in_flight}
+    for arn in sorted(of_tgw & live.keys()):
+        tag = live[arn].tags.get(BREAKOUT_TAG)
+        if arn not in owned and tag not in busy:
+            ctx.add("unowned_share", arn, f"resource share {arn} shares the transit gateway "
+                    f"{ctx.region.tgw_id} but no breakout owns it",
+                    fix(FixOp.DELETE_SHARE, share_arn=arn))  # fmt: skip
+    for b in ctx.active:
+        if b.share_arn is None or b.share_arn not in live:
+            ctx.add("missing_share", b.share_arn or "-", f"breakout {b.id}'s resource share "
+                    f"{b.share_arn} is gone; the attachment still works, but the customer needs "
+                    "a new invitation to attach again (delete and re-create the breakout)",
+                    breakout=b)  # fmt: skip
+    _principals(ctx, live.keys(), owned)
+
+
+def _principals(ctx: _Ctx, live: Iterable[str], owned: dict[str, OwnedBreakout]) -> None:
+    live_set = set(live)
+    seen: set[tuple[str, str]] = set()
+    for a in ctx.cloud.principals:
+        b = owned.get(a.share_arn)
+        if b is None or a.status not in _LIVE_PRINCIPAL or b.in_flight:
+            continue
+        seen.add((a.share_arn, a.associated_entity))
+        if a.associated_entity != b.account:
+            ctx.add("unowned_principal", f"{a.share_arn}#{a.associated_entity}",
+                    f"account {a.associated_entity} is a principal of breakout {b.id}'s share; "
+                    f"only {b.account} should be",
+                    fix(FixOp.DISASSOCIATE_PRINCIPAL, share_arn=a.share_arn,
+                        principal=a.associated_entity), breakout=b)  # fmt: skip
+    for b in ctx.active:
+        if b.share_arn in live_set and (b.share_arn, b.account) not in seen:
+            ctx.add("missing_principal", f"{b.share_arn}#{b.account}",
+                    f"account {b.account} is no longer a principal of breakout {b.id}'s share "
+                    "(repair re-invites it; the customer must accept again)",
+                    fix(FixOp.ASSOCIATE_PRINCIPAL, share_arn=str(b.share_arn),
+                        principal=b.account), breakout=b)  # fmt: skip
+
+
+# --- attachments and associations -----------------------------------------------------------
+def _attachments(ctx: _Ctx) -> None:
+    owned = {b.attachment_id for b in ctx.breakouts if b.attachment_id}
+    waiting = {b.account for b in ctx.breakouts if b.in_flight and not b.attachment_id}
+    live = {a.id: a for a in ctx.cloud.attachments if a.state not in GONE}
+    for att in sorted(live.values(), key=lambda a: a.id):
+        if att.id == ctx.region.core_attachment_id or att.id in owned:
+            continue
+        if att.state == "pendingAcceptance" and att.resource_owner_id in waiting:
+            continue  # a provisioning workflow is about to claim it
+        ctx.add("unowned_attachment", att.id, f"{att.resource_type} attachment {att.id} of "
+                f"account {att.resource_owner_id} ({att.state}) belongs to no breakout",
+                fix(FixOp.REMOVE_ATTACHMENT, attachment_id=att.id))  # fmt: skip
+    for b in ctx.active:
+        if b.attachment_id not in live:
+            ctx.add("missing_attachment", b.attachment_id or "-", f"breakout {b.id}'s "
+                    f"attachment {b.attachment_id} is gone; the breakout sweep deactivates it "
+                    "(the customer must attach again)", breakout=b)  # fmt: skip
+
+
+def _associations(ctx: _Ctx) -> None:
+    assoc = {a.attachment_id: a.route_table_id for a in ctx.cloud.associations
+             if a.state in _LIVE_ASSOC}  # fmt: skip
+    want: dict[str, tuple[str, OwnedBreakout | None]] = {
+        ctx.region.core_attachment_id: (ctx.region.core_table_id, None)
+    }
+    live = {a.id for a in ctx.cloud.attachments if a.state not in GONE}
+    for owned in ctx.active:
+        if owned.attachment_id in live:
+            want[str(owned.attachment_id)] = (ctx.region.customers_table_id, owned)
+    skip = {b.attachment_id for b in ctx.breakouts if b.in_flight}
+    for att, table in sorted(assoc.items()):
+        if att in want or att in skip:
+            continue
+        ctx.add("unowned_association", f"{table}#{att}", f"attachment {att} is associated "
+                f"with route table {table} but no breakout owns that association",
+                fix(FixOp.DISASSOCIATE, route_table_id=table, attachment_id=att))  # fmt: skip
+    for att, (table, breakout) in want.items():
+        _judge_association(ctx, att, table, assoc.get(att), breakout)
+
+
+def _judge_association(ctx: _Ctx, att: str, table: str, got: str | None,
+                       b: OwnedBreakout | None) -> None:  # fmt: skip
+    who = f"breakout {b.id}'s attachment {att}" if b else f"the core attachment {att}"
+    associate = fix(FixOp.ASSOCIATE, route_table_id=table, attachment_id=att)
+    if got is None:
+        ctx.add("missing_association", f"{table}#{att}",
+                f"{who} is not associated with route table {table}", associate, breakout=b)
+    elif got != table:
+        ctx.add("changed_association", f"{got}#{att}", f"{who} is associated with {got} "
+                f"instead of {table}", fix(FixOp.DISASSOCIATE, route_table_id=got,
+                attachment_id=att), associate, breakout=b)  # fmt: skip
+
+
+# --- routes and propagations -----------------------------------------------------------------
+def _core_routes(ctx: _Ctx) -> dict[str, str]:
+    return {c: str(b.attachment_id) for b in ctx.active if b.attachment_id for c in b.cidrs}
+
+
+def _in_flight_core_cidrs(ctx: _Ctx) -> set[str]:
+    return {c for b in ctx.breakouts if b.in_flight for c in (*b.routes, *b.cidrs)}
+
+
+def _routes(ctx: _Ctx, table: str, want: dict[str, str], skip: set[str]) -> None:
+    """Static routes of ``table`` against ``want`` (CIDR -> attachment)."""
+    got: dict[str, TgwRoute] = {
+        r.cidr: r for r in ctx.cloud.routes.get(table, []) if r.type == "static"
+    }
+    owner = {c: b for b in ctx.active for c in b.cidrs}
+    for cidr, route in sorted(got.items()):
+        if cidr in want or cidr in skip:
+            continue
+        target = ",".join(route.attachment_ids) or "blackhole"
+        ctx.add("unowned_route", f"{table}#{cidr}", f"static route {cidr} -> {target} in "
+                f"table {table} belongs to no breakout",
+                fix(FixOp.DELETE_ROUTE, route_table_id=table, cidr=cidr))  # fmt: skip
+    for cidr, att in sorted(want.items()):
+        put = fix(FixOp.PUT_ROUTE, route_table_id=table, cidr=cidr, attachment_id=att)
+        found = got.get(cidr)
+        b = owner.get(cidr)
+        if found is None:
+            ctx.add("missing_route", f"{table}#{cidr}", f"static route {cidr} -> {att} is "
+                    f"missing from table {table}", put, breakout=b)  # fmt: skip
+        elif found.attachment_ids != (att,) or found.state != "active":
+            now = ",".join(found.attachment_ids) or "nowhere"
+            ctx.add("changed_route", f"{table}#{cidr}", f"static route {cidr} in table "
+                    f"{table} points to {now} ({found.state}) instead of {att}", put,
+                    breakout=b)  # fmt: skip
+
+
+def _propagations(ctx: _Ctx) -> None:
+    ours = {ctx.region.core_table_id, ctx.region.customers_table_id}
+    for p in ctx.cloud.propagations:
+        if p.route_table_id in ours and p.state in ("enabled", "enabling"):
+            ctx.add("unowned_propagation", f"{p.route_table_id}#{p.attachment_id}",
+                    f"attachment {p.attachment_id} propagates its CIDRs into route table "
+                    f"{p.route_table_id}; every attachment associated with it can reach them",
+                    fix(FixOp.DISABLE_PROPAGATION, route_table_id=p.route_table_id,
+                        attachment_id=p.attachment_id))  # fmt: skip

@@ -1,0 +1,259 @@
+"""Isolation services: verify, audit, repair, and the core policy (compute, apply, refresh).
+
+Callers pass a session factory and ``cloud_for(region) -> CloudPort``; the CLI, the breakout
+workflows' policy step and the reconciler are thin over these. Errors of the cloud port are
+:class:`~linkplane.cloud.errors.CloudError`; repair catches them per fix (the other fixes
+still run) and reports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkplane.cloud.errors import CloudError
+from linkplane.cloud.port import CloudPort
+from linkplane.db import transaction
+from linkplane.errors import NotFound
+from linkplane.events.service import record
+from linkplane.isolation import drift, gateway
+from linkplane.isolation.drift import Drift, Fix, FixOp
+from linkplane.isolation.models import CorePolicyState
+from linkplane.isolation.state import (
+    Desired,
+    RegionSpec,
+    load_desired,
+    org_of_attachment,
+    read_cloud,
+)
+from linkplane.logs import get_logger
+from linkplane.network.cidrs import as_network
+from linkplane.network.policy import CorePolicy
+from linkplane.network.verify import Intent, Report, verify
+from linkplane.settings import Settings
+from linkplane.tenancy.models import Organisation
+
+log = get_logger(__name__)
+
+CloudFor = Callable[[str], CloudPort]
+Factory = sessionmaker[Session]
+GATEWAY = "core"
+
+
+def _desired(factory: Factory) -> Desired:
+    with factory() as session:
+        return load_desired(session)
+
+
+def _regions(desired: Desired, region: str | None) -> list[RegionSpec]:
+    if region is None:
+        return desired.regions
+    spec = desired.region(region)
+    if spec is None:
+        raise NotFound(f"region {region} is not bootstrapped", field="region")
+    return [spec]
+
+
+# --- the core policy ------------------------------------------------------------------------
+def compute_policy(*, factory: Factory) -> CorePolicy:
+    """The policy the database calls for now (all regions: there is one core gateway)."""
+    desired = _desired(factory)
+    return CorePolicy.compute(desired.endpoints, [b.as_network() for b in desired.breakouts])
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    changed: bool
+    digest: str
+    path: str
+    loaded_into: str
+    devices: int
+    cidrs: int
+
+
+def apply_policy(*, settings: Settings, factory: Factory, force: bool = False) -> PolicyResult:
+    """Regenerate the policy; when its digest differs from the stored one (or ``force``),
+    write it atomically and load it into the gateway namespace, then store the digest.
+
+    Load failures raise :class:`~linkplane.isolation.gateway.PolicyApplyError` and leave the
+    stored digest alone, so the next call tries again; the old ruleset stays in force.
+    """
+    policy = compute_policy(factory=factory)
+    text = policy.render()
+    digest = policy.digest()
+    path = gateway.policy_path(settings)
+    netns = gateway.gateway_netns(settings)
+    with factory() as session:
+        stored = session.get(CorePolicyState, GATEWAY)
+        same = stored is not None and stored.digest == digest and stored.loaded_into == netns
+    devices, cidrs = len(policy.device_org), sum(len(n) for n in policy.org_cidrs.values())
+    if same and path.exists() and not force:
+        return PolicyResult(False, digest, str(path), netns, devices, cidrs)
+    gateway.write_atomically(path, text)
+    if netns:
+        gateway.load(netns, path)
+    with transaction(factory) as session:
+        row = session.get(CorePolicyState, GATEWAY) or CorePolicyState(gateway=GATEWAY)
+        row.digest, row.path, row.devices, row.cidrs = digest, str(path), devices, cidrs
+        row.loaded_into, row.loaded = netns, bool(netns)
+        session.add(row)
+    log.info("core_policy_applied", digest=digest[:12], devices=devices, netns=netns)
+    return PolicyResult(True, digest, str(path), netns, devices, cidrs)
+
+
+# --- verify ---------------------------------------------------------------------------------
+@dataclass
+class VerifyResult:
+    reports: dict[str, Report]
+    policy_source: str  # the applied file, or "computed" before the first apply
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.reports.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "policy": self.policy_source,
+            "regions": {name: r.to_dict() for name, r in self.reports.items()},
+        }
+
+
+def verify_isolation(
+    *, settings: Settings, factory: Factory, cloud_for: CloudFor, region: str | None = None
+) -> VerifyResult:
+    """Verify each region's live TGW routing plus the applied core policy."""
+    desired = _desired(factory)
+    applied = gateway.read_applied(settings)
+    reports: dict[str, Report] = {}
+    for spec in _regions(desired, region):
+        breakouts = desired.in_region(spec.name)
+        cloud = read_cloud(cloud_for(spec.name), spec, shares=False)
+        intent = Intent(
+            core_attachment_id=spec.core_attachment_id,
+            core_table_id=spec.core_table_id,
+            customers_table_id=spec.customers_table_id,
+            breakouts=[b.as_network() for b in breakouts],
+            device_space=[as_network(spec.device_cidr)],
+            device_ranges=desired.device_ranges,
+            core_vpc=as_network(spec.core_vpc_cidr),
+            fleet=desired.endpoints,
+        )
+        others = {c for b in desired.breakouts if b.region != spec.name for c in b.cidrs}
+        policy = _without(applied, others) if applied is not None else None
+        reports[spec.name] = verify(cloud.topology(org_of_attachment(breakouts)), intent,
+                                    policy=policy)  # fmt: skip
+    source = str(gateway.policy_path(settings)) if applied is not None else "computed"
+    return VerifyResult(reports, source)
+
+
+def _without(policy: CorePolicy, cidrs: set[str]) -> CorePolicy:
+    """``policy`` minus other regions' CIDRs: the one gateway policy spans every region,
+    while each region's verifier knows only its own breakouts."""
+    nets = {as_network(c) for c in cidrs}
+    return CorePolicy(
+        dict(policy.device_org),
+        {org: [n for n in ns if n not in nets] for org, ns in policy.org_cidrs.items()},
+        [n for n in policy.customer_space if n not in nets],
+    )
+
+
+# --- audit and repair -----------------------------------------------------------------------
+@dataclass
+class AuditResult:
+    findings: list[Drift]
+    regions: list[str]
+    repaired: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "regions": self.regions,
+            "findings": [f.to_dict() for f in self.findings],
+            "repaired": self.repaired, "failed": self.failed,
+        }  # fmt: skip
+
+
+def audit(*, factory: Factory, cloud_for: CloudFor, region: str | None = None) -> AuditResult:
+    """Compare each region's cloud state with what the breakouts own; changes nothing."""
+    desired = _desired(factory)
+    specs = _regions(desired, region)
+    findings: list[Drift] = []
+    for spec in specs:
+        cloud = read_cloud(cloud_for(spec.name), spec, shares=True)
+        findings += drift.audit(spec, cloud, desired.in_region(spec.name))
+    return AuditResult(findings, [s.name for s in specs])
+
+
+def repair(*, factory: Factory, cloud_for: CloudFor, findings: Sequence[Drift]) -> AuditResult:
+    """Apply every finding's fixes, in :class:`FixOp` order; each fix is idempotent (the
+    port treats "already so" as success) and recorded as an event (source ``network``)."""
+    result = AuditResult(list(findings), sorted({f.region for f in findings}))
+    order = list(FixOp)
+    planned = [(f, x) for f in findings for x in f.fixes]
+    planned.sort(key=lambda p: order.index(p[1].op))
+    done: set[tuple[str, Fix]] = set()
+    for finding, fx in planned:
+        if (finding.region, fx) in done:
+            continue  # two findings may call for the same fix (e.g. one disassociation)
+        done.add((finding.region, fx))
+        try:
+            _FIXES[fx.op](cloud_for(finding.region), fx.kwargs())
+        except CloudError as exc:
+            result.failed.append(f"{fx.describe()}: {exc}")
+            _record(factory, finding, fx, error=str(exc))
+            continue
+        result.repaired.append(fx.describe())
+        _record(factory, finding, fx)
+    return result
+
+
+def _remove_attachment(cloud: CloudPort, args: dict[str, str]) -> None:
+    """The TGW owner rejects a pending attachment and deletes any other live one."""
+    current = cloud.describe_attachment(args["attachment_id"])
+    if current is None or current.state in drift.GONE:
+        return
+    if current.state == "pendingAcceptance":
+        cloud.reject_vpc_attachment(current.id)
+    else:
+        cloud.delete_vpc_attachment(current.id)
+
+
+_FIXES: dict[FixOp, Callable[[CloudPort, dict[str, str]], None]] = {
+    FixOp.DISABLE_PROPAGATION: lambda c, a: c.disable_route_table_propagation(**a),
+    FixOp.DISASSOCIATE: lambda c, a: c.disassociate_route_table(**a),
+    FixOp.ASSOCIATE: lambda c, a: c.associate_route_table(**a),
+    FixOp.DELETE_ROUTE: lambda c, a: c.delete_static_route(**a),
+    FixOp.PUT_ROUTE: lambda c, a: c.create_static_route(**a),
+    FixOp.DISASSOCIATE_PRINCIPAL: lambda c, a: c.disassociate_share_principal(**a),
+    FixOp.ASSOCIATE_PRINCIPAL: lambda c, a: c.associate_share_principal(**a),
+    FixOp.REMOVE_ATTACHMENT: _remove_attachment,
+    FixOp.DELETE_SHARE: lambda c, a: c.delete_resource_share(**a),
+}
+
+
+def _record(factory: Factory, finding: Drift, fx: Fix, *, error: str | None = None) -> None:
+    """An event in the breakout's organisation, else the provider's; without either (no
+    organisation exists) the repair is only logged."""
+    with transaction(factory) as session:
+        org_id = finding.org_id or session.scalar(
+            select(Organisation.id).order_by(Organisation.is_provider.desc(), Organisation.id)
+        )
+        text = f"{'Repair failed' if error else 'Repaired'} {finding.code}: {fx.describe()}"
+        log.info("isolation_repair", finding=finding.code, fix=fx.describe(), error=error)
+        if org_id is None:
+            return
+        record(
+            session=session, org_id=org_id, event_type="Network repaired", description=text,
+            actor="isolation", entity_type="breakout" if finding.breakout_id else None,
+            entity_id=finding.breakout_id, severity=2 if error else 1, source="network",
+            detail={"finding": finding.to_dict(), "fix": fx.describe(), "error": error},
+        )  # fmt: skip

@@ -1,0 +1,224 @@
+"""Loading: the database (fleet, breakouts, regions) and the cloud (one TGW and its RAM
+shares) into plain values for :mod:`linkplane.network` and :mod:`.drift`.
+
+Reads cost a fixed number of paginated calls per region: route tables 1, per table routes
+(1 per 1,000 routes, see ``AwsCloud.search_routes``), associations 1, propagations 1;
+attachments 1 per page; RAM shares 1 per page and share associations 2 per page. Nothing is
+read per route, attachment or share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linkplane.addressing.models import IpAddressSpace
+from linkplane.attachments.models import Breakout as BreakoutRow
+from linkplane.attachments.models import Status
+from linkplane.cloud.port import (
+    CloudPort,
+    ResourceShare,
+    RouteTableAssociation,
+    ShareAssociation,
+    TgwAttachment,
+    TgwPropagation,
+    TgwRoute,
+    TgwRouteTable,
+)
+from linkplane.devices.models import Endpoint as EndpointRow
+from linkplane.devices.models import EndpointStatus
+from linkplane.network.cidrs import as_network
+from linkplane.network.policy import Breakout, Endpoint
+from linkplane.network.routing import Topology
+from linkplane.profiles.models import ServiceProfile
+from linkplane.regions.models import Region
+from linkplane.sims.models import Sim, SimStatus
+
+#: Breakout statuses whose workflow is still creating or removing resources: what such a row
+#: records is owned, but its absence or incompleteness is not drift (the workflow is on it).
+IN_FLIGHT = frozenset(
+    {Status.PENDING_CUSTOMER_ACTION, Status.PENDING_AWS_ACTIVATION, Status.PENDING_EGN_ACTIVATION,
+     Status.PENDING_CRG_ACTIVATION, Status.DEACTIVATION_PENDING, Status.ROLLING_BACK}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """What bootstrap built in one region (the ``region`` table)."""
+
+    name: str
+    tgw_id: str
+    tgw_arn: str
+    core_table_id: str
+    customers_table_id: str
+    core_attachment_id: str
+    core_vpc_cidr: str
+    device_cidr: str
+
+
+@dataclass(frozen=True)
+class OwnedBreakout:
+    """A breakout row as the audit needs it: its desired state and what it records owning."""
+
+    id: int
+    org_id: int
+    region: str
+    account: str
+    status: Status
+    cidrs: tuple[str, ...]
+    share_arn: str | None
+    attachment_id: str | None
+    associated_table_id: str | None
+    core_table_id: str | None
+    routes: tuple[str, ...]
+
+    @property
+    def active(self) -> bool:
+        return self.status is Status.ACTIVE
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in IN_FLIGHT
+
+    def as_network(self) -> Breakout:
+        return Breakout(self.org_id, self.cidrs, self.active, self.id, self.attachment_id)
+
+
+@dataclass
+class Desired:
+    """Everything the database says about the network."""
+
+    endpoints: list[Endpoint]
+    breakouts: list[OwnedBreakout]
+    device_ranges: dict[int, list[IPv4Network]]
+    regions: list[RegionSpec]
+
+    def in_region(self, region: str) -> list[OwnedBreakout]:
+        return [b for b in self.breakouts if b.region == region]
+
+    def region(self, name: str) -> RegionSpec | None:
+        return next((r for r in self.regions if r.name == name), None)
+
+
+def load_desired(session: Session) -> Desired:
+    return Desired(
+        endpoints=load_endpoints(session),
+        breakouts=load_breakouts(session),
+        device_ranges=load_device_ranges(session),
+        regions=load_regions(session),
+    )
+
+
+def load_endpoints(session: Session) -> list[Endpoint]:
+    """Every endpoint with an IPv4 address; eligibility facts from its SIM and profile."""
+    rows = session.execute(
+        select(
+            EndpointRow.id, EndpointRow.org_id, EndpointRow.ip_address, EndpointRow.status,
+            Sim.status, ServiceProfile.allow_cloud_connect,
+        )
+        .outerjoin(Sim, Sim.id == EndpointRow.sim_id)
+        .outerjoin(ServiceProfile, ServiceProfile.id == EndpointRow.service_profile_id)
+        .where(EndpointRow.ip_address.is_not(None), EndpointRow.status != EndpointStatus.DELETED)
+    )  # fmt: skip
+    return [
+        Endpoint(
+            org_id=org_id,
+            ip=ip,
+            enabled=status == EndpointStatus.ENABLED,
+            sim_activated=sim_status == SimStatus.ACTIVATED,
+            cloud_connect=bool(allowed),
+            id=endpoint_id,
+        )
+        for endpoint_id, org_id, ip, status, sim_status, allowed in rows
+        if ip and ":" not in ip
+    ]
+
+
+def load_breakouts(session: Session) -> list[OwnedBreakout]:
+    """Every breakout that is not Deactivated (a Deactivated one owns nothing)."""
+    rows = session.scalars(
+        select(BreakoutRow).where(BreakoutRow.status_id != Status.DEACTIVATED)
+    ).all()
+    return [
+        OwnedBreakout(
+            id=r.id, org_id=r.org_id, region=r.region, account=r.aws_account_id,
+            status=r.status, cidrs=tuple(r.cidr_list), share_arn=r.share_arn,
+            attachment_id=r.attachment_id, associated_table_id=r.associated_route_table_id,
+            core_table_id=r.core_route_table_id, routes=tuple(r.route_list),
+        )
+        for r in rows
+    ]
+
+
+def load_device_ranges(session: Session) -> dict[int, list[IPv4Network]]:
+    """Per organisation, its IPv4 address spaces (the device ranges the verifier judges)."""
+    out: dict[int, list[IPv4Network]] = {}
+    rows = session.execute(select(IpAddressSpace.org_id, IpAddressSpace.cidr))
+    for org_id, cidr in rows:
+        if org_id is not None and ":" not in cidr:
+            out.setdefault(org_id, []).append(as_network(cidr))
+    return out
+
+
+def load_regions(session: Session) -> list[RegionSpec]:
+    rows = session.scalars(select(Region).order_by(Region.name)).all()
+    return [
+        RegionSpec(
+            name=r.name, tgw_id=r.tgw_id, tgw_arn=r.tgw_arn,
+            core_table_id=r.core_route_table_id, customers_table_id=r.customers_route_table_id,
+            core_attachment_id=r.core_attachment_id, core_vpc_cidr=r.core_vpc_cidr,
+            device_cidr=r.device_cidr,
+        )
+        for r in rows
+        if r.tgw_id
+    ]
+
+
+# --- the cloud ------------------------------------------------------------------------------
+@dataclass
+class CloudState:
+    """One TGW (and, when read, the provider's RAM shares) as the cloud port returns them."""
+
+    tables: list[TgwRouteTable]
+    routes: dict[str, list[TgwRoute]]
+    attachments: list[TgwAttachment]
+    associations: list[RouteTableAssociation]
+    propagations: list[TgwPropagation]
+    shares: list[ResourceShare] = field(default_factory=list)
+    principals: list[ShareAssociation] = field(default_factory=list)
+    share_resources: list[ShareAssociation] = field(default_factory=list)
+
+    def topology(self, org_of_attachment: dict[str, int]) -> Topology:
+        return Topology.from_reads(
+            route_tables=self.tables,
+            routes_by_table=self.routes,
+            attachments=self.attachments,
+            associations=self.associations,
+            propagations=self.propagations,
+            org_of_attachment=org_of_attachment,
+        )
+
+
+def read_cloud(cloud: CloudPort, region: RegionSpec, *, shares: bool) -> CloudState:
+    """Read the region's TGW; RAM shares and their associations too when ``shares``."""
+    tables = cloud.find_route_tables(tgw_id=region.tgw_id)
+    state = CloudState(
+        tables=tables,
+        routes={t.id: cloud.search_routes(t.id) for t in tables},
+        attachments=cloud.list_attachments(tgw_id=region.tgw_id),
+        associations=[a for t in tables for a in cloud.route_table_associations(t.id)],
+        propagations=[p for t in tables for p in cloud.route_table_propagations(t.id)],
+    )
+    if shares:
+        state.shares = cloud.list_resource_shares()
+        state.principals = cloud.share_associations(association_type="PRINCIPAL")
+        state.share_resources = cloud.share_associations(association_type="RESOURCE")
+    return state
+
+
+def org_of_attachment(breakouts: Sequence[OwnedBreakout]) -> dict[str, int]:
+    return {b.attachment_id: b.org_id for b in breakouts if b.attachment_id}
