@@ -96,6 +96,17 @@ class Live:
     def shared(self, bid: int) -> dict[str, Any]:
         return self.wait_for(bid, lambda d: bool(d["aws_resources"].get("resource_share_arn")))
 
+    def wait_for_new(self, account: str, timeout: float = 30) -> int:
+        """The id of ``account``'s breakout once someone else (a CLI) has created it."""
+        end = time.monotonic() + timeout
+        while True:
+            rows = self.http.get(URL, params={"per_page": 1000}).json()
+            found = [b["id"] for b in rows if b["aws_account_id"] == account]
+            if found:
+                return int(max(found))
+            assert time.monotonic() < end, f"no breakout for {account}"
+            time.sleep(0.05)
+
     def recheck(self, bid: int) -> None:
         self.http.post(f"{URL}/{bid}/recheck")
 
