@@ -186,3 +186,19 @@ def test_real_tokens_guard_the_routes(live: Live, stack: Stack) -> None:
     assert mine  # the scenarios above created some
     other_orgs = stack.client.get(URL, params={"per_page": 1000}).json()
     assert not mine & {b["id"] for b in other_orgs}
+
+
+def test_overlap_with_another_tenant_reveals_neither_id_nor_range(live: Live, stack: Stack) -> None:
+    """The TGW is shared, so CIDRs clash across organisations; the 422 must not tell one
+    tenant which breakout (id) or which exact range another tenant has."""
+    taken = new_cidrs()[0]
+    theirs = stack.create(new_account(), [taken])["id"]  # another organisation (stack's)
+    narrower = taken.replace("/24", "/25")
+    body = {"name": "x", "vpc_cidr": [narrower], "region": stack.region.name,
+            "aws_account_id": new_account()}  # fmt: skip
+    resp = live.http.post(f"{URL}/tgw", json=body)
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "vpc_cidr[0]"
+    message = resp.json()["message"]
+    assert "another organisation" in message
+    assert str(theirs) not in message.replace(narrower, "") and taken not in message
+    assert stack.client.delete(f"{URL}/{theirs}").status_code == 200

@@ -141,6 +141,13 @@ def _device_cidrs(session: Session, settings: Settings) -> list[str]:
     return spaces
 
 
+def _ranges_of(other: Breakout, org_id: int | None) -> list[cidr_rules.NamedRange]:
+    if other.org_id == org_id:
+        return cidr_rules.breakout_ranges(f"breakout {other.id}", other.cidr_list)
+    hidden = "a range another organisation uses on this transit gateway"
+    return [cidr_rules.NamedRange.of(hidden, cidr) for cidr in other.cidr_list]
+
+
 def validate_cidrs(
     *,
     session: Session,
@@ -148,14 +155,20 @@ def validate_cidrs(
     region: RegionInfo,
     cidrs: list[str],
     exclude_id: int | None = None,
+    org_id: int | None = None,
 ) -> list[IPv4Network]:
-    """The full CIDR check of a breakout on ``region``'s TGW (field-named 422 on failure)."""
+    """The full CIDR check of a breakout on ``region``'s TGW (field-named 422 on failure).
+
+    The TGW is shared by every organisation, so the check covers all of them; a clash with
+    another organisation's breakout (any, when ``org_id`` is None) names neither its id nor
+    its range: the caller learns only that the range is taken.
+    """
     others = _live_in_region(session, region.name, exclude_id)
     existing = cidr_rules.reserved_ranges(
         device_cidrs=_device_cidrs(session, settings), core_vpc_cidr=region.core_vpc_cidr
     )
     for other in others:
-        existing += cidr_rules.breakout_ranges(f"breakout {other.id}", other.cidr_list)
+        existing += _ranges_of(other, org_id)
     # Customers-table routes to the device spaces and the core VPC's own also count.
     in_use = sum(len(o.cidr_list) for o in others) + len(_device_cidrs(session, settings)) + 1
     return cidr_rules.validate_breakout_cidrs(
@@ -208,7 +221,8 @@ def create_tgw(
     _check_account(data.aws_account_id)
     lock_region(session, data.region)
     region = _check_region(session, settings, data.region)
-    nets = validate_cidrs(session=session, settings=settings, region=region, cidrs=data.vpc_cidr)
+    nets = validate_cidrs(session=session, settings=settings, region=region, cidrs=data.vpc_cidr,
+                          org_id=principal.org_id)  # fmt: skip
     _check_account_free(session, region.name, data.aws_account_id)
     row = Breakout(
         org_id=principal.org_id,
@@ -266,7 +280,7 @@ def retry(
     lock_region(session, row.region)
     region = _check_region(session, settings, row.region)
     validate_cidrs(session=session, settings=settings, region=region, cidrs=row.cidr_list,
-                   exclude_id=row.id)  # fmt: skip
+                   exclude_id=row.id, org_id=row.org_id)  # fmt: skip
     _check_account_free(session, row.region, row.aws_account_id)
     row.revision += 1
     row.expired = False
