@@ -94,12 +94,8 @@ def bootstrap_region(up: UpContext) -> None:
 
 def seed_demo_org(up: UpContext) -> None:
     """Tenancy: the ``demo`` organisation and its admin (credentials shown once)."""
-    try:
-        from linkplane.tenancy.service import ensure_demo_org
-    except ImportError:
-        up.notes.append("demo organisation: skipped (tenancy feature not installed)")
-        return
     from linkplane.db import transaction
+    from linkplane.tenancy.service import ensure_demo_org
 
     with transaction(up.app.sessionmaker) as session:
         creds = ensure_demo_org(session=session, settings=up.settings)
@@ -113,15 +109,11 @@ def seed_demo_org(up: UpContext) -> None:
 
 def seed_demo_fleet(up: UpContext) -> None:
     """Fleet: profiles and an address space for the ``demo`` organisation."""
-    try:
-        from linkplane.devices.seed import seed_demo_fleet as seed
-        from linkplane.tenancy.models import Organisation
-    except ImportError:
-        up.notes.append("demo fleet: skipped (fleet feature not installed)")
-        return
     from sqlalchemy import select
 
     from linkplane.db import transaction
+    from linkplane.devices.seed import seed_demo_fleet as seed
+    from linkplane.tenancy.models import Organisation
 
     with transaction(up.app.sessionmaker) as session:
         org_id = session.scalar(select(Organisation.id).where(Organisation.name == "demo"))
@@ -131,11 +123,8 @@ def seed_demo_fleet(up: UpContext) -> None:
 
 def launch_workers(up: UpContext) -> None:
     """Breakouts: the DBOS workflow workers of this process, stopped at shutdown."""
-    try:
-        from linkplane.attachments import engine
-    except ImportError:
-        up.notes.append("breakout workers: skipped (breakouts feature not installed)")
-        return
+    from linkplane.attachments import engine
+
     engine.launch(up.settings, factory=up.app.sessionmaker)
     up.on_stop.append(engine.shutdown)
     up.notes.append("breakout workers: running")

@@ -28,7 +28,8 @@ def _banner(endpoint: str) -> str:
     )
 
 
-def _wait_for_signal() -> None:
+def _stop_on_signal() -> threading.Event:
+    """Install the handlers before readiness is announced, so an early SIGTERM is clean."""
     stop = threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -36,7 +37,7 @@ def _wait_for_signal() -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
-    stop.wait()
+    return stop
 
 
 @app.command()
@@ -63,10 +64,11 @@ def serve(
     )
     if invitation_ttl is not None:
         ram_state.set_invitation_ttl(invitation_ttl)
+    stop = _stop_on_signal()
     running = server.start(host, port)
     typer.echo(_banner(running.endpoint_url), nl=True)
     try:
-        _wait_for_signal()
+        stop.wait()
     finally:
         running.stop()
         typer.echo("embedded cloud stopped")
