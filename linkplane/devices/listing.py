@@ -94,6 +94,24 @@ def ordering(
     return terms
 
 
+def page(
+    session: Session, keys: Select[tuple[int]], order: list[UnaryExpression[Any]], offset: int,
+    limit: int,
+) -> tuple[list[int], int]:  # fmt: skip
+    """The ids of one page and the total: the first half of a "deferred join".
+
+    ``keys`` selects only the id with the filters, so a deep OFFSET walks a covering index
+    (``org_id, <sort>, id``) instead of building and discarding joined rows one by one; the
+    caller then loads just these rows by primary key. A short page is the last one, so its
+    total is known without counting (every small organisation's list costs no count).
+    """
+    ids = list(session.scalars(keys.order_by(*order).offset(offset).limit(limit)))
+    if len(ids) < limit and (ids or offset == 0):
+        return ids, offset + len(ids)
+    counted = session.scalar(keys.with_only_columns(func.count(), maintain_column_froms=True))
+    return ids, int(counted or 0)
+
+
 def count(session: Session, stmt: Select[Any]) -> int:
     """Total rows of a filtered query, counted by the database without loading rows."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))

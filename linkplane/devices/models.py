@@ -18,9 +18,10 @@ class Endpoint(Base):
         UniqueConstraint("ip_address_space_id", "ip_address", name="uq_endpoint_space_ip"),
         # Linking a SIM to exactly one endpoint.
         UniqueConstraint("sim_id", name="uq_endpoint_sim_id"),
-        # Listing, filtering and sorting inside one organisation at 100,000 rows.
+        # Listing inside one organisation at 100,000 rows: each index ends in id (the tie
+        # break of every sort), so a page's ids and the count come from the index alone.
         Index("ix_endpoint_org_id_id", "org_id", "id"),
-        Index("ix_endpoint_org_id_name", "org_id", "name"),
+        Index("ix_endpoint_org_id_name", "org_id", "name", "id"),
         Index("ix_endpoint_org_id_status", "org_id", "status", "id"),
     )
 

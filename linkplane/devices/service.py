@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,23 +73,38 @@ def _view_select() -> Select[tuple[Endpoint, str, str, Sim]]:
     )
 
 
-def _count(session: Session, org_id: int, q: str | None) -> int:
-    stmt = select(func.count()).select_from(Endpoint).where(Endpoint.org_id == org_id)
+def _keys(org_id: int, q: str | None) -> Select[tuple[int]]:
+    """Ids of the organisation's endpoints matching ``q``; joins SIM only when ``q`` needs it."""
+    stmt = select(Endpoint.id).where(Endpoint.org_id == org_id)
     if listing.field_names(q) & SIM_FILTERS:
         stmt = stmt.outerjoin(Sim, Sim.id == Endpoint.sim_id)
-    return int(session.scalar(stmt.where(*listing.filters(q, FILTERS))) or 0)
+    return stmt.where(*listing.filters(q, FILTERS))
 
 
 def list_endpoints(
     *, session: Session, org_id: int, offset: int, limit: int, q: str | None = None,
     sort: str | None = None,
 ) -> tuple[list[EndpointView], int]:  # fmt: skip
-    conditions = listing.filters(q, FILTERS)
+    keys = _keys(org_id, q)
     order = listing.ordering(sort, SORTS, Endpoint.id)
-    stmt = _view_select().where(Endpoint.org_id == org_id, *conditions).order_by(*order)
-    rows = session.execute(stmt.offset(offset).limit(limit))
-    views = [EndpointView(*row) for row in rows]
-    return views, _count(session, org_id, q)
+    ids, total = listing.page(session, keys, order, offset, limit)
+    return _views(session, org_id, ids), total
+
+
+def _views(session: Session, org_id: int, ids: list[int]) -> list[EndpointView]:
+    """The endpoints ``ids`` with their profile names and SIM, in the order of ``ids``.
+
+    One joined statement by primary key, so a page costs the same whatever its depth; an id
+    deleted since the page was chosen (another transaction) is left out, not an error. The
+    organisation is checked on the loaded rows, not in SQL: with ``org_id = $1`` in the
+    statement, PostgreSQL's generic plan for a prepared statement (psycopg prepares from the
+    fifth run) walks the (org_id, id) index of the whole organisation instead of the 100 keys.
+    """
+    if not ids:
+        return []
+    rows = session.execute(_view_select().where(Endpoint.id.in_(ids)))
+    found = {row[0].id: EndpointView(*row) for row in rows if row[0].org_id == org_id}
+    return [found[i] for i in ids if i in found]
 
 
 def get(*, session: Session, org_id: int, endpoint_id: int) -> EndpointView:

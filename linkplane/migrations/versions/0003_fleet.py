@@ -143,7 +143,7 @@ def _endpoints() -> None:
         sa.UniqueConstraint("sim_id", name="uq_endpoint_sim_id"),
     )
     op.create_index("ix_endpoint_org_id_id", "endpoint", ["org_id", "id"])
-    op.create_index("ix_endpoint_org_id_name", "endpoint", ["org_id", "name"])
+    op.create_index("ix_endpoint_org_id_name", "endpoint", ["org_id", "name", "id"])
     op.create_index("ix_endpoint_org_id_status", "endpoint", ["org_id", "status", "id"])
     op.create_index("ix_endpoint_service_profile_id", "endpoint", ["service_profile_id"])
     op.create_index("ix_endpoint_tariff_profile_id", "endpoint", ["tariff_profile_id"])
