@@ -24,6 +24,7 @@ def _register() -> None:
     # Each feature owns its commands; this only mounts them.
     from linkplane.attachments.cli import app as breakout_app
     from linkplane.demo import register as register_demo
+    from linkplane.isolation.cli import register as register_isolation
     from linkplane.localcloud.cli import app as cloud_app
     from linkplane.localcloud.customer_cli import app as customer_app
     from linkplane.regions.cli import app as region_app
@@ -37,6 +38,7 @@ def _register() -> None:
     app.add_typer(org_app, name="org", help="Organisations (tenants) and their admins.")
     app.add_typer(sims_app, name="sims", help="SIM inventory shipped to organisations.")
     register_up(app)
+    register_isolation(app)  # verify, audit, policy, lab
     app.add_typer(breakout_app, name="breakout", help="Cloud Connect breakouts (over the API).")
     register_demo(app)
 

@@ -70,6 +70,7 @@ def startup_steps() -> list[StartupStep]:
         ("demo organisation", seed_demo_org),
         ("demo fleet", seed_demo_fleet),
         ("breakout workers", launch_workers),
+        ("reconciler", start_reconciler),
     ]
 
 
@@ -128,6 +129,26 @@ def launch_workers(up: UpContext) -> None:
     engine.launch(up.settings, factory=up.app.sessionmaker)
     up.on_stop.append(engine.shutdown)
     up.notes.append("breakout workers: running")
+
+
+def start_reconciler(up: UpContext) -> None:
+    """Isolation: policy + audit --repair every ``reconcile_interval_seconds`` (0: off)."""
+    interval = up.settings.reconcile_interval_seconds
+    if not interval:
+        up.notes.append("reconciler: off (--reconcile-interval SECONDS to switch it on)")
+        return
+    from linkplane.isolation.reconcile import Reconciler
+
+    settings = up.settings
+    reconciler = Reconciler(
+        settings=settings,
+        factory=up.app.sessionmaker,
+        cloud_for=lambda r: make_cloud(settings, r),
+        interval=interval,
+    )
+    reconciler.start()
+    up.on_stop.append(reconciler.stop)
+    up.notes.append(f"reconciler: core policy + audit --repair every {interval:g} s")
 
 
 # --- ports, servers ----------------------------------------------------------------------------
@@ -198,11 +219,12 @@ class UpOptions:
     port: int
     cloud_port: int
     region: str | None
+    reconcile_interval: float | None = None
 
 
 def run(options: UpOptions, stop: threading.Event) -> None:
     """Run until ``stop`` is set; everything started is stopped again, in reverse."""
-    base = load_settings(options.data_dir)
+    base = load_settings(options.data_dir, reconcile_interval_seconds=options.reconcile_interval)
     _check_not_running(base.data_dir)
     from linkplane.regions.service import check_region_name
 
@@ -322,8 +344,16 @@ def register(app: typer.Typer) -> None:
         region: Annotated[
             str | None, typer.Option("--region", help="Region to bootstrap (default: settings).")
         ] = None,
+        reconcile_interval: Annotated[
+            float | None,
+            typer.Option(
+                "--reconcile-interval",
+                help="Seconds between isolation reconciliation passes (policy + audit --repair); "
+                "off by default.",
+            ),
+        ] = None,
     ) -> None:
         """Run linkplane with its embedded cloud: API, region bootstrap and workers."""
         stop = threading.Event()
         _install_signal_handlers(stop)
-        run(UpOptions(data_dir, host, port, cloud_port, region), stop)
+        run(UpOptions(data_dir, host, port, cloud_port, region, reconcile_interval), stop)

@@ -121,3 +121,29 @@ def test_repair_fixes_everything_idempotently_with_events(world: World) -> None:
         "Repaired unowned_share",
         "Repaired unowned_propagation",
     }
+
+
+def test_reconcile_pass_applies_policy_and_repairs(world: World) -> None:
+    from linkplane.isolation.reconcile import Reconciler, reconcile_once
+    from linkplane.sims.models import SimStatus
+
+    kwargs = {"settings": world.settings, "factory": world.ctx.sessionmaker,
+              "cloud_for": world.cloud_for}  # fmt: skip
+    first = reconcile_once(**kwargs)  # type: ignore[arg-type]
+    assert first.policy_changed and first.findings == 0
+    world.ec2().delete_transit_gateway_route(
+        TransitGatewayRouteTableId=world.region.core_table_id, DestinationCidrBlock="10.41.0.0/24")
+    world.set_sim(world.orgs[0], 0, SimStatus.SUSPENDED)
+    second = reconcile_once(**kwargs)  # type: ignore[arg-type]
+    assert (second.policy_changed, second.findings, second.repaired) == (True, 1, 1)
+    assert reconcile_once(**kwargs) == type(second)(False, 0, 0, 0)  # type: ignore[arg-type]
+
+    thread = Reconciler(interval=0.05, **kwargs)  # type: ignore[arg-type]
+    thread.start()
+    import time
+
+    deadline = time.monotonic() + 20
+    while thread.passes == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    thread.stop()
+    assert thread.passes >= 1

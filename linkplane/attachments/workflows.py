@@ -30,6 +30,7 @@ from linkplane.attachments.records import Plan, Resources, Stop, StopKind
 from linkplane.attachments.regions import bootstrapped_regions
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, PrincipalStatus, TgwAttachment
+from linkplane.isolation.steps import update_core_policy
 from linkplane.logs import get_logger
 
 log = get_logger(__name__)
@@ -80,6 +81,7 @@ async def _provision(plan: Plan) -> None:
     for cidr in plan.vpc_route_cidrs:
         await steps.cloud(f"vpc route {cidr}", plan.region, _vpc_route(plan, cidr))
     await steps.db("activate", lambda s: records.activate(s, plan))
+    await update_core_policy()  # isolation: the devices may now reach the new CIDRs
 
 
 def _route(plan: Plan, cidr: str, attachment_id: str) -> Callable[[CloudPort], None]:
@@ -248,6 +250,7 @@ async def teardown(res: Resources) -> list[str]:
         await _undo(problems, bid, region, "delete_share",
                     lambda c: c.delete_resource_share(share_arn=arn))  # fmt: skip
         await _forget(bid, "share", "Resource share deleted", {"share_arn": arn})
+    await update_core_policy()  # isolation: drop the breakout's CIDRs from the core policy
     return problems
 
 
