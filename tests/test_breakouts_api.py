@@ -6,9 +6,7 @@ from typing import Any
 
 import pytest
 
-from linkplane.api.deps import get_principal
 from linkplane.attachments import engine
-from linkplane.tenancy.principal import Principal, Role
 from tests.test_breakouts_support import REGION, Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the module-scoped fixture
 
@@ -89,29 +87,20 @@ def test_create_returns_location_and_emnify_fields(stack: Stack) -> None:
 
 def test_other_organisation_sees_nothing(stack: Stack) -> None:
     bid = _post(stack).json()["id"]
-    app = stack.client.app
-    other = Principal(user_id=2, org_id=stack.other_org_id, role=Role.ADMIN)
-    app.dependency_overrides[get_principal] = lambda: other  # type: ignore[attr-defined]
-    try:
-        assert stack.client.get(f"/api/v1/cnc/breakout/{bid}").status_code == 404
-        assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 404
-        assert stack.client.patch(f"/api/v1/cnc/breakout/{bid}").status_code == 404
-        assert stack.client.get(f"/api/v1/cnc/breakout/{bid}/event").status_code == 404
-        assert stack.client.get("/api/v1/cnc/breakout").json() == []
-    finally:
-        mine = Principal(user_id=1, org_id=stack.org_id, role=Role.ADMIN)
-        app.dependency_overrides[get_principal] = lambda: mine  # type: ignore[attr-defined]
+    other, client = stack.auth["other"], stack.client
+    assert client.get(f"/api/v1/cnc/breakout/{bid}", headers=other).status_code == 404
+    assert client.delete(f"/api/v1/cnc/breakout/{bid}", headers=other).status_code == 404
+    assert client.patch(f"/api/v1/cnc/breakout/{bid}", headers=other).status_code == 404
+    assert client.get(f"/api/v1/cnc/breakout/{bid}/event", headers=other).status_code == 404
+    assert client.get("/api/v1/cnc/breakout", headers=other).json() == []
 
 
 def test_read_only_user_cannot_create(stack: Stack) -> None:
-    app = stack.client.app
-    viewer = Principal(user_id=3, org_id=stack.org_id, role=Role.OBSERVER)
-    app.dependency_overrides[get_principal] = lambda: viewer  # type: ignore[attr-defined]
-    try:
-        assert _post(stack).status_code == 403
-    finally:
-        mine = Principal(user_id=1, org_id=stack.org_id, role=Role.ADMIN)
-        app.dependency_overrides[get_principal] = lambda: mine  # type: ignore[attr-defined]
+    body = {"type": 1, "name": "v", "vpc_cidr": new_cidrs(), "region": REGION,
+            "aws_account_id": new_account()}  # fmt: skip
+    resp = stack.client.post(URL, json=body, headers=stack.auth["observer"])
+    assert resp.status_code == 403
+    assert stack.client.get("/api/v1/cnc/breakout", headers=stack.auth["observer"]).is_success
 
 
 def test_list_filters_and_pagination(stack: Stack) -> None:

@@ -20,7 +20,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from linkplane.api.app import create_app
-from linkplane.api.deps import get_principal
 from linkplane.attachments import engine
 from linkplane.attachments.regions import RegionInfo, register_region
 from linkplane.cloud.port import CloudPort
@@ -28,8 +27,8 @@ from linkplane.context import AppContext, open_context
 from linkplane.localcloud import server
 from linkplane.localcloud.accounts import session_for
 from linkplane.settings import Settings
-from linkplane.tenancy.models import Organisation
-from linkplane.tenancy.principal import Principal, Role
+from linkplane.tenancy import service as tenancy
+from linkplane.tenancy.principal import Role
 
 PROVIDER = "111111111111"
 REGION = "eu-central-1"
@@ -56,6 +55,9 @@ class Stack:
     provider: CloudPort
     org_id: int
     other_org_id: int
+    #: Real bearer tokens (``Authorization`` headers): "admin" (the client's default),
+    #: "observer" of the same organisation, "other" admin of ``other_org_id``.
+    auth: dict[str, dict[str, str]]
 
     def customer(self, account: str, service: str) -> Any:
         session = session_for(account, region=REGION, endpoint_url=self.endpoint_url)
@@ -152,12 +154,28 @@ def _bootstrap(settings: Settings, ctx: AppContext, cloud: CloudPort) -> RegionI
     return info
 
 
-def _orgs(ctx: AppContext) -> tuple[int, int]:
-    with ctx.sessionmaker() as session, session.begin():
-        a, b = Organisation(name="breakout-org-a"), Organisation(name="breakout-org-b")
-        session.add_all([a, b])
-        session.flush()
-        return a.id, b.id
+def _orgs(settings: Settings, ctx: AppContext) -> tuple[int, int, dict[str, dict[str, str]]]:
+    """Two organisations with real users; tokens minted as POST /authenticate would."""
+    from linkplane.db import transaction
+
+    users: dict[str, tuple[int, int, str]] = {}
+    with transaction(ctx.sessionmaker) as session:
+        for key, org_name in (("admin", "breakout-org-a"), ("other", "breakout-org-b")):
+            org, admin = tenancy.create_org_with_admin(
+                session=session, name=org_name, admin_email=f"{key}@breakouts.example.com",
+                admin_password="breakout-tests-pw-1")  # fmt: skip
+            users[key] = (org.id, admin.id, "admin")
+        observer = tenancy.create_user(
+            session=session, org_id=users["admin"][0], username="observer@breakouts.example.com",
+            name="observer", role=Role.OBSERVER, password="breakout-tests-pw-1", principal=None,
+        )  # fmt: skip
+        users["observer"] = (users["admin"][0], observer.id, "observer")
+    auth = {
+        key: {"Authorization": "Bearer " + tenancy.mint(settings=settings, org_id=org_id,
+                                                        role=role, user_id=user_id)}
+        for key, (org_id, user_id, role) in users.items()
+    }  # fmt: skip
+    return users["admin"][0], users["other"][0], auth
 
 
 def make_settings(data_dir: Path, endpoint: str, **overrides: Any) -> Settings:
@@ -202,15 +220,12 @@ def _build(tmp: Path) -> Stack:
     provider = make_cloud(settings, REGION)
     info = _bootstrap(settings, ctx, provider)
     register_region(info)
-    org_id, other = _orgs(ctx)
+    org_id, other, auth = _orgs(settings, ctx)
     engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
     atexit.register(engine.shutdown)
     app = create_app(settings, ctx.sessionmaker)
-    app.dependency_overrides[get_principal] = lambda: Principal(
-        user_id=1, org_id=org_id, role=Role.ADMIN
-    )
-    client = TestClient(app)
-    return Stack(settings, ctx, running.endpoint_url, client, info, provider, org_id, other)
+    client = TestClient(app, headers=auth["admin"])
+    return Stack(settings, ctx, running.endpoint_url, client, info, provider, org_id, other, auth)
 
 
 @pytest.fixture
