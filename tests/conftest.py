@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,3 +28,37 @@ def ctx(settings: Settings) -> Iterator[AppContext]:
     context = open_context(settings)
     yield context
     context.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (``linkplane_test_<random>``),
+    dropped afterwards; skips when LINKPLANE_TEST_POSTGRES_URL is unset."""
+    if not POSTGRES_URL:
+        pytest.skip(
+            "PostgreSQL not configured: set LINKPLANE_TEST_POSTGRES_URL, e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        )
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"linkplane_test_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings on SQLite, then on PostgreSQL (skipped when not configured): a test using
+    this runs on both. The PostgreSQL database is shared by the session: use unique names."""
+    if request.param == "sqlite":
+        return Settings(data_dir=tmp_path / "data")
+    url: str = request.getfixturevalue("postgres_url")
+    return Settings(data_dir=tmp_path / "data", database_url=url)

@@ -27,8 +27,10 @@ DECLARED = load_declarations()
 def _routes() -> list[tuple[str, str]]:
     app = create_app(Settings(data_dir=Path("/nonexistent-linkplane")), None)  # type: ignore[arg-type]
     found = {(m, path) for path, methods in api_routes(app.routes) for m in methods}
-    return sorted(found - {(m, p) for m, p in found if m in ("HEAD", "OPTIONS")},
-                  key=lambda mt: (mt[1], mt[0]))  # fmt: skip
+    return sorted(
+        found - {(m, p) for m, p in found if m in ("HEAD", "OPTIONS")},
+        key=lambda mt: (mt[1], mt[0]),
+    )
 
 
 ROUTES = _routes()
@@ -78,8 +80,9 @@ def test_harness_catches_a_leaky_route(tmp_path: Path) -> None:
 
     app.router.routes.insert(0, app.router.routes.pop())  # before the portal's catch-all mount
 
-    decl = Declaration("leak", ("/api/v1/leak/{user_id}",), "resource",
-                       lambda h: {"user_id": h.owner.admin_id})  # fmt: skip
+    decl = Declaration(
+        "leak", ("/api/v1/leak/{user_id}",), "resource", lambda h: {"user_id": h.owner.admin_id}
+    )
     with TestClient(app) as client:
         harness = build(client, settings, ctx.sessionmaker)
         with pytest.raises(AssertionError, match="other tenant"):

@@ -30,8 +30,12 @@ provider_only(
     },
 )
 def user(h: Harness) -> dict[str, Any]:
-    body = {"username": h.email(), "name": h.unique("user"), "roles": [{"id": 3}],
-            "password": "sample-password-1"}  # fmt: skip
+    body = {
+        "username": h.email(),
+        "name": h.unique("user"),
+        "roles": [{"id": 3}],
+        "password": "sample-password-1",
+    }
     r = h.client.post("/api/v1/user", json=body, headers=h.owner.admin)
     return {"user_id": h.location_id(r)}
 
