@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.portal.cloud import CloudPortal
+from tests.portal.cloud import ADMIN, ADMIN_PASSWORD, UpPortal
 from tests.portal.fleet import seed_fleet
 from tests.portal.harness import LivePortal, sign_in
 
@@ -84,18 +84,28 @@ def _wait_status(page: Any, text: str, timeout_ms: int = 60_000) -> None:
     page.locator("#breakout-status", has_text=text).wait_for(timeout=timeout_ms)
 
 
-def test_breakout_through_the_wizard_to_active_and_deleted(
-    cloud_portal: CloudPortal, page: Any
-) -> None:
-    account = "210987654321"
-    sign_in(page, cloud_portal.url, cloud_portal.orgs["acme"].admin)
+def _create_through_wizard(page: Any, up: UpPortal, account: str, cidrs: list[str]) -> None:
+    sign_in(page, up.url, ADMIN, ADMIN_PASSWORD)
     page.get_by_role("link", name="Cloud Connect").click()
     page.get_by_role("link", name="New breakout").click()
     page.get_by_label("Transit Gateway").check()
     page.get_by_role("button", name="Next").click()
-    # 10.255.0.0/16 is the core VPC: refused next to the CIDR, nothing created.
-    _fill_details(page, name="orders", account=account, cidrs=["10.77.0.0/24", "10.255.1.0/24"])
+    _fill_details(page, name="orders", account=account, cidrs=cidrs)
     page.get_by_role("button", name="Review").click()
+
+
+def _share_arn(page: Any) -> str:
+    command = page.locator("pre.cmd", has_text="--resource-share-arns arn:aws:ram")
+    command.wait_for(timeout=30_000)
+    found = re.search(r"--resource-share-arns (\S+)", command.inner_text())
+    assert found is not None
+    return found.group(1)
+
+
+def test_breakout_through_the_wizard_to_active_and_deleted(up_portal: UpPortal, page: Any) -> None:
+    account = "210987654321"
+    # 10.255.0.0/16 is the core VPC: refused next to the CIDR, nothing created.
+    _create_through_wizard(page, up_portal, account, ["10.77.0.0/24", "10.255.1.0/24"])
     error = page.locator("#vpc_cidr-1-error")
     assert "overlaps" in error.inner_text()
     page.get_by_label("CIDR 2").fill("10.78.0.0/24")
@@ -104,18 +114,15 @@ def test_breakout_through_the_wizard_to_active_and_deleted(
     page.get_by_role("button", name="Create breakout").click()
     page.locator("#setup-started").wait_for()
 
-    share_cmd = page.locator("pre.cmd", has_text="--resource-share-arns arn:aws:ram")
-    share_cmd.wait_for(timeout=30_000)
-    share_arn = re.search(r"--resource-share-arns (\S+)", share_cmd.inner_text())
-    assert share_arn is not None
+    share_arn = _share_arn(page)
     assert page.locator("#invitation-expiry").inner_text().endswith("UTC")
-    cloud_portal.accept_invitation(account, share_arn.group(1))
+    up_portal.accept_invitation(account, share_arn)
     _wait_status(page, "Pending AWS Activation")
     page.locator("#attachment-expiry").wait_for()
     attach_cmd = page.locator("pre.cmd", has_text="create-transit-gateway-vpc-attachment")
     tgw = re.search(r"--transit-gateway-id (tgw-\w+)", attach_cmd.inner_text())
     assert tgw is not None
-    attachment = cloud_portal.attach_vpc(account, tgw.group(1), "10.77.0.0/24")
+    attachment = up_portal.attach_vpc(account, tgw.group(1), "10.77.0.0/24")
     _wait_status(page, "Active")
     assert attachment in page.locator("#live").inner_text()
     assert "--destination-cidr-block 100.64.0.0/10" in page.locator("#customer-steps").inner_text()
@@ -127,33 +134,15 @@ def test_breakout_through_the_wizard_to_active_and_deleted(
     assert "Active" in timeline and "Deactivated" in timeline
 
 
-def _expiring_breakout(cloud_portal: CloudPortal, account: str, cidr: str) -> int:
-    """A breakout whose invitation expires after one second, created and started as the API
-    does it (the wizard always uses the configured seven days)."""
-    from linkplane.attachments import service
-    from linkplane.attachments.schemas import BreakoutTgwCreate
-    from linkplane.attachments.workflows import start_provisioning
-    from linkplane.db import transaction
-    from linkplane.tenancy.principal import Principal, Role
-
-    ctx = cloud_portal.ctx
-    short = ctx.settings.model_copy(update={"invitation_ttl_seconds": 1})
-    principal = Principal(user_id=None, org_id=cloud_portal.orgs["acme"].id, role=Role.ADMIN)
-    data = BreakoutTgwCreate(name="short-lived", vpc_cidr=[cidr], region="eu-central-1",
-                             aws_account_id=account)  # fmt: skip
-    with transaction(ctx.sessionmaker) as session:
-        row = service.create_tgw(session=session, settings=short, principal=principal, data=data)
-    start_provisioning(row.id, row.revision)
-    return row.id
-
-
-def test_expired_breakout_is_retried_from_its_page(cloud_portal: CloudPortal, page: Any) -> None:
-    bid = _expiring_breakout(cloud_portal, "210987654322", "10.79.0.0/24")
-    sign_in(page, cloud_portal.url, cloud_portal.orgs["acme"].admin)
-    page.goto(f"{cloud_portal.url}/cloud-connect/{bid}")
+def test_expired_breakout_is_retried_from_its_page(
+    up_portal_short_invitations: UpPortal, page: Any
+) -> None:
+    up = up_portal_short_invitations
+    _create_through_wizard(page, up, "210987654322", ["10.79.0.0/24"])
+    page.get_by_role("button", name="Create breakout").click()
     page.get_by_role("button", name="Retry").wait_for(timeout=30_000)
     assert "expired" in page.locator("#live").inner_text()
     page.get_by_role("button", name="Retry").click()
     _wait_status(page, "Pending Customer Action")
-    page.locator("pre.cmd", has_text="--resource-share-arns arn:aws:ram").wait_for(timeout=30_000)
+    _share_arn(page)
     assert "retried as revision 2" in page.locator("#timeline").inner_text()

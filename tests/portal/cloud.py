@@ -1,35 +1,56 @@
-"""The whole of ``linkplane up`` for browser tests: embedded cloud, bootstrapped region,
-breakout workflows (DBOS) and the API + portal on one port, plus customer-side helpers that
-act as the customer's AWS account with plain boto3.
+"""``linkplane up`` as a subprocess for browser tests: the embedded cloud, a bootstrapped
+region, the breakout workers and the API + portal on one port, exactly as users start it.
 
-DBOS is a process-global singleton: one stack per test module.
+A separate process because DBOS and the embedded cloud are process-global: other test modules
+keep their own stacks in the test process. The customer's side is played with plain boto3
+against the subprocess's embedded cloud.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from linkplane.api.app import create_app
-from linkplane.context import AppContext, open_context
 from linkplane.localcloud.accounts import session_for
-from linkplane.settings import Settings
-from tests.portal.harness import Org, seed_org, serve
 
-PROVIDER = "111111111111"
 REGION = "eu-central-1"
+ADMIN = "admin@portal-demo.example.com"
+ADMIN_PASSWORD = "portal demo password"
+#: Workflow knobs turned down so a breakout becomes Active in seconds, not minutes.
+FAST = {
+    "LINKPLANE_BREAKOUT_POLL_INITIAL_SECONDS": "0.1",
+    "LINKPLANE_BREAKOUT_POLL_MAX_SECONDS": "0.5",
+    "LINKPLANE_BREAKOUT_STEP_RETRY_SECONDS": "0.05",
+    "LINKPLANE_BREAKOUT_STEP_MAX_ATTEMPTS": "3",
+    "LINKPLANE_AWS_MAX_ATTEMPTS": "2",
+    "LINKPLANE_AWS_BACKOFF_BASE_SECONDS": "0.01",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @dataclass
-class CloudPortal:
+class UpPortal:
     url: str
-    ctx: AppContext
     endpoint_url: str
-    orgs: dict[str, Org]
+    data_dir: Path
+    process: subprocess.Popen[bytes]
 
     def customer(self, account: str, service: str) -> Any:
         session = session_for(account, region=REGION, endpoint_url=self.endpoint_url)
@@ -52,47 +73,55 @@ class CloudPortal:
         return str(attachment)
 
 
-def _settings(data_dir: Path, endpoint: str) -> Settings:
-    # Workflow knobs turned down so a breakout becomes Active in seconds, not minutes.
-    return Settings(
-        data_dir=data_dir, aws_endpoint_url=endpoint, provider_account_id=PROVIDER,
-        breakout_poll_initial_seconds=0.1, breakout_poll_max_seconds=0.5,
-        breakout_step_retry_seconds=0.05, breakout_step_max_attempts=3,
-        aws_max_attempts=2, aws_backoff_base_seconds=0.01,
-        dbos_executor_id="portal-browser-tests", executor_heartbeat_seconds=0.5,
-    )  # fmt: skip
+def _log_tail(data_dir: Path) -> str:
+    log = data_dir.parent / "up.log"
+    return log.read_text()[-3000:] if log.exists() else ""
+
+
+def start_up(data_dir: Path, **settings: str) -> UpPortal:
+    """Start ``linkplane up`` and wait until its portal answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINKPLANE_", "AWS_"))}
+    env.update(FAST, LINKPLANE_DEMO_EMAIL=ADMIN, LINKPLANE_DEMO_PASSWORD=ADMIN_PASSWORD)
+    env.update({f"LINKPLANE_{k.upper()}": v for k, v in settings.items()})
+    port, cloud_port = _free_port(), _free_port()
+    code = "import sys; from linkplane.cli import main; sys.argv[0] = 'linkplane'; main()"
+    args = ["up", "--data-dir", str(data_dir), "--port", str(port), "--cloud-port", str(cloud_port)]
+    with (data_dir.parent / "up.log").open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=log,
+                                stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while not (data_dir / "runtime.json").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_up(proc)
+            raise RuntimeError(f"linkplane up did not start:\n{_log_tail(data_dir)}")
+        time.sleep(0.2)
+    runtime = json.loads((data_dir / "runtime.json").read_text())
+    assert httpx.get(f"{url}/login", timeout=10).status_code == 200
+    return UpPortal(url, str(runtime["cloud_endpoint"]), data_dir, proc)
+
+
+def stop_up(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def cloud_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudPortal]:
-    from linkplane.attachments import engine
-    from linkplane.attachments.regions import region_info, register_region, unregister_regions
-    from linkplane.cloud.factory import make_cloud
-    from linkplane.localcloud import server
-    from linkplane.regions import service as regions
+def up_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpPortal]:
+    """``linkplane up`` with AWS's 7-day invitations, shared by a module's tests."""
+    portal = start_up(tmp_path_factory.mktemp("up") / "data")
+    yield portal
+    stop_up(portal.process)
 
-    mp = pytest.MonkeyPatch()
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                       ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
-        mp.setenv(key, value)
-    running = server.start()
-    settings = _settings(tmp_path_factory.mktemp("cloud-portal"), running.endpoint_url)
-    ctx = open_context(settings)
-    cloud = make_cloud(settings, REGION)
-    regions.bootstrap(factory=ctx.sessionmaker, cloud=cloud, settings=settings, region=REGION)
-    with ctx.sessionmaker() as session:
-        info = region_info(session=session, name=REGION)
-    assert info is not None
-    register_region(info)
-    engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
-    orgs = {name: seed_org(ctx, name) for name in ("acme", "globex")}
-    url, stop = serve(create_app(settings, ctx.sessionmaker))
-    try:
-        yield CloudPortal(url, ctx, running.endpoint_url, orgs)
-    finally:
-        stop()
-        engine.shutdown()
-        unregister_regions()
-        ctx.close()
-        running.stop()
-        mp.undo()
+
+@pytest.fixture
+def up_portal_short_invitations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpPortal]:
+    """``linkplane up`` whose invitations expire after 3 seconds (to see expiry and retry)."""
+    portal = start_up(tmp_path_factory.mktemp("up-short") / "data", invitation_ttl_seconds="3")
+    yield portal
+    stop_up(portal.process)
