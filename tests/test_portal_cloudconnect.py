@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from linkplane.attachments.regions import RegionInfo, register_region, unregister_regions
+from linkplane.attachments.regions import RegionInfo
 from linkplane.context import AppContext
 from linkplane.db import transaction
 from linkplane.tenancy.principal import Principal, Role
@@ -27,9 +27,13 @@ GOOD = {"name": "backend", "region": "eu-central-1", "aws_account_id": "21098765
 
 @pytest.fixture(scope="module", autouse=True)
 def _region() -> Iterator[None]:
-    register_region(REGION)
+    """A bootstrapped region without a cloud; whatever was registered before comes back."""
+    from linkplane.attachments import regions
+
+    mp = pytest.MonkeyPatch()
+    mp.setitem(regions._registered, REGION.name, REGION)
     yield
-    unregister_regions()
+    mp.undo()
 
 
 def _breakout(ctx: AppContext, org: Org, cidr: str, account: str, **changes: object) -> int:
