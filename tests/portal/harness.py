@@ -139,7 +139,10 @@ def browser() -> Iterator[Any]:
     if executable is None:
         pytest.skip("no Chromium: install Debian's chromium or set LINKPLANE_TEST_CHROMIUM")
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception as exc:  # Playwright raises its own Error type for every failure
+            pytest.skip(f"Chromium at {executable} does not start: {exc}")
         yield chromium
         chromium.close()
 
