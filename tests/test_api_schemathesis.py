@@ -27,7 +27,7 @@ from linkplane.db import transaction
 from linkplane.settings import Settings
 from linkplane.tenancy import service
 
-MAX_EXAMPLES = int(os.environ.get("LINKPLANE_SCHEMATHESIS_EXAMPLES", "10"))
+MAX_EXAMPLES = int(os.environ.get("LINKPLANE_SCHEMATHESIS_EXAMPLES", "6"))
 
 
 @pytest.fixture(scope="module")
