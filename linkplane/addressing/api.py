@@ -12,6 +12,7 @@ from linkplane.addressing.schemas import (
     IpAddressSpaceRead,
 )
 from linkplane.api.deps import PrincipalDep, ProviderAdminDep, SessionDep, SettingsDep, WriterDep
+from linkplane.api.params import IdPath
 from linkplane.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["ip address spaces"])
@@ -77,7 +78,7 @@ def list_available(
 
 
 @router.put("/ip_address_space/{space_id}", status_code=204)
-def assign_space(space_id: int, session: SessionDep, principal: WriterDep) -> Response:
+def assign_space(space_id: IdPath, session: SessionDep, principal: WriterDep) -> Response:
     service.assign(
         session=session, org_id=principal.org_id, space_id=space_id, principal=principal
     )
@@ -85,7 +86,7 @@ def assign_space(space_id: int, session: SessionDep, principal: WriterDep) -> Re
 
 
 @router.delete("/ip_address_space/{space_id}", status_code=204)
-def release_space(space_id: int, session: SessionDep, principal: WriterDep) -> Response:
+def release_space(space_id: IdPath, session: SessionDep, principal: WriterDep) -> Response:
     service.release(
         session=session, org_id=principal.org_id, space_id=space_id, principal=principal
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from linkplane.api.deps import PageDep, PrincipalDep, SessionDep, WriterDep
 from linkplane.api.pagination import set_page_headers
+from linkplane.api.params import IdPath
 from linkplane.devices import service
 from linkplane.devices.connectivity import connectivity
 from linkplane.devices.models import EndpointStatus
@@ -92,13 +93,13 @@ def list_endpoint_statuses(_principal: PrincipalDep) -> list[StatusRead]:
 
 
 @router.get("/endpoint/{endpoint_id}")
-def get_endpoint(endpoint_id: int, session: SessionDep, principal: PrincipalDep) -> EndpointRead:
+def get_endpoint(endpoint_id: IdPath, session: SessionDep, principal: PrincipalDep) -> EndpointRead:
     return render(service.get(session=session, org_id=principal.org_id, endpoint_id=endpoint_id))
 
 
 @router.patch("/endpoint/{endpoint_id}", status_code=204)
 def update_endpoint(
-    endpoint_id: int, body: EndpointUpdate, session: SessionDep, principal: WriterDep
+    endpoint_id: IdPath, body: EndpointUpdate, session: SessionDep, principal: WriterDep
 ) -> Response:
     service.update(session=session, org_id=principal.org_id, endpoint_id=endpoint_id,
                    data=body, principal=principal)  # fmt: skip
@@ -106,7 +107,7 @@ def update_endpoint(
 
 
 @router.delete("/endpoint/{endpoint_id}", status_code=204)
-def delete_endpoint(endpoint_id: int, session: SessionDep, principal: WriterDep) -> Response:
+def delete_endpoint(endpoint_id: IdPath, session: SessionDep, principal: WriterDep) -> Response:
     service.delete(session=session, org_id=principal.org_id, endpoint_id=endpoint_id,
                    principal=principal)  # fmt: skip
     return Response(status_code=204)
@@ -114,7 +115,7 @@ def delete_endpoint(endpoint_id: int, session: SessionDep, principal: WriterDep)
 
 @router.get("/endpoint/{endpoint_id}/connectivity")
 def get_connectivity(
-    endpoint_id: int, session: SessionDep, principal: PrincipalDep
+    endpoint_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> ConnectivityRead:
     """Emulated from stored state: linkplane has no radio network (see docs/api-compat.md)."""
     view = service.get(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
@@ -126,7 +127,7 @@ def get_connectivity(
 
 
 @router.patch("/endpoint/{endpoint_id}/connectivity", status_code=204)
-def reset_connectivity(endpoint_id: int, session: SessionDep, principal: WriterDep) -> Response:
+def reset_connectivity(endpoint_id: IdPath, session: SessionDep, principal: WriterDep) -> Response:
     """Accepted and recorded; with an emulated network there is nothing to reset."""
     endpoint = service.get_row(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
     record(
@@ -139,7 +140,7 @@ def reset_connectivity(endpoint_id: int, session: SessionDep, principal: WriterD
 
 @router.get("/endpoint/{endpoint_id}/connectivity_info")
 def get_connectivity_info(
-    endpoint_id: int, session: SessionDep, principal: PrincipalDep
+    endpoint_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """emnify's 200-with-error form: there is no network to ask for a cell location.
     Timestamps come from stored state, so the answer is deterministic."""
@@ -166,7 +167,7 @@ def _event(ev: Event, org: NamedRef, endpoint: NamedRef | None) -> EventRead:
 
 @router.get("/endpoint/{endpoint_id}/event")
 def list_endpoint_events(
-    endpoint_id: int, session: SessionDep, principal: PrincipalDep, page: PageDep,
+    endpoint_id: IdPath, session: SessionDep, principal: PrincipalDep, page: PageDep,
     response: Response,
 ) -> list[EventRead]:  # fmt: skip
     """Audit events of the endpoint, newest first; an unknown id gives [] (as emnify does)."""

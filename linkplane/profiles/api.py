@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from linkplane.api.deps import PrincipalDep, SessionDep, WriterDep
+from linkplane.api.params import IdPath
 from linkplane.profiles import service
 from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.profiles.schemas import (
@@ -37,9 +38,7 @@ def _tariff_read(profile: TariffProfile, used: int) -> TariffProfileRead:
 @router.get("/service_profile")
 def list_service_profiles(session: SessionDep, principal: PrincipalDep) -> list[ServiceProfileRead]:
     profiles = service.list_service_profiles(session=session, org_id=principal.org_id)
-    used = service.usage_counts(
-        session=session, model=ServiceProfile, ids=[p.id for p in profiles]
-    )
+    used = service.usage_counts(session=session, model=ServiceProfile, ids=[p.id for p in profiles])
     return [_service_read(p, used.get(p.id, 0)) for p in profiles]
 
 
@@ -56,7 +55,7 @@ def create_service_profile(
 
 @router.get("/service_profile/{profile_id}")
 def get_service_profile(
-    profile_id: int, session: SessionDep, principal: PrincipalDep
+    profile_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> ServiceProfileRead:
     profile = service.get_service_profile(
         session=session, org_id=principal.org_id, profile_id=profile_id
@@ -67,7 +66,7 @@ def get_service_profile(
 
 @router.patch("/service_profile/{profile_id}", status_code=204)
 def update_service_profile(
-    profile_id: int, body: ServiceProfileUpdate, session: SessionDep, principal: WriterDep
+    profile_id: IdPath, body: ServiceProfileUpdate, session: SessionDep, principal: WriterDep
 ) -> Response:
     service.update_service_profile(
         session=session, org_id=principal.org_id, profile_id=profile_id, data=body,
@@ -77,7 +76,9 @@ def update_service_profile(
 
 
 @router.delete("/service_profile/{profile_id}", status_code=204)
-def delete_service_profile(profile_id: int, session: SessionDep, principal: WriterDep) -> Response:
+def delete_service_profile(
+    profile_id: IdPath, session: SessionDep, principal: WriterDep
+) -> Response:
     service.delete_profile(
         session=session, model=ServiceProfile, org_id=principal.org_id, profile_id=profile_id,
         principal=principal,
@@ -105,7 +106,7 @@ def create_tariff_profile(
 
 @router.get("/tariff_profile/{profile_id}")
 def get_tariff_profile(
-    profile_id: int, session: SessionDep, principal: PrincipalDep
+    profile_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> TariffProfileRead:
     profile = service.get_tariff_profile(
         session=session, org_id=principal.org_id, profile_id=profile_id
@@ -116,7 +117,7 @@ def get_tariff_profile(
 
 @router.patch("/tariff_profile/{profile_id}", status_code=204)
 def update_tariff_profile(
-    profile_id: int, body: TariffProfileUpdate, session: SessionDep, principal: WriterDep
+    profile_id: IdPath, body: TariffProfileUpdate, session: SessionDep, principal: WriterDep
 ) -> Response:
     service.update_tariff_profile(
         session=session, org_id=principal.org_id, profile_id=profile_id, data=body,
@@ -126,7 +127,9 @@ def update_tariff_profile(
 
 
 @router.delete("/tariff_profile/{profile_id}", status_code=204)
-def delete_tariff_profile(profile_id: int, session: SessionDep, principal: WriterDep) -> Response:
+def delete_tariff_profile(
+    profile_id: IdPath, session: SessionDep, principal: WriterDep
+) -> Response:
     service.delete_profile(
         session=session, model=TariffProfile, org_id=principal.org_id, profile_id=profile_id,
         principal=principal,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from linkplane.api.deps import PageDep, PrincipalDep, SessionDep, WriterDep
 from linkplane.api.pagination import set_page_headers
+from linkplane.api.params import IdPath
 from linkplane.devices.models import Endpoint
 from linkplane.sims import service
 from linkplane.sims.importer import iccid_with_luhn
@@ -74,13 +75,15 @@ def list_sim_statuses(_principal: PrincipalDep) -> list[StatusRef]:
 
 
 @router.get("/sim/{sim_id}")
-def get_sim(sim_id: int, session: SessionDep, principal: PrincipalDep) -> SimRead:
+def get_sim(sim_id: IdPath, session: SessionDep, principal: PrincipalDep) -> SimRead:
     view = service.get(session=session, org_id=principal.org_id, sim_id=sim_id)
     return render(view.sim, view.endpoint, _org(session, principal.org_id))
 
 
 @router.patch("/sim/{sim_id}", status_code=204)
-def update_sim(sim_id: int, body: SimUpdate, session: SessionDep, principal: WriterDep) -> Response:
+def update_sim(
+    sim_id: IdPath, body: SimUpdate, session: SessionDep, principal: WriterDep
+) -> Response:
     status = body.status.id if body.status else None
     service.update(
         session=session, org_id=principal.org_id, sim_id=sim_id, status=status,
