@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from linkplane.events.types import type_id
 from tests.test_devices_support import Fleet, fleet, import_sims, sim_rows
 
 __all__ = ["fleet"]
@@ -152,6 +153,9 @@ def test_events_of_an_endpoint(fleet: Fleet) -> None:
     r = fleet.get(f"/api/v1/endpoint/{ep['id']}/event")
     types = [e["event_type"]["description"] for e in r.json()]
     assert types == ["Endpoint updated", "Endpoint created"]
+    # The same catalogue ids as GET /api/v1/event, so q=type:<id> means one thing everywhere.
+    assert [e["event_type"]["id"] for e in r.json()] == [type_id(t) for t in types]
+    assert all(e["endpoint"] == {"id": ep["id"], "name": "x"} for e in r.json())
     assert r.headers["X-Total-Count"] == "2"
     assert fleet.get(f"/api/v1/endpoint/{ep['id']}/event", org="globex").status_code == 404
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -19,14 +18,13 @@ from linkplane.devices.schemas import (
     EndpointRead,
     EndpointSimRead,
     EndpointUpdate,
-    EventRead,
-    EventRef,
     NamedRef,
     SpaceRef,
     StatusRead,
 )
-from linkplane.events.models import Event
-from linkplane.events.service import record
+from linkplane.events.render import render_event
+from linkplane.events.schemas import EventEndpoint, EventRead
+from linkplane.events.service import record, users_of
 from linkplane.sims.importer import iccid_with_luhn, luhn_digit
 from linkplane.sims.models import SimStatus
 from linkplane.tenancy.models import Organisation
@@ -150,21 +148,6 @@ def get_connectivity_info(
     return {"subscriber_info": info, "request_timestamp": now, "reply_timestamp": now}
 
 
-_SEVERITY = {0: "INFO", 1: "WARN", 2: "CRITICAL"}
-_SOURCE = {"network": 0, "policy": 1, "api": 2}
-
-
-def _event(ev: Event, org: NamedRef, endpoint: NamedRef | None) -> EventRead:
-    return EventRead(
-        id=ev.id, alert=ev.severity >= 2, description=ev.description, timestamp=ev.timestamp,
-        event_type=EventRef(id=0, description=ev.event_type),
-        event_source=EventRef(id=_SOURCE.get(ev.source, 2), description=ev.source.upper()),
-        event_severity=EventRef(id=ev.severity, description=_SEVERITY.get(ev.severity, "INFO")),
-        organisation=org, user={"id": ev.user_id} if ev.user_id is not None else None,
-        endpoint=endpoint, detail=json.loads(ev.detail) if ev.detail else None,
-    )  # fmt: skip
-
-
 @router.get("/endpoint/{endpoint_id}/event")
 def list_endpoint_events(
     endpoint_id: IdPath, session: SessionDep, principal: PrincipalDep, page: PageDep,
@@ -177,6 +160,10 @@ def list_endpoint_events(
     )  # fmt: skip
     set_page_headers(response, page, total)
     org = session.get(Organisation, principal.org_id)
-    org_ref = NamedRef(id=principal.org_id, name=org.name if org else "")
-    ep_ref = NamedRef(id=endpoint_id, name=name) if name is not None else None
-    return [_event(ev, org_ref, ep_ref) for ev in events]
+    assert org is not None  # the principal's organisation was checked on authentication
+    ep_ref = EventEndpoint(id=endpoint_id, name=name) if name is not None else None
+    users = users_of(session=session, events=events)
+    return [
+        render_event(ev, org=org, user=users.get(ev.user_id or 0), endpoint=ep_ref)
+        for ev in events
+    ]

@@ -98,20 +98,3 @@ class ConnectivityRead(BaseModel):
     services: list[str]
 
 
-class EventRef(BaseModel):
-    id: int
-    description: str
-
-
-class EventRead(BaseModel):
-    id: int
-    alert: bool
-    description: str
-    timestamp: datetime
-    event_type: EventRef
-    event_source: EventRef
-    event_severity: EventRef
-    organisation: NamedRef
-    user: dict[str, Any] | None
-    endpoint: NamedRef | None
-    detail: dict[str, Any] | None

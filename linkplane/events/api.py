@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Response
 
 from linkplane.api.deps import PageDep, PrincipalDep, SessionDep
 from linkplane.api.pagination import Q_PARAM, SORT_PARAM, parse_q, parse_sort, set_page_headers
 from linkplane.events import service
-from linkplane.events.models import Event
-from linkplane.events.schemas import EventOrganisation, EventRead, EventUser, Lookup
-from linkplane.events.types import (
-    EVENT_TYPES,
-    SEVERITY_DESCRIPTION,
-    SOURCE_DESCRIPTION,
-    SOURCE_ID,
-    Source,
-    type_id,
-)
-from linkplane.tenancy.models import Organisation, User
+from linkplane.events.render import render_event
+from linkplane.events.schemas import EventRead, Lookup
+from linkplane.events.types import EVENT_TYPES
+from linkplane.tenancy.models import Organisation
 
 router = APIRouter(prefix="/api/v1", tags=["event"])
-
-
-def _render(event: Event, user: User | None, org: Organisation) -> EventRead:
-    source = SOURCE_ID.get(event.source, Source.API)
-    tid = type_id(event.event_type)
-    return EventRead(
-        id=event.id,
-        alert=event.severity >= 1,
-        description=event.description,
-        timestamp=event.timestamp,
-        event_type=Lookup(id=tid, description=EVENT_TYPES[tid - 1]),
-        event_source=Lookup(id=source.value, description=SOURCE_DESCRIPTION[source]),
-        event_severity=Lookup(
-            id=event.severity, description=SEVERITY_DESCRIPTION.get(event.severity, "INFO")
-        ),
-        organisation=EventOrganisation(id=org.id, name=org.name),
-        user=EventUser(id=user.id, username=user.username, name=user.name) if user else None,
-        actor=event.actor,
-        entity_type=event.entity_type,
-        entity_id=event.entity_id,
-        detail=json.loads(event.detail) if event.detail else None,
-    )
 
 
 @router.get("/event", response_model=list[EventRead])
@@ -67,7 +36,7 @@ def list_events(
     set_page_headers(response, page, total)
     org = session.get(Organisation, principal.org_id)
     assert org is not None  # the principal's organisation was checked on authentication
-    return [_render(e, u, org) for e, u in rows]
+    return [render_event(e, org=org, user=u) for e, u in rows]
 
 
 def _types() -> list[Lookup]:

@@ -24,6 +24,11 @@ class EventUser(BaseModel):
     name: str
 
 
+class EventEndpoint(BaseModel):
+    id: int
+    name: str
+
+
 class EventRead(BaseModel):
     id: int
     alert: bool
@@ -35,6 +40,8 @@ class EventRead(BaseModel):
     organisation: EventOrganisation
     #: The acting user; null for application tokens, workflows and the system.
     user: EventUser | None
+    #: The endpoint the event is about, when it is about one.
+    endpoint: EventEndpoint | None = None
     #: linkplane extensions: who acted ("user:1", "token:3", "system", "workflow"), what was
     #: changed, and structured details (old/new values, AWS resource ids).
     actor: str

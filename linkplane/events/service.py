@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -180,3 +180,11 @@ def _type_condition(ids: set[int]) -> ColumnElement[bool]:
         known = [n for n in TYPE_ID if TYPE_ID[n] != GENERIC]
         return or_(Event.event_type.in_(names), Event.event_type.notin_(known))
     return Event.event_type.in_(names)
+
+
+def users_of(*, session: Session, events: Iterable[Event]) -> dict[int, User]:
+    """The acting users of ``events`` in one query, for rendering."""
+    ids = {e.user_id for e in events if e.user_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
