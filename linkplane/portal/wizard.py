@@ -96,7 +96,7 @@ def _dry_run(
 
 
 def _cidr_errors(
-    factory: sessionmaker[Session], settings: Settings, form: BreakoutForm
+    factory: sessionmaker[Session], settings: Settings, form: BreakoutForm, org_id: int
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     with factory() as session:
@@ -106,7 +106,7 @@ def _cidr_errors(
         try:
             service.validate_cidrs(
                 session=session, settings=settings, region=region,
-                cidrs=[c for c in form.vpc_cidr if c],
+                cidrs=[c for c in form.vpc_cidr if c], org_id=org_id,
             )  # fmt: skip
         except LinkplaneError as exc:
             put_error(errors, exc.field, exc.message)
@@ -121,6 +121,6 @@ def validate(
     if not errors:
         errors.update(_dry_run(factory, settings, principal, form))
     if not any(key.startswith("vpc_cidr") for key in errors):
-        for key, message in _cidr_errors(factory, settings, form).items():
+        for key, message in _cidr_errors(factory, settings, form, principal.org_id).items():
             errors.setdefault(key, message)
     return errors
