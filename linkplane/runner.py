@@ -303,6 +303,7 @@ def banner(up: UpContext) -> str:
     s = up.settings
     lines = [
         "linkplane is up",
+        f"  portal:         {up.api_url}/   (sign in as the demo admin below)",
         f"  API:            {up.api_url}/api/v1   (OpenAPI docs: {up.api_url}/docs)",
         f"  embedded cloud: {up.cloud_endpoint}   (provider account {s.provider_account_id})",
         f"  data dir:       {s.data_dir}",
