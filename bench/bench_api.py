@@ -98,9 +98,10 @@ def load(settings: Settings, big: int, small_orgs: int) -> tuple[str, int, int, 
         )  # fmt: skip
         admin_id = admin.id
     if settings.effective_database_url.startswith("postgresql"):
-        with ctx.engine.connect() as conn:
-            conn.execute(text("ANALYZE"))
-            conn.commit()
+        # What autovacuum does soon after a bulk load: statistics, and the visibility map
+        # that lets the list's count and page ids be index-only scans.
+        with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     print(f"loaded {big:,} endpoints + {small_orgs:,} orgs in {time.perf_counter() - t0:.1f}s")
     token = tenancy.mint(settings=settings, org_id=org_id, role="admin", user_id=admin_id)
     ctx.close()
