@@ -31,12 +31,14 @@ def _register() -> None:
     from linkplane.runner import register as register_up
     from linkplane.sims.cli import app as sims_app
     from linkplane.tenancy.cli import app as org_app
+    from linkplane.usage.cli import app as usage_app
 
     app.add_typer(cloud_app, name="cloud", help="The embedded AWS cloud.")
     app.add_typer(region_app, name="region", help="Regional Transit Gateway bootstrap.")
     app.add_typer(customer_app, name="customer", help="Act as a customer AWS account.")
     app.add_typer(org_app, name="org", help="Organisations (tenants) and their admins.")
     app.add_typer(sims_app, name="sims", help="SIM inventory shipped to organisations.")
+    app.add_typer(usage_app, name="usage", help="Data usage records of endpoints.")
     register_up(app)
     register_isolation(app)  # verify, audit, policy, lab
     app.add_typer(breakout_app, name="breakout", help="Cloud Connect breakouts (over the API).")

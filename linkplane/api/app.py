@@ -48,5 +48,9 @@ def _routers() -> list[APIRouter]:
     from linkplane.regions.api import router as regions
     from linkplane.sims.api import router as sims
     from linkplane.tenancy.api import router as tenancy
+    from linkplane.usage.api import router as usage
 
-    return [tenancy, events, devices, sims, profiles, operators, addressing, regions, attachments]
+    return [
+        tenancy, events, devices, sims, profiles, operators, addressing, regions, attachments,
+        usage,
+    ]  # fmt: skip
