@@ -9,7 +9,11 @@ the same numbers here, AWS does not publish its own). A refused EC2 call fails w
 or :func:`configure` at runtime. STS and other services are never throttled.
 
 Faults: :func:`inject_fault` makes the next N calls of one action fail with a given error,
-whether throttling is on or not, for fault-injection tests of workflows.
+whether throttling is on or not, for fault-injection tests of workflows; ``match`` narrows a
+fault to requests whose parameters mention a text (an account id, a resource id), so tests
+sharing one cloud do not steal each other's faults. :func:`inject_disconnect` makes calls
+fail at the connection level instead (the server closes the socket without answering, as a
+dropped connection or an expired timeout looks to the client); it needs the HTTP server.
 
 Both act in ``BaseResponse.call_action``, the one method every moto service request passes
 through, wrapped at :func:`install`.
@@ -17,13 +21,16 @@ through, wrapped at :func:`install`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus
 from xml.sax.saxutils import escape
 
 ENV = "LINKPLANE_CLOUD_THROTTLING"
@@ -63,6 +70,8 @@ class _Fault:
     remaining: int
     message: str
     account_id: str | None
+    match: str | None = None
+    disconnect: bool = False
 
 
 @dataclass
@@ -120,21 +129,43 @@ def inject_fault(
     *,
     message: str = "Injected fault",
     account_id: str | None = None,
+    match: str | None = None,
 ) -> None:
     """Make the next ``times`` calls of ``action`` (its AWS name, such as
     ``AcceptResourceShareInvitation``) fail with ``error_code`` and ``http_status``; only
-    calls by ``account_id`` if it is given."""
+    calls by ``account_id`` if it is given, only calls whose parameters contain ``match`` if
+    that is given."""
     with _lock:
-        fault = _Fault(error_code, http_status, times, message, account_id)
+        fault = _Fault(error_code, http_status, times, message, account_id, match)
         _state.faults.setdefault(action, []).append(fault)
+
+
+def inject_disconnect(
+    action: str, times: int = 1, *, account_id: str | None = None, match: str | None = None
+) -> None:
+    """Make the next ``times`` calls of ``action`` lose their connection: the server closes
+    the socket without a response (botocore raises ``ConnectionClosedError``). The action is
+    not performed, as when a request is lost before AWS processes it."""
+    with _lock:
+        fault = _Fault("InternalError", 500, times, "Connection dropped", account_id, match, True)
+        _state.faults.setdefault(action, []).append(fault)
+
+
+def pending_faults() -> dict[str, int]:
+    """Injected failures not yet served, per action (tests check every fault was hit)."""
+    with _lock:
+        left = {a: sum(f.remaining for f in fs) for a, fs in _state.faults.items()}
+    return {action: n for action, n in left.items() if n}
 
 
 def action_class(action: str) -> str:
     return NON_MUTATING if action.startswith(_READ_PREFIXES) else MUTATING
 
 
-def _take_fault(action: str, account_id: str) -> _Fault | None:
+def _take_fault(action: str, account_id: str, params: str) -> _Fault | None:
     for fault in _state.faults.get(action, []):
+        if fault.match is not None and fault.match not in params:
+            continue
         if fault.remaining > 0 and fault.account_id in (None, account_id):
             fault.remaining -= 1
             return fault
@@ -153,10 +184,13 @@ def _throttled(service: str, account_id: str, region: str, action: str) -> bool:
     return not bucket.take(rate, now)
 
 
-def refusal(service: str, account_id: str, region: str, action: str) -> _Fault | None:
-    """The error this call must fail with, if any (consumes a fault or a token)."""
+def refusal(
+    service: str, account_id: str, region: str, action: str, params: str = ""
+) -> _Fault | None:
+    """The error this call must fail with, if any (consumes a fault or a token). ``params``
+    is the request's parameters as text, for faults narrowed with ``match``."""
     with _lock:
-        fault = _take_fault(action, account_id)
+        fault = _take_fault(action, account_id, params)
         if fault is not None:
             return fault
         if _throttled(service, account_id, region, action):
@@ -186,6 +220,29 @@ def render(service: str, fault: _Fault) -> tuple[int, dict[str, str], str]:
     return fault.http_status, {"Content-Type": "text/xml"}, body
 
 
+def _params(response: Any) -> str:
+    """The request's parameters as one text: the body (JSON, or form-encoded and decoded here
+    so ARNs match) and the query string."""
+    body = response.body if isinstance(response.body, str) else ""
+    return f"{unquote_plus(body)} {response.querystring}"
+
+
+def _drop_connection() -> None:
+    """Close the client's socket (werkzeug's server puts it in the WSGI environ of the Flask
+    request being served); the response rendered afterwards goes nowhere. Outside a server
+    (in-process mocks) there is no socket and the caller gets the rendered 500 instead, so
+    such a fault is never silently ignored."""
+    try:
+        from flask import request
+
+        sock = request.environ.get("werkzeug.socket")
+    except (ImportError, RuntimeError):  # no Flask, or no request being served
+        return
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def install() -> None:
     """Wrap ``BaseResponse.call_action`` once (``LINKPLANE_CLOUD_THROTTLING`` is read at import
     and by :func:`reset`)."""
@@ -197,7 +254,10 @@ def install() -> None:
 
     def call_action(self: Any) -> Any:
         service = str(self.service_name)
-        fault = refusal(service, str(self.current_account), str(self.region), self._get_action())
+        account, region = str(self.current_account), str(self.region)
+        fault = refusal(service, account, region, self._get_action(), _params(self))
+        if fault is not None and fault.disconnect:
+            _drop_connection()
         if fault is not None:
             return render(service, fault)
         return original(self)

@@ -1,0 +1,191 @@
+"""Fault matrix: AWS errors at every action the breakout workflows call.
+
+- Retryable (throttling 503/429, InternalError 500, a dropped connection): every provider
+  action fails 3 times; the breakout still becomes Active and is deleted cleanly, with no
+  duplicate and nothing left, and no error reaches the user.
+- Permanent (UnauthorizedOperation 403 / InvalidParameter 400) at each provisioning action:
+  the breakout rolls back to Deactivated, the reason names the AWS error, and nothing of it
+  is left in the cloud (inventory of the provider and customer accounts).
+- Permanent at each teardown action: Deactivated with "cleanup incomplete: <undo>" and
+  exactly the resource that undo could not remove left over.
+
+Runs in the process-wide ``stack`` (embedded cloud over HTTP, DBOS in this process); faults
+are narrowed to the provider account, and to the breakout's account or share where other
+tests' waiting breakouts call the same action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from linkplane.localcloud import throttle
+from tests.test_breakouts_faults_support import (
+    ACTIVE_ONE_CIDR,
+    NOTHING,
+    PROVIDER,
+    counts,
+    inventory,
+    owned,
+)
+from tests.test_breakouts_support import Stack, new_account, new_cidrs
+from tests.test_breakouts_support import stack as stack  # the process-wide fixture
+
+ACTIVE, DEACTIVATED = 5, 7
+#: Every provider action of provisioning and of the teardown of an Active breakout.
+PROVISION_ACTIONS = {
+    "ram": ["GetResourceShares", "CreateResourceShare", "GetResourceShareAssociations"],
+    "ec2": ["DescribeTransitGatewayAttachments", "AcceptTransitGatewayVpcAttachment",
+            "AssociateTransitGatewayRouteTable", "SearchTransitGatewayRoutes",
+            "CreateTransitGatewayRoute", "DescribeRouteTables", "CreateRoute"],
+}  # fmt: skip
+TEARDOWN_ACTIONS = {
+    "ram": ["DeleteResourceShare"],
+    "ec2": ["DeleteRoute", "DeleteTransitGatewayRoute", "DisassociateTransitGatewayRouteTable",
+            "DeleteTransitGatewayVpcAttachment"],
+}  # fmt: skip
+RETRYABLE = {"ram": ("ThrottlingException", 429), "ec2": ("RequestLimitExceeded", 503)}
+
+
+@pytest.fixture(autouse=True)
+def clean_faults() -> Iterator[None]:
+    throttle.reset()
+    yield
+    throttle.reset()
+
+
+def _actions(*groups: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(service, a) for group in groups for service, names in group.items() for a in names]
+
+
+def _provision(stack: Stack, account: str, cidrs: list[str], before_attach: Callable[[], None]
+               = lambda: None) -> int:  # fmt: skip
+    """Create, accept, attach (the customer acting at once); returns the breakout id."""
+    bid = int(stack.create(account, cidrs)["id"])
+    stack.wait_for(bid, lambda d: bool(d["aws_resources"].get("resource_share_arn")) or
+                   d["status"]["id"] == DEACTIVATED)  # fmt: skip
+    if stack.get(bid)["status"]["id"] == DEACTIVATED:
+        return bid
+    stack.accept_invitation(account)
+    stack.wait_for(bid, lambda d: d["status"]["id"] in (2, DEACTIVATED))
+    before_attach()
+    try:
+        stack.attach(account, cidr=cidrs[0])
+    except ClientError:  # the breakout gave up first: its share (so the TGW) is gone already
+        assert stack.get(bid)["status"]["id"] in (6, 8, DEACTIVATED)
+    return bid
+
+
+def _final(stack: Stack, bid: int) -> dict[str, Any]:
+    return stack.wait_for(bid, lambda d: d["status"]["id"] in (ACTIVE, DEACTIVATED), 60)
+
+
+def _left(stack: Stack, account: str, bid: int, cidrs: list[str]) -> dict[str, int]:
+    return counts(owned(inventory(stack.endpoint_url, account), account, bid, cidrs))
+
+
+def _vpc_routes(stack: Stack, cidr: str) -> int:
+    table = stack.provider.main_route_table_id(stack.region.core_vpc_id)
+    return sum(1 for r in stack.provider.vpc_routes(table) if r.cidr == cidr)
+
+
+def _user_errors(data: dict[str, Any]) -> list[str]:
+    """Events a user sees as problems: severity above 0, or a rollback."""
+    return [e["description"] for e in data["history"]
+            if e.get("severity", 0) > 0 or e["detail"].get("to") == 8]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["throttled", "server-error", "connection-dropped"])
+def test_retryable_errors_at_every_action_are_absorbed(stack: Stack, kind: str) -> None:
+    account, cidrs = new_account(), new_cidrs(1)
+    for service, action in _actions(PROVISION_ACTIONS, TEARDOWN_ACTIONS):
+        if kind == "connection-dropped":
+            throttle.inject_disconnect(action, 3, account_id=PROVIDER)
+        else:
+            code, status = RETRYABLE[service] if kind == "throttled" else ("InternalError", 500)
+            throttle.inject_fault(action, code, status, 3, account_id=PROVIDER)
+    bid = _provision(stack, account, cidrs)
+    data = _final(stack, bid)
+    assert data["status"]["id"] == ACTIVE, data["status_reason"]
+    assert _left(stack, account, bid, cidrs) == ACTIVE_ONE_CIDR
+    assert _vpc_routes(stack, cidrs[0]) == 1
+    assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 200
+    data = stack.status(bid, DEACTIVATED, 60)
+    assert data["status_reason"] == "deleted"
+    assert _user_errors(data) == []
+    assert throttle.pending_faults() == {}, "some action was never called"
+    assert _left(stack, account, bid, cidrs) == NOTHING
+    assert _vpc_routes(stack, cidrs[0]) == 0
+
+
+PERMANENT = {"ram": ("InvalidParameterException", 400), "ec2": ("UnauthorizedOperation", 403)}
+
+
+def _inject_permanent(stack: Stack, service: str, action: str, account: str, bid_arn: str = ""
+                      ) -> None:  # fmt: skip
+    code, status = PERMANENT[service]
+    match = {"DescribeTransitGatewayAttachments": account,
+             "GetResourceShareAssociations": bid_arn}.get(action)  # fmt: skip
+    throttle.inject_fault(action, code, status, 1, account_id=PROVIDER, match=match)
+
+
+@pytest.mark.parametrize(("service", "action"), _actions(PROVISION_ACTIONS))
+def test_permanent_error_while_provisioning_rolls_back_cleanly(
+    stack: Stack, service: str, action: str
+) -> None:
+    account, cidrs = new_account(), new_cidrs(1)
+    late = action in ("GetResourceShareAssociations", "DescribeTransitGatewayAttachments")
+    if not late:
+        _inject_permanent(stack, service, action, account)
+
+    def inject_late() -> None:
+        if action == "DescribeTransitGatewayAttachments":
+            _inject_permanent(stack, service, action, account)
+
+    if action == "GetResourceShareAssociations":
+        bid = int(stack.create(account, cidrs)["id"])
+        arn = stack.wait_for(bid, lambda d: bool(d["aws_resources"].get("resource_share_arn")))
+        _inject_permanent(
+            stack, service, action, account, arn["aws_resources"]["resource_share_arn"]
+        )
+    else:
+        bid = _provision(stack, account, cidrs, inject_late)
+    data = _final(stack, bid)
+    assert data["status"]["id"] == DEACTIVATED
+    assert "AWS error" in data["status_reason"] and PERMANENT[service][0] in data["status_reason"]
+    assert throttle.pending_faults() == {}
+    stack.sweep()  # rejects a customer attachment that arrived after the breakout gave up
+    assert _left(stack, account, bid, cidrs) == NOTHING
+    assert _vpc_routes(stack, cidrs[0]) == 0
+
+
+#: What an undo that failed permanently leaves behind (inventory kinds, and core VPC routes).
+LEFT_BY_FAILED_UNDO = {
+    "DeleteRoute": ({}, 1),
+    "DeleteTransitGatewayRoute": ({"routes": 1}, 0),
+    # Deleting the attachment afterwards removes its association too, as in AWS.
+    "DisassociateTransitGatewayRouteTable": ({}, 0),
+    "DeleteTransitGatewayVpcAttachment": ({"attachments": 1}, 0),
+    "DeleteResourceShare": ({"shares": 1, "principal_associations": 1}, 0),
+}
+
+
+@pytest.mark.parametrize(("service", "action"), _actions(TEARDOWN_ACTIONS))
+def test_permanent_error_in_teardown_is_reported_and_leaves_only_that_resource(
+    stack: Stack, service: str, action: str
+) -> None:
+    account, cidrs = new_account(), new_cidrs(1)
+    bid = _provision(stack, account, cidrs)
+    assert _final(stack, bid)["status"]["id"] == ACTIVE
+    throttle.inject_fault(action, *PERMANENT[service], 1, account_id=PROVIDER)
+    assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 200
+    data = stack.status(bid, DEACTIVATED, 60)
+    assert "cleanup incomplete" in data["status_reason"], data["status_reason"]
+    assert PERMANENT[service][0] in data["status_reason"]
+    assert any(e.get("severity") == 2 for e in data["history"])
+    kinds, vpc_routes = LEFT_BY_FAILED_UNDO[action]
+    assert _left(stack, account, bid, cidrs) == {**NOTHING, **kinds}
+    assert _vpc_routes(stack, cidrs[0]) == vpc_routes

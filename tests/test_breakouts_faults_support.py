@@ -1,0 +1,464 @@
+"""Worker processes and a scripted customer for the crash, scale and upgrade tests.
+
+The tests run the embedded cloud over HTTP in the test process and the workflows in worker
+processes started from here (``python -m tests.test_breakouts_faults_support ...``), sharing
+one data directory (SQLite application + DBOS system databases). A worker is the real engine
+(``engine.launch``) plus, only when asked on its command line, a test hook that ends the
+process with ``os._exit`` at a chosen step boundary: after a step's result was recorded
+(``--crash-mode after``) or inside an AWS step after its call returned but before DBOS
+recorded it (``--crash-mode inside``), at the first boundary its ``--crash-chain`` file does
+not list yet. Nothing in ``linkplane`` knows about the hook.
+
+Importing this module starts nothing (pytest collects it; it holds no tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from linkplane.settings import Settings
+
+PROVIDER = "111111111111"
+REGION = "eu-central-1"
+CRASH_EXIT = 137  # what a SIGKILLed process reports to a shell; os._exit uses it here
+
+
+# --- the worker process -----------------------------------------------------------------------
+class _Chain:
+    """The steps a crash chain already died at, in a file shared by its worker processes:
+    each process dies at the first boundary not yet listed, so the processes of one chain
+    visit every boundary of one breakout's run once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def first_time(self, key: str) -> bool:
+        seen = self.path.read_text().splitlines() if self.path.exists() else []
+        if key in seen:
+            return False
+        with self.path.open("a") as f:
+            f.write(key + "\n")
+        return True
+
+
+def _die(name: str) -> None:
+    print(f"crash at {name}", flush=True)
+    os._exit(CRASH_EXIT)
+
+
+def _crash_hooks(chain: _Chain, mode: str) -> None:
+    """Wrap ``steps.cloud``/``steps.db``: die after the first new step whose result DBOS
+    recorded (``after``), or inside the first new AWS step once its call returned, before
+    DBOS could record it (``inside``). Replayed steps never call their function, so only
+    steps this process executes count."""
+    from linkplane.attachments import steps
+
+    def wrap(original: Callable[..., Any], aws: bool) -> Callable[..., Any]:
+        async def step(name: str, *args: Any) -> Any:
+            call, executed = args[-1], []
+
+            def observed(arg: Any) -> Any:
+                result = call(arg)
+                executed.append(name)
+                if mode == "inside" and aws and chain.first_time(name):
+                    _die(f"inside {name}")
+                return result
+
+            result = await original(name, *args[:-1], observed)
+            if mode == "after" and executed and chain.first_time(name):
+                _die(f"after {name}")
+            return result
+
+        return step
+
+    steps.cloud = wrap(steps.cloud, True)
+    steps.db = wrap(steps.db, False)
+
+
+def _computed_version() -> str:
+    """DBOS's hash of the registered workflow code (what an unpinned deploy would use)."""
+    from dbos._dbos import _get_dbos_instance
+
+    registry = _get_dbos_instance()._registry  # read-only diagnostics
+    return str(registry.compute_app_version("linkplane"))
+
+
+def _register_changed_code() -> None:
+    """A code change, as a deploy would bring: one more workflow, so DBOS's hash differs."""
+    from linkplane.attachments.engine import workflow
+
+    @workflow("breakout.upgrade_marker")
+    async def upgrade_marker() -> str:  # registered only; never run
+        return "v2"
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def _create_rows(factory: Any, settings: Settings, org_id: int, first: int, n: int) -> list[int]:
+    """``n`` breakouts (accounts and /24s numbered from ``first``), committed 50 at a time."""
+    from linkplane.attachments import service
+    from linkplane.attachments.schemas import BreakoutTgwCreate
+    from linkplane.db import transaction
+    from linkplane.tenancy.principal import Principal, Role
+
+    principal = Principal(user_id=1, org_id=org_id, role=Role.ADMIN)
+    ids: list[int] = []
+    for start in range(first, first + n, 50):
+        with transaction(factory) as session:
+            for k in range(start, min(start + 50, first + n)):
+                data = BreakoutTgwCreate(
+                    name=f"park-{k}", vpc_cidr=[f"172.{16 + k // 256}.{k % 256}.0/24"],
+                    region=REGION, aws_account_id=f"{500000000000 + k}",
+                )  # fmt: skip
+                row = service.create_tgw(session=session, settings=settings,
+                                         principal=principal, data=data)  # fmt: skip
+                ids.append(row.id)
+    return ids
+
+
+def _waiting(settings: Settings, ids: list[int]) -> int:
+    """How many of ``ids`` have polled their invitation at least once (so are in the wait)."""
+    from linkplane.attachments.engine import system_database_url
+
+    wanted = {f"breakout-{i}-1" for i in ids}
+    engine = sa.create_engine(system_database_url(settings))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT DISTINCT workflow_uuid FROM operation_outputs "
+                "WHERE function_name = 'invitation_status'")).all()  # fmt: skip
+    finally:
+        engine.dispose()
+    return len(wanted & {r[0] for r in rows})
+
+
+def _park(settings: Settings, factory: Any, org_id: int, counts: list[int]) -> None:
+    """Park breakouts up to each count, then print threads and RSS as one JSON line each."""
+    from linkplane.attachments import workflows
+
+    ids: list[int] = []
+    for count in counts:
+        new = _create_rows(factory, settings, org_id, len(ids), count - len(ids))
+        for bid in new:
+            workflows.start_provisioning(bid, 1)
+        ids += new
+        while _waiting(settings, ids) < len(ids):
+            time.sleep(0.5)  # polling the database for progress, not dodging a race
+        gc.collect()
+        print(json.dumps({"parked": len(ids), "threads": _threads(), "rss_kib": _rss_kib(),
+                          "py_threads": threading.active_count()}), flush=True)  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--crash-chain", type=Path, help="file of boundaries already visited")
+    parser.add_argument("--crash-mode", choices=["after", "inside"], default="after")
+    parser.add_argument("--start", type=int, action="append", default=[])
+    parser.add_argument("--park", default="", help="counts, e.g. 100,2000")
+    parser.add_argument("--org", type=int, default=0)
+    parser.add_argument("--changed-code", action="store_true")
+    args = parser.parse_args(argv)
+
+    from linkplane.attachments import engine, workflows
+    from linkplane.context import load_settings, open_context
+
+    settings = load_settings(args.data_dir)
+    ctx = open_context(settings)
+    if args.crash_chain:
+        _crash_hooks(_Chain(args.crash_chain), args.crash_mode)
+    if args.changed_code:
+        _register_changed_code()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
+    print(json.dumps({"executor": engine.runtime().executor_id,
+                      "pinned": settings.dbos_application_version,
+                      "computed": _computed_version()}), flush=True)  # fmt: skip
+    for bid in args.start:
+        workflows.start_provisioning(bid, 1)
+    if args.park:
+        _park(settings, ctx.sessionmaker, args.org, [int(c) for c in args.park.split(",")])
+    try:
+        stop.wait()
+    finally:
+        engine.shutdown()
+        ctx.close()
+
+
+# --- the test side ----------------------------------------------------------------------------
+def worker_env(endpoint: str, executor_id: str, **settings: object) -> dict[str, str]:
+    """Environment of a worker: the embedded cloud, fast polls, a fixed executor id (so a
+    restart recovers at once), and no dead-executor recovery between the tests' workers."""
+    env = dict(os.environ)
+    values: dict[str, object] = {
+        "aws_endpoint_url": endpoint, "provider_account_id": PROVIDER,
+        "breakout_poll_initial_seconds": 0.1, "breakout_poll_max_seconds": 0.5,
+        "breakout_step_retry_seconds": 0.05, "breakout_step_max_attempts": 3,
+        "aws_max_attempts": 2, "aws_backoff_base_seconds": 0.01,
+        "dbos_executor_id": executor_id, "executor_heartbeat_seconds": 1,
+        "executor_dead_after_seconds": 3600, **settings,
+    }  # fmt: skip
+    env.update({f"LINKPLANE_{k.upper()}": str(v) for k, v in values.items()})
+    env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": REGION})  # fmt: skip
+    return env
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen[str]
+
+    def stop(self) -> int:
+        """SIGTERM and wait: a clean shutdown (DBOS destroyed, waits stay recorded)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=60)
+
+    def lines(self) -> Iterator[str]:
+        assert self.proc.stdout is not None
+        yield from self.proc.stdout
+
+
+def spawn(data_dir: Path, env: dict[str, str], *args: str) -> Worker:
+    cmd = [sys.executable, "-m", "tests.test_breakouts_faults_support",
+           "--data-dir", str(data_dir), *args]  # fmt: skip
+    root = Path(__file__).resolve().parent.parent
+    log = (data_dir / f"worker-{env.get('LINKPLANE_DBOS_EXECUTOR_ID', 'x')}.log").open("a")
+    with log:  # the child keeps its own descriptor; its stderr is there for post-mortems
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE,
+                                stderr=log, text=True)  # fmt: skip
+    return Worker(proc)
+
+
+@contextmanager
+def running(data_dir: Path, env: dict[str, str], *args: str) -> Iterator[Worker]:
+    worker = spawn(data_dir, env, *args)
+    try:
+        yield worker
+    finally:
+        if worker.proc.poll() is None:
+            worker.proc.kill()
+            worker.proc.wait()
+
+
+class Customer:
+    """One customer account acting as soon as it can: accept the invitation, then attach."""
+
+    def __init__(self, endpoint: str, account: str, tgw_id: str, cidr: str) -> None:
+        from linkplane.localcloud.accounts import session_for
+
+        session = session_for(account, region=REGION, endpoint_url=endpoint)
+        self.ram = session.client("ram", endpoint_url=endpoint)
+        self.ec2 = session.client("ec2", endpoint_url=endpoint)
+        self.tgw_id, self.cidr = tgw_id, cidr
+        self.accepted = False
+        self.attachment: str | None = None
+
+    def act(self) -> None:
+        """One round: accept a pending invitation, or attach once accepted (each only once)."""
+        if not self.accepted:
+            found = self.ram.get_resource_share_invitations()["resourceShareInvitations"]
+            pending = [i for i in found if i["status"] == "PENDING"]
+            for inv in pending:
+                self.ram.accept_resource_share_invitation(
+                    resourceShareInvitationArn=inv["resourceShareInvitationArn"]
+                )
+            self.accepted = bool(pending)
+        elif self.attachment is None:
+            self.attachment = self._attach()
+
+    def _attach(self) -> str:
+        vpc = self.ec2.create_vpc(CidrBlock=self.cidr)["Vpc"]["VpcId"]
+        subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock=self.cidr)["Subnet"]["SubnetId"]
+        att = self.ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=self.tgw_id, VpcId=vpc, SubnetIds=[subnet]
+        )["TransitGatewayVpcAttachment"]
+        return str(att["TransitGatewayAttachmentId"])
+
+
+def drive_until(
+    customers: list[Customer],
+    done: Callable[[], bool],
+    *,
+    worker: Worker | None = None,
+    timeout: float = 120,
+) -> None:
+    """Let the customers act until ``done()``; polls (the workers run in other processes).
+    Fails at once if ``worker`` dies meanwhile."""
+    end = time.monotonic() + timeout
+    while not done():
+        if worker is not None and worker.proc.poll() is not None:
+            raise AssertionError(f"worker exited with {worker.proc.returncode}")
+        if time.monotonic() > end:
+            raise AssertionError("timed out driving the customers")
+        for customer in customers:
+            customer.act()
+        time.sleep(0.05)
+
+
+@dataclass
+class ProcStack:
+    """A data directory, bootstrapped region and organisation for worker processes."""
+
+    data_dir: Path
+    endpoint: str
+    settings: Settings
+    factory: Any
+    tgw_id: str
+    org_id: int
+    core_vpc_id: str
+
+    def env(self, executor_id: str, **settings: object) -> dict[str, str]:
+        return worker_env(self.endpoint, executor_id, **settings)
+
+    def create(self, account: str, cidrs: list[str]) -> int:
+        """A breakout row in status 1 (its workflow is started by a worker, ``--start``)."""
+        from linkplane.attachments import service
+        from linkplane.attachments.schemas import BreakoutTgwCreate
+        from linkplane.db import transaction
+        from linkplane.tenancy.principal import Principal, Role
+
+        principal = Principal(user_id=1, org_id=self.org_id, role=Role.ADMIN)
+        data = BreakoutTgwCreate(name="crash", vpc_cidr=cidrs, region=REGION,
+                                 aws_account_id=account)  # fmt: skip
+        with transaction(self.factory) as session:
+            row = service.create_tgw(session=session, settings=self.settings,
+                                     principal=principal, data=data)  # fmt: skip
+            return int(row.id)
+
+    def row(self, breakout_id: int) -> Any:
+        from linkplane.attachments.models import Breakout
+
+        with self.factory() as session:
+            return session.get(Breakout, breakout_id)
+
+    def status(self, breakout_id: int) -> int:
+        return int(self.row(breakout_id).status_id)
+
+    def workflow_status(self, workflow_id: str) -> str | None:
+        """DBOS's status of a workflow (PENDING, SUCCESS, ERROR...), read from its database."""
+        from linkplane.attachments.engine import system_database_url
+
+        engine = sa.create_engine(system_database_url(self.settings))
+        try:
+            with engine.connect() as conn:
+                found = conn.execute(sa.text(
+                    "SELECT status FROM workflow_status WHERE workflow_uuid = :w"),
+                    {"w": workflow_id}).scalar()  # fmt: skip
+        except sa.exc.OperationalError:  # no worker has created DBOS's tables yet
+            return None
+        finally:
+            engine.dispose()
+        return None if found is None else str(found)
+
+    def vpc_routes_to(self, cidr: str) -> int:
+        """Routes for ``cidr`` in the core VPC's main table (not part of the TGW inventory)."""
+        from linkplane.cloud.factory import make_cloud
+
+        port = make_cloud(self.settings, REGION)
+        table = port.main_route_table_id(self.core_vpc_id)
+        return sum(1 for r in port.vpc_routes(table) if r.cidr == cidr)
+
+
+def _org(factory: Any) -> int:
+    from linkplane.db import transaction
+    from linkplane.tenancy.models import Organisation
+
+    with transaction(factory) as session:
+        org = Organisation(name="breakout-faults")
+        session.add(org)
+        session.flush()
+        return int(org.id)
+
+
+def proc_stack(data_dir: Path) -> ProcStack:
+    """Bootstrap the test region into a fresh data directory; no DBOS in this process.
+
+    The embedded cloud is the test process's one server (shared with the in-process stack of
+    ``tests.test_breakouts_support``); the region's TGW is found again by its tags.
+    """
+    from linkplane.attachments.regions import region_info
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.context import open_context
+    from linkplane.regions import service as regions
+    from tests.test_breakouts_support import _cloud
+
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
+        os.environ.setdefault(key, value)
+    endpoint = _cloud().endpoint_url
+    settings = Settings(data_dir=data_dir, aws_endpoint_url=endpoint,
+                        provider_account_id=PROVIDER)  # fmt: skip
+    ctx = open_context(settings)
+    regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, REGION),
+                      settings=settings, region=REGION)  # fmt: skip
+    with ctx.sessionmaker() as session:
+        info = region_info(session=session, name=REGION)
+    assert info is not None
+    return ProcStack(data_dir, endpoint, settings, ctx.sessionmaker, info.tgw_id,
+                     _org(ctx.sessionmaker), info.core_vpc_id)  # fmt: skip
+
+
+def owned(inv: Any, account: str, breakout_id: int, cidrs: list[str]) -> dict[str, list[Any]]:
+    """The records of one breakout in an inventory (many run at once against one cloud): its
+    shares (by name or principal), its customer's attachments, their associations and
+    propagations, and routes to those attachments or to its CIDRs."""
+    arns = {p.share_arn for p in inv.principal_associations if p.principal == account}
+    prefix = f"linkplane-breakout-{breakout_id}-"
+    shares = [s for s in inv.shares if s.arn in arns or s.name.startswith(prefix)]
+    arns |= {s.arn for s in shares}
+    atts = [a for a in inv.attachments if a.resource_owner_id == account]
+    ids = {a.id for a in atts}
+    return {
+        "shares": shares,
+        "principal_associations": [p for p in inv.principal_associations if p.share_arn in arns],
+        "attachments": atts,
+        "associations": [a for a in inv.associations if a.attachment_id in ids],
+        "propagations": [p for p in inv.propagations if p.attachment_id in ids],
+        "routes": [r for r in inv.routes if set(r.attachment_ids) & ids or r.destination in cidrs],
+    }
+
+
+def counts(records: dict[str, list[Any]]) -> dict[str, int]:
+    return {kind: len(found) for kind, found in records.items()}
+
+
+#: One Active breakout with one CIDR owns exactly this much.
+ACTIVE_ONE_CIDR = {"shares": 1, "principal_associations": 1, "attachments": 1,
+                   "associations": 1, "propagations": 0, "routes": 1}  # fmt: skip
+NOTHING = dict.fromkeys(ACTIVE_ONE_CIDR, 0)
+
+
+def inventory(endpoint: str, account: str) -> Any:
+    from linkplane.localcloud.inventory import snapshot
+
+    return snapshot(endpoint, [PROVIDER, account], [REGION])
+
+
+if __name__ == "__main__":
+    main()
