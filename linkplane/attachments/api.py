@@ -1,7 +1,7 @@
 """Cloud Connect HTTP routes (emnify ``/api/v1/cnc/...``): parse, call the service, render.
 
-Writes run in their own transaction that commits *before* a workflow is started or
-signalled, so a workflow never runs ahead of the row it works on.
+Reads use the request's session; writes are :mod:`linkplane.attachments.commands`, which
+commit in their own transaction and then start or signal the workflow.
 """
 
 from __future__ import annotations
@@ -9,12 +9,18 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.orm import Session, sessionmaker
+from fastapi import APIRouter, Query, Response
 
-from linkplane.api.deps import PageDep, PrincipalDep, SessionDep, SettingsDep, WriterDep
+from linkplane.api.deps import (
+    FactoryDep,
+    PageDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    WriterDep,
+)
 from linkplane.api.pagination import set_page_headers
-from linkplane.attachments import service
+from linkplane.attachments import commands, service
 from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
     TYPE_DESCRIPTION,
@@ -22,7 +28,6 @@ from linkplane.attachments.models import (
     BreakoutType,
     Status,
 )
-from linkplane.attachments.regions import bootstrapped_regions
 from linkplane.attachments.schemas import (
     AvailableRegion,
     AwsResources,
@@ -31,16 +36,10 @@ from linkplane.attachments.schemas import (
     BreakoutTgwCreate,
     IdDescription,
 )
-from linkplane.db import transaction
 from linkplane.errors import InvalidInput, NotFound
 from linkplane.events.models import Event
 
 router = APIRouter(prefix="/api/v1/cnc", tags=["cloud connect"])
-
-
-def _factory(request: Request) -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    return factory
 
 
 def _event(e: Event) -> BreakoutEventRead:
@@ -103,20 +102,15 @@ def list_breakouts(
 @router.post("/breakout/tgw", status_code=201, response_model_exclude_none=True)
 def create_tgw(
     data: BreakoutTgwCreate,
-    request: Request,
+    factory: FactoryDep,
     settings: SettingsDep,
     principal: WriterDep,
     response: Response,
 ) -> BreakoutRead:
-    from linkplane.attachments.workflows import start_provisioning
-
-    with transaction(_factory(request)) as session:
-        row = service.create_tgw(session=session, settings=settings, principal=principal,
-                                 data=data)  # fmt: skip
-        body = render(row)
-    start_provisioning(row.id, row.revision)
+    row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
+                                    data=data)  # fmt: skip
     response.headers["Location"] = f"/api/v1/cnc/breakout/{row.id}"
-    return body
+    return render(row)
 
 
 @router.post("/breakout/vpn", status_code=201)
@@ -161,45 +155,30 @@ def get_history(
 
 @router.delete("/breakout/{cloudconnect_attachment_id}")
 def delete_breakout(
-    cloudconnect_attachment_id: str, request: Request, principal: WriterDep
+    cloudconnect_attachment_id: str, factory: FactoryDep, principal: WriterDep
 ) -> dict[str, Any]:
-    from linkplane.attachments.workflows import DELETE, signal, start_teardown
-
-    breakout_id = _parse_id(cloudconnect_attachment_id)
-    with transaction(_factory(request)) as session:
-        row, action = service.request_delete(session=session, principal=principal,
-                                             breakout_id=breakout_id)  # fmt: skip
-    if action is service.DeleteAction.SIGNAL_WORKFLOW:
-        signal(row.id, row.revision, DELETE)
-    else:
-        start_teardown(row.id, row.revision)
+    commands.delete_breakout(factory=factory, principal=principal,
+                             breakout_id=_parse_id(cloudconnect_attachment_id))  # fmt: skip
     return {}
 
 
 @router.patch("/breakout/{cloudconnect_attachment_id}")
 def retry_breakout(
-    cloudconnect_attachment_id: str, request: Request, settings: SettingsDep, principal: WriterDep
-) -> dict[str, Any]:
-    from linkplane.attachments.workflows import start_provisioning
-
-    breakout_id = _parse_id(cloudconnect_attachment_id)
-    with transaction(_factory(request)) as session:
-        row = service.retry(session=session, settings=settings, principal=principal,
-                            breakout_id=breakout_id)  # fmt: skip
-    start_provisioning(row.id, row.revision)
+    cloudconnect_attachment_id: str, factory: FactoryDep, settings: SettingsDep,
+    principal: WriterDep,
+) -> dict[str, Any]:  # fmt: skip
+    commands.retry_breakout(factory=factory, settings=settings, principal=principal,
+                            breakout_id=_parse_id(cloudconnect_attachment_id))  # fmt: skip
     return {}
 
 
 @router.post("/breakout/{cloudconnect_attachment_id}/recheck", status_code=202)
 def recheck(
-    cloudconnect_attachment_id: str, session: SessionDep, principal: WriterDep
+    cloudconnect_attachment_id: str, factory: FactoryDep, principal: WriterDep
 ) -> dict[str, Any]:
     """Extension: check the invitation / attachment now instead of at the next poll."""
-    from linkplane.attachments.workflows import WAKE, signal
-
-    breakout_id = _parse_id(cloudconnect_attachment_id)
-    row = service.check_recheck(session=session, principal=principal, breakout_id=breakout_id)
-    signal(row.id, row.revision, WAKE)
+    commands.recheck_breakout(factory=factory, principal=principal,
+                              breakout_id=_parse_id(cloudconnect_attachment_id))  # fmt: skip
     return {}
 
 
@@ -213,11 +192,7 @@ def available_regions(
     breakout_type_id: int, session: SessionDep, principal: PrincipalDep
 ) -> list[AvailableRegion]:
     """Bootstrapped regions for TGW; none for the types linkplane cannot provision yet."""
-    if breakout_type_id not in {t.value for t in BreakoutType}:
-        raise NotFound(f"breakout type {breakout_type_id} not found", field="breakout_type_id")
-    if breakout_type_id != BreakoutType.TGW:
-        return []
     return [
         AvailableRegion(attachment_region=r.name, device_breakout_region=r.name)
-        for r in bootstrapped_regions(session=session)
+        for r in service.available_regions(session=session, type_id=breakout_type_id)
     ]

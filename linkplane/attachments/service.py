@@ -1,8 +1,11 @@
 """Breakout services: validation, the tenant-scoped reads, and every state change.
 
-Transports (API, CLI) call these with keyword arguments and never touch the tables; the
-workflows call :func:`transition` and the ``record_*`` helpers so that every state change is
-checked against :data:`~linkplane.attachments.models.TRANSITIONS` and leaves an event row.
+Every function works inside the caller's session and starts no workflow. Transports (API,
+portal; the CLI through the API) read through these, and change breakouts through
+:mod:`linkplane.attachments.commands`, which commits the write and then starts or signals
+the workflow. The workflows call :func:`transition` and the ``record_*`` helpers so that
+every state change is checked against :data:`~linkplane.attachments.models.TRANSITIONS` and
+leaves an event row.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from linkplane.attachments.models import (
     BreakoutType,
     Status,
 )
-from linkplane.attachments.regions import RegionInfo, region_info
+from linkplane.attachments.regions import RegionInfo, bootstrapped_regions, region_info
 from linkplane.attachments.schemas import BreakoutTgwCreate
 from linkplane.db import utcnow
 from linkplane.errors import Conflict, InvalidInput, NotFound
@@ -45,6 +48,31 @@ class DeleteAction(StrEnum):
 
     SIGNAL_WORKFLOW = "signal"  # the provisioning workflow runs: wake it, it tears down
     START_TEARDOWN = "teardown"  # nothing runs: start the deletion workflow
+
+
+# --- what a breakout allows now (the writes below and the portal's buttons) -----------------
+def _retry_refusal(row: Breakout) -> str | None:
+    if row.type_id != BreakoutType.TGW or row.status is not Status.PENDING_AWS_ACTIVATION:
+        return "only an expired Transit Gateway breakout in status 2 can be retried"
+    if not row.expired:
+        return f"breakout {row.id} has not expired; nothing to retry"
+    return None
+
+
+def retryable(row: Breakout) -> bool:
+    """An expired TGW breakout (status 2, ``expired``): PATCH may start revision+1."""
+    return _retry_refusal(row) is None
+
+
+def deletable(row: Breakout) -> bool:
+    """Neither final nor rolling back (a repeated delete of a deleting one is accepted)."""
+    return row.status not in (Status.DEACTIVATED, Status.ROLLING_BACK)
+
+
+def recheckable(row: Breakout) -> bool:
+    """Its workflow waits for the customer (status 1 or 2, not expired, not being deleted)."""
+    waiting = (Status.PENDING_CUSTOMER_ACTION, Status.PENDING_AWS_ACTIVATION)
+    return row.status in waiting and not row.expired and not row.delete_requested
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -84,6 +112,16 @@ def history(*, session: Session, org_id: int, breakout_id: int) -> list[Event]:
         .order_by(Event.id)
     )
     return list(session.scalars(stmt).all())
+
+
+def available_regions(*, session: Session, type_id: int) -> list[RegionInfo]:
+    """Where a breakout of ``type_id`` can be created: the bootstrapped regions for TGW, none
+    for the types linkplane cannot provision yet; an unknown type is a 404."""
+    if type_id not in {t.value for t in BreakoutType}:
+        raise NotFound(f"breakout type {type_id} not found", field="breakout_type_id")
+    if type_id != BreakoutType.TGW:
+        return []
+    return bootstrapped_regions(session=session)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -212,11 +250,11 @@ def _check_account_free(session: Session, region: str, account_id: str) -> None:
         )
 
 
-# --- writes by the API ----------------------------------------------------------------------
+# --- writes (within the caller's transaction; transports call them through ``commands``) ----
 def create_tgw(
     *, session: Session, settings: Settings, principal: Principal, data: BreakoutTgwCreate
 ) -> Breakout:
-    """Validate and store a new TGW breakout (status 1); the caller starts its workflow."""
+    """Validate and store a new TGW breakout (status 1); ``commands`` starts its workflow."""
     _check_type(data.type_id())
     _check_account(data.aws_account_id)
     lock_region(session, data.region)
@@ -250,7 +288,7 @@ def request_delete(
 ) -> tuple[Breakout, DeleteAction]:
     """Mark the breakout for deletion (status 6); say how the teardown gets going."""
     row = get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
-    if row.status in (Status.DEACTIVATED, Status.ROLLING_BACK):
+    if not deletable(row):
         raise Conflict(
             f"breakout {row.id} is {STATUS_DESCRIPTION[row.status]} and cannot be deleted",
             field="status",
@@ -273,10 +311,9 @@ def retry(
 ) -> Breakout:
     """PATCH: start revision+1 of an expired TGW breakout with a fresh share and wait."""
     row = get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
-    if row.type_id != BreakoutType.TGW or row.status is not Status.PENDING_AWS_ACTIVATION:
-        raise Conflict("only an expired Transit Gateway breakout in status 2 can be retried")
-    if not row.expired:
-        raise Conflict(f"breakout {row.id} has not expired; nothing to retry")
+    refusal = _retry_refusal(row)
+    if refusal:
+        raise Conflict(refusal)
     lock_region(session, row.region)
     region = _check_region(session, settings, row.region)
     validate_cidrs(session=session, settings=settings, region=region, cidrs=row.cidr_list,
@@ -297,8 +334,7 @@ def retry(
 def check_recheck(*, session: Session, principal: Principal, breakout_id: int) -> Breakout:
     """A re-check only makes sense while the workflow waits for the customer."""
     row = get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
-    waiting = (Status.PENDING_CUSTOMER_ACTION, Status.PENDING_AWS_ACTIVATION)
-    if row.status not in waiting or row.expired or row.delete_requested:
+    if not recheckable(row):
         raise Conflict(
             f"breakout {row.id} is {STATUS_DESCRIPTION[row.status]}; only a breakout waiting "
             "for the customer (status 1 or 2) can be re-checked",

@@ -1,7 +1,7 @@
 """Cloud Connect: the breakout list, the four-step wizard, a breakout's live page, retry, delete.
 
-Writes follow the API's order exactly: the service call commits in its own transaction,
-then the workflow is started or signalled, so a workflow never runs ahead of its row.
+Writes are the API's own :mod:`linkplane.attachments.commands` (commit, then start or signal
+the workflow); reads and what a breakout allows now come from the breakout service.
 """
 
 from __future__ import annotations
@@ -10,19 +10,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from linkplane.api.deps import SessionDep, SettingsDep
-from linkplane.attachments import service
+from linkplane.api.deps import FactoryDep, SessionDep, SettingsDep
+from linkplane.attachments import commands, service
 from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
+    TRANSITIONS,
     TYPE_DESCRIPTION,
     Breakout,
     BreakoutType,
-    Status,
 )
 from linkplane.attachments.regions import bootstrapped_regions
-from linkplane.db import transaction
 from linkplane.errors import LinkplaneError
 from linkplane.portal import instructions, views, wizard
 from linkplane.portal.deps import CsrfChecked, PortalPrincipal, PortalWriter
@@ -32,13 +31,8 @@ from linkplane.tenancy.principal import Principal
 router = APIRouter(prefix="/cloud-connect", include_in_schema=False)
 
 STEPS = ("Select type", "Enter details", "Review", "Setup started")
-#: Statuses after which nothing changes any more: the page stops polling.
-FINAL = frozenset({Status.DEACTIVATED})
-
-
-def _factory(request: Request) -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    return factory
+#: Statuses after which nothing changes any more (no way out): the page stops polling.
+FINAL = frozenset(status for status, nexts in TRANSITIONS.items() if not nexts)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -53,17 +47,18 @@ def breakout_list(
 
 
 # --- the wizard -----------------------------------------------------------------------------
-def _available_types(session: Session, principal: Principal) -> dict[int, bool]:
-    from linkplane.attachments.api import available_regions
-
-    return {int(t): bool(available_regions(int(t), session, principal)) for t in TYPE_DESCRIPTION}
+def _available_types(session: Session) -> dict[int, bool]:
+    return {
+        int(t): bool(service.available_regions(session=session, type_id=t))
+        for t in TYPE_DESCRIPTION
+    }
 
 
 @router.get("/new", response_class=HTMLResponse)
 def wizard_type(request: Request, principal: PortalWriter, session: SessionDep) -> HTMLResponse:
     return views.render(
         request, "wizard_type.html", principal, steps=STEPS, step=0,
-        types=TYPE_DESCRIPTION, available=_available_types(session, principal),
+        types=TYPE_DESCRIPTION, available=_available_types(session),
     )  # fmt: skip
 
 
@@ -119,9 +114,9 @@ def wizard_back(
 @router.post("/new/review", response_class=HTMLResponse, dependencies=[CsrfChecked])
 def wizard_review(
     request: Request, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
-    form: WizardForm,
+    factory: FactoryDep, form: WizardForm,
 ) -> HTMLResponse:  # fmt: skip
-    errors = wizard.validate(_factory(request), settings, principal, form)
+    errors = wizard.validate(factory, settings, principal, form)
     if errors:
         return _details(request, principal, session, form, errors)
     return views.render(
@@ -133,21 +128,16 @@ def wizard_review(
 @router.post("/new/create", dependencies=[CsrfChecked])
 def wizard_create(
     request: Request, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
-    form: WizardForm,
+    factory: FactoryDep, form: WizardForm,
 ) -> Response:  # fmt: skip
-    from linkplane.attachments.workflows import start_provisioning
-
     try:
-        with transaction(_factory(request)) as tx:
-            row = service.create_tgw(
-                session=tx, settings=settings, principal=principal, data=form.request()
-            )
+        row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
+                                        data=form.request())  # fmt: skip
     except LinkplaneError as exc:
         # Someone took the CIDRs or the account since the review: back to the details.
         errors: dict[str, str] = {}
         wizard.put_error(errors, exc.field, exc.message)
         return _details(request, principal, session, form, errors)
-    start_provisioning(row.id, row.revision)
     return RedirectResponse(f"/cloud-connect/{row.id}?started=1", status_code=303)
 
 
@@ -163,9 +153,9 @@ def _live_context(
         "customer_steps": instructions.customer_steps(row, settings.device_cidr),
         "attachment_deadline": service.expiry_of(row),
         "polling": row.status not in FINAL,
-        "can_retry": row.expired and row.status is Status.PENDING_AWS_ACTIVATION,
-        "can_delete": not row.delete_requested
-        and row.status not in (Status.DEACTIVATED, Status.ROLLING_BACK),
+        "can_retry": service.retryable(row),
+        # A delete already under way is accepted again by the service, but not offered.
+        "can_delete": service.deletable(row) and not row.delete_requested,
     }
 
 
@@ -199,15 +189,10 @@ def breakout_live(
 
 @router.post("/{breakout_id}/retry", dependencies=[CsrfChecked])
 def breakout_retry(
-    request: Request, breakout_id: int, principal: PortalWriter, settings: SettingsDep
+    breakout_id: int, principal: PortalWriter, settings: SettingsDep, factory: FactoryDep
 ) -> Response:
-    from linkplane.attachments.workflows import start_provisioning
-
-    with transaction(_factory(request)) as tx:
-        row = service.retry(
-            session=tx, settings=settings, principal=principal, breakout_id=breakout_id
-        )
-    start_provisioning(row.id, row.revision)
+    row = commands.retry_breakout(factory=factory, settings=settings, principal=principal,
+                                  breakout_id=breakout_id)  # fmt: skip
     return RedirectResponse(f"/cloud-connect/{row.id}", status_code=303)
 
 
@@ -220,15 +205,6 @@ def breakout_delete_confirm(
 
 
 @router.post("/{breakout_id}/delete", dependencies=[CsrfChecked])
-def breakout_delete(request: Request, breakout_id: int, principal: PortalWriter) -> Response:
-    from linkplane.attachments.workflows import DELETE, signal, start_teardown
-
-    with transaction(_factory(request)) as tx:
-        row, action = service.request_delete(
-            session=tx, principal=principal, breakout_id=breakout_id
-        )
-    if action is service.DeleteAction.SIGNAL_WORKFLOW:
-        signal(row.id, row.revision, DELETE)
-    else:
-        start_teardown(row.id, row.revision)
+def breakout_delete(breakout_id: int, principal: PortalWriter, factory: FactoryDep) -> Response:
+    row = commands.delete_breakout(factory=factory, principal=principal, breakout_id=breakout_id)
     return RedirectResponse(f"/cloud-connect/{row.id}", status_code=303)
