@@ -112,7 +112,6 @@ def test_wait_timeout_exits_3(live: Live) -> None:
          InvalidInput, "aws_account_id"),
         (["create", "--name", "x", "--account", "123456789012", "--cidr", "8.8.8.0/24"], {},
          InvalidInput, "vpc_cidr[0]"),
-        (["retry", "1"], {}, Conflict, None),
         (["show", "987654321"], {}, LinkplaneError, None),
         (["list"], {"LINKPLANE_PASSWORD": "wrong-password"}, Unauthorized, None),
         (["list"], {"LINKPLANE_EMAIL": "", "LINKPLANE_PASSWORD": ""}, InvalidInput, "email"),
@@ -125,6 +124,15 @@ def test_errors_name_the_field(
     assert isinstance(result.exception, error), result.output
     assert isinstance(result.exception, LinkplaneError)
     assert result.exception.field == field
+
+
+def test_retry_of_a_breakout_that_has_not_expired_is_a_conflict(live: Live) -> None:
+    created = _create(live, new_account(), new_cidrs()[0], "--json")
+    assert created.exit_code == 0, created.output
+    bid = json.loads(created.output)["id"]
+    result = run(live, "retry", str(bid))
+    assert isinstance(result.exception, Conflict), result.output
+    assert run(live, "delete", str(bid)).exit_code == 0
 
 
 def test_application_token_is_accepted(live: Live) -> None:
