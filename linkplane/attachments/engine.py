@@ -40,6 +40,10 @@ from linkplane.settings import Settings
 log = get_logger(__name__)
 
 CloudFactory = Callable[[str], CloudPort]
+#: DBOS's one thread pool runs its background loops and every ``asyncio.to_thread`` of our
+#: steps; unbounded by default, it grows to the peak number of blocking calls in flight
+#: (300 breakouts started at once -> 230 threads kept forever). Bounded, steps queue instead.
+EXECUTOR_THREADS = 32
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -108,6 +112,7 @@ def dbos_config(settings: Settings, executor_id: str) -> DBOSConfig:
         "notification_listener_polling_interval_sec": settings.dbos_polling_interval_seconds,
         "scheduler_polling_interval_sec": max(1.0, settings.breakout_sweep_interval_seconds / 2),
         "log_level": "WARNING",
+        "max_executor_threads": EXECUTOR_THREADS,
     }
     kwargs = _sqlite_engine_kwargs(url)
     if kwargs:
