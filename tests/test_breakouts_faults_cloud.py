@@ -48,3 +48,15 @@ def test_a_dropped_connection_is_a_retryable_transient_error(ec2: Any) -> None:
     translated = translate(exc.value, "DescribeVpcs")
     assert isinstance(translated, Transient) and translated.retryable
     assert "Vpcs" in ec2.describe_vpcs()
+
+
+def test_an_unparseable_error_response_is_transient_not_a_crash() -> None:
+    # Seen under load: the embedded cloud answered a 500 HTML page; botocore's
+    # ResponseParserError is no BotoCoreError, escaped translation and killed the workflow.
+    from botocore.parsers import ResponseParserError
+
+    from linkplane.cloud.translate import translated
+
+    with pytest.raises(Transient) as exc, translated("DescribeTransitGatewayAttachments"):
+        raise ResponseParserError("Unable to parse response, invalid XML received")
+    assert exc.value.retryable

@@ -32,9 +32,10 @@ def _measure(procs: ProcStack, small: int, large: int) -> list[dict[str, int]]:
                     breakout_poll_max_seconds=300)  # fmt: skip
     args = ["--park", f"{small},{large}", "--org", str(procs.org_id)]
     with running(procs.data_dir, env, *args) as worker:
-        lines = worker.lines()
+        # JSON lines only: the worker's log lines share its stdout.
+        lines = (json.loads(line) for line in worker.lines() if line.startswith("{"))
         next(lines)  # the worker's start line
-        figures = [json.loads(next(lines)) for _ in range(2)]
+        figures = [next(lines) for _ in range(2)]
         worker.stop()
     return figures
 

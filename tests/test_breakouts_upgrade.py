@@ -37,7 +37,8 @@ def procs(tmp_path_factory: pytest.TempPathFactory) -> ProcStack:
 
 
 def _start_line(worker: Worker) -> dict[str, str]:
-    line: dict[str, str] = json.loads(next(worker.lines()))
+    # The first JSON line (log lines share the worker's stdout).
+    line: dict[str, str] = json.loads(next(x for x in worker.lines() if x.startswith("{")))
     return line
 
 

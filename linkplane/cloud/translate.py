@@ -22,6 +22,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from linkplane.cloud.errors import (
     AccessDenied,
@@ -150,6 +151,10 @@ def translate(exc: Exception, operation: str = "") -> CloudError:
         return _from_client_error(exc, operation)
     if isinstance(exc, BotoCoreError):
         return _from_botocore(exc, operation)
+    if isinstance(exc, ResponseParserError):
+        # An error body botocore cannot parse (an HTML 5xx page of a proxy or a crashed
+        # server): nothing says the request was wrong, so it may succeed when tried again.
+        return Transient(f"{operation}: unparseable response: {exc}", operation=operation)
     return CloudError(f"{operation}: {exc}", operation=operation)
 
 
@@ -158,5 +163,5 @@ def translated(operation: str) -> Iterator[None]:
     """Run a block of AWS calls; any botocore exception leaves it as a :class:`CloudError`."""
     try:
         yield
-    except (ClientError, BotoCoreError) as exc:
+    except (ClientError, BotoCoreError, ResponseParserError) as exc:
         raise translate(exc, operation) from exc
