@@ -60,6 +60,7 @@ def test_300_waiting_breakouts_hold_no_thread_each(procs: ProcStack) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 @pytest.mark.skipif(not SLOW, reason="set LINKPLANE_TEST_SLOW=1 for the 2,000 version")
 def test_2000_waiting_breakouts_hold_no_thread_each(procs: ProcStack) -> None:
     _check(_measure(procs, 100, 2000))
