@@ -1,0 +1,318 @@
+"""Benchmark: N breakouts provisioned concurrently against the embedded cloud.
+
+    .venv/bin/python bench/bench_breakouts.py                  # N = 10 and 100, throttled 100
+    .venv/bin/python bench/bench_breakouts.py --n 10 100 1000 --throttled 100
+
+One process: the embedded cloud over HTTP, the real engine (DBOS on SQLite with WAL, the
+boto3 adapter with its rate limiter and retries), and the customers, automated with boto3
+(each accepts its invitation as soon as it appears, then creates its VPC attachment).
+
+For each N it prints:
+- linkplane: wall time from the first create to the last breakout Active, breakouts/s;
+- baseline: a plain boto3 loop making the same AWS calls (provider and customer) one
+  breakout after the other, without linkplane, measured in the same run against the same
+  cloud; and the ratio linkplane/baseline of breakouts per second.
+Unthrottled runs switch linkplane's client-side limiter off too (both sides unlimited).
+Throttled runs (the embedded cloud enforcing EC2's documented buckets, also on RAM) print
+the wall time against the lower bound those buckets allow for the mutating EC2 calls a
+breakout needs (accept, associate, one TGW route and one core-VPC route per CIDR: burst 50,
+then 5/s), and the number of errors that reached users (breakouts not Active, rollbacks,
+error events), which must be 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REGION = "eu-central-1"
+PROVIDER = "111111111111"
+#: Mutating EC2 calls per one-CIDR breakout: Accept, Associate, CreateTransitGatewayRoute,
+#: CreateRoute (core VPC). Reads are not counted: the bound is what provisioning must spend.
+MUTATING_EC2_PER_BREAKOUT = 4
+BURST, REFILL = 50.0, 5.0
+_accounts = itertools.count(800000000000)
+_nets = itertools.count(0)
+
+
+@dataclass
+class Bench:
+    endpoint: str
+    settings: Any
+    factory: Any
+    tgw_id: str
+    tgw_arn: str
+    core_rt: str
+    customers_rt: str
+    core_vpc: str
+    org_id: int
+    last_ids: list[int] | None = None
+
+
+def _cidr() -> str:
+    k = next(_nets)
+    return f"172.{16 + k // 256}.{k % 256}.0/24"
+
+
+def setup(data_dir: Path) -> Bench:
+    for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
+                       ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
+        os.environ.setdefault(key, value)
+    from linkplane.attachments import engine
+    from linkplane.attachments.regions import region_info
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.context import open_context
+    from linkplane.db import transaction
+    from linkplane.localcloud import server
+    from linkplane.regions import service as regions
+    from linkplane.settings import Settings
+    from linkplane.tenancy.models import Organisation
+
+    endpoint = server.start().endpoint_url
+    settings = Settings(data_dir=data_dir, aws_endpoint_url=endpoint,
+                        provider_account_id=PROVIDER, breakout_poll_initial_seconds=0.5,
+                        breakout_poll_max_seconds=2.0, dbos_executor_id="bench")  # fmt: skip
+    ctx = open_context(settings)
+    regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, REGION),
+                      settings=settings, region=REGION)  # fmt: skip
+    with ctx.sessionmaker() as session:
+        info = region_info(session=session, name=REGION)
+    assert info is not None
+    with transaction(ctx.sessionmaker) as session:
+        org = Organisation(name="bench")
+        session.add(org)
+        session.flush()
+        org_id = int(org.id)
+    engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
+    return Bench(endpoint, settings, ctx.sessionmaker, info.tgw_id, info.tgw_arn,
+                 info.core_route_table_id, info.customers_route_table_id, info.core_vpc_id,
+                 org_id)  # fmt: skip
+
+
+class Customer:
+    """A customer account that accepts its invitation as soon as it sees it, then attaches."""
+
+    def __init__(self, bench: Bench, account: str, cidr: str) -> None:
+        from linkplane.localcloud.accounts import session_for
+
+        session = session_for(account, region=REGION, endpoint_url=bench.endpoint)
+        self.ram = session.client("ram", endpoint_url=bench.endpoint)
+        self.ec2 = session.client("ec2", endpoint_url=bench.endpoint)
+        self.tgw_id, self.cidr, self.account = bench.tgw_id, cidr, account
+        self.accepted, self.attachment = False, ""
+
+    def act(self) -> None:
+        if not self.accepted:
+            self.accepted = self.accept()
+        elif not self.attachment:
+            self.attachment = self.attach()
+
+    def accept(self) -> bool:
+        found = self.ram.get_resource_share_invitations()["resourceShareInvitations"]
+        pending = [i for i in found if i["status"] == "PENDING"]
+        for inv in pending:
+            arn = inv["resourceShareInvitationArn"]
+            self.ram.accept_resource_share_invitation(resourceShareInvitationArn=arn)
+        return bool(pending)
+
+    def attach(self) -> str:
+        vpc = self.ec2.create_vpc(CidrBlock=self.cidr)["Vpc"]["VpcId"]
+        subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock=self.cidr)["Subnet"]["SubnetId"]
+        att = self.ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=self.tgw_id, VpcId=vpc, SubnetIds=[subnet]
+        )["TransitGatewayVpcAttachment"]
+        return str(att["TransitGatewayAttachmentId"])
+
+
+def _create(bench: Bench, customers: list[Customer]) -> list[int]:
+    from linkplane.attachments import service
+    from linkplane.attachments.schemas import BreakoutTgwCreate
+    from linkplane.attachments.workflows import start_provisioning
+    from linkplane.db import transaction
+    from linkplane.tenancy.principal import Principal, Role
+
+    principal = Principal(user_id=1, org_id=bench.org_id, role=Role.ADMIN)
+    ids = []
+    for c in customers:
+        data = BreakoutTgwCreate(name="bench", vpc_cidr=[c.cidr], region=REGION,
+                                 aws_account_id=c.account)  # fmt: skip
+        with transaction(bench.factory) as session:
+            row = service.create_tgw(session=session, settings=bench.settings,
+                                     principal=principal, data=data)  # fmt: skip
+            bid = int(row.id)
+        start_provisioning(bid, 1)
+        ids.append(bid)
+    return ids
+
+
+def _statuses(bench: Bench, ids: list[int]) -> dict[int, int]:
+    from sqlalchemy import select
+
+    from linkplane.attachments.models import Breakout
+
+    with bench.factory() as session:
+        rows = session.execute(select(Breakout.id, Breakout.status_id).where(Breakout.id.in_(ids)))
+        return {int(i): int(s) for i, s in rows}
+
+
+def _user_errors(bench: Bench, ids: list[int]) -> int:
+    """Breakouts not Active plus error events (severity > 0) on them."""
+    from sqlalchemy import func, select
+
+    from linkplane.attachments.service import ENTITY
+    from linkplane.events.models import Event
+
+    not_active = sum(1 for s in _statuses(bench, ids).values() if s != 5)
+    with bench.factory() as session:
+        mine = (Event.entity_type == ENTITY, Event.entity_id.in_(ids), Event.severity > 0)
+        severe = session.scalar(select(func.count()).select_from(Event).where(*mine))
+    return not_active + int(severe or 0)
+
+
+def workflow_errors(bench: Bench, ids: list[int]) -> int:
+    """Provisioning workflows DBOS recorded as ERROR (the breakout may still look Active:
+    a step after ``activate`` failed), read from the DBOS system database."""
+    import sqlalchemy as sa
+
+    from linkplane.attachments.engine import system_database_url
+
+    wanted = [f"breakout-{i}-1" for i in ids]
+    engine = sa.create_engine(system_database_url(bench.settings))
+    query = sa.text("SELECT workflow_uuid FROM workflow_status WHERE status = 'ERROR'")
+    with engine.connect() as conn:
+        failed = {r[0] for r in conn.execute(query)}
+    engine.dispose()
+    return len(failed.intersection(wanted))
+
+
+def run_linkplane(bench: Bench, n: int, timeout: float) -> tuple[float, int]:
+    """Wall seconds until all n are Active (customers acting meanwhile), and user errors."""
+    customers = [Customer(bench, str(next(_accounts)), _cidr()) for _ in range(n)]
+    start = time.perf_counter()
+    ids = _create(bench, customers)
+    while any(s not in (5, 7) for s in _statuses(bench, ids).values()):
+        if time.perf_counter() - start > timeout:
+            break
+        for c in customers:
+            if not c.attachment:
+                c.act()
+        time.sleep(0.05)  # the customers' polling interval, not a race
+    wall = time.perf_counter() - start
+    bench.last_ids = ids
+    return wall, _user_errors(bench, ids)
+
+
+def _baseline_one(bench: Bench, provider: Any, c: Customer, k: int) -> None:
+    """The AWS calls of one breakout, in order, as a plain script would make them."""
+    ram, ec2 = provider
+    name = f"baseline-{k}"
+    ram.get_resource_shares(resourceOwner="SELF", name=name)
+    arn = ram.create_resource_share(
+        name=name, resourceArns=[bench.tgw_arn], principals=[c.account],
+        allowExternalPrincipals=True, clientToken=name,
+    )["resourceShare"]["resourceShareArn"]  # fmt: skip
+    c.accept()
+    ram.get_resource_share_associations(associationType="PRINCIPAL", resourceShareArns=[arn])
+    att = c.attach()
+    ec2.describe_transit_gateway_attachments(Filters=[
+        {"Name": "transit-gateway-id", "Values": [bench.tgw_id]},
+        {"Name": "resource-owner-id", "Values": [c.account]}])  # fmt: skip
+    ec2.describe_transit_gateway_attachments(TransitGatewayAttachmentIds=[att])
+    ec2.accept_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=att)
+    ec2.describe_transit_gateway_attachments(TransitGatewayAttachmentIds=[att])
+    ec2.associate_transit_gateway_route_table(
+        TransitGatewayRouteTableId=bench.customers_rt, TransitGatewayAttachmentId=att
+    )
+    ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=bench.core_rt,
+                                      Filters=[{"Name": "type", "Values": ["static"]}])  # fmt: skip
+    ec2.create_transit_gateway_route(DestinationCidrBlock=c.cidr, TransitGatewayRouteTableId=
+                                     bench.core_rt, TransitGatewayAttachmentId=att)  # fmt: skip
+    tables = ec2.describe_route_tables(Filters=[
+        {"Name": "vpc-id", "Values": [bench.core_vpc]},
+        {"Name": "association.main", "Values": ["true"]}])["RouteTables"]  # fmt: skip
+    table = tables[0]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock=c.cidr, TransitGatewayId=bench.tgw_id)
+
+
+def run_baseline(bench: Bench, n: int) -> float:
+    from linkplane.localcloud.accounts import session_for
+
+    session = session_for(PROVIDER, region=REGION, endpoint_url=bench.endpoint)
+    provider = (session.client("ram", endpoint_url=bench.endpoint),
+                session.client("ec2", endpoint_url=bench.endpoint))  # fmt: skip
+    customers = [Customer(bench, str(next(_accounts)), _cidr()) for _ in range(n)]
+    start = time.perf_counter()
+    for c in customers:
+        _baseline_one(bench, provider, c, next(_nets))
+    return time.perf_counter() - start
+
+
+def client_limiter(*, on: bool) -> None:
+    """linkplane's own client-side EC2 buckets (per process): off for the unthrottled runs,
+    so they measure the engine against an unthrottled baseline; on (and full) otherwise."""
+    from linkplane.cloud.ratelimit import EC2_BUCKETS, PROCESS_LIMITER, BucketSpec
+
+    huge = BucketSpec(capacity=1e9, refill_per_second=1e9)
+    PROCESS_LIMITER._specs = dict(EC2_BUCKETS) if on else dict.fromkeys(EC2_BUCKETS, huge)
+    PROCESS_LIMITER._buckets.clear()
+
+
+def lower_bound(n: int) -> float:
+    """Seconds EC2's mutating bucket needs for n breakouts' mutating calls (full at start)."""
+    return max(0.0, (n * MUTATING_EC2_PER_BREAKOUT - BURST) / REFILL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--throttled", type=int, nargs="*", default=[100])
+    parser.add_argument("--timeout", type=float, default=1800)
+    args = parser.parse_args()
+    from linkplane.attachments import engine
+
+    bench = setup(Path(tempfile.mkdtemp(prefix="bench-breakouts-")))
+    try:
+        _report(bench, args.n, args.throttled, args.timeout)
+    finally:
+        engine.shutdown()
+
+
+def _report(bench: Bench, ns: list[int], throttled: list[int], timeout: float) -> None:
+    from linkplane.localcloud import throttle
+
+    print("| N | linkplane s | linkplane /s | baseline s | baseline /s | ratio | user errors "
+          "| workflow errors |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    client_limiter(on=False)
+    for n in ns:
+        wall, errors = run_linkplane(bench, n, timeout)
+        base = run_baseline(bench, n)
+        wf = workflow_errors(bench, bench.last_ids or [])
+        print(f"| {n} | {wall:.1f} | {n / wall:.2f} | {base:.1f} | {n / base:.2f} | "
+              f"{base / wall:.2f} | {errors} | {wf} |", flush=True)  # fmt: skip
+    if not throttled:
+        return
+    print("\nthrottled (embedded cloud enforces EC2 buckets: mutating 50 + 5/s, reads 100 + 20/s)")
+    print("| N | wall s | lower bound s | wall / bound | breakouts/s | user errors "
+          "| workflow errors |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for n in throttled:
+        client_limiter(on=True)
+        throttle.configure(enabled=True)  # the cloud's buckets restart full
+        wall, errors = run_linkplane(bench, n, timeout)
+        throttle.configure(enabled=False)
+        bound = lower_bound(n)
+        ratio = f"{wall / bound:.2f}" if bound else "n/a (within burst)"
+        wf = workflow_errors(bench, bench.last_ids or [])
+        print(f"| {n} | {wall:.1f} | {bound:.1f} | {ratio} | {n / wall:.2f} | {errors} | {wf} |",
+              flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
