@@ -83,14 +83,38 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+#: Any constant: the PostgreSQL advisory lock key under which migrations run.
+_MIGRATION_LOCK_KEY = 0x6C696E6B  # "link"
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on a file next to a SQLite database, held until after the commit
+    (DDL on SQLite does not take the write lock early enough on its own)."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{path}.migrate.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+    """Bring the schema to the newest Alembic revision (idempotent, safe to run concurrently)."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    cfg.attributes["connection"] = None
-    with engine.begin() as conn:
+    # One migrator at a time: ``up`` and CLI commands may open a fresh database together.
+    with _sqlite_migration_lock(engine), engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # released by the commit
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
