@@ -18,6 +18,7 @@ from linkplane.db import transaction
 from linkplane.errors import Conflict, InvalidInput
 from linkplane.tenancy.principal import Principal, Role
 from tests.portal.harness import seed_org
+from tests.region_support import store_region
 
 REGION = RegionInfo(
     name="eu-central-1", tgw_id="tgw-0123456789abcdef0",
@@ -44,9 +45,9 @@ class Calls:
 
 @pytest.fixture
 def calls(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
-    from linkplane.attachments import regions, workflows
+    from linkplane.attachments import workflows
 
-    monkeypatch.setitem(regions._registered, REGION.name, REGION)
+    store_region(ctx.sessionmaker, REGION)
     c = Calls(ctx)
     monkeypatch.setattr(workflows, "start_provisioning", lambda i, r: c.record("start", i, r))
     monkeypatch.setattr(workflows, "start_teardown", lambda i, r: c.record("teardown", i, r))

@@ -8,6 +8,7 @@ use and shut down at exit. Customers act with plain boto3 (``session_for``).
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import itertools
 import os
 import time
@@ -21,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from linkplane.api.app import create_app
 from linkplane.attachments import engine
-from linkplane.attachments.regions import RegionInfo, register_region
+from linkplane.attachments.regions import RegionInfo
 from linkplane.cloud.port import CloudPort
 from linkplane.context import AppContext, open_context
 from linkplane.localcloud import server
@@ -219,7 +220,6 @@ def _build(tmp: Path) -> Stack:
     ctx = open_context(settings)
     provider = make_cloud(settings, REGION)
     info = _bootstrap(settings, ctx, provider)
-    register_region(info)
     org_id, other, auth = _orgs(settings, ctx)
     engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
     atexit.register(engine.shutdown)
@@ -235,4 +235,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
     """
     if not _stacks:
         _stacks.append(_build(tmp_path_factory.mktemp("breakouts")))
+    return _ensure_region(_stacks[0])
+
+
+def _ensure_region(current: Stack) -> Stack:
+    """Rebuild the provider side if another test module reset the (process-global, in-memory)
+    embedded cloud since: what ``linkplane up`` does after the cloud restarted."""
+    from linkplane.cloud.factory import make_cloud
+
+    # A reset also forgets the assumed-role credentials: a fresh adapter assumes the role again.
+    provider = make_cloud(current.settings, REGION)
+    if provider.describe_transit_gateway(current.region.tgw_id) is not None:
+        return current
+    info = _bootstrap(current.settings, current.ctx, provider)
+    _stacks[0] = dataclasses.replace(current, region=info, provider=provider)
     return _stacks[0]

@@ -4,7 +4,6 @@ breakout page's instructions, and who may see and do what (no browser)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,6 +13,7 @@ from linkplane.db import transaction
 from linkplane.tenancy.principal import Principal, Role
 from tests.portal.client import PortalClient
 from tests.portal.harness import Org
+from tests.region_support import store_region
 
 REGION = RegionInfo(
     name="eu-central-1", tgw_id="tgw-0123456789abcdef0",
@@ -26,14 +26,9 @@ GOOD = {"name": "backend", "region": "eu-central-1", "aws_account_id": "21098765
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _region() -> Iterator[None]:
-    """A bootstrapped region without a cloud; whatever was registered before comes back."""
-    from linkplane.attachments import regions
-
-    mp = pytest.MonkeyPatch()
-    mp.setitem(regions._registered, REGION.name, REGION)
-    yield
-    mp.undo()
+def _region(portal_ctx: tuple[AppContext, dict[str, Org]]) -> None:
+    """A bootstrapped region without a cloud."""
+    store_region(portal_ctx[0].sessionmaker, REGION)
 
 
 def _breakout(ctx: AppContext, org: Org, cidr: str, account: str, **changes: object) -> int:

@@ -3,8 +3,6 @@
 The regions feature (``linkplane.regions``) owns the ``region`` table filled by
 ``linkplane region bootstrap``. Breakouts read it through :func:`region_info` and
 :func:`bootstrapped_regions` only, so the seam is these two functions and :class:`RegionInfo`.
-Regions registered with :func:`register_region` (tests, demos without a bootstrap) are used
-as well, and win over the table.
 """
 
 from __future__ import annotations
@@ -13,7 +11,10 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from linkplane.regions.models import Region
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,6 @@ class RegionInfo:
         return not IPv4Network(cidr).subnet_of(IPv4Network(self.customer_aggregate_cidr))
 
 
-_registered: dict[str, RegionInfo] = {}
-
-
-def register_region(info: RegionInfo) -> None:
-    _registered[info.name] = info
-
-
-def unregister_regions() -> None:
-    _registered.clear()
-
-
 def _from_row(row: Any) -> RegionInfo:
     return RegionInfo(
         name=row.name,
@@ -64,24 +54,14 @@ def _from_row(row: Any) -> RegionInfo:
 
 
 def _table_regions(session: Session) -> list[RegionInfo]:
-    try:
-        from linkplane.regions.models import Region  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the regions feature has not landed in this tree
-        return []
-    from sqlalchemy import select
-
     rows = session.scalars(select(Region)).all()
     return [_from_row(r) for r in rows if getattr(r, "tgw_id", None)]
 
 
 def bootstrapped_regions(*, session: Session) -> list[RegionInfo]:
     """Every region with a bootstrapped Transit Gateway, sorted by name."""
-    found = {r.name: r for r in _table_regions(session)}
-    found.update(_registered)
-    return [found[name] for name in sorted(found)]
+    return sorted(_table_regions(session), key=lambda r: r.name)
 
 
 def region_info(*, session: Session, name: str) -> RegionInfo | None:
-    if name in _registered:
-        return _registered[name]
     return next((r for r in _table_regions(session) if r.name == name), None)
