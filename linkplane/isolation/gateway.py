@@ -9,9 +9,14 @@ with neither, only the file is written (for an operator's deployment tooling to 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from linkplane.errors import LinkplaneError
@@ -30,14 +35,32 @@ def policy_path(settings: Settings) -> Path:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` by rename of a synced temporary file in the same directory."""
+    """Replace ``path`` by rename of a synced temporary file in the same directory (a unique
+    one: several workers may write at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w") as fh:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-    tmp.replace(path)
+    Path(name).replace(path)
+
+
+_apply_lock = threading.Lock()
+
+
+@contextmanager
+def apply_lock(settings: Settings) -> Iterator[None]:
+    """One policy applier at a time, across the threads and processes of a data directory,
+    so the policy computed last from the database is also the one written and loaded last."""
+    path = policy_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _apply_lock, open(path.with_name(".apply.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def read_applied(settings: Settings) -> CorePolicy | None:

@@ -82,6 +82,11 @@ def apply_policy(*, settings: Settings, factory: Factory, force: bool = False) -
     Load failures raise :class:`~linkplane.isolation.gateway.PolicyApplyError` and leave the
     stored digest alone, so the next call tries again; the old ruleset stays in force.
     """
+    with gateway.apply_lock(settings):
+        return _apply_locked(settings=settings, factory=factory, force=force)
+
+
+def _apply_locked(*, settings: Settings, factory: Factory, force: bool) -> PolicyResult:
     policy = compute_policy(factory=factory)
     text = policy.render()
     digest = policy.digest()
