@@ -43,8 +43,19 @@ def backend_of(account_id: str, region: str) -> Any:
 
 def existing_backends() -> Iterator[Any]:
     """Every EC2 backend created so far (never creates one)."""
-    for _account, _region, backend in list(ec2_backends.iter_backends()):
-        yield backend
+    yield from _snapshot()
+
+
+def _snapshot() -> list[Any]:
+    # moto's backend registry grows, unlocked, when another request thread first touches an
+    # account or region; iterating it meanwhile raises RuntimeError. The registry only grows,
+    # so a second look sees a consistent, complete snapshot.
+    for _ in range(10):
+        try:
+            return [backend for _a, _r, backend in ec2_backends.iter_backends()]
+        except RuntimeError:
+            continue
+    return [backend for _a, _r, backend in ec2_backends.iter_backends()]
 
 
 def backends_holding(attachment_id: str) -> list[Any]:
