@@ -55,7 +55,7 @@ def _chain(procs: ProcStack, mode: str, n: int) -> dict[str, object]:
                         or procs.workflow_status(wid) == "SUCCESS")  # fmt: skip
             exits.append(worker.proc.returncode if worker.proc.poll() is not None
                          else worker.stop())  # fmt: skip
-    found = counts(owned(inventory(procs.endpoint, account), account, bid, [cidr]))
+    found = counts(owned(inventory(procs.endpoint, account, procs.provider), account, bid, [cidr]))
     return {"visited": marks.read_text().split("\n")[:-1], "exits": exits, "cidr": cidr,
             "status": procs.status(bid), "records": found,
             "vpc_routes": procs.vpc_routes_to(cidr)}  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import signal
@@ -211,12 +212,14 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # --- the test side ----------------------------------------------------------------------------
-def worker_env(endpoint: str, executor_id: str, **settings: object) -> dict[str, str]:
+def worker_env(
+    endpoint: str, executor_id: str, provider: str = PROVIDER, **settings: object
+) -> dict[str, str]:
     """Environment of a worker: the embedded cloud, fast polls, a fixed executor id (so a
     restart recovers at once), and no dead-executor recovery between the tests' workers."""
     env = dict(os.environ)
     values: dict[str, object] = {
-        "aws_endpoint_url": endpoint, "provider_account_id": PROVIDER,
+        "aws_endpoint_url": endpoint, "provider_account_id": provider,
         "breakout_poll_initial_seconds": 0.1, "breakout_poll_max_seconds": 0.5,
         "breakout_step_retry_seconds": 0.05, "breakout_step_max_attempts": 3,
         "aws_max_attempts": 2, "aws_backoff_base_seconds": 0.01,
@@ -332,9 +335,10 @@ class ProcStack:
     tgw_id: str
     org_id: int
     core_vpc_id: str
+    provider: str
 
     def env(self, executor_id: str, **settings: object) -> dict[str, str]:
-        return worker_env(self.endpoint, executor_id, **settings)
+        return worker_env(self.endpoint, executor_id, self.provider, **settings)
 
     def create(self, account: str, cidrs: list[str]) -> int:
         """A breakout row in status 1 (its workflow is started by a worker, ``--start``)."""
@@ -396,12 +400,18 @@ def _org(factory: Any) -> int:
         return int(org.id)
 
 
+_providers = itertools.count(111111110001)
+
+
 def proc_stack(data_dir: Path) -> ProcStack:
     """Bootstrap the test region into a fresh data directory; no DBOS in this process.
 
     The embedded cloud is the test process's one server (shared with the in-process stack of
-    ``tests.test_breakouts_support``); the region's TGW is found again by its tags.
+    ``tests.test_breakouts_support``), so each data directory gets its own provider account
+    and TGW: breakout ids restart at 1 per database, and RAM client tokens
+    (``breakout-<id>-<rev>``) are per account.
     """
+    provider = str(next(_providers))
     from linkplane.attachments.regions import region_info
     from linkplane.cloud.factory import make_cloud
     from linkplane.context import open_context
@@ -413,7 +423,7 @@ def proc_stack(data_dir: Path) -> ProcStack:
         os.environ.setdefault(key, value)
     endpoint = _cloud().endpoint_url
     settings = Settings(data_dir=data_dir, aws_endpoint_url=endpoint,
-                        provider_account_id=PROVIDER)  # fmt: skip
+                        provider_account_id=provider)  # fmt: skip
     ctx = open_context(settings)
     regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, REGION),
                       settings=settings, region=REGION)  # fmt: skip
@@ -421,7 +431,7 @@ def proc_stack(data_dir: Path) -> ProcStack:
         info = region_info(session=session, name=REGION)
     assert info is not None
     return ProcStack(data_dir, endpoint, settings, ctx.sessionmaker, info.tgw_id,
-                     _org(ctx.sessionmaker), info.core_vpc_id)  # fmt: skip
+                     _org(ctx.sessionmaker), info.core_vpc_id, provider)  # fmt: skip
 
 
 def owned(inv: Any, account: str, breakout_id: int, cidrs: list[str]) -> dict[str, list[Any]]:
@@ -454,10 +464,10 @@ ACTIVE_ONE_CIDR = {"shares": 1, "principal_associations": 1, "attachments": 1,
 NOTHING = dict.fromkeys(ACTIVE_ONE_CIDR, 0)
 
 
-def inventory(endpoint: str, account: str) -> Any:
+def inventory(endpoint: str, account: str, provider: str = PROVIDER) -> Any:
     from linkplane.localcloud.inventory import snapshot
 
-    return snapshot(endpoint, [PROVIDER, account], [REGION])
+    return snapshot(endpoint, [provider, account], [REGION])
 
 
 if __name__ == "__main__":
