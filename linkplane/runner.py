@@ -69,6 +69,7 @@ def startup_steps() -> list[StartupStep]:
         ("bootstrap region", bootstrap_region),
         ("demo organisation", seed_demo_org),
         ("demo fleet", seed_demo_fleet),
+        ("core policy applier", start_policy_applier),
         ("breakout workers", launch_workers),
         ("reconciler", start_reconciler),
     ]
@@ -120,6 +121,17 @@ def seed_demo_fleet(up: UpContext) -> None:
         org_id = session.scalar(select(Organisation.id).where(Organisation.name == "demo"))
         if org_id is not None:
             seed(session=session, org_id=org_id, device_cidr=up.settings.device_cidr)
+
+
+def start_policy_applier(up: UpContext) -> None:
+    """Isolation: endpoint, SIM and service-profile commits of this process (API, portal,
+    workers) re-apply the core policy promptly; it is applied once at start as well."""
+    from linkplane.isolation.policy_trigger import PolicyApplier
+
+    applier = PolicyApplier(settings=up.settings, factory=up.app.sessionmaker)
+    applier.start()
+    up.on_stop.append(applier.stop)
+    up.notes.append("core policy: applied after every endpoint, SIM or profile change")
 
 
 def launch_workers(up: UpContext) -> None:

@@ -1,8 +1,8 @@
 """Periodic reconciliation for ``linkplane up --reconcile-interval SECONDS``.
 
-One pass: regenerate the core policy (applied only when its digest changed, so endpoint,
-SIM and service-profile changes reach the gateway within one interval without hooks in
-those features), then audit every region and repair what drifted (events recorded).
+One pass: regenerate the core policy (applied only when its digest changed; fleet changes
+made in ``up`` are applied at once by :mod:`.policy_trigger`, this catches those of other
+processes), then audit every region and repair what drifted (events recorded).
 
 A plain daemon thread, not a DBOS scheduled workflow: a pass is idempotent and may be
 lost on a crash without harm (the next pass redoes it), so durability buys nothing, and a
