@@ -30,7 +30,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a 2xx means the change is
+# durable and the client's next request reads it (the default "request" scope commits after).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
