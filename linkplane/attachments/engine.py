@@ -122,7 +122,7 @@ def dbos_config(settings: Settings, executor_id: str) -> DBOSConfig:
 
 def default_cloud_factory(settings: Settings) -> CloudFactory:
     def make(region: str) -> CloudPort:
-        from linkplane.cloud.factory import make_cloud  # type: ignore[import-not-found,unused-ignore]
+        from linkplane.cloud.factory import make_cloud
 
         port: CloudPort = make_cloud(settings, region)
         return port
@@ -170,10 +170,7 @@ def shutdown() -> None:
 
 
 def _register_reserved_cidrs() -> None:
-    try:
-        from linkplane.addressing.service import register_reserved_cidr_source
-    except ImportError:
-        return
+    from linkplane.addressing.service import register_reserved_cidr_source
     from linkplane.attachments.service import reserved_cidr_source
 
     register_reserved_cidr_source(reserved_cidr_source)

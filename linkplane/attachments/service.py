@@ -170,11 +170,9 @@ def _live_in_region(session: Session, region: str, exclude_id: int | None) -> li
 
 
 def _device_cidrs(session: Session, settings: Settings) -> list[str]:
+    from linkplane.addressing.service import assigned_device_cidrs
+
     spaces: list[str] = [settings.device_cidr]
-    try:
-        from linkplane.addressing.service import assigned_device_cidrs
-    except ImportError:  # addressing not in this tree yet: the device pool covers them
-        return spaces
     spaces.extend(str(net) for _org, net in assigned_device_cidrs(session=session))
     return spaces
 
