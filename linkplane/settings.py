@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     #: Polling of invitation/attachment state: first interval, doubled up to the maximum.
     breakout_poll_initial_seconds: float = 1.0
     breakout_poll_max_seconds: float = 300.0
+    #: One shared read per region (all invitations, all pending attachments) that wakes the
+    #: breakouts whose customer acted; 0 turns it off and leaves only each breakout's polling.
+    breakout_watch_interval_seconds: float = 5.0
+    #: How long a workflow process reuses one region's AWS adapter (session, clients).
+    cloud_adapter_ttl_seconds: float = 900.0
     #: Waiting for an accepted attachment / association to become available.
     breakout_activation_timeout_seconds: float = 900.0
     #: Retries of one AWS call inside a workflow step (retryable CloudErrors only).
@@ -68,6 +73,8 @@ class Settings(BaseSettings):
     breakout_step_retry_seconds: float = 1.0
     #: Sweep: customer-deleted attachments, unexpected attachments, repairs (cron seconds).
     breakout_sweep_interval_seconds: int = 30
+    #: A Deactivated breakout whose cleanup failed is retried by the sweep this often.
+    breakout_cleanup_retry_seconds: float = 600.0
     #: Routes allowed per TGW (AWS default quota; raise it when AWS raised yours).
     tgw_route_quota: int = 10_000
     #: DBOS: empty system database URL means ``dbos.sqlite`` in ``data_dir`` (or the

@@ -192,6 +192,8 @@ def make_settings(data_dir: Path, endpoint: str, **overrides: Any) -> Settings:
         aws_backoff_base_seconds=0.01,
         dbos_executor_id="breakout-tests",
         executor_heartbeat_seconds=0.5,
+        breakout_watch_interval_seconds=1.0,
+        breakout_cleanup_retry_seconds=0,  # a sweep retries a failed cleanup at once
         **overrides,
     )
 
@@ -247,6 +249,9 @@ def _ensure_region(current: Stack) -> Stack:
     provider = make_cloud(current.settings, REGION)
     if provider.describe_transit_gateway(current.region.tgw_id) is not None:
         return current
+    from linkplane.attachments import engine
+
+    engine.forget_clouds()  # the workflows' cached adapters hold the forgotten credentials
     info = _bootstrap(current.settings, current.ctx, provider)
     _stacks[0] = dataclasses.replace(current, region=info, provider=provider)
     return _stacks[0]

@@ -21,10 +21,11 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig
@@ -36,6 +37,9 @@ from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction, utcnow
 from linkplane.logs import get_logger
 from linkplane.settings import Settings
+
+if TYPE_CHECKING:
+    from linkplane.attachments.watcher import Watcher
 
 log = get_logger(__name__)
 
@@ -64,6 +68,7 @@ class Runtime:
 
 _runtime: Runtime | None = None
 _heartbeat: _Heartbeat | None = None
+_watcher: Watcher | None = None
 
 
 def runtime() -> Runtime:
@@ -120,6 +125,37 @@ def dbos_config(settings: Settings, executor_id: str) -> DBOSConfig:
     return config
 
 
+class RegionClouds:
+    """One AWS adapter per region, shared by every step of this process for a while.
+
+    Building an adapter costs a boto3 session, its clients and (embedded cloud) an STS
+    assume-role: when every step built its own, that was a quarter of the engine's CPU with
+    300 breakouts waiting. The adapter is thread-safe (boto3 clients are; the session is
+    made under a lock). It is rebuilt after ``ttl`` seconds so credentials an assume-role
+    handed out are renewed, and on :meth:`clear` (the embedded cloud was reset).
+    """
+
+    def __init__(self, make: CloudFactory, ttl: float) -> None:
+        self._make, self._ttl = make, ttl
+        self._ports: dict[str, tuple[CloudPort, float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, region: str) -> CloudPort:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._ports.get(region)
+            if cached is not None and now - cached[1] < self._ttl:
+                return cached[0]
+        port = self._make(region)  # outside the lock: no I/O happens here anyway
+        with self._lock:
+            self._ports[region] = (port, now)
+        return port
+
+    def clear(self) -> None:
+        with self._lock:
+            self._ports.clear()
+
+
 def default_cloud_factory(settings: Settings) -> CloudFactory:
     def make(region: str) -> CloudPort:
         from linkplane.cloud.factory import make_cloud
@@ -127,7 +163,13 @@ def default_cloud_factory(settings: Settings) -> CloudFactory:
         port: CloudPort = make_cloud(settings, region)
         return port
 
-    return make
+    return RegionClouds(make, settings.cloud_adapter_ttl_seconds)
+
+
+def forget_clouds() -> None:
+    """Drop the cached adapters (after the embedded cloud forgot its assumed roles)."""
+    if _runtime is not None and isinstance(_runtime.cloud, RegionClouds):
+        _runtime.cloud.clear()
 
 
 def launch(
@@ -155,12 +197,27 @@ def launch(
     _heartbeat = _Heartbeat(_runtime)
     _heartbeat.beat_and_recover()
     _heartbeat.start()
+    _start_watcher(_runtime)
     return _runtime
+
+
+def _start_watcher(rt: Runtime) -> None:
+    global _watcher
+    if rt.settings.breakout_watch_interval_seconds <= 0:
+        return
+    from linkplane.attachments.watcher import Watcher
+
+    _watcher = Watcher(interval=rt.settings.breakout_watch_interval_seconds,
+                       sessions=rt.sessionmaker, cloud=rt.cloud)  # fmt: skip
+    _watcher.start()
 
 
 def shutdown() -> None:
     """Stop the heartbeat and DBOS; waiting workflows stay recorded and resume at next launch."""
-    global _runtime, _heartbeat
+    global _runtime, _heartbeat, _watcher
+    if _watcher is not None:
+        _watcher.stop()
+        _watcher = None
     if _heartbeat is not None:
         _heartbeat.stop()
         _heartbeat = None

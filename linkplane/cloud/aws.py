@@ -36,6 +36,7 @@ from linkplane.cloud.port import (
     TransitGateway,
     Vpc,
     VpcRoute,
+    principal_status_of,
 )
 from linkplane.cloud.ratelimit import PROCESS_LIMITER, RateLimiter
 from linkplane.cloud.retry import NO_RETRY, RetryPolicy
@@ -319,7 +320,7 @@ class AwsCloud:
         mine = [a for a in assocs if a.associated_entity == principal]
         if not mine:
             return PrincipalStatus.GONE
-        return _principal_status(mine[-1])
+        return principal_status_of(mine[-1])
 
     def associate_share_principal(self, *, share_arn: str, principal: str) -> None:
         # Re-associating an associated principal is accepted by RAM: naturally idempotent.
@@ -907,24 +908,6 @@ def _share(item: Mapping[str, Any]) -> ResourceShare:
         owner_account_id=str(item.get("owningAccountId", "")),
         tags=_tags(item.get("tags")),
     )
-
-
-def _principal_status(assoc: ShareAssociation) -> PrincipalStatus:
-    """RAM association status as the provider sees the invitation's fate.
-
-    A sender cannot read the receiver's invitation, so REJECTED/EXPIRED are told apart by the
-    association's status message when RAM gives one; otherwise the principal is just GONE.
-    """
-    if assoc.status == "ASSOCIATED":
-        return PrincipalStatus.ACCEPTED
-    if assoc.status == "ASSOCIATING":
-        return PrincipalStatus.PENDING
-    message = assoc.status_message.lower()
-    if "reject" in message:
-        return PrincipalStatus.REJECTED
-    if "expire" in message:
-        return PrincipalStatus.EXPIRED
-    return PrincipalStatus.GONE
 
 
 def _enabled(options: Mapping[str, Any], key: str) -> bool:

@@ -43,6 +43,24 @@ class ShareAssociation:
     status_message: str = ""
 
 
+def principal_status_of(assoc: ShareAssociation) -> PrincipalStatus:
+    """A RAM principal association as the provider sees the invitation's fate.
+
+    A sender cannot read the receiver's invitation, so REJECTED/EXPIRED are told apart by the
+    association's status message when RAM gives one; otherwise the principal is just GONE.
+    """
+    if assoc.status == "ASSOCIATED":
+        return PrincipalStatus.ACCEPTED
+    if assoc.status == "ASSOCIATING":
+        return PrincipalStatus.PENDING
+    message = assoc.status_message.lower()
+    if "reject" in message:
+        return PrincipalStatus.REJECTED
+    if "expire" in message:
+        return PrincipalStatus.EXPIRED
+    return PrincipalStatus.GONE
+
+
 @dataclass(frozen=True)
 class TransitGateway:
     id: str
