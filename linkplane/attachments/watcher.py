@@ -1,0 +1,171 @@
+"""The shared watch: one read per region wakes the breakouts whose customer acted.
+
+Each waiting breakout polls for itself with a backoff that grows to
+``breakout_poll_max_seconds`` (5 minutes by default): alone, it notices an accepted
+invitation minutes late, and a thousand breakouts polling fast are a thousand AWS calls per
+interval (the N = 1000 benchmark saturated on exactly that). Every
+``breakout_watch_interval_seconds`` the watcher reads, per region where breakouts wait, all
+principals of the provider's resource shares (one paginated GetResourceShareAssociations)
+and the TGW's pending attachments (one DescribeTransitGatewayAttachments), and sends
+``recheck`` to each workflow whose customer has acted. That workflow then polls at once and
+decides durably, as before: the watcher changes *when* a breakout looks, never *what* it
+decides. A lost wake costs latency only (the breakout's own poll still comes); a duplicate
+(two executors both watching) costs one extra poll.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from dbos import DBOS
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkplane.attachments.models import Breakout, Status, workflow_id
+from linkplane.cloud.errors import CloudError
+from linkplane.cloud.port import CloudPort, PrincipalStatus, principal_status_of
+from linkplane.logs import get_logger
+
+log = get_logger(__name__)
+
+ACCEPTANCE, ATTACHMENT = "acceptance", "attachment"
+
+
+@dataclass(frozen=True)
+class Waiter:
+    """A breakout waiting for its customer: to answer the invitation, or to attach."""
+
+    breakout_id: int
+    revision: int
+    region: str
+    account_id: str
+    phase: str  # ACCEPTANCE | ATTACHMENT
+    share_arn: str = ""
+    tgw_id: str = ""
+
+
+def waiting(session: Session) -> list[Waiter]:
+    """Every breakout whose workflow waits for the customer (not expired, not deleting)."""
+    stmt = select(Breakout).where(
+        Breakout.status_id.in_([Status.PENDING_CUSTOMER_ACTION, Status.PENDING_AWS_ACTIVATION]),
+        Breakout.expired.is_(False),
+        Breakout.delete_requested.is_(False),
+    )
+    found = []
+    for row in session.scalars(stmt):
+        if row.status_id == Status.PENDING_CUSTOMER_ACTION and row.share_arn:
+            phase = ACCEPTANCE
+        elif row.status_id == Status.PENDING_AWS_ACTIVATION and not row.attachment_id:
+            phase = ATTACHMENT
+        else:
+            continue  # the share is not created yet: the workflow is busy, not waiting
+        found.append(Waiter(row.id, row.revision, row.region, row.aws_account_id, phase,
+                            row.share_arn or "", row.tgw_id or ""))  # fmt: skip
+    return found
+
+
+def acted(port: CloudPort, waiters: list[Waiter]) -> list[Waiter]:
+    """The waiters of one region whose customer answered the invitation or attached."""
+    ready: list[Waiter] = []
+    invited = [w for w in waiters if w.phase == ACCEPTANCE]
+    if invited:
+        fate = {(a.share_arn, a.associated_entity): principal_status_of(a)
+                for a in port.share_associations()}  # fmt: skip
+        pending = PrincipalStatus.PENDING
+        ready += [w for w in invited if fate.get((w.share_arn, w.account_id)) is not pending]
+    attaching = [w for w in waiters if w.phase == ATTACHMENT]
+    for tgw_id in {w.tgw_id for w in attaching}:
+        found = port.list_attachments(tgw_id=tgw_id, states=["pendingAcceptance"],
+                                      resource_type="vpc")  # fmt: skip
+        owners = {a.resource_owner_id for a in found}
+        ready += [w for w in attaching if w.tgw_id == tgw_id and w.account_id in owners]
+    return ready
+
+
+Wake = Callable[[Waiter], None]
+
+
+def wake_workflow(waiter: Waiter) -> None:
+    from linkplane.attachments.workflows import TOPIC, WAKE
+
+    DBOS.send(workflow_id(waiter.breakout_id, waiter.revision), WAKE, TOPIC)
+
+
+class Watcher:
+    """A supervised thread (started by ``engine.launch``, joined by ``engine.shutdown``).
+
+    A waiter already woken is not woken again for ``quiet`` seconds: its workflow needs a
+    moment to poll and move on, and the watcher must not flood it meanwhile.
+    """
+
+    def __init__(
+        self,
+        *,
+        interval: float,
+        sessions: sessionmaker[Session],
+        cloud: Callable[[str], CloudPort],
+        wake: Wake = wake_workflow,
+    ) -> None:
+        self.interval = interval
+        self.quiet = max(30.0, 6 * interval)
+        self._sessions, self._cloud, self._wake = sessions, cloud, wake
+        self._woken: dict[Waiter, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="breakout-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.watch_once()
+            except Exception:  # one failed pass must not end the watch; the next retries
+                log.exception("breakout watch failed")
+
+    def watch_once(self) -> list[Waiter]:
+        """One pass over every region with waiters; returns the waiters it woke."""
+        with self._sessions() as session:
+            waiters = waiting(session)
+        now = time.monotonic()
+        self._woken = {w: t for w, t in self._woken.items() if now - t < self.quiet}
+        woken: list[Waiter] = []
+        for region, group in _by_region(waiters).items():
+            try:
+                ready = acted(self._cloud(region), group)
+            except CloudError as exc:  # AWS trouble in one region must not stall the others
+                log.warning("breakout watch: region unreadable", region=region, error=str(exc))
+                continue
+            woken += self._wake_all(w for w in ready if w not in self._woken)
+        return woken
+
+    def _wake_all(self, ready: Iterable[Waiter]) -> list[Waiter]:
+        woken = []
+        for waiter in ready:
+            try:
+                self._wake(waiter)
+            except Exception as exc:  # e.g. the workflow just finished: nothing to wake
+                log.info("breakout watch: wake not delivered",
+                         breakout_id=waiter.breakout_id, error=str(exc))  # fmt: skip
+                continue
+            self._woken[waiter] = time.monotonic()
+            woken.append(waiter)
+        if woken:
+            log.info("breakout watch woke waiting breakouts",
+                     breakouts=[w.breakout_id for w in woken])  # fmt: skip
+        return woken
+
+
+def _by_region(waiters: list[Waiter]) -> dict[str, list[Waiter]]:
+    groups: dict[str, list[Waiter]] = defaultdict(list)
+    for waiter in waiters:
+        groups[waiter.region].append(waiter)
+    return groups
