@@ -173,6 +173,26 @@ LEFT_BY_FAILED_UNDO = {
 }
 
 
+#: What the row still records after that undo failed (``aws_resources`` keys), so the sweep
+#: knows what to retry. A failed disassociation stays recorded although the attachment's
+#: deletion afterwards removed the association in AWS; the retry just forgets it.
+RECORDED_BY_FAILED_UNDO = {
+    "DeleteRoute": {"routes", "core_route_table_id"},
+    "DeleteTransitGatewayRoute": {"routes", "core_route_table_id"},
+    "DisassociateTransitGatewayRouteTable": {"associated_route_table_id"},
+    "DeleteTransitGatewayVpcAttachment": {"transit_gateway_attachment_id"},
+    "DeleteResourceShare": {"resource_share_arn"},
+}
+CLEAN = {"transit_gateway_id", "routes"}
+
+
+def _recorded(data: dict[str, Any]) -> set[str]:
+    """The ``aws_resources`` keys naming something (the TGW and the route list always are)."""
+    res = data["aws_resources"]
+    return {k for k, v in res.items() if v and k not in CLEAN} | (
+        {"routes"} if res.get("routes") else set())  # fmt: skip
+
+
 @pytest.mark.parametrize(("service", "action"), _actions(TEARDOWN_ACTIONS))
 def test_permanent_error_in_teardown_is_reported_and_leaves_only_that_resource(
     stack: Stack, service: str, action: str
@@ -189,3 +209,12 @@ def test_permanent_error_in_teardown_is_reported_and_leaves_only_that_resource(
     kinds, vpc_routes = LEFT_BY_FAILED_UNDO[action]
     assert _left(stack, account, bid, cidrs) == {**NOTHING, **kinds}
     assert _vpc_routes(stack, cidrs[0]) == vpc_routes
+    assert _recorded(data) == RECORDED_BY_FAILED_UNDO[action]
+    # The sweep retries what the row still records (the fault is spent, AWS now agrees).
+    stack.sweep()
+    data = stack.get(bid)
+    assert _recorded(data) == set()
+    assert _left(stack, account, bid, cidrs) == NOTHING
+    assert _vpc_routes(stack, cidrs[0]) == 0
+    assert data["status"]["id"] == DEACTIVATED
+    assert "leftover AWS resources removed later" in data["status_reason"]

@@ -253,6 +253,35 @@ def finish_unwind(session: Session, breakout_id: int, kind: str, reason: str) ->
     return row.status_id
 
 
+def leftovers(session: Session, retry_after_seconds: float) -> list[Resources]:
+    """Deactivated breakouts that still record AWS resources (an undo failed), whose last
+    event is older than ``retry_after_seconds``: what the sweep should try to undo again."""
+    stmt = select(Breakout).where(
+        Breakout.status_id == Status.DEACTIVATED,
+        (Breakout.share_arn.is_not(None)) | (Breakout.attachment_id.is_not(None))
+        | (Breakout.associated_route_table_id.is_not(None)) | (Breakout.routes != "[]"),
+    )  # fmt: skip
+    cutoff = utcnow() - timedelta(seconds=retry_after_seconds)
+    due = []
+    for row in session.scalars(stmt):
+        last = service.last_event_time(session=session, row=row)
+        if last is None or last <= cutoff:
+            due.append(resources_of(row, session))
+    return due
+
+
+def finish_retry(session: Session, breakout_id: int, problems: list[str]) -> None:
+    """Record how a retried cleanup ended, in the reason the API shows."""
+    row = _row(session, breakout_id)
+    reason = (row.status_reason or "").split("; cleanup incomplete:")[0]
+    if problems:
+        row.status_reason = f"{reason}; cleanup incomplete: {'; '.join(problems)}"
+        return
+    row.status_reason = f"{reason}; leftover AWS resources removed later"
+    service.record_note(session=session, row=row, detail={},
+                        description="Cleanup completed: no AWS resources left")  # fmt: skip
+
+
 def begin_detach(session: Session, breakout_id: int, state: str) -> Resources | None:
     """An Active breakout whose attachment the customer deleted: status 6, clean up."""
     row = _row(session, breakout_id)

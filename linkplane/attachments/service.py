@@ -401,6 +401,15 @@ def _event(
     )
 
 
+def last_event_time(*, session: Session, row: Breakout) -> datetime | None:
+    """When the breakout's latest event was recorded."""
+    stmt = select(func.max(Event.timestamp)).where(
+        Event.entity_type == ENTITY, Event.entity_id == row.id
+    )
+    last: datetime | None = session.scalar(stmt)
+    return last
+
+
 def breakouts_of_account(*, session: Session, region: str, account_id: str) -> list[Breakout]:
     """Every breakout (any state) of ``account_id`` in ``region``, newest first."""
     stmt = select(Breakout).where(Breakout.region == region)

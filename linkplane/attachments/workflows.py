@@ -220,36 +220,41 @@ async def teardown(res: Resources) -> list[str]:
     """Undo, in reverse order of creation, every resource ``res`` records.
 
     Each undo is an idempotent step (a resource already gone is success) followed by an event;
-    a permanent failure is recorded and the remaining undos still run. Returns the failures.
+    a permanent failure is recorded and the remaining undos still run. A resource whose undo
+    failed stays recorded on the row (``aws_resources`` shows it), so the sweep retries it.
+    Returns the failures.
     """
     problems: list[str] = []
     bid, region = res.breakout_id, res.region
+    routes_gone = True
     for cidr in reversed(res.vpc_routes):
         unroute = _vpc_unroute(res.core_vpc_id, cidr)
-        await _undo(problems, bid, region, f"vpc unroute {cidr}", unroute)
+        routes_gone &= await _undo(problems, bid, region, f"vpc unroute {cidr}", unroute)
     if res.routes and res.core_route_table_id:
         rt = res.core_route_table_id
         for cidr in reversed(res.routes):
-            await _undo(problems, bid, region, f"unroute {cidr}", _unroute(rt, cidr))
-        await _forget(bid, "routes", "Static routes removed from the core route table",
-                      {"core_route_table_id": rt, "routes": list(res.routes)})  # fmt: skip
-    if res.associated_route_table_id and res.attachment_id:
+            routes_gone &= await _undo(problems, bid, region, f"unroute {cidr}", _unroute(rt, cidr))
+        if routes_gone:
+            await _forget(bid, "routes", "Static routes removed from the core route table",
+                          {"core_route_table_id": rt, "routes": list(res.routes)})  # fmt: skip
+    if res.associated_route_table_id:
         rt, att = res.associated_route_table_id, res.attachment_id
-        await _undo(problems, bid, region, "disassociate", lambda c: (
-            c.disassociate_route_table(route_table_id=rt, attachment_id=att)))  # fmt: skip
-        await _forget(bid, "association", "Attachment disassociated from the customers table",
-                      {"route_table_id": rt, "attachment_id": att})  # fmt: skip
+        # Without an attachment there is no association left: AWS removed it with it.
+        if not att or await _undo(problems, bid, region, "disassociate", lambda c: (
+                c.disassociate_route_table(route_table_id=rt, attachment_id=att))):  # fmt: skip
+            await _forget(bid, "association", "Attachment disassociated from the customers "
+                          "table", {"route_table_id": rt, "attachment_id": att})  # fmt: skip
     if res.attachment_id:
         att = res.attachment_id
-        await _undo(problems, bid, region, "remove_attachment",
-                    lambda c: _remove_attachment(c, att))  # fmt: skip
-        await _forget(bid, "attachment", "Customer attachment rejected/deleted",
-                      {"attachment_id": att})  # fmt: skip
+        if await _undo(problems, bid, region, "remove_attachment",
+                       lambda c: _remove_attachment(c, att)):  # fmt: skip
+            await _forget(bid, "attachment", "Customer attachment rejected/deleted",
+                          {"attachment_id": att})  # fmt: skip
     if res.share_arn:
         arn = res.share_arn
-        await _undo(problems, bid, region, "delete_share",
-                    lambda c: c.delete_resource_share(share_arn=arn))  # fmt: skip
-        await _forget(bid, "share", "Resource share deleted", {"share_arn": arn})
+        if await _undo(problems, bid, region, "delete_share",
+                       lambda c: c.delete_resource_share(share_arn=arn)):  # fmt: skip
+            await _forget(bid, "share", "Resource share deleted", {"share_arn": arn})
     await update_core_policy()  # isolation: drop the breakout's CIDRs from the core policy
     return problems
 
@@ -265,13 +270,16 @@ def _remove_attachment(port: CloudPort, attachment_id: str) -> None:
         port.delete_vpc_attachment(attachment_id)
 
 
-async def _undo(problems: list[str], bid: int, region: str, name: str, call: Any) -> None:
+async def _undo(problems: list[str], bid: int, region: str, name: str, call: Any) -> bool:
+    """Run one undo; on a permanent failure record it and return False."""
     try:
         await steps.cloud(name, region, call)
+        return True
     except (CloudError, DBOSMaxStepRetriesExceeded) as exc:
         problems.append(f"{name}: {exc}")
         text = f"Compensation {name} failed: {exc}"
         await steps.db(f"failed {name}", lambda s: records.note(s, bid, text, {"step": name}, 2))
+        return False
 
 
 async def _forget(bid: int, what: str, text: str, detail: dict[str, object]) -> None:
@@ -352,6 +360,7 @@ async def sweep(scheduled_at: datetime, context: Any) -> None:
     await _reject_unexpected()
     await _notice_detached()
     await _repair_orphans()
+    await _retry_leftovers()
 
 
 async def _reject_unexpected() -> None:
@@ -421,6 +430,27 @@ async def _repair_orphans() -> None:
         elif delete_requested and not running:
             with SetWorkflowID(f"{wid}-delete"):
                 await DBOS.start_workflow_async(delete, breakout_id, revision)
+
+
+async def _retry_leftovers() -> None:
+    """Deactivated breakouts whose cleanup was incomplete: undo what they still record.
+
+    Once per ``breakout_cleanup_retry_seconds`` per breakout (a permission AWS refuses
+    stays refused until someone fixes it; each failed try is an event).
+    """
+    settings = runtime().settings
+    due = await steps.db("leftovers", lambda s: records.leftovers(
+        s, settings.breakout_cleanup_retry_seconds))  # fmt: skip
+    for res in due:
+        problems = await teardown(res)
+        await steps.db(f"retried {res.breakout_id}", _finish_retry(res.breakout_id, problems))
+
+
+def _finish_retry(breakout_id: int, problems: list[str]) -> Callable[[Any], None]:
+    def change(session: Any) -> None:
+        records.finish_retry(session, breakout_id, problems)
+
+    return change
 
 
 def schedule_sweep(interval_seconds: int) -> None:
