@@ -1,21 +1,28 @@
 """Crash matrix: a worker process dies at every step boundary of one breakout's happy path,
 is restarted each time, and the breakout still ends Active with exactly one share,
-attachment, association and route (nothing duplicated) and one core VPC route.
+attachment, association and route (nothing duplicated) and one core VPC route; then the
+same for the deletion of an Active breakout, which still ends Deactivated with nothing of
+it left in the cloud and no failed compensation.
 
-Two chains (see ``tests.test_breakouts_faults_support``): one dies right
+Two chains each (see ``tests.test_breakouts_faults_support``): one dies right
 after each step's result was recorded; the other inside each AWS step after its call
 returned but before DBOS recorded it, so the step runs again and only idempotency keeps it
-from duplicating. Each chain restarts its worker (same executor id: DBOS recovers at once)
-until the workflow succeeds, and must have died at every step of the happy path on the way.
+from duplicating (or, in the teardown, from failing on what is already gone). Each chain
+restarts its worker (same executor id: DBOS recovers at once) until the workflow succeeds,
+and must have died at exactly the workflow's steps, in their order: a step added to a
+workflow but not to the lists below fails the chain.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pytest
 
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
     CRASH_EXIT,
+    NOTHING,
     Customer,
     ProcStack,
     counts,
@@ -29,10 +36,16 @@ from tests.test_breakouts_faults_support import (
 #: The happy path's steps ("{cidr}" is the breakout's one CIDR); the waits poll at least once.
 STEPS = ["load", "ensure_share", "record_share", "invitation_status", "accepted",
          "find_attachment", "claim", "accept", "attachment_state", "routing", "associate",
-         "route {cidr}", "vpc route {cidr}", "activate"]  # fmt: skip
+         "route {cidr}", "vpc route {cidr}", "activate", "update core policy"]  # fmt: skip
 AWS_STEPS = ["ensure_share", "invitation_status", "find_attachment", "accept",
              "attachment_state", "associate", "route {cidr}", "vpc route {cidr}"]  # fmt: skip
-ACTIVE = 5
+#: The deletion of an Active breakout: every undo (reverse order of creation), then final.
+TEARDOWN = ["load", "vpc unroute {cidr}", "unroute {cidr}", "forget routes", "disassociate",
+            "forget association", "remove_attachment", "forget attachment", "delete_share",
+            "forget share", "update core policy", "final"]  # fmt: skip
+TEARDOWN_AWS = ["vpc unroute {cidr}", "unroute {cidr}", "disassociate", "remove_attachment",
+                "delete_share"]  # fmt: skip
+ACTIVE, DEACTIVATED = 5, 7
 
 
 @pytest.fixture(scope="module")
@@ -40,46 +53,102 @@ def procs(tmp_path_factory: pytest.TempPathFactory) -> ProcStack:
     return proc_stack(tmp_path_factory.mktemp("crash"))
 
 
-def _chain(procs: ProcStack, mode: str, n: int) -> dict[str, object]:
-    """Restart a crashing worker until the breakout's workflow succeeds; what happened."""
-    account, cidr = f"{600000000000 + n}", f"10.{200 + n}.0.0/24"
-    bid = procs.create(account, [cidr])
-    wid, marks = f"breakout-{bid}-1", procs.data_dir / f"chain-{mode}"
-    customer = Customer(procs.endpoint, account, procs.tgw_id, cidr)
-    env = procs.env(f"chain-{mode}")
-    exits: list[int] = []
-    args = ["--crash-chain", str(marks), "--crash-mode", mode, "--start", str(bid)]
+@dataclass
+class Run:
+    """What one crash chain did, and what it left."""
+
+    cidr: str
+    visited: list[str]  # the boundaries it died at, in order
+    exits: list[int]  # of each worker process
+    outcome: dict[str, object]
+
+
+def _crash_until_done(
+    procs: ProcStack, chain: str, mode: str, wid: str, customers: list[Customer], *start: str
+) -> tuple[list[str], list[int]]:
+    """Restart a crashing worker until workflow ``wid`` succeeds; the boundaries it died at
+    and each process's exit code. ``chain`` names the marks file and the executor."""
+    marks, env, exits = procs.data_dir / chain, procs.env(chain), []
+    args = ["--crash-chain", str(marks), "--crash-mode", mode, *start]
     while procs.workflow_status(wid) != "SUCCESS":
         with running(procs.data_dir, env, *args) as worker:
-            drive_until([customer], lambda: worker.proc.poll() is not None
+            drive_until(customers, lambda: worker.proc.poll() is not None
                         or procs.workflow_status(wid) == "SUCCESS")  # fmt: skip
             exits.append(worker.proc.returncode if worker.proc.poll() is not None
                          else worker.stop())  # fmt: skip
+    return marks.read_text().splitlines(), exits
+
+
+def _chain(procs: ProcStack, mode: str, n: int) -> Run:
+    """Provision one breakout through a crashing worker."""
+    account, cidr = f"{600000000000 + n}", f"10.{200 + n}.0.0/24"
+    bid = procs.create(account, [cidr])
+    customer = Customer(procs.endpoint, account, procs.tgw_id, cidr)
+    visited, exits = _crash_until_done(procs, f"chain-{mode}", mode, f"breakout-{bid}-1",
+                                       [customer], "--start", str(bid))  # fmt: skip
     found = counts(owned(inventory(procs.endpoint, account, procs.provider), account, bid, [cidr]))
-    return {"visited": marks.read_text().split("\n")[:-1], "exits": exits, "cidr": cidr,
-            "status": procs.status(bid), "records": found,
-            "vpc_routes": procs.vpc_routes_to(cidr)}  # fmt: skip
+    return Run(cidr, visited, exits, {"status": procs.status(bid), "records": found,
+                                      "vpc_routes": procs.vpc_routes_to(cidr)})  # fmt: skip
 
 
-def _check(result: dict[str, object], wanted: list[str]) -> None:
-    cidr = str(result["cidr"])
-    assert set(result["visited"]) >= {s.format(cidr=cidr) for s in wanted}, result  # type: ignore[call-overload]
-    exits = result["exits"]
-    assert isinstance(exits, list)
-    assert exits[:-1] == [CRASH_EXIT] * (len(exits) - 1), result
-    assert (result["status"], result["records"], result["vpc_routes"]) == (
-        ACTIVE,
-        ACTIVE_ONE_CIDR,
-        1,
-    ), result
+def _active(procs: ProcStack, account: str, cidr: str) -> int:
+    """A breakout provisioned to Active by a worker that does not crash."""
+    bid = procs.create(account, [cidr])
+    customer = Customer(procs.endpoint, account, procs.tgw_id, cidr)
+    with running(procs.data_dir, procs.env(f"active-{account}"), "--start", str(bid)) as worker:
+        drive_until([customer], lambda: procs.workflow_status(f"breakout-{bid}-1") == "SUCCESS",
+                    worker=worker)  # fmt: skip
+        worker.stop()
+    assert procs.status(bid) == ACTIVE
+    return bid
+
+
+def _teardown_chain(procs: ProcStack, mode: str, n: int) -> Run:
+    """Delete one Active breakout through a crashing worker."""
+    account, cidr = f"{610000000000 + n}", f"10.{210 + n}.0.0/24"
+    bid = _active(procs, account, cidr)
+    # As the API does: commit status 6, then (nothing runs for an Active one) start the
+    # deletion workflow; here the crashing worker starts it, again at each restart (a no-op).
+    assert procs.delete(bid) == "teardown"
+    wid = f"breakout-{bid}-1-delete"
+    visited, exits = _crash_until_done(procs, f"teardown-{mode}", mode, wid, [],
+                                       "--delete", str(bid))  # fmt: skip
+    found = counts(owned(inventory(procs.endpoint, account, procs.provider), account, bid, [cidr]))
+    row = procs.row(bid)
+    return Run(cidr, visited, exits, {"status": row.status_id, "reason": row.status_reason,
+                                      "records": found, "vpc_routes": procs.vpc_routes_to(cidr),
+                                      "problems": procs.problems(bid)})  # fmt: skip
+
+
+def _check(run: Run, wanted: list[str], outcome: dict[str, object]) -> None:
+    # Exactly the listed steps, in order: none skipped, none unlisted.
+    assert run.visited == [s.format(cidr=run.cidr) for s in wanted], run
+    # Each process but the last died at one new boundary; the last was stopped cleanly.
+    assert run.exits == [CRASH_EXIT] * len(run.visited) + [0], run
+    assert run.outcome == outcome, run
 
 
 def test_killed_after_every_recorded_step_and_restarted(procs: ProcStack) -> None:
-    _check(_chain(procs, "after", 1), STEPS)
+    outcome = {"status": ACTIVE, "records": ACTIVE_ONE_CIDR, "vpc_routes": 1}
+    _check(_chain(procs, "after", 1), STEPS, outcome)
 
 
 def test_killed_inside_every_aws_step_before_it_is_recorded(procs: ProcStack) -> None:
     # Not in parallel with the other chain: a restarted worker's workflows are re-enqueued
     # on DBOS's shared internal queue, so another chain's live worker could run (and crash
     # at) them; that is right for production, but it would mix the two chains' boundaries.
-    _check(_chain(procs, "inside", 2), AWS_STEPS)
+    outcome = {"status": ACTIVE, "records": ACTIVE_ONE_CIDR, "vpc_routes": 1}
+    _check(_chain(procs, "inside", 2), AWS_STEPS, outcome)
+
+
+#: A deleted breakout: Deactivated, every undo succeeded, nothing of it left in the cloud.
+DELETED = {"status": DEACTIVATED, "reason": "deleted", "records": NOTHING, "vpc_routes": 0,
+           "problems": []}  # fmt: skip
+
+
+def test_deletion_killed_after_every_recorded_teardown_step(procs: ProcStack) -> None:
+    _check(_teardown_chain(procs, "after", 1), TEARDOWN, DELETED)
+
+
+def test_deletion_killed_inside_every_aws_undo_before_it_is_recorded(procs: ProcStack) -> None:
+    _check(_teardown_chain(procs, "inside", 2), TEARDOWN_AWS, DELETED)

@@ -7,7 +7,9 @@ one data directory (SQLite application + DBOS system databases). A worker is the
 process with ``os._exit`` at a chosen step boundary: after a step's result was recorded
 (``--crash-mode after``) or inside an AWS step after its call returned but before DBOS
 recorded it (``--crash-mode inside``), at the first boundary its ``--crash-chain`` file does
-not list yet. Nothing in ``linkplane`` knows about the hook.
+not list yet. The boundaries are the ``steps.cloud``/``steps.db`` steps and the isolation
+step "update core policy" that ends provisioning and every teardown. Nothing in
+``linkplane`` knows about the hook.
 
 Importing this module starts nothing (pytest collects it; it holds no tests).
 """
@@ -15,6 +17,7 @@ Importing this module starts nothing (pytest collects it; it holds no tests).
 from __future__ import annotations
 
 import argparse
+import contextvars
 import gc
 import itertools
 import json
@@ -28,11 +31,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from linkplane.settings import Settings
+
+if TYPE_CHECKING:
+    from linkplane.tenancy.principal import Principal
 
 PROVIDER = "111111111111"
 REGION = "eu-central-1"
@@ -89,6 +95,39 @@ def _crash_hooks(chain: _Chain, mode: str) -> None:
 
     steps.cloud = wrap(steps.cloud, True)
     steps.db = wrap(steps.db, False)
+    if mode == "after":  # not an AWS step: nothing to die inside of
+        _policy_hook(chain)
+
+
+#: The "update core policy" calls of the current workflow task (``asyncio.to_thread`` copies
+#: the context, so the pool thread appends to the list its own task set).
+_applied: contextvars.ContextVar[list[str]] = contextvars.ContextVar("applied")
+
+
+def _policy_hook(chain: _Chain) -> None:
+    """Die after the first "update core policy" this process executed and DBOS recorded.
+    Its function takes no argument to observe, so the hook observes ``_apply`` (looked up
+    at each call) and replaces ``workflows.update_core_policy`` (what the workflows call)."""
+    from linkplane.attachments import workflows
+    from linkplane.isolation import steps as isolation
+
+    name, apply = "update core policy", isolation._apply
+    original = workflows.update_core_policy  # type: ignore[attr-defined]  # imported there
+
+    def observed() -> str:
+        result = apply()
+        _applied.get([]).append(name)  # called outside ``step``: nobody to tell
+        return result
+
+    async def step() -> str:
+        _applied.set([])  # this task's own context: concurrent workflows do not share it
+        result = await original()
+        if _applied.get() and chain.first_time(name):
+            _die(f"after {name}")
+        return result
+
+    isolation._apply = observed
+    workflows.update_core_policy = step  # type: ignore[attr-defined]
 
 
 def _computed_version() -> str:
@@ -180,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--crash-chain", type=Path, help="file of boundaries already visited")
     parser.add_argument("--crash-mode", choices=["after", "inside"], default="after")
     parser.add_argument("--start", type=int, action="append", default=[])
+    parser.add_argument("--delete", type=int, action="append", default=[],
+                        help="start the deletion workflow (after ProcStack.delete)")  # fmt: skip
     parser.add_argument("--park", default="", help="counts, e.g. 100,2000")
     parser.add_argument("--org", type=int, default=0)
     parser.add_argument("--changed-code", action="store_true")
@@ -202,6 +243,8 @@ def main(argv: list[str] | None = None) -> None:
                       "computed": _computed_version()}), flush=True)  # fmt: skip
     for bid in args.start:
         workflows.start_provisioning(bid, 1)
+    for bid in args.delete:
+        workflows.start_teardown(bid, 1)
     if args.park:
         _park(settings, ctx.sessionmaker, args.org, [int(c) for c in args.park.split(",")])
     try:
@@ -345,15 +388,30 @@ class ProcStack:
         from linkplane.attachments import service
         from linkplane.attachments.schemas import BreakoutTgwCreate
         from linkplane.db import transaction
-        from linkplane.tenancy.principal import Principal, Role
 
-        principal = Principal(user_id=1, org_id=self.org_id, role=Role.ADMIN)
         data = BreakoutTgwCreate(name="crash", vpc_cidr=cidrs, region=REGION,
                                  aws_account_id=account)  # fmt: skip
         with transaction(self.factory) as session:
             row = service.create_tgw(session=session, settings=self.settings,
-                                     principal=principal, data=data)  # fmt: skip
+                                     principal=self._admin(), data=data)  # fmt: skip
             return int(row.id)
+
+    def delete(self, breakout_id: int) -> str:
+        """Request the deletion as ``commands.delete_breakout`` does (status 6, committed);
+        returns what must follow: ``teardown`` (a worker starts the deletion workflow,
+        ``--delete``) or ``signal`` (the provisioning workflow still runs)."""
+        from linkplane.attachments import service
+        from linkplane.db import transaction
+
+        with transaction(self.factory) as session:
+            _, action = service.request_delete(session=session, principal=self._admin(),
+                                               breakout_id=breakout_id)  # fmt: skip
+        return str(action)
+
+    def _admin(self) -> Principal:
+        from linkplane.tenancy.principal import Principal, Role
+
+        return Principal(user_id=1, org_id=self.org_id, role=Role.ADMIN)
 
     def row(self, breakout_id: int) -> Any:
         from linkplane.attachments.models import Breakout
@@ -363,6 +421,17 @@ class ProcStack:
 
     def status(self, breakout_id: int) -> int:
         return int(self.row(breakout_id).status_id)
+
+    def problems(self, breakout_id: int) -> list[str]:
+        """The breakout's events a user sees as problems (severity above 0, e.g.
+        "Compensation ... failed")."""
+        from linkplane.events.models import Event
+
+        stmt = sa.select(Event.description).where(
+            Event.entity_type == "breakout", Event.entity_id == breakout_id, Event.severity > 0
+        )
+        with self.factory() as session:
+            return list(session.scalars(stmt))
 
     def workflow_status(self, workflow_id: str) -> str | None:
         """DBOS's status of a workflow (PENDING, SUCCESS, ERROR...), read from its database."""
