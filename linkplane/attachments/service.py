@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from ipaddress import IPv4Network
@@ -160,13 +161,25 @@ def _check_region(session: Session, settings: Settings, name: str) -> RegionInfo
     return info
 
 
-def _live_in_region(session: Session, region: str, exclude_id: int | None) -> list[Breakout]:
-    stmt = select(Breakout).where(Breakout.region == region)
+@dataclass(frozen=True)
+class _LiveRanges:
+    """What the CIDR check needs of another live breakout: not its whole row."""
+
+    id: int
+    org_id: int
+    cidrs: list[str]
+
+
+def _live_in_region(session: Session, region: str, exclude_id: int | None) -> list[_LiveRanges]:
+    # Columns, not entities: a create checks against every live breakout of the TGW, and
+    # loading thousands of full rows per create was a tenth of the benchmark's time at N=1000.
+    stmt = select(Breakout.id, Breakout.org_id, Breakout.vpc_cidrs)
+    stmt = stmt.where(Breakout.region == region)
     stmt = stmt.where(Breakout.status_id.in_([s.value for s in LIVE]))
     stmt = stmt.where(Breakout.expired.is_(False))
     if exclude_id is not None:
         stmt = stmt.where(Breakout.id != exclude_id)
-    return list(session.scalars(stmt).all())
+    return [_LiveRanges(i, o, json.loads(c)) for i, o, c in session.execute(stmt)]
 
 
 def _device_cidrs(session: Session, settings: Settings) -> list[str]:
@@ -177,11 +190,11 @@ def _device_cidrs(session: Session, settings: Settings) -> list[str]:
     return spaces
 
 
-def _ranges_of(other: Breakout, org_id: int | None) -> list[cidr_rules.NamedRange]:
+def _ranges_of(other: _LiveRanges, org_id: int | None) -> list[cidr_rules.NamedRange]:
     if other.org_id == org_id:
-        return cidr_rules.breakout_ranges(f"breakout {other.id}", other.cidr_list)
+        return cidr_rules.breakout_ranges(f"breakout {other.id}", other.cidrs)
     hidden = "a range another organisation uses on this transit gateway"
-    return [cidr_rules.NamedRange.of(hidden, cidr) for cidr in other.cidr_list]
+    return [cidr_rules.NamedRange.of(hidden, cidr) for cidr in other.cidrs]
 
 
 def validate_cidrs(
@@ -206,7 +219,7 @@ def validate_cidrs(
     for other in others:
         existing += _ranges_of(other, org_id)
     # Customers-table routes to the device spaces and the core VPC's own also count.
-    in_use = sum(len(o.cidr_list) for o in others) + len(_device_cidrs(session, settings)) + 1
+    in_use = sum(len(o.cidrs) for o in others) + len(_device_cidrs(session, settings)) + 1
     return cidr_rules.validate_breakout_cidrs(
         cidrs,
         existing=existing,
@@ -235,14 +248,16 @@ def lock_region(session: Session, region: str) -> None:
 
 def _check_account_free(session: Session, region: str, account_id: str) -> None:
     """One waiting breakout per account and region: its attachment must be unambiguous."""
-    waiting = [
-        b
-        for b in _live_in_region(session, region, None)
-        if b.aws_account_id == account_id and b.status in PROVISIONING
-    ]
-    if waiting:
+    stmt = select(Breakout.id).where(
+        Breakout.region == region,
+        Breakout.aws_account_id == account_id,
+        Breakout.status_id.in_([s.value for s in PROVISIONING]),
+        Breakout.expired.is_(False),
+    )
+    waiting = session.scalars(stmt.limit(1)).first()
+    if waiting is not None:
         raise Conflict(
-            f"breakout {waiting[0].id} for account {account_id} in {region} is still being "
+            f"breakout {waiting} for account {account_id} in {region} is still being "
             "provisioned; wait until it is Active or delete it first",
             field="aws_account_id",
         )
