@@ -105,3 +105,20 @@ def test_unknown_attachment_id_is_not_found(cloud: Cloud) -> None:
             TransitGatewayAttachmentIds=["tgw-attach-0123456789abcdef0"]
         )
     assert error_code(exc) == "InvalidTransitGatewayAttachmentID.NotFound"
+
+
+def test_the_gateway_index_forgets_gateways_of_a_reset_cloud(cloud: Cloud) -> None:
+    # tgw_by_id caches gateways by id; a moto reset replaces every backend, so a cached
+    # gateway of the old cloud must not be served (its attachments' views would lie).
+    from moto.ec2.models import ec2_backends
+
+    from linkplane.localcloud.ec2.backends import tgw_by_id
+
+    if cloud.mode != "inproc":
+        pytest.skip("reads the in-process backends")
+    tgw_id = make_tgw(cloud)["TransitGatewayId"]
+    first = tgw_by_id(tgw_id)
+    assert first is not None and first.id == tgw_id
+    assert tgw_by_id(tgw_id) is first  # served from the index
+    ec2_backends.reset()
+    assert tgw_by_id(tgw_id) is None

@@ -99,10 +99,32 @@ def owner_backend(tgw: Any) -> Any:
     return tgw.ec2_backend
 
 
+#: Gateway id -> gateway, filled by :func:`tgw_by_id`. Scanning every backend per lookup made
+#: DescribeTransitGatewayAttachments cost attachments x accounts: with 1,000 customer accounts
+#: the embedded cloud spent most of its time there (py-spy, bench_breakouts N=1000).
+_tgw_index: dict[str, Any] = {}
+
+
 def tgw_by_id(tgw_id: str) -> Any | None:
     """Any gateway by id, whoever owns it (ids are unique across the embedded cloud)."""
+    tgw = _tgw_index.get(tgw_id)
+    if tgw is not None and _current(tgw):
+        return tgw
     for backend in existing_backends():
         tgw = backend.transit_gateways.get(tgw_id)
         if tgw is not None:
+            _tgw_index[tgw_id] = tgw
             return tgw
     return None
+
+
+def _current(tgw: Any) -> bool:
+    """Is ``tgw`` still its registered backend's gateway? A moto reset replaces every backend.
+
+    ``dict.get`` reads moto's registries without the lookups that create missing entries.
+    """
+    backend: Any = tgw.ec2_backend
+    gateways: dict[str, Any] = backend.transit_gateways
+    accounts: Any = dict.get(ec2_backends, backend.account_id)
+    registered = dict.get(accounts, backend.region_name) if accounts is not None else None
+    return registered is backend and gateways.get(tgw.id) is tgw
