@@ -271,8 +271,9 @@ def _baseline_one(bench: Bench, provider: Any, c: Customer, k: int) -> None:
     ec2.associate_transit_gateway_route_table(
         TransitGatewayRouteTableId=bench.customers_rt, TransitGatewayAttachmentId=att
     )
-    ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=bench.core_rt,
-                                      Filters=[{"Name": "type", "Values": ["static"]}])  # fmt: skip
+    ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=bench.core_rt, Filters=[
+        {"Name": "type", "Values": ["static", "propagated"]},
+        {"Name": "route-search.exact-match", "Values": [c.cidr]}])  # fmt: skip
     ec2.create_transit_gateway_route(DestinationCidrBlock=c.cidr, TransitGatewayRouteTableId=
                                      bench.core_rt, TransitGatewayAttachmentId=att)  # fmt: skip
     tables = ec2.describe_route_tables(Filters=[
@@ -343,7 +344,7 @@ def _measure(mode: str, n: int, timeout: float) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--n", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--n", type=int, nargs="*", default=[10, 100])
     parser.add_argument("--throttled", type=int, nargs="*", default=[100])
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--child", choices=["plain", "throttled"], help=argparse.SUPPRESS)
@@ -355,9 +356,10 @@ def main() -> None:
 
 
 def _report(ns: list[int], throttled: list[int], timeout: float) -> None:
-    print("| N | linkplane s | linkplane /s | CPU s per breakout | baseline s | baseline /s "
-          "| ratio | user errors | workflow errors |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    if ns:
+        print("| N | linkplane s | linkplane /s | CPU s per breakout | baseline s "
+              "| baseline /s | ratio | user errors | workflow errors |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in ns:
         r = _measure("plain", n, timeout)
         wall, base = r["wall"], r["baseline"]

@@ -646,8 +646,16 @@ class AwsCloud:
             for p in items
         ]
 
+    def _route_at(self, route_table_id: str, cidr: str) -> TgwRoute | None:
+        """The table's route for exactly ``cidr``: one small search, not the whole table."""
+        net = ipaddress.IPv4Network(cidr, strict=False)
+        page = self._search(route_table_id, [_route_filter("exact", [net])])
+        routes = [_route(route_table_id, item) for item in page["Routes"]]
+        return next((r for r in routes if r.cidr in (cidr, str(net))), None)
+
     def create_static_route(self, *, route_table_id: str, cidr: str, attachment_id: str) -> None:
-        existing = [r for r in self.search_routes(route_table_id) if r.cidr == cidr]
+        found = self._route_at(route_table_id, cidr)
+        existing = [found] if found is not None else []
         if existing and existing[0].type == "static":
             if existing[0].attachment_ids == (attachment_id,):
                 return
