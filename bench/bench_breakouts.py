@@ -94,7 +94,26 @@ def start_cloud(*, throttled: bool) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"the embedded cloud did not start on port {port}")
 
 
-def setup(data_dir: Path, endpoint: str) -> Bench:
+def fresh_postgres(url: str) -> tuple[str, Any]:
+    """A new database next to ``url`` (application and DBOS tables) and its dropper."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"lp_bench_breakouts_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def setup(data_dir: Path, endpoint: str, database_url: str = "") -> Bench:
     for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
         os.environ.setdefault(key, value)
@@ -110,7 +129,8 @@ def setup(data_dir: Path, endpoint: str) -> Bench:
     settings = Settings(data_dir=data_dir, aws_endpoint_url=endpoint,
                         provider_account_id=PROVIDER, breakout_poll_initial_seconds=0.5,
                         breakout_watch_interval_seconds=WATCH_INTERVAL,
-                        dbos_executor_id="bench")  # fmt: skip
+                        dbos_executor_id="bench",
+                        **({"database_url": database_url} if database_url else {}))  # fmt: skip
     ctx = open_context(settings)
     regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, REGION),
                       settings=settings, region=REGION)  # fmt: skip
@@ -217,8 +237,10 @@ def workflow_errors(bench: Bench, ids: list[int]) -> int:
     from linkplane.attachments.engine import system_database_url
 
     wanted = [f"breakout-{i}-1" for i in ids]
-    engine = sa.create_engine(system_database_url(bench.settings))
-    query = sa.text("SELECT workflow_uuid FROM workflow_status WHERE status = 'ERROR'")
+    url = system_database_url(bench.settings)
+    table = "dbos.workflow_status" if url.startswith("postgresql") else "workflow_status"
+    engine = sa.create_engine(url)
+    query = sa.text(f"SELECT workflow_uuid FROM {table} WHERE status = 'ERROR'")
     with engine.connect() as conn:
         failed = {r[0] for r in conn.execute(query)}
     engine.dispose()
@@ -311,14 +333,16 @@ def lower_bound(n: int) -> float:
     return max(0.0, (n * MUTATING_EC2_PER_BREAKOUT - BURST) / REFILL)
 
 
-def child(mode: str, n: int, timeout: float) -> dict[str, Any]:
+def child(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
     """One measurement in this process: a fresh cloud process, databases and engine."""
     from linkplane.attachments import engine
 
     throttled = mode == "throttled"
     cloud, endpoint = start_cloud(throttled=throttled)
+    database_url, drop = fresh_postgres(postgres) if postgres else ("", None)
     try:
-        bench = setup(Path(tempfile.mkdtemp(prefix="bench-breakouts-")), endpoint)
+        data_dir = Path(tempfile.mkdtemp(prefix="bench-breakouts-"))
+        bench = setup(data_dir, endpoint, database_url)
         client_limiter(on=throttled)
         wall, cpu, errors = run_linkplane(bench, n, timeout)
         result = {"n": n, "wall": wall, "cpu": cpu, "errors": errors,
@@ -330,10 +354,13 @@ def child(mode: str, n: int, timeout: float) -> dict[str, Any]:
     finally:
         cloud.terminate()
         cloud.wait(timeout=30)
+        if drop is not None:
+            drop()
 
 
-def _measure(mode: str, n: int, timeout: float) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", mode, "--n", str(n), "--timeout", str(timeout)]
+def _measure(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", mode, "--n", str(n), "--timeout", str(timeout),
+           "--postgres", postgres]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -347,21 +374,24 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="*", default=[10, 100])
     parser.add_argument("--throttled", type=int, nargs="*", default=[100])
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--postgres", default="", help="PostgreSQL URL (else SQLite files)")
     parser.add_argument("--child", choices=["plain", "throttled"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print("RESULT " + json.dumps(child(args.child, args.n[0], args.timeout)), flush=True)
+        result = child(args.child, args.n[0], args.timeout, args.postgres)
+        print("RESULT " + json.dumps(result), flush=True)
         return
-    _report(args.n, args.throttled, args.timeout)
+    print(f"databases: {'PostgreSQL' if args.postgres else 'SQLite (WAL)'}")
+    _report(args.n, args.throttled, args.timeout, args.postgres)
 
 
-def _report(ns: list[int], throttled: list[int], timeout: float) -> None:
+def _report(ns: list[int], throttled: list[int], timeout: float, postgres: str) -> None:
     if ns:
         print("| N | linkplane s | linkplane /s | CPU s per breakout | baseline s "
               "| baseline /s | ratio | user errors | workflow errors |")  # fmt: skip
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in ns:
-        r = _measure("plain", n, timeout)
+        r = _measure("plain", n, timeout, postgres)
         wall, base = r["wall"], r["baseline"]
         print(f"| {n} | {wall:.1f} | {n / wall:.2f} | {r['cpu'] / n:.3f} | {base:.1f} | "
               f"{n / base:.2f} | {base / wall:.2f} | {r['errors']} | {r['workflow_errors']} |",
@@ -373,7 +403,7 @@ def _report(ns: list[int], throttled: list[int], timeout: float) -> None:
           "| workflow errors |")  # fmt: skip
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for n in throttled:
-        r = _measure("throttled", n, timeout)
+        r = _measure("throttled", n, timeout, postgres)
         wall, bound = r["wall"], lower_bound(n)
         ratio = f"{wall / bound:.2f}" if bound else "n/a (within burst)"
         print(f"| {n} | {wall:.1f} | {bound:.1f} | {ratio} | {n / wall:.2f} | {r['errors']} | "
