@@ -22,6 +22,7 @@ import gc
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -508,8 +509,9 @@ def owned(inv: Any, account: str, breakout_id: int, cidrs: list[str]) -> dict[st
     shares (by name or principal), its customer's attachments, their associations and
     propagations, and routes to those attachments or to its CIDRs."""
     arns = {p.share_arn for p in inv.principal_associations if p.principal == account}
-    prefix = f"linkplane-breakout-{breakout_id}-"
-    shares = [s for s in inv.shares if s.arn in arns or s.name.startswith(prefix)]
+    # linkplane-<installation id>-breakout-<id>-r<rev> (no installation id before 0007)
+    name = re.compile(rf"linkplane-([a-z0-9]+-)?breakout-{breakout_id}-r\d+")
+    shares = [s for s in inv.shares if s.arn in arns or name.fullmatch(s.name)]
     arns |= {s.arn for s in shares}
     atts = [a for a in inv.attachments if a.resource_owner_id == account]
     ids = {a.id for a in atts}

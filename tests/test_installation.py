@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from linkplane import db
+from linkplane.attachments.records import Plan
 from linkplane.context import AppContext, open_context
 from linkplane.db import make_engine, make_sessionmaker, migrate
 from linkplane.installation.models import Installation
@@ -87,3 +89,32 @@ def test_owner_of_tags() -> None:
     assert owner_of({TAG: "aaaa1111"}, "aaaa1111") is Owner.MINE
     assert owner_of({TAG: "bbbb2222"}, "aaaa1111") is Owner.OTHER
     assert owner_of({"linkplane:breakout": "1"}, "aaaa1111") is Owner.LEGACY
+
+
+def _plan(installation: str) -> Plan:
+    return Plan(breakout_id=1, revision=2, region="eu-central-1", account_id="222222222222",
+                tgw_id="tgw-1", tgw_arn="arn:tgw", core_route_table_id="rt-c",
+                customers_route_table_id="rt-u", cidrs=("10.1.0.0/24",),
+                invitation_deadline=0.0, installation_id=installation)  # fmt: skip
+
+
+def test_a_plan_names_tags_and_tokens_its_share_with_the_installation() -> None:
+    plan = _plan("aaaa1111")
+    assert plan.share_name == "linkplane-aaaa1111-breakout-1-r2"
+    assert plan.client_token == "aaaa1111-breakout-1-2"
+    assert plan.tags == {"linkplane:breakout": "1", "linkplane:revision": "2", TAG: "aaaa1111"}
+    other = _plan("bbbb2222")
+    assert (other.share_name, other.client_token) != (plan.share_name, plan.client_token)
+
+
+def test_a_plan_checkpointed_before_0007_keeps_the_old_names() -> None:
+    """DBOS pickles step results; a plan recorded by the old code has no installation id, and
+    its replayed ``ensure_share`` must look for the share under the name it used then."""
+    old = object.__new__(Plan)
+    state = dict(_plan("aaaa1111").__dict__)
+    del state["installation_id"]
+    old.__dict__.update(state)
+    replayed = pickle.loads(pickle.dumps(old))
+    assert replayed.share_name == "linkplane-breakout-1-r2"
+    assert replayed.client_token == "breakout-1-2"
+    assert TAG not in replayed.tags
