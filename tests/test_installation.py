@@ -16,13 +16,8 @@ from linkplane.attachments.records import Plan
 from linkplane.context import AppContext, open_context
 from linkplane.db import make_engine, make_sessionmaker, migrate
 from linkplane.installation.models import Installation
-from linkplane.installation.service import (
-    TAG,
-    MissingInstallationId,
-    Owner,
-    installation_id,
-    owner_of,
-)
+from linkplane.installation.service import MissingInstallationId, installation_id
+from linkplane.installation.tags import TAG, Owner, owner_of
 from linkplane.settings import INSTALLATION_ID_RE, Settings
 
 

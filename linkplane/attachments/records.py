@@ -20,8 +20,8 @@ from linkplane.attachments import service
 from linkplane.attachments.models import Breakout, Status
 from linkplane.attachments.regions import region_info
 from linkplane.db import utcnow
-from linkplane.installation.service import TAG as INSTALLATION_TAG
 from linkplane.installation.service import installation_id
+from linkplane.installation.tags import TAG as INSTALLATION_TAG
 from linkplane.settings import Settings
 
 #: Tags of a breakout's resource share (with ``linkplane:installation``); the audit reads

@@ -6,6 +6,6 @@ the id, and every look-up by tag filters on it, so one installation never adopts
 deletes another's resources. See docs/cloud-connect.md ("Installation id").
 
 - :mod:`.models` -- the ``installation`` table (one row, written by migration 0007).
-- :mod:`.service` -- :func:`~.service.installation_id` (the one reader) and
-  :func:`~.service.owner_of` (whose resource a tag set says it is).
+- :mod:`.service` -- :func:`~.service.installation_id`, the one reader.
+- :mod:`.tags` -- the tag and :func:`~.tags.owner_of`: whose a tagged resource is (pure).
 """

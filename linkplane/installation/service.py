@@ -1,16 +1,11 @@
 """The installation id: read once per database, overridable by a setting.
 
 :func:`installation_id` is the one reader; the breakout workflows (plan loading), region
-bootstrap and the audit use it. :func:`owner_of` tells, from a resource's tags, whether it is
-this installation's, another's, or *legacy*: made before installations had ids (databases
-migrated to 0007 keep the resources they made earlier, untagged) or not made by linkplane.
+bootstrap and the audit use it.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Mapping
-from enum import StrEnum
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, select
@@ -20,26 +15,11 @@ from linkplane.errors import LinkplaneError
 from linkplane.installation.models import Installation
 from linkplane.settings import Settings
 
-#: Tag key carried by every AWS resource linkplane creates (RAM shares, TGW, route tables,
-#: core VPC and attachment).
-TAG = "linkplane:installation"
-
 _cache: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
 
 
 class MissingInstallationId(LinkplaneError):
     code = "missing_installation_id"
-
-
-class Owner(StrEnum):
-    MINE = "mine"
-    OTHER = "other"  # carries another installation's id: never adopt, judge or delete it
-    LEGACY = "legacy"  # no installation tag at all
-
-
-def new_id() -> str:
-    """8 lowercase hex characters: short enough for every AWS name, 4 billion values."""
-    return secrets.token_hex(4)
 
 
 def installation_id(session: Session, settings: Settings) -> str:
@@ -68,11 +48,3 @@ def _stored(session: Session) -> str:
             "or set LINKPLANE_INSTALLATION_ID to the id this installation's AWS resources carry"
         )
     return found
-
-
-def owner_of(tags: Mapping[str, str], installation: str) -> Owner:
-    """Whose a resource is, by its ``linkplane:installation`` tag."""
-    tagged = tags.get(TAG)
-    if tagged is None:
-        return Owner.LEGACY
-    return Owner.MINE if tagged == installation else Owner.OTHER
