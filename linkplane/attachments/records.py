@@ -17,17 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linkplane.attachments import service
-from linkplane.attachments.models import Breakout, Status
+from linkplane.attachments.models import BREAKOUT_TAG, REVISION_TAG, Breakout, Status
 from linkplane.attachments.regions import region_info
 from linkplane.db import utcnow
 from linkplane.installation.service import installation_id
 from linkplane.installation.tags import TAG as INSTALLATION_TAG
 from linkplane.settings import Settings
-
-#: Tags of a breakout's resource share (with ``linkplane:installation``); the audit reads
-#: the breakout tag to recognise shares of breakouts still being provisioned.
-BREAKOUT_TAG = "linkplane:breakout"
-REVISION_TAG = "linkplane:revision"
 
 
 class StopKind(StrEnum):
