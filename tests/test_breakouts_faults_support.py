@@ -473,15 +473,15 @@ def _org(factory: Any) -> int:
 _providers = itertools.count(111111110001)
 
 
-def proc_stack(data_dir: Path) -> ProcStack:
+def proc_stack(data_dir: Path, provider: str | None = None) -> ProcStack:
     """Bootstrap the test region into a fresh data directory; no DBOS in this process.
 
     The embedded cloud is the test process's one server (shared with the in-process stack of
-    ``tests.test_breakouts_support``), so each data directory gets its own provider account
-    and TGW: breakout ids restart at 1 per database, and RAM client tokens
-    (``breakout-<id>-<rev>``) are per account.
+    ``tests.test_breakouts_support``); each data directory gets its own provider account
+    unless ``provider`` is given (two installations in one account: their installation ids
+    keep their TGWs and shares apart).
     """
-    provider = str(next(_providers))
+    provider = provider or str(next(_providers))
     from linkplane.attachments.regions import region_info
     from linkplane.cloud.factory import make_cloud
     from linkplane.context import open_context
