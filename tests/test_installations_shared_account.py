@@ -67,8 +67,10 @@ def test_two_installations_in_one_provider_account(installations: dict[str, Proc
     ids = {name: installations[name].create(accounts[name], [cidrs[name]]) for name in accounts}
     assert ids == {"staging": 1, "production": 1}  # breakout ids restart per database
 
-    with running(staging.data_dir, staging.env("staging-host"), "--start", "1") as worker_s, \
-            running(production.data_dir, production.env("production-host"), "--start", "1"):
+    with (
+        running(staging.data_dir, staging.env("staging-host"), "--start", "1") as worker_s,
+        running(production.data_dir, production.env("production-host"), "--start", "1"),
+    ):
         customers = [Customer(installations[n].endpoint, accounts[n], installations[n].tgw_id,
                               cidrs[n]) for n in accounts]  # fmt: skip
         drive_until(customers, lambda: all(s.status(1) == ACTIVE for s in installations.values()),
@@ -82,6 +84,11 @@ def test_two_installations_in_one_provider_account(installations: dict[str, Proc
         assert tags["linkplane:installation"] == _id(stack)
         assert principals == {accounts[name]}  # never the other installation's customer
 
+    # Each sweep reads its own TGW's attachments only: the other's customer is never there.
+    for name, stack in installations.items():
+        port = make_cloud(stack.settings, REGION)
+        owners = {a.resource_owner_id for a in port.list_attachments(tgw_id=stack.tgw_id)}
+        assert owners == {PROVIDER, accounts[name]}
     # Each audit sees a clean cloud of its own; repair (nothing to do) touches nothing.
     for stack in installations.values():
         assert _audit(stack, repair=False).findings == []
