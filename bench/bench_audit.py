@@ -107,7 +107,8 @@ def main() -> None:
         spec = load_regions(session)[0]
     verify = lambda: service.verify_isolation(  # noqa: E731
         settings=settings, factory=ctx.sessionmaker, cloud_for=lambda r: port)
-    audit = lambda: service.audit(factory=ctx.sessionmaker, cloud_for=lambda r: port)  # noqa: E731
+    audit = lambda: service.audit(  # noqa: E731
+        settings=settings, factory=ctx.sessionmaker, cloud_for=lambda r: port)
     print(f"{'routes':>7} | {'verify calls':>12} {'(search)':>8} {'s':>6} | "
           f"{'audit calls':>11} {'(search)':>8} {'s':>6} | calls per 1,000 routes (audit)")
     done = 0

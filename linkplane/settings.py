@@ -14,6 +14,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+#: Installation ids go into AWS names, tags and client tokens: short, lowercase, no separator.
+INSTALLATION_ID_RE = re.compile(r"^[a-z0-9]{4,16}$")
 
 #: Regions linkplane knows. Bootstrapping any other name is refused with this list.
 KNOWN_REGIONS: tuple[str, ...] = (
@@ -45,6 +47,10 @@ class Settings(BaseSettings):
     aws_secret_access_key: str = ""
     #: The provider account that owns the Transit Gateways.
     provider_account_id: str = "123456789012"
+    #: This installation's id in AWS names and tags (see linkplane.installation); empty means
+    #: the one generated once and stored in the database. Set it only to keep an id across a
+    #: new database, or to give a copied database (which copies the id) an id of its own.
+    installation_id: str = ""
     default_region: str = "eu-central-1"
     #: Device address space routed from the core to customers (the TGW "customers" table).
     device_cidr: str = "100.64.0.0/10"
@@ -115,6 +121,13 @@ class Settings(BaseSettings):
     def _account(cls, value: str) -> str:
         if not ACCOUNT_ID_RE.match(value):
             raise ValueError("provider_account_id must be 12 digits")
+        return value
+
+    @field_validator("installation_id")
+    @classmethod
+    def _installation(cls, value: str) -> str:
+        if value and not INSTALLATION_ID_RE.match(value):
+            raise ValueError("installation_id must be 4-16 lowercase letters or digits")
         return value
 
     @field_validator("jwt_secret")

@@ -22,6 +22,7 @@ import gc
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -472,15 +473,15 @@ def _org(factory: Any) -> int:
 _providers = itertools.count(111111110001)
 
 
-def proc_stack(data_dir: Path) -> ProcStack:
+def proc_stack(data_dir: Path, provider: str | None = None) -> ProcStack:
     """Bootstrap the test region into a fresh data directory; no DBOS in this process.
 
     The embedded cloud is the test process's one server (shared with the in-process stack of
-    ``tests.test_breakouts_support``), so each data directory gets its own provider account
-    and TGW: breakout ids restart at 1 per database, and RAM client tokens
-    (``breakout-<id>-<rev>``) are per account.
+    ``tests.test_breakouts_support``); each data directory gets its own provider account
+    unless ``provider`` is given (two installations in one account: their installation ids
+    keep their TGWs and shares apart).
     """
-    provider = str(next(_providers))
+    provider = provider or str(next(_providers))
     from linkplane.attachments.regions import region_info
     from linkplane.cloud.factory import make_cloud
     from linkplane.context import open_context
@@ -508,8 +509,9 @@ def owned(inv: Any, account: str, breakout_id: int, cidrs: list[str]) -> dict[st
     shares (by name or principal), its customer's attachments, their associations and
     propagations, and routes to those attachments or to its CIDRs."""
     arns = {p.share_arn for p in inv.principal_associations if p.principal == account}
-    prefix = f"linkplane-breakout-{breakout_id}-"
-    shares = [s for s in inv.shares if s.arn in arns or s.name.startswith(prefix)]
+    # linkplane-<installation id>-breakout-<id>-r<rev> (no installation id before 0007)
+    name = re.compile(rf"linkplane-([a-z0-9]+-)?breakout-{breakout_id}-r\d+")
+    shares = [s for s in inv.shares if s.arn in arns or name.fullmatch(s.name)]
     arns |= {s.arn for s in shares}
     atts = [a for a in inv.attachments if a.resource_owner_id == account]
     ids = {a.id for a in atts}

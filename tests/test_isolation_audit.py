@@ -24,7 +24,7 @@ def world(tmp_path: Path) -> World:
 
 
 def _audit(w: World) -> service.AuditResult:
-    return service.audit(factory=w.ctx.sessionmaker, cloud_for=w.cloud_for)
+    return service.audit(settings=w.settings, factory=w.ctx.sessionmaker, cloud_for=w.cloud_for)
 
 
 def _codes(result: service.AuditResult) -> set[tuple[str, str]]:
@@ -147,3 +147,65 @@ def test_reconcile_pass_applies_policy_and_repairs(world: World) -> None:
         time.sleep(0.05)
     thread.stop()
     assert thread.passes >= 1
+
+
+# --- installations sharing a provider account -------------------------------------------------
+def _share_tgw(w: World, account: str, name: str, tags: dict[str, str]) -> str:
+    """A share of the world's TGW made outside this installation (plain boto3)."""
+    out = w.ram().create_resource_share(
+        name=name, resourceArns=[w.region.tgw_arn], principals=[account],
+        allowExternalPrincipals=True, tags=[{"key": k, "value": v} for k, v in tags.items()],
+    )  # fmt: skip
+    return str(out["resourceShare"]["resourceShareArn"])
+
+
+def _live_shares(w: World) -> set[str]:
+    return {s.arn for s in w.provider.list_resource_shares()}
+
+
+def _breakout_accounts(w: World) -> dict[int, str]:
+    from linkplane.attachments.models import Breakout
+
+    with w.ctx.sessionmaker() as session:
+        return {b.id: b.aws_account_id for b in session.scalars(select(Breakout))}
+
+
+def test_another_installations_shares_and_their_tgw_neighbours_are_never_repaired(
+    world: World,
+) -> None:
+    """Shares of this TGW made by another installation (tagged with its id, or untagged from
+    before installation ids for a breakout this database does not know): reported, never
+    deleted; and since the TGW is then shared, nothing else unowned on it is removed either."""
+    first = min(_breakout_accounts(world))
+    tagged = _share_tgw(world, "666200000001", "linkplane-othr0001-breakout-1-r1",
+                        {"linkplane:installation": "othr0001", "linkplane:breakout": str(first),
+                         "linkplane:revision": "1"})  # fmt: skip
+    legacy = _share_tgw(world, "666200000002", "linkplane-breakout-1-r1",
+                        {"linkplane:breakout": str(first), "linkplane:revision": "1"})  # fmt: skip
+    world.customer("666200000001").accept()
+    theirs = world.attach_vpc("666200000001", "10.77.0.0/24")  # their customer, our TGW
+    found = {f.resource: f for f in _audit(world).findings}
+    assert (found[tagged].code, found[tagged].fixes) == ("foreign_share", ())
+    assert "installation othr0001" in found[tagged].message
+    assert (found[legacy].code, found[legacy].fixes) == ("foreign_share", ())
+    assert (found[theirs].code, found[theirs].fixes) == ("unowned_attachment", ())
+    done = service.repair(factory=world.ctx.sessionmaker, cloud_for=world.cloud_for,
+                          findings=list(found.values()))  # fmt: skip
+    assert done.repaired == [] and done.failed == []
+    assert {tagged, legacy} <= _live_shares(world)
+    attachment = world.provider.describe_attachment(theirs)
+    assert attachment is not None and attachment.state == "pendingAcceptance"
+
+
+def test_untagged_shares_of_own_breakouts_are_still_judged(world: World) -> None:
+    """A database from before installation ids made untagged shares: one tagged with a
+    breakout it recorded, shared with that breakout's account, is its own leftover."""
+    bid, account = min(_breakout_accounts(world).items())
+    leftover = _share_tgw(world, account, f"linkplane-breakout-{bid}-r0",
+                          {"linkplane:breakout": str(bid), "linkplane:revision": "0"})  # fmt: skip
+    found = _audit(world).findings
+    assert [(f.code, f.resource) for f in found] == [("unowned_share", leftover)]
+    assert service.repair(factory=world.ctx.sessionmaker, cloud_for=world.cloud_for,
+                          findings=found).failed == []  # fmt: skip
+    assert leftover not in _live_shares(world)
+    assert _audit(world).findings == []

@@ -43,7 +43,8 @@ def test_calls_per_thousand_routes_are_bounded(tmp_path: Path) -> None:
                                  cloud_for=lambda r: cloud)  # fmt: skip
         verify_calls = counter.total
         counter.reset()
-        found = service.audit(factory=w.ctx.sessionmaker, cloud_for=lambda r: cloud)
+        found = service.audit(settings=w.settings, factory=w.ctx.sessionmaker,
+                              cloud_for=lambda r: cloud)  # fmt: skip
         assert sum(f.code == "unowned_route" for f in found.findings) == len(extra)
         return verify_calls, counter.total
 

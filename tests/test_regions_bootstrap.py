@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from linkplane.cloud.aws import AwsCloud
 from linkplane.cloud.errors import Throttled
-from linkplane.context import AppContext
+from linkplane.context import AppContext, open_context
 from linkplane.db import transaction
-from linkplane.errors import InvalidInput, NotFound
+from linkplane.errors import Conflict, InvalidInput, NotFound
+from linkplane.installation.service import installation_id
 from linkplane.regions import service
 from linkplane.regions.build import attachment_subnet_cidrs
+from linkplane.regions.models import Region
 from linkplane.regions.schemas import BootstrapResult
+from linkplane.settings import Settings
 from tests.cloudkit import adapter, snapshot
 from tests.localcloud import conftest as lc
 
@@ -21,6 +27,11 @@ cloud = lc.cloud
 _http_cloud = lc._http_cloud
 #: Tests beyond the core ones run in-process only: the HTTP mode adds time, not coverage.
 inproc_only = pytest.mark.parametrize("cloud", ["inproc"], indirect=True)
+
+
+def _installation(ctx: AppContext) -> str:
+    with ctx.sessionmaker() as session:
+        return installation_id(session, ctx.settings)
 
 
 def run(ctx: AppContext, c: AwsCloud, **kwargs: Any) -> BootstrapResult:
@@ -40,6 +51,8 @@ def test_bootstrap_builds_the_provider_side(cloud: lc.Cloud, ctx: AppContext) ->
     assert opts["DefaultRouteTablePropagation"] == "disable"
     tags = {t["Key"]: t["Value"] for t in tgw["Tags"]}
     assert tags["linkplane:role"] == "tgw" and tags["linkplane:region"] == lc.REGION
+    assert tags["linkplane:installation"] == _installation(ctx)
+    assert tags["Name"] == f"linkplane-{_installation(ctx)}-{lc.REGION}-tgw"
     assert r.core_route_table_id != r.customers_route_table_id
     # one /28 subnet per AZ, all in the attachment
     subnets = ec2.describe_subnets(SubnetIds=r.subnet_ids)["Subnets"]
@@ -159,3 +172,61 @@ def test_attachment_subnets_come_from_the_top_slash_24() -> None:
     ]  # fmt: skip
     with pytest.raises(InvalidInput):
         attachment_subnet_cidrs("10.0.0.0/25", 1)
+
+
+# --- two installations (two databases) in one provider account ------------------------------
+@pytest.fixture
+def other(tmp_path: Path) -> Iterator[AppContext]:
+    """A second installation: its own data directory, database and so installation id."""
+    context = open_context(Settings(data_dir=tmp_path / "other"))
+    yield context
+    context.close()
+
+
+def test_two_installations_build_separate_provider_sides(
+    cloud: lc.Cloud, ctx: AppContext, other: AppContext
+) -> None:
+    assert _installation(ctx) != _installation(other)
+    mine, theirs = run(ctx, adapter(cloud)).region, run(other, adapter(cloud)).region
+    for field in ("tgw_id", "core_route_table_id", "customers_route_table_id", "core_vpc_id",
+                  "core_attachment_id"):  # fmt: skip
+        assert getattr(mine, field) != getattr(theirs, field), field
+    # Re-runs find each installation's own, by stored id and by its tags.
+    assert run(ctx, adapter(cloud)).changes == [] and run(other, adapter(cloud)).changes == []
+    with transaction(ctx.sessionmaker) as s:
+        s.execute(delete(Region))  # lost database row: found again by this installation's tags
+    assert run(ctx, adapter(cloud)).region.tgw_id == mine.tgw_id
+
+
+@inproc_only
+def test_another_installations_tgw_or_vpc_is_never_adopted(
+    cloud: lc.Cloud, ctx: AppContext, other: AppContext
+) -> None:
+    theirs = run(other, adapter(cloud)).region
+    with pytest.raises(Conflict, match=f"belongs to linkplane installation {_installation(other)}"):
+        run(ctx, adapter(cloud), tgw_id=theirs.tgw_id)
+    with pytest.raises(Conflict, match="belongs to linkplane installation") as info:
+        run(ctx, adapter(cloud), core_vpc_id=theirs.core_vpc_id)
+    assert info.value.field == "core_vpc_id"
+    with transaction(ctx.sessionmaker) as s:
+        assert service.list_regions(session=s) == []
+
+
+@inproc_only
+def test_a_region_bootstrapped_before_installation_ids_is_kept(
+    cloud: lc.Cloud, ctx: AppContext
+) -> None:
+    """Pre-0007 resources carry no installation tag: the stored ones (and the TGW's route
+    tables) are still this installation's, so a re-run finds them all and changes nothing."""
+    first = run(ctx, adapter(cloud)).region
+    ec2 = cloud.client("ec2", lc.PROVIDER)
+    ids = [first.tgw_id, first.core_route_table_id, first.customers_route_table_id,
+           first.core_vpc_id, first.core_attachment_id]  # fmt: skip
+    ec2.delete_tags(Resources=ids, Tags=[{"Key": "linkplane:installation"}])
+    tgw = adapter(cloud).describe_transit_gateway(first.tgw_id)
+    assert tgw is not None and "linkplane:installation" not in tgw.tags
+    again = run(ctx, adapter(cloud))
+    assert again.changes == []
+    assert again.region.model_dump(exclude={"updated_at"}) == first.model_dump(
+        exclude={"updated_at"}
+    )

@@ -149,6 +149,12 @@ class Breakout(Base):
         return workflow_id(self.id, self.revision)
 
 
+#: Tags of a breakout's resource share (besides ``linkplane:installation``); the audit reads
+#: the breakout tag to recognise the share of a breakout whose workflow is creating it.
+BREAKOUT_TAG = "linkplane:breakout"
+REVISION_TAG = "linkplane:revision"
+
+
 def workflow_id(breakout_id: int, revision: int) -> str:
     """The deterministic id of a breakout's provisioning workflow."""
     return f"breakout-{breakout_id}-{revision}"

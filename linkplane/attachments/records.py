@@ -17,9 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linkplane.attachments import service
-from linkplane.attachments.models import Breakout, Status
+from linkplane.attachments.models import BREAKOUT_TAG, REVISION_TAG, Breakout, Status
 from linkplane.attachments.regions import region_info
 from linkplane.db import utcnow
+from linkplane.installation.service import installation_id
+from linkplane.installation.tags import TAG as INSTALLATION_TAG
 from linkplane.settings import Settings
 
 
@@ -54,19 +56,30 @@ class Plan:
     core_vpc_id: str = ""
     #: CIDRs the core VPC's main route table must send to the TGW (outside the aggregate).
     vpc_route_cidrs: tuple[str, ...] = ()
+    #: The installation's id (linkplane.installation), in the share's name, token and tags so
+    #: that installations sharing a provider account never find each other's shares. Empty in
+    #: plans DBOS checkpointed before installation ids existed: those keep the old names, so a
+    #: replayed ``ensure_share`` finds the share it may have created before the upgrade.
+    installation_id: str = ""
 
     @property
     def client_token(self) -> str:
-        return f"breakout-{self.breakout_id}-{self.revision}"
+        return f"{self._prefix}breakout-{self.breakout_id}-{self.revision}"
 
     @property
     def share_name(self) -> str:
-        return f"linkplane-breakout-{self.breakout_id}-r{self.revision}"
+        return f"linkplane-{self._prefix}breakout-{self.breakout_id}-r{self.revision}"
 
     @property
     def tags(self) -> dict[str, str]:
-        return {"linkplane:breakout": str(self.breakout_id),
-                "linkplane:revision": str(self.revision)}  # fmt: skip
+        tags = {BREAKOUT_TAG: str(self.breakout_id), REVISION_TAG: str(self.revision)}
+        if self.installation_id:
+            tags[INSTALLATION_TAG] = self.installation_id
+        return tags
+
+    @property
+    def _prefix(self) -> str:
+        return f"{self.installation_id}-" if self.installation_id else ""
 
 
 @dataclass(frozen=True)
@@ -99,16 +112,20 @@ def _live_row(session: Session, breakout_id: int, revision: int) -> Breakout:
     return row
 
 
-def load_plan(session: Session, breakout_id: int, revision: int) -> Plan | None:
-    """None when this revision is no longer the breakout's current provisioning attempt."""
+def load_plan(session: Session, breakout_id: int, revision: int, settings: Settings) -> Plan | None:
+    """None when this revision is no longer the breakout's current provisioning attempt.
+
+    The plan carries the installation id: DBOS checkpoints it with the plan, so every later
+    step (and a replay after an upgrade) names and tags the share the same way.
+    """
     row = session.get(Breakout, breakout_id)
     if row is None or row.revision != revision:
         return None
     _live_row(session, breakout_id, revision)  # deleted before it ran: straight to teardown
-    return _plan(session, row)
+    return _plan(session, row, installation_id(session, settings))
 
 
-def _plan(session: Session, row: Breakout) -> Plan:
+def _plan(session: Session, row: Breakout, installation: str) -> Plan:
     info = region_info(session=session, name=row.region)
     if info is None:
         raise Stop(StopKind.FAILED, f"region {row.region} is no longer bootstrapped")
@@ -126,6 +143,7 @@ def _plan(session: Session, row: Breakout) -> Plan:
         invitation_deadline=deadline.timestamp(),
         core_vpc_id=info.core_vpc_id,
         vpc_route_cidrs=tuple(c for c in row.cidr_list if info.needs_vpc_route(c)),
+        installation_id=installation,
     )
 
 

@@ -48,7 +48,9 @@ GONE_STATES = frozenset({"deleted", "deleting", "rejected", "rejecting", "failed
 async def provision(breakout_id: int, revision: int) -> str:
     """Provision one revision of a breakout; returns the outcome ("active", "expired", ...)."""
     try:
-        plan = await steps.db("load", lambda s: records.load_plan(s, breakout_id, revision))
+        settings = runtime().settings
+        plan = await steps.db("load", lambda s: records.load_plan(
+            s, breakout_id, revision, settings))  # fmt: skip
         if plan is None:
             return "stale"
         await _provision(plan)

@@ -80,7 +80,9 @@ def audit_cmd(
     """List cloud resources no breakout owns and owned ones missing or changed; --repair
     fixes them and records events; without it nothing changes."""
     with _opened(data_dir) as (ctx, cloud_for):
-        result = service.audit(factory=ctx.sessionmaker, cloud_for=cloud_for, region=region)
+        result = service.audit(
+            settings=ctx.settings, factory=ctx.sessionmaker, cloud_for=cloud_for, region=region
+        )
         if repair and result.findings:
             result = service.repair(
                 factory=ctx.sessionmaker, cloud_for=cloud_for, findings=result.findings

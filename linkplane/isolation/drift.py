@@ -12,27 +12,36 @@ attachment is live and associated with the customers table; the core table has o
 route per CIDR to it. No propagation into the core or customers table (bootstrap disables
 them; a propagation leaks a VPC's CIDRs to every table member).
 
-Codes (stable): ``unowned_share``, ``unowned_principal``, ``unowned_attachment``,
-``unowned_association``, ``unowned_route``, ``unowned_propagation``, ``missing_share``,
-``missing_principal``, ``missing_attachment``, ``missing_association``, ``missing_route``,
-``changed_association``, ``changed_route``. Each finding carries the :class:`Fix` that
-``--repair`` applies, or none when only the customer can fix it.
+Installations. Several installations may use one provider account, each with its own TGW.
+A share of this TGW that another installation made (its ``linkplane:installation`` tag, or an
+untagged pre-0007 one this database has no breakout for: see
+:class:`~linkplane.isolation.state.Ownership`) is ``foreign_share`` and never repaired; with
+one present the TGW is shared, so nothing else unowned on it is repaired either (it may be
+the other installation's).
+
+Codes (stable): ``unowned_share``, ``foreign_share``, ``unowned_principal``,
+``unowned_attachment``, ``unowned_association``, ``unowned_route``, ``unowned_propagation``,
+``missing_share``, ``missing_principal``, ``missing_attachment``, ``missing_association``,
+``missing_route``, ``changed_association``, ``changed_route``. Each finding carries the
+:class:`Fix` that ``--repair`` applies, or none when only the customer can fix it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from linkplane.cloud.port import TgwRoute
-from linkplane.isolation.state import CloudState, OwnedBreakout, RegionSpec
+from linkplane.attachments.models import BREAKOUT_TAG
+from linkplane.cloud.port import ResourceShare, ShareAssociation, TgwRoute
+from linkplane.installation.tags import TAG as INSTALLATION_TAG
+from linkplane.installation.tags import Owner, owner_of
+from linkplane.isolation.state import CloudState, OwnedBreakout, Ownership, RegionSpec
 
 GONE = frozenset({"deleting", "deleted", "rejecting", "rejected", "failing", "failed"})
 _LIVE_ASSOC = frozenset({"associating", "associated"})
 _LIVE_PRINCIPAL = frozenset({"ASSOCIATING", "ASSOCIATED"})
-BREAKOUT_TAG = "linkplane:breakout"
 
 
 class FixOp(StrEnum):
@@ -91,6 +100,7 @@ class _Ctx:
     region: RegionSpec
     cloud: CloudState
     breakouts: list[OwnedBreakout]
+    ownership: Ownership
     out: list[Drift] = field(default_factory=list)
 
     @property
@@ -105,28 +115,48 @@ class _Ctx:
         ))  # fmt: skip
 
 
-def audit(region: RegionSpec, cloud: CloudState, breakouts: Iterable[OwnedBreakout]) -> list[Drift]:
+def audit(
+    region: RegionSpec, cloud: CloudState, breakouts: Iterable[OwnedBreakout], ownership: Ownership
+) -> list[Drift]:
     """Every drift of ``region``'s TGW and shares from what ``breakouts`` own and want."""
-    ctx = _Ctx(region, cloud, [b for b in breakouts if b.region == region.name])
-    _shares(ctx)
+    ctx = _Ctx(region, cloud, [b for b in breakouts if b.region == region.name], ownership)
+    shared = _shares(ctx)
     _attachments(ctx)
     _associations(ctx)
     _routes(ctx, region.core_table_id, _core_routes(ctx), _in_flight_core_cidrs(ctx))
     _routes(ctx, region.customers_table_id, {region.device_cidr: region.core_attachment_id}, set())
     _propagations(ctx)
-    return ctx.out
+    return [_report_only(d) for d in ctx.out] if shared else ctx.out
+
+
+def _report_only(d: Drift) -> Drift:
+    """On a TGW another installation uses too, what no breakout here owns may be its: report
+    it, never remove it (an own share's extra principal is still ours to remove)."""
+    if not d.code.startswith("unowned_") or d.code == "unowned_principal":
+        return d
+    note = " (not repaired: another installation uses this transit gateway too)"
+    return replace(d, message=d.message + note, fixes=())
 
 
 # --- RAM ------------------------------------------------------------------------------------
-def _shares(ctx: _Ctx) -> None:
+def _shares(ctx: _Ctx) -> bool:
+    """Shares of the TGW; returns whether another installation's share is among them."""
     live = {s.arn: s for s in ctx.cloud.shares}
     of_tgw = {a.share_arn for a in ctx.cloud.share_resources
               if a.associated_entity == ctx.region.tgw_arn and a.status in _LIVE_PRINCIPAL}
     owned = {b.share_arn: b for b in ctx.breakouts if b.share_arn}
     busy = {str(b.id) for b in ctx.breakouts if b.in_flight}
-    for arn in sorted(of_tgw & live.keys()):
-        tag = live[arn].tags.get(BREAKOUT_TAG)
-        if arn not in owned and tag not in busy:
+    shared_with = _accounts_by_share(ctx.cloud.principals)
+    foreign = False
+    for arn in sorted(of_tgw & live.keys() - owned.keys()):
+        share = live[arn]
+        other = _other_installation(ctx.ownership, share, shared_with.get(arn, set()))
+        if other:
+            foreign = True
+            ctx.add("foreign_share", arn, f"resource share {arn} ({share.name}) of {other} "
+                    f"shares this installation's transit gateway {ctx.region.tgw_id}; not "
+                    "deleted: give each installation a transit gateway of its own")  # fmt: skip
+        elif share.tags.get(BREAKOUT_TAG) not in busy:
             ctx.add("unowned_share", arn, f"resource share {arn} shares the transit gateway "
                     f"{ctx.region.tgw_id} but no breakout owns it",
                     fix(FixOp.DELETE_SHARE, share_arn=arn))  # fmt: skip
@@ -137,6 +167,33 @@ def _shares(ctx: _Ctx) -> None:
                     "a new invitation to attach again (delete and re-create the breakout)",
                     breakout=b)  # fmt: skip
     _principals(ctx, live.keys(), owned)
+    return foreign
+
+
+def _accounts_by_share(principals: Iterable[ShareAssociation]) -> dict[str, set[str]]:
+    """Every account each share was ever shared with (any status: a left principal counts)."""
+    out: dict[str, set[str]] = {}
+    for a in principals:
+        out.setdefault(a.share_arn, set()).add(a.associated_entity)
+    return out
+
+
+def _other_installation(ownership: Ownership, share: ResourceShare, accounts: set[str]) -> str:
+    """Whose ``share`` is when it is not this installation's to judge, else "".
+
+    Untagged breakout shares predate installation ids: this database's when it recorded that
+    breakout for one of the share's accounts. Otherwise (the same breakout id in another
+    database) it is not ours, and deleting it would cut off another installation's customer.
+    """
+    owner = owner_of(share.tags, ownership.installation)
+    if owner is Owner.OTHER:
+        return f"installation {share.tags[INSTALLATION_TAG]}"
+    breakout = share.tags.get(BREAKOUT_TAG)
+    if owner is Owner.MINE or breakout is None:  # no linkplane tag: made by hand, judged
+        return ""
+    if breakout.isdigit() and ownership.accounts.get(int(breakout)) in accounts:
+        return ""
+    return f"an installation from before installation ids (breakout {breakout} is not this one's)"
 
 
 def _principals(ctx: _Ctx, live: Iterable[str], owned: dict[str, OwnedBreakout]) -> None:

@@ -34,7 +34,7 @@ class PassResult:
 
 def reconcile_once(*, settings: Settings, factory: Factory, cloud_for: CloudFor) -> PassResult:
     policy = service.apply_policy(settings=settings, factory=factory)
-    found = service.audit(factory=factory, cloud_for=cloud_for)
+    found = service.audit(settings=settings, factory=factory, cloud_for=cloud_for)
     fixed = service.repair(factory=factory, cloud_for=cloud_for, findings=found.findings)
     return PassResult(policy.changed, len(found.findings), len(fixed.repaired), len(fixed.failed))
 

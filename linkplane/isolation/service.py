@@ -20,6 +20,7 @@ from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction
 from linkplane.errors import NotFound
 from linkplane.events.service import record
+from linkplane.installation.service import installation_id
 from linkplane.isolation import drift, gateway
 from linkplane.isolation.drift import Drift, Fix, FixOp
 from linkplane.isolation.models import CorePolicyState
@@ -27,6 +28,7 @@ from linkplane.isolation.state import (
     Desired,
     RegionSpec,
     load_desired,
+    load_ownership,
     org_of_attachment,
     read_cloud,
 )
@@ -187,14 +189,21 @@ class AuditResult:
         }  # fmt: skip
 
 
-def audit(*, factory: Factory, cloud_for: CloudFor, region: str | None = None) -> AuditResult:
-    """Compare each region's cloud state with what the breakouts own; changes nothing."""
+def audit(
+    *, settings: Settings, factory: Factory, cloud_for: CloudFor, region: str | None = None
+) -> AuditResult:
+    """Compare each region's cloud state with what the breakouts own; changes nothing.
+
+    Another installation's shares are never proposed for deletion (see :class:`Ownership`).
+    """
     desired = _desired(factory)
+    with factory() as session:
+        ownership = load_ownership(session, installation_id(session, settings))
     specs = _regions(desired, region)
     findings: list[Drift] = []
     for spec in specs:
         cloud = read_cloud(cloud_for(spec.name), spec, shares=True)
-        findings += drift.audit(spec, cloud, desired.in_region(spec.name))
+        findings += drift.audit(spec, cloud, desired.in_region(spec.name), ownership)
     return AuditResult(findings, [s.name for s in specs])
 
 

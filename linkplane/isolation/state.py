@@ -104,6 +104,26 @@ class Desired:
         return next((r for r in self.regions if r.name == name), None)
 
 
+@dataclass(frozen=True)
+class Ownership:
+    """Which RAM shares of a TGW this installation may judge (and repair may delete).
+
+    Shares tagged with ``installation`` are this installation's; shares tagged with another
+    id never are. Untagged ones with a ``linkplane:breakout`` tag were made before
+    installation ids existed: this installation's when ``accounts`` (every breakout the
+    database ever recorded, Deactivated ones too) has that breakout for an account the share
+    was shared with. A share without any linkplane tag was made by hand: judged as before.
+    """
+
+    installation: str
+    accounts: dict[int, str]
+
+
+def load_ownership(session: Session, installation: str) -> Ownership:
+    rows = session.execute(select(BreakoutRow.id, BreakoutRow.aws_account_id))
+    return Ownership(installation, {breakout_id: account for breakout_id, account in rows})
+
+
 def load_desired(session: Session) -> Desired:
     return Desired(
         endpoints=load_endpoints(session),

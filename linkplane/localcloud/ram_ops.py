@@ -139,7 +139,21 @@ def render_invitation(invitation: Invitation) -> Body:
 
 def render_share(share: ResourceShare) -> Body:
     body: Body = share.describe()
+    tags = ram_state.ledger_of(backend_of(share.account_id, share.region)).tags.get(share.arn)
+    if tags:
+        body["tags"] = [dict(t) for t in tags]
     return body
+
+
+def tags_match(tags: list[dict[str, str]], filters: list[dict[str, Any]]) -> bool:
+    """GetResourceShares ``tagFilters``: every filter's key present, with one of its values
+    (any value when the filter lists none)."""
+    values = {t.get("key"): t.get("value") for t in tags}
+    return all(
+        f.get("tagKey") in values
+        and (not f.get("tagValues") or values[f.get("tagKey")] in f["tagValues"])
+        for f in filters
+    )
 
 
 # --- associating principals and resources ------------------------------------------------
@@ -256,6 +270,7 @@ def create_resource_share(*, account_id: str, region: str, params: Body) -> Body
         _validate(backend, principals, resource_arns)
         _check_external(share, account_id, principals)
         backend.resource_shares.append(share)
+        ram_state.ledger_of(backend).tags[share.arn] = list(params.get("tags") or [])
         _associate_all(backend, share, principals, resource_arns)
         body = render_share(share)
         body.pop("featureSet")

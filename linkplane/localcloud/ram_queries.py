@@ -21,6 +21,7 @@ from linkplane.localcloud.ram_ops import (
     render_invitation,
     render_share,
     sweep,
+    tags_match,
 )
 from linkplane.localcloud.ram_state import AssociationStatus, AssociationType
 
@@ -85,18 +86,18 @@ def get_resource_shares(*, account_id: str, region: str, params: Body) -> Body:
     arns = set(params.get("resourceShareArns") or [])
     status = params.get("resourceShareStatus")
     name = params.get("name")
+    tag_filters = params.get("tagFilters") or []
     with ram_state.LOCK:
         pairs = _owned if owner == "SELF" else _accessible
         shares = [share for _, share in pairs(account_id, region)]
-    return {
-        "resourceShares": [
+        rendered = [
             render_share(s)
             for s in shares
             if (not arns or s.arn in arns)
             and (status is None or s.status == status)
             and (name is None or s.name == name)
         ]
-    }
+    return {"resourceShares": [r for r in rendered if tags_match(r.get("tags", []), tag_filters)]}
 
 
 def _check_association_query(params: Body) -> tuple[str, str | None]:

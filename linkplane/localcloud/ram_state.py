@@ -143,6 +143,8 @@ class Ledger:
     associations: dict[str, list[Association]] = field(default_factory=dict)
     invitations: dict[str, Invitation] = field(default_factory=dict)
     tokens: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    #: Share ARN -> its tags as CreateResourceShare got them (moto 5.2.5 drops them).
+    tags: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     def of_share(self, share_arn: str) -> list[Association]:
         return self.associations.setdefault(share_arn, [])

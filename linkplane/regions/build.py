@@ -6,6 +6,10 @@ creates it only when missing. Whatever a run creates is recorded with its undo a
 reverse, so a failed bootstrap leaves the account as it found it. Adopted resources (ids the
 operator passed) are never deleted.
 
+Names, tags and the TGW's token carry the installation id and look-ups by tag filter on it,
+so installations sharing a provider account each build their own TGW and core VPC; one
+tagged by another installation is never adopted or kept.
+
 Domain code: talks to :class:`~linkplane.cloud.port.CloudPort` only.
 """
 
@@ -26,6 +30,8 @@ from linkplane.cloud.port import (
     Vpc,
 )
 from linkplane.errors import Conflict, InvalidInput
+from linkplane.installation.tags import TAG as INSTALLATION
+from linkplane.installation.tags import Owner, owner_of
 from linkplane.logs import get_logger
 
 log = get_logger(__name__)
@@ -45,12 +51,30 @@ class Run:
 
     cloud: CloudPort
     region: str
+    #: This installation's id (linkplane.installation).
+    installation: str
     sleep: Callable[[float], None] = time.sleep
     changes: list[str] = field(default_factory=list)
     _undo: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
 
     def tags(self, role: str, name: str) -> dict[str, str]:
-        return {ROLE: role, REGION: self.region, "Name": f"linkplane-{self.region}-{name}"}
+        name = f"linkplane-{self.installation}-{self.region}-{name}"
+        return {**self.lookup(role), "Name": name}
+
+    def lookup(self, role: str) -> dict[str, str]:
+        """The tags that find this installation's ``role`` resource in this region."""
+        return {ROLE: role, REGION: self.region, INSTALLATION: self.installation}
+
+    def refuse_other(self, what: str, tags: dict[str, str], field: str | None = None) -> None:
+        """An adopted or stored resource another installation created is not ours to use:
+        its sweep would reject our customers' attachments, and ours its customers'."""
+        if owner_of(tags, self.installation) is Owner.OTHER:
+            raise Conflict(
+                f"{what} belongs to linkplane installation {tags[INSTALLATION]}, not to this "
+                f"one ({self.installation}); installations sharing a provider account need "
+                "their own transit gateway and core VPC",
+                field=field,
+            )
 
     def created(self, what: str, undo: Callable[[], None]) -> None:
         self.changes.append(f"created {what}")
@@ -117,20 +141,23 @@ def ensure_tgw(run: Run, *, adopt_id: str | None, stored_id: str | None) -> Tran
                 f"region {run.region}; check the id or omit --tgw-id to create one",
                 field="tgw_id",
             )
+        run.refuse_other(f"transit gateway {adopt_id}", found.tags, field="tgw_id")
         _check_adoptable(found)
         return found
     if stored_id and (found := cloud.describe_transit_gateway(stored_id)) is not None:
+        run.refuse_other(f"stored transit gateway {stored_id}", found.tags)
         return found
     if stored_id:
         run.changes.append(f"stored transit gateway {stored_id} no longer exists")
-    tags = run.tags("tgw", "tgw")
-    existing = cloud.find_transit_gateways(tags={ROLE: "tgw", REGION: run.region})
+    # Only this installation's: an untagged (pre-0007) TGW without a stored row may be
+    # another installation's, which before installation ids adopted each other's this way.
+    existing = cloud.find_transit_gateways(tags=run.lookup("tgw"))
     if existing:
         return existing[0]
     tgw = cloud.create_transit_gateway(
         description=f"linkplane shared transit gateway ({run.region})",
-        client_token=f"linkplane-{run.region}-tgw",
-        tags=tags,
+        client_token=f"linkplane-{run.installation}-{run.region}-tgw",
+        tags=run.tags("tgw", "tgw"),
     )
     run.created(f"transit gateway {tgw.id}", lambda: _delete_tgw(run, tgw.id))
     run.wait(f"transit gateway {tgw.id}", lambda: _tgw_state(cloud, tgw.id), {"available"})
@@ -148,13 +175,18 @@ def _delete_tgw(run: Run, tgw_id: str) -> None:
 
 # --- Route tables ------------------------------------------------------------------------------
 def ensure_route_table(run: Run, *, tgw: TransitGateway, role: str) -> TgwRouteTable:
-    """The ``core`` or ``customers`` table of ``tgw``, found by its tags or created."""
-    tags = run.tags(f"{role}-routes", f"{role}")
+    """The ``core`` or ``customers`` table of ``tgw``, found by its tags or created.
+
+    The TGW is this installation's already, so its tables without an installation tag are
+    too (created before 0007); tagged ones are preferred.
+    """
     cloud = run.cloud
-    existing = cloud.find_route_tables(tgw_id=tgw.id, tags={ROLE: f"{role}-routes"})
+    found = cloud.find_route_tables(tgw_id=tgw.id, tags={ROLE: f"{role}-routes"})
+    owners = {t.id: owner_of(t.tags, run.installation) for t in found}
+    existing = [t for t in found if owners[t.id] is not Owner.OTHER]
     if existing:
-        return existing[0]
-    table = cloud.create_route_table(tgw_id=tgw.id, tags=tags)
+        return min(existing, key=lambda t: owners[t.id] is not Owner.MINE)
+    table = cloud.create_route_table(tgw_id=tgw.id, tags=run.tags(f"{role}-routes", role))
     run.created(f"{role} route table {table.id}", lambda: cloud.delete_route_table(table.id))
     return table
 
@@ -173,10 +205,12 @@ def ensure_core_vpc(
                 f"{run.region}; check the id or omit --core-vpc-id to create one",
                 field="core_vpc_id",
             )
+        run.refuse_other(f"VPC {adopt_id}", found.tags, field="core_vpc_id")
         return found, True
     if stored_id and (found := cloud.describe_vpc(stored_id)) is not None:
+        run.refuse_other(f"stored core VPC {stored_id}", found.tags)
         return found, False
-    existing = [v for v in cloud.find_vpcs(tags={ROLE: "core-vpc", REGION: run.region})]
+    existing = cloud.find_vpcs(tags=run.lookup("core-vpc"))
     if existing:
         return existing[0], False
     vpc = cloud.create_vpc(cidr=cidr, tags=run.tags("core-vpc", "core"))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction
 from linkplane.errors import InvalidInput, LinkplaneError, NotFound
+from linkplane.installation.service import installation_id
 from linkplane.logs import get_logger
 from linkplane.regions import build
 from linkplane.regions.models import Region
@@ -60,6 +61,11 @@ def _stored(factory: sessionmaker[Session], name: str) -> Region | None:
         return session.scalars(select(Region).where(Region.name == name)).one_or_none()
 
 
+def _installation(factory: sessionmaker[Session], settings: Settings) -> str:
+    with factory() as session:
+        return installation_id(session, settings)
+
+
 def bootstrap(
     *,
     factory: sessionmaker[Session],
@@ -85,7 +91,7 @@ def bootstrap(
         tgw_id = stored.tgw_id
     if stored is not None and stored.core_vpc_adopted and not core_vpc_id:
         core_vpc_id = stored.core_vpc_id
-    run = build.Run(cloud=cloud, region=region)
+    run = build.Run(cloud=cloud, region=region, installation=_installation(factory, settings))
     if sleep is not None:
         run.sleep = sleep
     build.check_adoptions(run, tgw_id=tgw_id, core_vpc_id=core_vpc_id)

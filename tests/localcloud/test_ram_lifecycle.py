@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -180,3 +181,20 @@ def test_accept_is_idempotent_per_client_token(cloud: Cloud) -> None:
     )
     assert again["resourceShareInvitation"] == first["resourceShareInvitation"]
     assert again["clientToken"] == "c"
+
+
+def test_share_tags_are_kept_and_filter_the_listing(cloud: Cloud) -> None:
+    """AWS returns a share's tags and filters by them (moto 5.2.5 dropped both)."""
+    tagged = share_tgw(cloud, CUSTOMER, tags=[{"key": "linkplane:installation", "value": "a1"}])
+    other = share_tgw(cloud, OTHER, tags=[{"key": "linkplane:installation", "value": "b2"}])
+    share_tgw(cloud)  # untagged
+    ram = cloud.client("ram", PROVIDER)
+
+    def listed(**filters: Any) -> dict[str, list[dict[str, str]]]:
+        found = ram.get_resource_shares(resourceOwner="SELF", **filters)["resourceShares"]
+        return {s["resourceShareArn"]: s.get("tags", []) for s in found}
+
+    assert listed()[tagged] == [{"key": "linkplane:installation", "value": "a1"}]
+    assert set(listed(tagFilters=[{"tagKey": "linkplane:installation"}])) == {tagged, other}
+    only = [{"tagKey": "linkplane:installation", "tagValues": ["b2"]}]
+    assert set(listed(tagFilters=only)) == {other}
