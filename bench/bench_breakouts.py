@@ -347,15 +347,27 @@ def child(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
         wall, cpu, errors = run_linkplane(bench, n, timeout)
         result = {"n": n, "wall": wall, "cpu": cpu, "errors": errors,
                   "workflow_errors": workflow_errors(bench, bench.last_ids or [])}  # fmt: skip
+        # Printed at once (and again by the caller with the baseline): a measurement that
+        # took half an hour must survive whatever goes wrong afterwards.
+        print("PARTIAL " + json.dumps(result), flush=True)
         if not throttled:
             result["baseline"] = run_baseline(bench, n)
         engine.shutdown()
         return result
     finally:
-        cloud.terminate()
-        cloud.wait(timeout=30)
+        _stop(cloud)
         if drop is not None:
             drop()
+
+
+def _stop(cloud: subprocess.Popen[bytes]) -> None:
+    """Stop the cloud process; one holding gigabytes may take long to exit on SIGTERM."""
+    cloud.terminate()
+    try:
+        cloud.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        cloud.kill()
+        cloud.wait()
 
 
 def _measure(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
