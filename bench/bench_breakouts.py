@@ -378,7 +378,8 @@ def _measure(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]
         if line.startswith("RESULT "):
             result: dict[str, Any] = json.loads(line[len("RESULT "):])
             return result
-    raise SystemExit(f"{mode} N={n} failed:\n{done.stderr[-3000:]}")
+    partial = [line for line in done.stdout.splitlines() if line.startswith("PARTIAL ")]
+    raise SystemExit(f"{mode} N={n} failed (measured: {partial}):\n{done.stderr[-3000:]}")
 
 
 def main() -> None:
