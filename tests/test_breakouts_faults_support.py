@@ -131,6 +131,28 @@ def _policy_hook(chain: _Chain) -> None:
     workflows.update_core_policy = step  # type: ignore[attr-defined]
 
 
+def _fail_load(times: int) -> None:
+    """The first ``times`` "load" steps of this process raise what SQLAlchemy raises when its
+    connection pool is exhausted (seen in a burst: the workflow's first step failed)."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from linkplane.attachments import steps
+
+    original, left = steps.db, [times]
+
+    async def step(name: str, *args: Any) -> Any:
+        if name == "load" and left[0] > 0:
+            left[0] -= 1
+
+            def fail(session: Any) -> Any:
+                raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached (test)")
+
+            return await original(name, *args[:-1], fail)
+        return await original(name, *args)
+
+    steps.db = step
+
+
 def _computed_version() -> str:
     """DBOS's hash of the registered workflow code (what an unpinned deploy would use)."""
     from dbos._dbos import _get_dbos_instance
@@ -225,6 +247,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--park", default="", help="counts, e.g. 100,2000")
     parser.add_argument("--org", type=int, default=0)
     parser.add_argument("--changed-code", action="store_true")
+    parser.add_argument("--sweep", action="store_true", help="run the periodic sweep")
+    parser.add_argument("--fail-load", type=int, default=0,
+                        help="the first N 'load' steps fail as a pool timeout would")
     args = parser.parse_args(argv)
 
     from linkplane.attachments import engine, workflows
@@ -236,9 +261,11 @@ def main(argv: list[str] | None = None) -> None:
         _crash_hooks(_Chain(args.crash_chain), args.crash_mode)
     if args.changed_code:
         _register_changed_code()
+    if args.fail_load:
+        _fail_load(args.fail_load)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
+    engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=args.sweep)
     print(json.dumps({"executor": engine.runtime().executor_id,
                       "pinned": settings.dbos_application_version,
                       "computed": _computed_version()}), flush=True)  # fmt: skip
