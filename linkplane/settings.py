@@ -1,16 +1,17 @@
 """The one typed settings object.
 
-Obtain it with :func:`get_settings` (cached) rather than importing a module-level instance,
-so tests and commands can build their own with overrides.
+Each process's composition root (:mod:`linkplane.process`) builds one from the environment
+(``LINKPLANE_*``) and passes it on; nothing imports a module-level instance, so tests and
+commands build their own with overrides.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
@@ -41,7 +42,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     #: SQLAlchemy URL of the application database; empty means SQLite in ``data_dir``.
     database_url: str = ""
-    #: AWS endpoint; empty means real AWS. ``linkplane up`` points it at the embedded cloud.
+    #: Which cloud the provider account lives in. ``aws``: the standard boto3 credential chain
+    #: (environment, profile, instance role; or the two keys below). ``embedded``: the
+    #: embedded cloud at ``aws_endpoint_url`` (``linkplane up``, ``linkplane cloud serve``),
+    #: acting as ``provider_account_id`` by STS assume-role with its dummy keys.
+    cloud: Literal["aws", "embedded"] = "aws"
+    #: AWS endpoint override; empty means AWS's own endpoints. With ``cloud=aws`` it only
+    #: redirects the calls (a VPC endpoint, a proxy); credentials still come from the chain.
     aws_endpoint_url: str = ""
     aws_access_key_id: str = ""
     aws_secret_access_key: str = ""
@@ -74,7 +81,8 @@ class Settings(BaseSettings):
     cloud_adapter_ttl_seconds: float = 900.0
     #: Waiting for an accepted attachment / association to become available.
     breakout_activation_timeout_seconds: float = 900.0
-    #: Retries of one AWS call inside a workflow step (retryable CloudErrors only).
+    #: Retries of a workflow's database step (a lock or connection that failed transiently).
+    #: AWS calls in workflow steps retry with the ``aws_*`` policy below, once, in the step.
     breakout_step_max_attempts: int = 6
     breakout_step_retry_seconds: float = 1.0
     #: Sweep: customer-deleted attachments, unexpected attachments, repairs (cron seconds).
@@ -92,9 +100,15 @@ class Settings(BaseSettings):
     dbos_polling_interval_seconds: float = 0.05
     executor_heartbeat_seconds: float = 5.0
     executor_dead_after_seconds: float = 60.0
+    #: How often each worker looks for new workflow starts on the queue (``serve`` and the
+    #: API of ``up`` enqueue them).
+    workflow_queue_polling_seconds: float = Field(default=0.5, gt=0)
+    #: Log lines as JSON (one object per line; production) instead of for a terminal.
+    log_json: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: Throttling in the embedded cloud (off by default, as AWS documents it when on).
     cloud_throttling: bool = False
-    #: Adapter retry policy.
+    #: The retry policy of AWS calls (full-jitter exponential backoff on retryable errors).
     aws_max_attempts: int = 8
     aws_backoff_base_seconds: float = 0.2
     aws_backoff_cap_seconds: float = 20.0
@@ -137,11 +151,19 @@ class Settings(BaseSettings):
 
         return check_secret_strength(value) if value else value
 
+    @model_validator(mode="after")
+    def _embedded_needs_endpoint(self) -> Settings:
+        if self.cloud == "embedded" and not self.aws_endpoint_url:
+            raise ValueError(
+                "cloud=embedded needs aws_endpoint_url: set LINKPLANE_AWS_ENDPOINT_URL to the "
+                "embedded cloud's address (see `linkplane cloud serve`), or LINKPLANE_CLOUD=aws"
+            )
+        return self
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'linkplane.db'}"
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+    @property
+    def on_postgres(self) -> bool:
+        return self.effective_database_url.startswith("postgresql")

@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.api.app import create_app
+from linkplane.process.app import create_app
 from linkplane.api.deps import get_principal
 from linkplane.context import AppContext
 from linkplane.db import transaction

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from linkplane.api.app import create_app
+from linkplane.process.app import create_app
 from linkplane.context import AppContext
 from linkplane.db import transaction
 from linkplane.devices.seed import seed_demo_fleet

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from linkplane.api.app import create_app
+from linkplane.process.app import create_app
 from linkplane.context import AppContext, open_context
 from linkplane.db import transaction
 from linkplane.settings import Settings

@@ -20,15 +20,20 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dbos import DBOS
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.attachments.models import Breakout, Status, workflow_id
+from linkplane.attachments.models import Breakout, Status
+from linkplane.attachments.workflows.messages import WAKE, signal
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, PrincipalStatus, principal_status_of
+from linkplane.durable.client import WorkflowClient
 from linkplane.logs import get_logger
+
+if TYPE_CHECKING:
+    from linkplane.durable.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -93,14 +98,18 @@ def acted(port: CloudPort, waiters: list[Waiter]) -> list[Waiter]:
 Wake = Callable[[Waiter], None]
 
 
-def wake_workflow(waiter: Waiter) -> None:
-    from linkplane.attachments.workflows import TOPIC, WAKE
+def waker(client: WorkflowClient) -> Wake:
+    """Wake a waiter's provisioning workflow through ``client``."""
 
-    DBOS.send(workflow_id(waiter.breakout_id, waiter.revision), WAKE, TOPIC)
+    def wake(waiter: Waiter) -> None:
+        signal(client, waiter.breakout_id, waiter.revision, WAKE)
+
+    return wake
 
 
 class Watcher:
-    """A supervised thread (started by ``engine.launch``, joined by ``engine.shutdown``).
+    """A supervised thread (a service of the durable runtime: started at its launch,
+    joined at its shutdown).
 
     A waiter already woken is not woken again for ``quiet`` seconds: its workflow needs a
     moment to poll and move on, and the watcher must not flood it meanwhile.
@@ -112,7 +121,7 @@ class Watcher:
         interval: float,
         sessions: sessionmaker[Session],
         cloud: Callable[[str], CloudPort],
-        wake: Wake = wake_workflow,
+        wake: Wake,
     ) -> None:
         self.interval = interval
         self.quiet = max(30.0, 6 * interval)
@@ -120,6 +129,11 @@ class Watcher:
         self._woken: dict[Waiter, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="breakout-watcher", daemon=True)
+
+    @classmethod
+    def for_runtime(cls, rt: Runtime) -> Watcher:
+        return cls(interval=rt.settings.breakout_watch_interval_seconds, sessions=rt.sessions,
+                   cloud=rt.clouds, wake=waker(rt.client))  # fmt: skip
 
     def start(self) -> None:
         self._thread.start()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from linkplane.api.app import create_app
+from linkplane.process.app import create_app
 from linkplane.context import AppContext, open_context
 from linkplane.settings import Settings
 from tests.portal.harness import PASSWORD, Org, seed_org

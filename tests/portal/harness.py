@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from linkplane.api.app import create_app
+from linkplane.process.app import create_app
 from linkplane.context import AppContext, open_context
 from linkplane.db import transaction
 from linkplane.settings import Settings
