@@ -44,18 +44,31 @@ def _wait_settled(procs: ProcStack, ids: list[int], timeout: float) -> list[int]
     return stranded
 
 
-def test_a_workflow_that_failed_in_its_first_step_is_restarted_by_the_sweep(
-    procs: ProcStack,
-) -> None:
+def test_a_pool_timeout_in_the_first_step_is_retried_not_stranded(procs: ProcStack) -> None:
     ids = _rows(procs, 0, 3)
     starts = [a for bid in ids for a in ("--start", str(bid))]
-    env = procs.env("first-step", breakout_sweep_interval_seconds=1)
-    with running(procs.data_dir, env, "--sweep", "--fail-load", "3", *starts):
-        # The three first steps fail; the sweep of the same worker must notice.
+    with running(procs.data_dir, procs.env("pool-timeout"), "--fail-load", "3", *starts):
         stranded = _wait_settled(procs, ids, timeout=30)
     assert stranded == [], [(b, procs.row(b).status_id, procs.row(b).share_arn,
                              procs.workflow_status(f"breakout-{b}-1")) for b in stranded]
-    assert all(procs.row(b).status_id == WAITING for b in ids)
+    assert [(procs.row(b).status_id, procs.row(b).revision) for b in ids] == [(WAITING, 1)] * 3
+
+
+def test_a_workflow_that_failed_in_its_first_step_is_restarted_by_the_sweep(
+    procs: ProcStack,
+) -> None:
+    ids = _rows(procs, 5, 3)
+    starts = [a for bid in ids for a in ("--start", str(bid))]
+    env = procs.env("first-step", breakout_sweep_interval_seconds=1)
+    with running(procs.data_dir, env, "--sweep", "--fail-load", "3", "--fail-with", "bug",
+                 *starts):  # fmt: skip
+        # The three workflows end in ERROR; the sweep of the same worker must notice.
+        stranded = _wait_settled(procs, ids, timeout=30)
+    assert stranded == [], [(b, procs.row(b).status_id, procs.row(b).share_arn,
+                             procs.workflow_status(f"breakout-{b}-1")) for b in stranded]
+    assert [procs.workflow_status(f"breakout-{b}-1") for b in ids] == ["ERROR"] * 3
+    # Started again as revision 2, which made the share and waits for the customer.
+    assert [(procs.row(b).status_id, procs.row(b).revision) for b in ids] == [(WAITING, 2)] * 3
 
 
 def test_creates_cut_off_by_a_stop_are_picked_up_after_the_restart(procs: ProcStack) -> None:
