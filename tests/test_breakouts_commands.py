@@ -174,7 +174,7 @@ def test_recheck_restarts_a_workflow_that_failed_before_making_anything(
     ctx: AppContext, calls: Calls, admin: Principal
 ) -> None:
     row = _request(ctx, admin, calls)
-    calls.states["breakout-%d-1" % row.id] = "ERROR"
+    calls.states[f"breakout-{row.id}-1"] = "ERROR"
     _recheck(ctx, admin, calls, row.id)
     assert calls.seen[-1] == ("start", row.id, 2, "", Status.PENDING_CUSTOMER_ACTION)
     with ctx.sessionmaker() as session:
@@ -190,7 +190,7 @@ def test_recheck_rolls_back_a_failed_workflow_that_made_something(
         stored = session.get(Breakout, row.id)
         assert stored is not None
         stored.share_arn = "arn:aws:ram:eu-central-1:123456789012:resource-share/x"
-    calls.states["breakout-%d-1" % row.id] = "ERROR"
+    calls.states[f"breakout-{row.id}-1"] = "ERROR"
     _recheck(ctx, admin, calls, row.id)
     what, bid, rev, why, _ = calls.seen[-1]
     assert (what, bid, rev) == ("rollback", row.id, 1) and "ended ERROR" in why

@@ -26,9 +26,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from linkplane.process.app import create_app
 from linkplane.db import transaction
 from linkplane.localcloud.inventory import Inventory, snapshot
+from linkplane.process.app import create_app
 from linkplane.tenancy import service as tenancy
 from tests.test_breakouts_support import PROVIDER, REGION, Stack
 

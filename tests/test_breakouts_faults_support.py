@@ -3,12 +3,13 @@
 The tests run the embedded cloud over HTTP in the test process and the workflows in worker
 processes started from here (``python -m tests.test_breakouts_faults_support ...``), sharing
 one data directory (SQLite application + DBOS system databases). A worker is the real engine
-(the durable runtime as ``linkplane worker`` builds it) plus, only when asked on its command line, a test hook that ends the
-process with ``os._exit`` at a chosen step boundary: after a step's result was recorded
-(``--crash-mode after``) or inside an AWS step after its call returned but before DBOS
-recorded it (``--crash-mode inside``), at the first boundary its ``--crash-chain`` file does
-not list yet. The boundaries are the ``steps.cloud``/``steps.db`` steps and the isolation
-step "update core policy" (a routing hook) that ends provisioning and every teardown. Nothing in
+(the durable runtime as ``linkplane worker`` builds it) plus, only when asked on its command
+line, a test hook that ends the process with ``os._exit`` at a chosen step boundary: after a
+step's result was recorded (``--crash-mode after``) or inside an AWS step after its call
+returned but before DBOS recorded it (``--crash-mode inside``), at the first boundary its
+``--crash-chain`` file does not list yet. The boundaries are the ``steps.cloud``/``steps.db``
+steps and the isolation step "update core policy" (a routing hook) that ends provisioning and
+every teardown; ``--fail-load`` makes the first step fail instead. Nothing in
 ``linkplane`` knows about the hook.
 
 Importing this module starts nothing (pytest collects it; it holds no tests).

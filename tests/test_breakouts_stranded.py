@@ -31,7 +31,7 @@ def _rows(procs: ProcStack, first: int, n: int) -> list[int]:
 def _settled(procs: ProcStack, bid: int) -> bool:
     """Waiting for its customer with its share made, or rolled back: not stranded."""
     row = procs.row(bid)
-    return bool(row.share_arn) and row.status_id == WAITING or row.status_id == DEACTIVATED
+    return (bool(row.share_arn) and row.status_id == WAITING) or row.status_id == DEACTIVATED
 
 
 def _wait_settled(procs: ProcStack, ids: list[int], timeout: float) -> list[int]:

@@ -31,8 +31,18 @@ def _core_policy(rt: Runtime) -> str:
 
 
 def install_workflows(rt: Runtime, *, sweep: bool = True) -> None:
-    from linkplane.attachments import workflows
+    """Register the breakout workflows (their DBOS registration is their import), the sweep
+    schedule (unless ``sweep`` is off: a caller that runs it itself, e.g. a test) and the
+    watcher, and the core policy after routing changes; call before ``rt.launch()``."""
+    from linkplane.attachments.watcher import Watcher
+    from linkplane.attachments.workflows import provisioning, teardown
+    from linkplane.attachments.workflows import sweep as sweeping
     from linkplane.isolation.steps import STEP
 
+    del provisioning, teardown  # imported for their DBOS registrations
     rt.on_routing_changed(STEP, _core_policy)
-    workflows.install(rt, sweep=sweep)
+    if sweep:
+        rt.schedule(sweeping.SWEEP_SCHEDULE, sweeping.sweep,
+                    rt.settings.breakout_sweep_interval_seconds)  # fmt: skip
+    if rt.settings.breakout_watch_interval_seconds > 0:
+        rt.add_service(Watcher.for_runtime)

@@ -197,7 +197,7 @@ async def teardown(rt: Runtime, res: Resources) -> list[str]:
         for cidr in reversed(res.routes):
             routes_gone &= await undo(f"unroute {cidr}", _unroute(rt_id, cidr))
         if routes_gone:
-            detail = {"core_route_table_id": rt_id, "routes": list(res.routes)}
+            detail: dict[str, object] = {"core_route_table_id": rt_id, "routes": list(res.routes)}
             await undo.forget("routes", "Static routes removed from the core route table", detail)
     await _undo_attachment(undo, res)
     if res.share_arn:
