@@ -307,7 +307,7 @@ def worker_env(
         "workflow_queue_polling_seconds": 0.1,
         "breakout_poll_initial_seconds": 0.1, "breakout_poll_max_seconds": 0.5,
         "breakout_step_retry_seconds": 0.05, "breakout_step_max_attempts": 3,
-        "aws_max_attempts": 2, "aws_backoff_base_seconds": 0.01,
+        "aws_max_attempts": 4, "aws_backoff_base_seconds": 0.01,
         "dbos_executor_id": executor_id, "executor_heartbeat_seconds": 1,
         "executor_dead_after_seconds": 3600, **settings,
     }  # fmt: skip

@@ -192,7 +192,7 @@ def make_settings(data_dir: Path, endpoint: str, **overrides: Any) -> Settings:
         breakout_poll_max_seconds=0.5,
         breakout_step_retry_seconds=0.05,
         breakout_step_max_attempts=3,
-        aws_max_attempts=2,
+        aws_max_attempts=4,  # the one retry layer of AWS calls in workflow steps
         aws_backoff_base_seconds=0.01,
         dbos_executor_id="breakout-tests",
         executor_heartbeat_seconds=0.5,

@@ -81,6 +81,8 @@ class Runtime:
     services: list[Callable[[Runtime], Service]] = field(default_factory=list)
     #: Create or upgrade DBOS's tables at launch (``up``); production runs ``migrate``.
     migrate_system_database: bool = True
+    #: Set when :meth:`shutdown` begins: steps then yield instead of failing (durable.steps).
+    stopping: bool = False
     _running: list[Service] = field(default_factory=list)
     _heartbeat: Heartbeat | None = None
 
@@ -106,6 +108,7 @@ class Runtime:
     def launch(self) -> Runtime:
         """Launch DBOS in this process and start the runtime's loops (once per process)."""
         _bind(self)
+        self.stopping = False
         prepare_system_database(self.settings)
         DBOS(config=dbos_config(self.settings, self.executor_id,
                                 run_migrations=self.migrate_system_database))  # fmt: skip
@@ -136,6 +139,7 @@ class Runtime:
     def shutdown(self) -> None:
         """Stop the loops and DBOS; waiting workflows stay recorded, and live executors take
         them over at once (this executor resigns), or it recovers them at its next launch."""
+        self.stopping = True
         while self._running:
             self._running.pop().stop()
         if self._heartbeat is not None:

@@ -38,6 +38,20 @@ from linkplane.durable.runtime import Runtime
 T = TypeVar("T")
 
 
+async def _in_thread(rt: Runtime, fn: Callable[[], T]) -> T:
+    """``fn`` in a pool thread. While the runtime stops, the pool refuses new work: the step
+    is then cancelled, not failed, so DBOS records nothing and the workflow stays pending
+    for the next executor, instead of ending in ERROR for a reason that was not its own."""
+    if rt.stopping:
+        raise asyncio.CancelledError("the durable runtime is stopping")
+    try:
+        return await asyncio.to_thread(fn)
+    except RuntimeError:
+        if rt.stopping:  # "cannot schedule new futures after shutdown"
+            raise asyncio.CancelledError("the durable runtime is stopping") from None
+        raise
+
+
 def _transient_db(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | PoolTimeout):
         return True
@@ -60,7 +74,7 @@ async def cloud(rt: Runtime, name: str, region: str, call: Callable[[CloudPort],
     policy = RetryPolicy.from_settings(rt.settings)
 
     async def attempt() -> T:
-        return await asyncio.to_thread(lambda: call(rt.clouds(region)))
+        return await _in_thread(rt, lambda: call(rt.clouds(region)))
 
     async def run() -> T:
         return await policy.call_async(attempt, operation=name)
@@ -91,7 +105,7 @@ async def db(rt: Runtime, name: str, change: Callable[[Session], T]) -> T:
             return change(session)
 
     async def run() -> T:
-        return await asyncio.to_thread(work)
+        return await _in_thread(rt, work)
 
     result: T = await DBOS.run_step_async(_db_options(rt, name), run)
     return result
@@ -107,7 +121,7 @@ async def routing_changed(rt: Runtime) -> None:
     for hook in rt.routing_hooks:
 
         async def run(fn: Callable[[Runtime], str] = hook.run) -> str:
-            return await asyncio.to_thread(fn, rt)
+            return await _in_thread(rt, lambda: fn(rt))
 
         await DBOS.run_step_async({"name": hook.name}, run)
 
