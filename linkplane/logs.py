@@ -69,8 +69,10 @@ def configure(level: str = "INFO", *, json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    # The embedded cloud's per-request access log drowns everything else; errors still show.
-    logging.getLogger("werkzeug").setLevel(max(logging.WARNING, root.level))
+    # Per-request and per-migration chatter (the embedded cloud's access log, one line per
+    # DBOS or Alembic migration step) drowns what matters; their warnings still show.
+    for noisy in ("werkzeug", "alembic", "dbos"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def get_logger(name: str) -> Any:
