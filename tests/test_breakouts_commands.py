@@ -33,11 +33,11 @@ REGION = RegionInfo(
 @dataclass
 class Calls:
     """A WorkflowClient that records what the commands asked, and the row as another
-    session saw it then; ``states`` are the DBOS states it reports."""
+    session saw it then; ``known`` are the DBOS states it reports."""
 
     ctx: AppContext
     seen: list[tuple[str, int, int, str, Status]] = field(default_factory=list)
-    states: dict[str, str] = field(default_factory=dict)
+    known: dict[str, str] = field(default_factory=dict)
     fail: bool = False
 
     def record(self, what: str, breakout_id: int, revision: int, message: str = "") -> None:
@@ -52,15 +52,15 @@ class Calls:
         what = {"breakout.provision": "start", "breakout.delete": "teardown",
                 "breakout.rollback": "rollback"}[workflow]  # fmt: skip
         self.record(what, args[0], args[1], str(args[2]) if len(args) > 2 else "")
-        self.states.setdefault(workflow_id, "ENQUEUED")
+        self.known.setdefault(workflow_id, "ENQUEUED")
 
     def send(self, workflow_id: str, message: str, topic: str) -> None:
         assert topic == "breakout"
         _, bid, rev = workflow_id.split("-")
         self.record("signal", int(bid), int(rev), message)
 
-    def status(self, workflow_id: str) -> str | None:
-        return self.states.get(workflow_id)
+    def states(self, workflow_ids: list[str]) -> dict[str, str]:
+        return {w: s for w, s in self.known.items() if w in workflow_ids}
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_recheck_restarts_a_workflow_that_failed_before_making_anything(
     ctx: AppContext, calls: Calls, admin: Principal
 ) -> None:
     row = _request(ctx, admin, calls)
-    calls.states[f"breakout-{row.id}-1"] = "ERROR"
+    calls.known[f"breakout-{row.id}-1"] = "ERROR"
     _recheck(ctx, admin, calls, row.id)
     assert calls.seen[-1] == ("start", row.id, 2, "", Status.PENDING_CUSTOMER_ACTION)
     with ctx.sessionmaker() as session:
@@ -190,7 +190,7 @@ def test_recheck_rolls_back_a_failed_workflow_that_made_something(
         stored = session.get(Breakout, row.id)
         assert stored is not None
         stored.share_arn = "arn:aws:ram:eu-central-1:123456789012:resource-share/x"
-    calls.states[f"breakout-{row.id}-1"] = "ERROR"
+    calls.known[f"breakout-{row.id}-1"] = "ERROR"
     _recheck(ctx, admin, calls, row.id)
     what, bid, rev, why, _ = calls.seen[-1]
     assert (what, bid, rev) == ("rollback", row.id, 1) and "ended ERROR" in why

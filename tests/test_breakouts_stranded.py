@@ -86,3 +86,37 @@ def test_creates_cut_off_by_a_stop_are_picked_up_after_the_restart(procs: ProcSt
         stranded = _wait_settled(procs, ids, timeout=60)
     assert stranded == [], [(b, procs.row(b).status_id, procs.row(b).share_arn,
                              procs.workflow_status(f"breakout-{b}-1")) for b in stranded]
+
+
+def test_audit_reports_a_stranded_breakout_until_the_sweep_repairs_it(procs: ProcStack) -> None:
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.durable.client import QueueClient
+    from linkplane.isolation import service as isolation
+
+    def stranded() -> list[str]:
+        client = QueueClient(procs.settings)
+        try:
+            found = isolation.audit(settings=procs.settings, factory=procs.factory,
+                                    cloud_for=lambda r: make_cloud(procs.settings, r),
+                                    workflows=client)  # fmt: skip
+        finally:
+            client.close()
+        return [f.message for f in found.findings if f.code == "stranded"]
+
+    ids = _rows(procs, 40, 2)
+    starts = [a for bid in ids for a in ("--start", str(bid))]
+    with running(procs.data_dir, procs.env("audit-1"), "--fail-load", "2", "--fail-with", "bug",
+                 *starts):  # fmt: skip
+        end = time.monotonic() + 30
+        while any(procs.workflow_status(f"breakout-{b}-1") != "ERROR" for b in ids):
+            assert time.monotonic() < end, "the workflows did not fail"
+            time.sleep(0.2)
+    messages = stranded()
+    assert len(messages) == 2, messages
+    assert all("Pending Customer Action and records no AWS resource (not even its resource "
+               "share), but no workflow works on it (its workflow ended ERROR)" in m
+               for m in messages), messages  # fmt: skip
+    env = procs.env("audit-2", breakout_sweep_interval_seconds=1)
+    with running(procs.data_dir, env, "--sweep"):
+        assert _wait_settled(procs, ids, timeout=30) == []
+    assert stranded() == []

@@ -105,7 +105,7 @@ def recheck_breakout(
                                     breakout_id=breakout_id)  # fmt: skip
     # States first, then the row (see workflows.recovery).
     probe = records.InFlight(row.id, row.revision, row.status_id, False, False)
-    states = {w: s for w in recovery.workflow_ids(probe) if (s := workflows.status(w))}
+    states = workflows.states(recovery.workflow_ids(probe))
     with transaction(factory) as session:
         repair, revision = _decide(session, settings, breakout_id, row.revision, states)
     if repair is None:

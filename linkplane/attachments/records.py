@@ -402,6 +402,10 @@ class InFlight:
     status: int
     delete_requested: bool
     restartable: bool
+    region: str = ""
+    org_id: int = 0
+    #: What it records owning (for reports): e.g. ``("share",)``.
+    owns: tuple[str, ...] = ()
 
 
 #: Not final, and not an expired one waiting for a PATCH (its workflow ended on purpose).
@@ -420,8 +424,12 @@ def in_flight(session: Session, ids: list[int] | None = None) -> list[InFlight]:
 
 
 def in_flight_of(row: Breakout) -> InFlight:
+    res = resources_of(row)
+    recorded = (("share", res.share_arn), ("attachment", res.attachment_id),
+                ("association", res.associated_route_table_id), ("routes", res.routes))
+    owns = tuple(name for name, value in recorded if value)
     return InFlight(row.id, row.revision, row.status_id, bool(row.delete_requested),
-                    restartable(row))  # fmt: skip
+                    restartable(row), row.region, row.org_id, owns)  # fmt: skip
 
 
 def expected_attachment(session: Session, region: str, owner: str, attachment_id: str) -> bool:

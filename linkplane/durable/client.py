@@ -12,7 +12,6 @@ import threading
 from typing import Any, Protocol
 
 from dbos import DBOSClient, EnqueueOptions
-from dbos._error import DBOSNonExistentWorkflowError
 
 from linkplane.durable.config import APP_NAME, QUEUE, system_database_url
 from linkplane.settings import Settings
@@ -28,8 +27,8 @@ class WorkflowClient(Protocol):
     def send(self, workflow_id: str, message: str, topic: str) -> None:
         """Deliver ``message`` to the workflow (kept until it reads it, even if not running)."""
 
-    def status(self, workflow_id: str) -> str | None:
-        """DBOS's status of the workflow (``PENDING``, ``ERROR``, ...), None if none exists."""
+    def states(self, workflow_ids: list[str]) -> dict[str, str]:
+        """DBOS's status (``PENDING``, ``ERROR``, ...) of each workflow that exists."""
 
 
 class QueueClient:
@@ -59,12 +58,12 @@ class QueueClient:
     def send(self, workflow_id: str, message: str, topic: str) -> None:
         self._dbos().send(workflow_id, message, topic)
 
-    def status(self, workflow_id: str) -> str | None:
-        try:
-            handle = self._dbos().retrieve_workflow(workflow_id)
-        except DBOSNonExistentWorkflowError:
-            return None
-        return str(handle.get_status().status)
+    def states(self, workflow_ids: list[str]) -> dict[str, str]:
+        if not workflow_ids:
+            return {}
+        found = self._dbos().list_workflows(workflow_ids=workflow_ids, load_input=False,
+                                            load_output=False)  # fmt: skip
+        return {w.workflow_id: str(w.status) for w in found}
 
     def close(self) -> None:
         with self._lock:

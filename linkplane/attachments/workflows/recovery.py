@@ -51,6 +51,16 @@ def workflow_ids(row: InFlight) -> list[str]:
     return [provision_id(bid, rev), teardown_id(bid, rev), rollback_id(bid, rev)]
 
 
+def find_stranded(before: list[InFlight], states: dict[str, str], after: list[InFlight]
+                  ) -> list[Repair]:  # fmt: skip
+    """The repairs of rows read ``before`` and ``after`` the workflow ``states`` (of every
+    :func:`workflow_ids` of ``before``). A row that changed in between is left for the next
+    look: a workflow moved it, and its new state was not read."""
+    unchanged = set(before)
+    found = (decide(row, states) for row in after if row in unchanged)
+    return [repair for repair in found if repair is not None]
+
+
 def decide(row: InFlight, states: dict[str, str]) -> Repair | None:
     """What ``row`` needs, given the DBOS states of :func:`workflow_ids` (absent: none)."""
     prov, td, rb = (states.get(w) for w in workflow_ids(row))

@@ -97,11 +97,8 @@ async def _repair_stranded(rt: Runtime) -> None:
     states = {w.workflow_id: str(w.status) for w in found}
     ids = [row.breakout_id for row in before]
     after = await steps.db(rt, "in flight again", lambda s: records.in_flight(s, ids))
-    unchanged = set(before)
-    for row in after:
-        repair = recovery.decide(row, states) if row in unchanged else None
-        if repair is not None:
-            await _carry_out(rt, repair)
+    for repair in recovery.find_stranded(before, states, after):
+        await _carry_out(rt, repair)
 
 
 async def _carry_out(rt: Runtime, repair: Repair) -> None:
