@@ -14,9 +14,7 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,20 +24,11 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from tests.test_up import cli, free_port
+
 REGION = "eu-central-1"
 PROVIDER = "123456789012"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(*args: str) -> list[str]:
-    code = "import sys; from linkplane.cli import main; sys.argv[0] = 'linkplane'; main()"
-    return [sys.executable, "-c", code, *args]
 
 
 def wait_until(done: Callable[[], bool], what: str, timeout: float) -> None:

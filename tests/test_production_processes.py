@@ -146,7 +146,8 @@ def test_serve_refuses_to_start_on_postgres_without_a_jwt_secret(
 ) -> None:
     import subprocess
 
-    from tests.process_support import ROOT, cli
+    from tests.process_support import ROOT
+    from tests.test_up import cli
 
     env = cluster.env(jwt_secret="")
     done = subprocess.run(cli("serve", "--port", "0"), env=env, cwd=ROOT, capture_output=True,

@@ -15,7 +15,6 @@ decides. A lost wake costs latency only (the breakout's own poll still comes); a
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -30,6 +29,7 @@ from linkplane.attachments.workflows.messages import WAKE, signal
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, PrincipalStatus, principal_status_of
 from linkplane.durable.client import WorkflowClient
+from linkplane.durable.loop import Periodic
 from linkplane.logs import get_logger
 
 if TYPE_CHECKING:
@@ -127,8 +127,7 @@ class Watcher:
         self.quiet = max(30.0, 6 * interval)
         self._sessions, self._cloud, self._wake = sessions, cloud, wake
         self._woken: dict[Waiter, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="breakout-watcher", daemon=True)
+        self._loop = Periodic("breakout-watcher", interval, self.watch_once)
 
     @classmethod
     def for_runtime(cls, rt: Runtime) -> Watcher:
@@ -136,18 +135,10 @@ class Watcher:
                    cloud=rt.clouds, wake=waker(rt.client))  # fmt: skip
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.watch_once()
-            except Exception:  # one failed pass must not end the watch; the next retries
-                log.exception("breakout watch failed")
+        self._loop.stop()
 
     def watch_once(self) -> list[Waiter]:
         """One pass over every region with waiters; returns the waiters it woke."""

@@ -10,7 +10,6 @@ executor, which replays its recorded steps and carries on).
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 from dbos import DBOS
@@ -26,28 +25,13 @@ log = get_logger(__name__)
 
 
 class Heartbeat:
-    """A supervised thread (started and joined by the runtime), not fire-and-forget work: it
-    only writes a timestamp and triggers DBOS recovery."""
+    """This executor's liveness row, and the takeover of executors that stopped beating; run
+    every ``executor_heartbeat_seconds`` by a :class:`~linkplane.durable.loop.Periodic` the
+    runtime owns (it only writes a timestamp and triggers DBOS recovery)."""
 
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], executor_id: str
                  ) -> None:  # fmt: skip
         self._settings, self._sessions, self.executor_id = settings, sessions, executor_id
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="executor-heartbeat", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._settings.executor_heartbeat_seconds):
-            try:
-                self.beat_and_recover()
-            except Exception:  # a failed beat must not kill the loop; the next one retries
-                log.exception("executor heartbeat failed")
 
     def beat(self) -> None:
         with transaction(self._sessions) as session:

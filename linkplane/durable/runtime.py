@@ -28,6 +28,7 @@ from linkplane.durable.client import QueueClient, WorkflowClient
 from linkplane.durable.clouds import CloudFactory, RegionClouds, step_clouds
 from linkplane.durable.config import QUEUE, dbos_config, prepare_system_database
 from linkplane.durable.executors import Heartbeat
+from linkplane.durable.loop import Periodic
 from linkplane.logs import get_logger
 from linkplane.settings import Settings
 
@@ -85,6 +86,7 @@ class Runtime:
     stopping: bool = False
     _running: list[Service] = field(default_factory=list)
     _heartbeat: Heartbeat | None = None
+    _beating: Periodic | None = None
 
     @classmethod
     def build(cls, settings: Settings, sessions: sessionmaker[Session], **kwargs: Any) -> Runtime:
@@ -118,7 +120,9 @@ class Runtime:
         self._apply_schedules()
         self._heartbeat = Heartbeat(self.settings, self.sessions, self.executor_id)
         self._heartbeat.beat_and_recover()
-        self._heartbeat.start()
+        self._beating = Periodic("executor-heartbeat", self.settings.executor_heartbeat_seconds,
+                                 self._heartbeat.beat_and_recover)  # fmt: skip
+        self._beating.start()
         for make in self.services:
             service = make(self)
             service.start()
@@ -142,8 +146,9 @@ class Runtime:
         self.stopping = True
         while self._running:
             self._running.pop().stop()
-        if self._heartbeat is not None:
-            self._heartbeat.stop()
+        if self._beating is not None:
+            self._beating.stop()
+            self._beating = None
         DBOS.destroy(destroy_registry=False)
         if self._heartbeat is not None:
             self._heartbeat.resign()
