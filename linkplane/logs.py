@@ -52,8 +52,9 @@ def _shared() -> list[Any]:
 def configure(level: str = "INFO", *, json: bool = False) -> None:
     """Configure logging once per process; JSON lines for machines, console for people."""
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    )
+        structlog.processors.JSONRenderer() if json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )  # fmt: skip
     structlog.configure(
         processors=[*_shared(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
