@@ -19,7 +19,7 @@ def test_serve_and_worker_refuse_a_database_before_migrate_then_accept_it(tmp_pa
     settings = Settings(data_dir=tmp_path)
     engine = make_engine(settings.effective_database_url)
     try:
-        with pytest.raises(Conflict, match="has no linkplane schema.*run `linkplane migrate`"):
+        with pytest.raises(Conflict, match=r"has no linkplane schema.*run `linkplane migrate`"):
             check_schema(engine)
         first = run_migrations(settings)
         assert run_migrations(settings) == first  # idempotent
