@@ -83,10 +83,10 @@ class Runtime:
     #: Create or upgrade DBOS's tables at launch (``up``); production runs ``migrate``.
     migrate_system_database: bool = True
     #: Set when :meth:`shutdown` begins: steps then yield instead of failing (durable.steps).
-    stopping: bool = False
-    _running: list[Service] = field(default_factory=list)
-    _heartbeat: Heartbeat | None = None
-    _beating: Periodic | None = None
+    stopping: bool = field(default=False, init=False)
+    _running: list[Service] = field(default_factory=list, init=False, repr=False)
+    _heartbeat: Heartbeat | None = field(default=None, init=False, repr=False)
+    _beating: Periodic | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, sessions: sessionmaker[Session], **kwargs: Any) -> Runtime:
