@@ -43,8 +43,11 @@ class QueueClient:
     def _dbos(self) -> DBOSClient:
         with self._lock:
             if self._client is None:
+                # Fail fast when the database is unreachable instead of blocking the request
+                # (DBOS's default): a start that fails after the commit is the sweep's job.
                 self._client = DBOSClient(system_database_url=self._url,
-                                          application_name=APP_NAME, lazy=True)  # fmt: skip
+                                          application_name=APP_NAME, lazy=True,
+                                          retry_connection_errors=False)  # fmt: skip
             return self._client
 
     def start(self, workflow: str, workflow_id: str, *args: Any) -> None:
