@@ -194,3 +194,25 @@ def test_recheck_rolls_back_a_failed_workflow_that_made_something(
     _recheck(ctx, admin, calls, row.id)
     what, bid, rev, why, _ = calls.seen[-1]
     assert (what, bid, rev) == ("rollback", row.id, 1) and "ended ERROR" in why
+
+
+def test_audit_judges_stranded_breakouts_by_their_workflow_states(
+    ctx: AppContext, calls: Calls, admin: Principal
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from linkplane.isolation.service import stranded_findings
+
+    row = _request(ctx, admin, calls)  # its workflow is queued: nothing to report
+    assert stranded_findings(ctx.sessionmaker, calls) == []
+    calls.known[f"breakout-{row.id}-1"] = "ERROR"
+    [found] = stranded_findings(ctx.sessionmaker, calls)
+    assert (found.code, found.breakout_id) == ("stranded", row.id)
+    assert "no workflow works on it (its workflow ended ERROR)" in found.message
+
+    class Unreadable(Calls):
+        def states(self, workflow_ids: list[str]) -> dict[str, str]:
+            raise OperationalError("SELECT", {}, Exception("no such table: workflow_status"))
+
+    [found] = stranded_findings(ctx.sessionmaker, Unreadable(ctx))
+    assert found.code == "workflow_states_unreadable" and "linkplane migrate" in found.message

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.attachments import records
@@ -212,15 +213,22 @@ def audit(
         findings += drift.audit(spec, cloud, desired.in_region(spec.name), ownership)
     if workflows is not None:
         names = {s.name for s in specs}
-        findings += [f for f in _stranded(factory, workflows) if f.region in names]
+        findings += [f for f in stranded_findings(factory, workflows) if f.region in names]
     return AuditResult(findings, [s.name for s in specs])
 
 
-def _stranded(factory: Factory, workflows: WorkflowClient) -> list[Drift]:
+def stranded_findings(factory: Factory, workflows: WorkflowClient) -> list[Drift]:
     """States read between two reads of the rows (see attachments.workflows.recovery)."""
     with factory() as session:
         before = records.in_flight(session)
-    states = workflows.states([w for row in before for w in recovery.workflow_ids(row)])
+    try:
+        states = workflows.states([w for row in before for w in recovery.workflow_ids(row)])
+    except SQLAlchemyError as exc:  # e.g. DBOS's tables were never created
+        return [Drift("workflow_states_unreadable", row.region, f"breakout {row.breakout_id}",
+                      f"the workflow engine's states cannot be read ({type(exc).__name__}): "
+                      "whether a workflow works on this breakout is not known; run "
+                      "`linkplane migrate`, and check LINKPLANE_DATABASE_URL",
+                      row.breakout_id, row.org_id) for row in before]  # fmt: skip
     with factory() as session:
         after = records.in_flight(session, [row.breakout_id for row in before])
     return stranded.findings(recovery.find_stranded(before, states, after))
