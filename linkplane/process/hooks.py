@@ -14,7 +14,10 @@ Two kinds of hook, each registered in exactly one function here and called by th
 
 from __future__ import annotations
 
-from linkplane.durable.runtime import Runtime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # serve registers its hooks without loading the runtime
+    from linkplane.durable.runtime import Runtime
 
 
 def register_reserved_cidrs() -> None:
