@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     #: Waiting for an accepted attachment / association to become available.
     breakout_activation_timeout_seconds: float = 900.0
     #: Retries of a workflow's database step (a lock or connection that failed transiently).
-    #: AWS calls in workflow steps retry with the ``aws_*`` policy below, once, in the step.
+    #: AWS calls retry in the adapter with the ``aws_*`` policy below; steps do not again.
     breakout_step_max_attempts: int = 6
     breakout_step_retry_seconds: float = 1.0
     #: Sweep: customer-deleted attachments, unexpected attachments, repairs (cron seconds).

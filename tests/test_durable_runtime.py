@@ -36,7 +36,7 @@ def _lines(buffer: io.StringIO) -> list[dict[str, object]]:
 
 
 def test_an_aws_call_in_a_step_is_tried_exactly_aws_max_attempts_times(stack: Stack) -> None:
-    """Not attempts x step retries (the adapter's 8 inside DBOS's 6 made 48 before)."""
+    """The adapter's attempts only, not times the step's (its 8 inside DBOS's 6 made 48)."""
     attempts = stack.runtime.settings.aws_max_attempts
     throttle.reset()
     throttle.inject_fault("CreateResourceShare", "InternalError", 500, 10, account_id=PROVIDER)

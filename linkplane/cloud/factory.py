@@ -51,26 +51,16 @@ def session_source(settings: Settings, region: str) -> SessionSource:
 
 
 def make_cloud(
-    settings: Settings,
-    region: str | None = None,
-    *,
-    policy: RetryPolicy | None = None,
-    limiter: RateLimiter | None = None,
+    settings: Settings, region: str | None = None, *, limiter: RateLimiter | None = None
 ) -> CloudPort:
-    """The provider account's cloud port in ``region`` (default: settings.default_region).
-
-    ``policy`` replaces the settings' retry policy (workflow steps pass ``NO_RETRY``: they
-    retry themselves); ``limiter`` the process-wide client-side rate limiter.
+    """The provider account's cloud port in ``region`` (default: settings.default_region);
+    ``limiter`` replaces the process-wide client-side rate limiter (a runtime may bring one).
     """
-    return make_aws_cloud(settings, region, policy=policy, limiter=limiter)
+    return make_aws_cloud(settings, region, limiter=limiter)
 
 
 def make_aws_cloud(
-    settings: Settings,
-    region: str | None = None,
-    *,
-    policy: RetryPolicy | None = None,
-    limiter: RateLimiter | None = None,
+    settings: Settings, region: str | None = None, *, limiter: RateLimiter | None = None
 ) -> AwsCloud:
     """:func:`make_cloud` typed as the concrete adapter (for tests and diagnostics)."""
     region = region or settings.default_region
@@ -80,6 +70,6 @@ def make_aws_cloud(
         session_source(settings, region),
         region=region,
         account_id=account,
-        policy=policy or RetryPolicy.from_settings(settings),
+        policy=RetryPolicy.from_settings(settings),
         limiter=limiter,
     )

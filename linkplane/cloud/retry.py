@@ -9,10 +9,9 @@ throttled workers instead of letting them retry in lockstep.
 
 from __future__ import annotations
 
-import asyncio
 import random as _random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -56,29 +55,15 @@ class RetryPolicy:
             try:
                 return fn()
             except CloudError as exc:
-                self.sleep(self._wait_or_raise(exc, attempt, operation))
+                if not exc.retryable or attempt >= self.max_attempts:
+                    raise
+                wait = self.delay(attempt - 1)
+                log.info(
+                    "aws_retry", operation=operation or exc.operation, code=exc.code,
+                    attempt=attempt, wait=round(wait, 3),
+                )
+                self.sleep(wait)
                 attempt += 1
-
-    async def call_async(self, fn: Callable[[], Awaitable[T]], *, operation: str = "") -> T:
-        """:meth:`call` for a coroutine: the waits are ``asyncio.sleep`` (no thread held)."""
-        attempt = 1
-        while True:
-            try:
-                return await fn()
-            except CloudError as exc:
-                await asyncio.sleep(self._wait_or_raise(exc, attempt, operation))
-                attempt += 1
-
-    def _wait_or_raise(self, exc: CloudError, attempt: int, operation: str) -> float:
-        """The wait before the next attempt; re-raises ``exc`` when there is none."""
-        if not exc.retryable or attempt >= self.max_attempts:
-            raise exc
-        wait = self.delay(attempt - 1)
-        log.info(
-            "aws_retry", operation=operation or exc.operation, code=exc.code,
-            attempt=attempt, wait=round(wait, 3),
-        )  # fmt: skip
-        return wait
 
 
 #: For calls that must fail fast (reachability checks): exactly one attempt.

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from linkplane.cloud.port import CloudPort
 from linkplane.cloud.ratelimit import RateLimiter
-from linkplane.cloud.retry import NO_RETRY
 from linkplane.settings import Settings
 
 CloudFactory = Callable[[str], CloudPort]
@@ -46,16 +45,12 @@ class RegionClouds:
 
 
 def step_clouds(settings: Settings, limiter: RateLimiter | None = None) -> RegionClouds:
-    """Adapters for workflow steps: one attempt per AWS call, because the step retries.
-
-    One retry layer: the step (:func:`linkplane.durable.steps.cloud`) owns retrying, with the
-    same jittered backoff the adapter uses elsewhere, but sleeping on the event loop instead
-    of in a pool thread, and recording nothing until the call succeeded or gave up.
-    """
+    """Adapters for workflow steps: the settings' retry policy per AWS call (the one retry
+    layer, see :mod:`linkplane.durable.steps`) and the runtime's rate limiter."""
 
     def make(region: str) -> CloudPort:
         from linkplane.cloud.factory import make_cloud
 
-        return make_cloud(settings, region, policy=NO_RETRY, limiter=limiter)
+        return make_cloud(settings, region, limiter=limiter)
 
     return RegionClouds(make, settings.cloud_adapter_ttl_seconds)

@@ -71,7 +71,7 @@ class Runtime:
 
     settings: Settings
     sessions: sessionmaker[Session]
-    #: The cloud port per region (adapters that make one attempt: steps retry).
+    #: The cloud port per region (adapters retry each AWS call; steps do not retry them again).
     clouds: CloudFactory
     client: WorkflowClient
     executor_id: str

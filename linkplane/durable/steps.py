@@ -3,15 +3,20 @@
 Steps are async so a workflow never holds a thread between steps: the blocking boto3 or
 SQLAlchemy call runs in a worker thread only while it is in flight.
 
-Retrying, once per kind of failure:
+Retrying, one layer per kind of failure:
 
-- AWS: the step owns it (the adapters the runtime hands out make one attempt). A retryable
-  :class:`~linkplane.cloud.errors.CloudError` is retried with the ``aws_*`` full-jitter
-  backoff of :class:`~linkplane.cloud.retry.RetryPolicy`, waiting with ``asyncio.sleep`` so
-  no pool thread is held; a permanent one (or the last) is raised to the workflow at once,
-  which then runs its compensations. Retrying here rather than in the adapter means one
-  layer instead of two multiplied (the adapter's 8 inside DBOS's 6 were up to 48 attempts
-  with their sleeps held in the step pool), and a retry repeats only the failed call.
+- AWS: the adapter owns it, per call (:class:`~linkplane.cloud.retry.RetryPolicy`, the
+  ``aws_*`` settings: full-jitter backoff on retryable errors, ``aws_max_attempts`` tries);
+  the step does not retry a :class:`~linkplane.cloud.errors.CloudError` again. An error that
+  outlived the adapter's attempts, or a permanent one, goes to the workflow at once, which
+  then runs its compensations. Before, the adapter's 8 attempts ran inside the step's 6 (up
+  to 48). The adapter rather than the step, because a step may make several calls (ensure a
+  share: look it up, then create it; accept: describe, then accept): retrying the step
+  repeats calls that succeeded and makes them share one budget, where per-call attempts
+  retry only the call that failed. The same policy then serves every caller (CLI, bootstrap,
+  audit, watcher). Its backoff sleeps in a step's pool thread, which is bounded (32) and
+  where the client-side rate limiter already waits for tokens: a throttling storm slows the
+  steps down instead of growing threads.
 - Database: DBOS retries the step (``breakout_step_*``) on a lock, a lost connection or an
   exhausted pool, which pass; anything else is a bug and fails the step.
 """
@@ -31,7 +36,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from linkplane.cloud.port import CloudPort
-from linkplane.cloud.retry import RetryPolicy
 from linkplane.db import transaction
 from linkplane.durable.runtime import Runtime
 
@@ -70,14 +74,11 @@ def _db_options(rt: Runtime, name: str) -> dict[str, Any]:
 
 
 async def cloud(rt: Runtime, name: str, region: str, call: Callable[[CloudPort], T]) -> T:
-    """Run ``call`` against the region's cloud port as one retried, checkpointed step."""
-    policy = RetryPolicy.from_settings(rt.settings)
-
-    async def attempt() -> T:
-        return await _in_thread(rt, lambda: call(rt.clouds(region)))
+    """Run ``call`` against the region's cloud port as one checkpointed step (its AWS calls
+    retry in the adapter; the step does not retry them again)."""
 
     async def run() -> T:
-        return await policy.call_async(attempt, operation=name)
+        return await _in_thread(rt, lambda: call(rt.clouds(region)))
 
     result: T = await DBOS.run_step_async({"name": name}, run)
     return result

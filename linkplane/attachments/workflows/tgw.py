@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from dbos import DBOS
-from dbos._error import DBOSMaxStepRetriesExceeded
 from sqlalchemy.orm import Session
 
 from linkplane.attachments import records
@@ -259,7 +258,7 @@ class _Undo:
         try:
             await steps.cloud(self.rt, name, self.region, call)
             return True
-        except (CloudError, DBOSMaxStepRetriesExceeded) as exc:
+        except CloudError as exc:  # its retries were spent in the adapter
             self.problems.append(f"{name}: {exc}")
             text, bid = f"Compensation {name} failed: {exc}", self.bid
             await steps.db(self.rt, f"failed {name}",
