@@ -185,3 +185,39 @@ def test_other_tenants_get_404_and_observers_403(fleet: Fleet) -> None:
     sp, _tp = fleet.profiles()
     assert fleet.new_endpoint("globex", service_profile={"id": sp}).status_code == 422
     assert fleet.get(path).json()["name"] == "dev"
+
+
+def test_create_links_and_activates_the_sim_as_asked(fleet: Fleet) -> None:
+    """issue 12 defect 2: ``sim.activate`` and ``sim.status`` on POST were ignored."""
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 3, "B1"))
+    fleet.register("acme", "B1", 0)
+    activated = fleet.new_endpoint(sim={"id": 1, "activate": True}).json()
+    assert activated["sim"]["status"] == {"id": 1, "description": "Activated"}
+    assert fleet.get("/api/v1/sim/1").json()["activation_date"]
+    factory = fleet.new_endpoint(sim={"id": 2, "status": {"id": 4}}).json()
+    assert factory["sim"]["status"]["description"] == "Factory Test"
+    plain = fleet.new_endpoint(sim={"id": 3}).json()
+    assert plain["sim"]["status"]["description"] == "Issued"
+    # An illegal target is refused naming sim.status, and nothing is created.
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(4, 1, "B2"))
+    fleet.register("acme", "B2", 0)
+    before = fleet.get("/api/v1/endpoint").headers["X-Total-Count"]
+    r = fleet.new_endpoint(sim={"id": 4, "status": {"id": 2}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sim.status"
+    assert fleet.get("/api/v1/endpoint").headers["X-Total-Count"] == before
+    assert fleet.get("/api/v1/sim/4").json()["status"]["id"] == 0
+
+
+def test_patch_changes_the_sim_status(fleet: Fleet) -> None:
+    """issue 12 defect 2: ``sim.status`` on PATCH was ignored."""
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 1, "B1"))
+    fleet.register("acme", "B1", 1)
+    ep = fleet.new_endpoint(sim={"id": 1}).json()
+    path = f"/api/v1/endpoint/{ep['id']}"
+    assert fleet.patch(path, {"sim": {"id": 1, "status": {"id": 2}}}).status_code == 204
+    assert fleet.get(path).json()["sim"]["status"]["description"] == "Suspended"
+    r = fleet.patch(path, {"sim": {"id": 1, "status": {"id": 0}}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sim.status"
+    r = fleet.patch(path, {"sim": {"id": None, "status": {"id": 1}}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sim.status"
+    assert fleet.get(path).json()["sim"]["status"]["description"] == "Suspended"

@@ -9,17 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class IdRef(BaseModel):
+    # References may carry what a client read before (``{"id": 1, "name": ...}``): only the
+    # id counts, so the rest of a reference is ignored.
     model_config = ConfigDict(extra="ignore")
 
     id: int
-
-
-class OptionalIdRef(BaseModel):
-    """``{"id": null}`` (or ``{}``) unlinks, as the emnify SDK's release_sim sends it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: int | None = None
 
 
 class StatusIn(BaseModel):
@@ -29,9 +23,23 @@ class StatusIn(BaseModel):
     description: str | None = None
 
 
+class SimLink(BaseModel):
+    """The endpoint's SIM: ``{"id": null}`` (or ``{}``) unlinks, as the emnify SDK's
+    release_sim sends it; ``activate`` or ``status`` also move the SIM along its lifecycle."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int | None = None
+    #: emnify: activate after assignment (linkplane has no factory test mode per organisation,
+    #: so this always means Activated).
+    activate: bool = False
+    #: An explicit SIM status, overriding ``activate``.
+    status: StatusIn | None = None
+
+
 class EndpointUpdate(BaseModel):
-    # emnify clients may send fields linkplane does not model (organisation, ...): ignored.
-    model_config = ConfigDict(extra="ignore")
+    # Unknown fields are refused (422 naming them): a typo must not be silently dropped.
+    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, max_length=255)
     tags: str | None = Field(None, max_length=255)
@@ -42,7 +50,9 @@ class EndpointUpdate(BaseModel):
     tariff_profile: IdRef | None = None
     ip_address_space: IdRef | None = None
     ip_address: str | None = None
-    sim: OptionalIdRef | None = None
+    sim: SimLink | None = None
+    #: emnify's reseller field: only the caller's own organisation may be named.
+    organisation: IdRef | None = None
 
 
 class EndpointCreate(EndpointUpdate):

@@ -18,14 +18,14 @@ from linkplane.addressing.models import IpAddressSpace
 from linkplane.db import utcnow
 from linkplane.devices import listing
 from linkplane.devices.models import SETTABLE_ENDPOINT_STATUSES, Endpoint, EndpointStatus
-from linkplane.devices.schemas import EndpointCreate, EndpointUpdate
+from linkplane.devices.schemas import EndpointCreate, EndpointUpdate, SimLink
 from linkplane.errors import Conflict, InvalidInput, NotFound
 from linkplane.events.models import Event
 from linkplane.events.service import record
 from linkplane.profiles import service as profiles
 from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.sims import service as sims
-from linkplane.sims.models import Sim
+from linkplane.sims.models import Sim, SimStatus
 from linkplane.tenancy.principal import Principal
 
 FILTERS = {
@@ -173,6 +173,38 @@ def _link_sim(session: Session, org_id: int, endpoint_id: int | None, sim_id: in
     return sim.id
 
 
+def _sim_target(link: SimLink) -> SimStatus | None:
+    """The SIM status the request asks for: an explicit ``status`` wins over ``activate``."""
+    if link.status is not None:
+        return sims.parse_status(link.status.id, field="sim.status")
+    return SimStatus.ACTIVATED if link.activate else None
+
+
+def _apply_sim_status(
+    session: Session, endpoint: Endpoint, link: SimLink | None, principal: Principal | None
+) -> None:
+    """Move the endpoint's SIM to the status asked for with it (emnify's "create and
+    activate" flow); an illegal transition is refused naming ``sim.status``."""
+    target = None if link is None else _sim_target(link)
+    if target is None:
+        return
+    sim = session.get(Sim, endpoint.sim_id) if endpoint.sim_id is not None else None
+    if sim is None:
+        raise InvalidInput("a SIM status needs a SIM: give sim.id", field="sim.status")
+    try:
+        sims.change_status(session=session, sim=sim, target=target, principal=principal)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="sim.status") from None
+
+
+def _check_organisation(data: EndpointUpdate, org_id: int) -> None:
+    """linkplane has no child organisations: only the caller's own may be named."""
+    if data.organisation is not None and data.organisation.id != org_id:
+        raise NotFound(
+            f"organisation {data.organisation.id} not found", field="organisation.id"
+        )
+
+
 def _space(session: Session, org_id: int, ref_id: int | None) -> IpAddressSpace:
     if ref_id is None:
         return addressing.default_space(session=session, org_id=org_id)
@@ -228,6 +260,7 @@ def _check_imei_lock(endpoint: Endpoint) -> None:
 def create(
     *, session: Session, org_id: int, data: EndpointCreate, principal: Principal | None = None
 ) -> Endpoint:
+    _check_organisation(data, org_id)
     if data.ip_address and data.ip_address_space is None:
         raise InvalidInput("ip_address needs ip_address_space as well", field="ip_address_space")
     values = {**_scalar_values(data), **_profile_ids(session, org_id, data)}
@@ -246,6 +279,7 @@ def create(
         except Conflict as exc:
             if exc.field != "ip_address" or data.ip_address or attempt + 1 == ALLOCATION_ATTEMPTS:
                 raise
+    _apply_sim_status(session, endpoint, data.sim, principal)
     record(
         session=session, org_id=org_id, event_type="Endpoint created",
         description=f"endpoint {endpoint.name!r} created with IP {endpoint.ip_address}",
@@ -281,6 +315,7 @@ def update(
     principal: Principal | None = None,
 ) -> Endpoint:  # fmt: skip
     endpoint = get_row(session=session, org_id=org_id, endpoint_id=endpoint_id)
+    _check_organisation(data, org_id)
     changes = {**_scalar_values(data), **_profile_ids(session, org_id, data)}
     if data.sim is not None:
         sim_id = data.sim.id
@@ -293,6 +328,7 @@ def update(
         _readdress(session, endpoint, data)
     endpoint.last_updated = utcnow()
     _flush(session, endpoint)
+    _apply_sim_status(session, endpoint, data.sim, principal)
     fields = ", ".join(sorted(data.model_fields_set))
     record(
         session=session, org_id=org_id, event_type="Endpoint updated",
