@@ -221,3 +221,23 @@ def test_patch_changes_the_sim_status(fleet: Fleet) -> None:
     r = fleet.patch(path, {"sim": {"id": None, "status": {"id": 1}}})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sim.status"
     assert fleet.get(path).json()["sim"]["status"]["description"] == "Suspended"
+
+
+def test_unknown_fields_are_refused_naming_them(fleet: Fleet) -> None:
+    """issue 12 defect 7: unknown body fields were silently ignored."""
+    r = fleet.new_endpoint(colour="red")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "colour"
+    assert "colour" in r.json()["message"]
+    r = fleet.new_endpoint(sim={"id": 1, "activated": True})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sim.activated"
+    assert fleet.get("/api/v1/endpoint").headers["X-Total-Count"] == "0"
+    ep = fleet.new_endpoint().json()
+    r = fleet.patch(f"/api/v1/endpoint/{ep['id']}", {"nmae": "typo"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "nmae"
+    # Spec fields are known: references may echo a read object, and the own organisation
+    # may be named (another one is unknown: 404).
+    ok = fleet.new_endpoint(organisation={"id": fleet.orgs["acme"]},
+                            status={"id": 0, "description": "Enabled"})  # fmt: skip
+    assert ok.status_code == 201, ok.text
+    r = fleet.new_endpoint(organisation={"id": fleet.orgs["globex"]})
+    assert r.status_code == 404 and r.json()["errors"][0]["field"] == "organisation.id"

@@ -61,9 +61,16 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _message(error: Any) -> str:
+    if error.get("type") == "extra_forbidden":
+        # Pydantic's "Extra inputs are not permitted" does not say what to do about it.
+        return "unknown field: not part of this request (docs/api-compat.md lists the fields)"
+    return str(error["msg"])
+
+
 async def _validation(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    fields = [{"field": _loc(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     body = error_body(422, f"Invalid request: {summary}", "invalid_input", fields)
     return JSONResponse(body, 422)
