@@ -12,11 +12,14 @@ def test_create_returns_201_location_and_the_emnify_shape(fleet: Fleet) -> None:
     r = fleet.new_endpoint(tags="a,b", imei="3520990017614823", imei_lock=True)
     assert r.status_code == 201, r.text
     body = r.json()
-    assert r.headers["Location"] == f"/api/v1/endpoint/{body['id']}"
+    # Absolute, as everywhere (issue 12 defect 7: it was relative here).
+    assert r.headers["Location"] == f"http://testserver/api/v1/endpoint/{body['id']}"
     assert body["status"] == {"id": 0, "description": "Enabled"}
     assert body["ip_address"] == "100.64.0.1"
     assert body["ip_address_space"] == {"id": 1}
     assert set(body["service_profile"]) == {"id", "name"}
+    # satellite_capable is required by emnify's description (issue 12 defect 6).
+    assert body["tariff_profile"]["satellite_capable"] is False
     assert body["sim"] is None and body["imei_lock"] is True and body["tags"] == "a,b"
     assert body["imei_with_luhn"] == "352099001761481"
     assert fleet.get(r.headers["Location"]).json() == body

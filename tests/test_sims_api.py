@@ -62,7 +62,7 @@ def test_batch_registration(fleet: Fleet) -> None:
     assert fleet.get("/api/v1/sim").json() == []  # shipped, not yet registered
     assert fleet.get("/api/v1/sim/1").status_code == 404
     r = fleet.get("/api/v1/sim_batch/bic/B1")
-    assert r.status_code == 200 and r.json()["quantity"] == 3
+    assert r.status_code == 200 and r.json()["quantity"] == "3"
     assert fleet.get("/api/v1/sim_batch/bic/B1", org="globex").status_code == 404
     assert fleet.register("globex", "B1").status_code == 404
     assert fleet.register("acme", "B1", status=1, ).status_code == 200
@@ -110,3 +110,36 @@ def test_list_filters(fleet: Fleet) -> None:
     other = make_org(fleet.ctx.sessionmaker, "initech")
     import_sims(fleet.ctx.sessionmaker, other, sim_rows(20, 1, "B1"))
     assert len(fleet.get("/api/v1/sim").json()) == 3
+
+
+def test_sim_bodies_refuse_unknown_fields_and_accept_the_spec_and_sdk_names(fleet: Fleet) -> None:
+    """issue 12 defect 7: unknown SIM body fields were silently ignored."""
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 1, "B1"))
+    fleet.register("acme", "B1")
+    r = fleet.patch("/api/v1/sim/1", {"status": {"id": 1}, "colour": "red"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "colour"
+    assert fleet.get("/api/v1/sim/1").json()["status"]["id"] == 0
+    own = {"id": fleet.orgs["acme"]}
+    spec = {"issuer_org": own, "reseller_org": own, "customer_org": own, "status": {"id": 1}}
+    assert fleet.patch("/api/v1/sim/1", spec).status_code == 204
+    sdk = {"customer_organisation": own, "status": {"id": 2, "description": "Suspended"}}
+    assert fleet.patch("/api/v1/sim/1", sdk).status_code == 204
+    r = fleet.patch("/api/v1/sim/1", {"customer_org": {"id": fleet.orgs["globex"]}})
+    assert r.status_code == 404 and r.json()["errors"][0]["field"] == "customer_org.id"
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(5, 1, "B2"))
+    r = fleet.patch("/api/v1/sim_batch/bic/B2", {"sim_status": {"id": 1}, "extra": 1})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "extra"
+
+
+def test_sim_shapes_follow_the_spec(fleet: Fleet) -> None:
+    """issue 12 defect 6: unset keys are omitted (not null); a batch's quantity is a string."""
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 2, "B1"))
+    assert fleet.get("/api/v1/sim_batch/bic/B1").json()["quantity"] == "2"
+    registered = fleet.register("acme", "B1").json()["sim"]
+    assert all("endpoint" not in s and "activation_date" not in s for s in registered)
+    sim = fleet.get("/api/v1/sim/1").json()
+    assert "endpoint" not in sim and "activation_date" not in sim
+    fleet.new_endpoint(sim={"id": 1, "activate": True})
+    sim = fleet.get("/api/v1/sim/1").json()
+    assert sim["endpoint"]["name"] == "dev" and sim["activation_date"]
+    assert [("endpoint" in s) for s in fleet.get("/api/v1/sim").json()] == [True, False]

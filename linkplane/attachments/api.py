@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from linkplane.api.deps import (
     FactoryDep,
@@ -20,6 +20,7 @@ from linkplane.api.deps import (
     WriterDep,
 )
 from linkplane.api.pagination import set_page_headers
+from linkplane.api.responses import set_location
 from linkplane.attachments import commands, service
 from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
@@ -105,11 +106,12 @@ def create_tgw(
     factory: FactoryDep,
     settings: SettingsDep,
     principal: WriterDep,
+    request: Request,
     response: Response,
 ) -> BreakoutRead:
     row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
                                     data=data)  # fmt: skip
-    response.headers["Location"] = f"/api/v1/cnc/breakout/{row.id}"
+    set_location(response, request, f"/api/v1/cnc/breakout/{row.id}")
     return render(row)
 
 

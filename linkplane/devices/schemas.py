@@ -71,6 +71,11 @@ class NamedRef(BaseModel):
     name: str
 
 
+class TariffProfileRef(NamedRef):
+    #: linkplane's tariffs have no satellite ratezones, so no tariff profile is capable.
+    satellite_capable: bool = False
+
+
 class SpaceRef(BaseModel):
     id: int
 
@@ -92,7 +97,7 @@ class EndpointRead(BaseModel):
     last_updated: datetime
     status: StatusRead
     service_profile: NamedRef
-    tariff_profile: NamedRef
+    tariff_profile: TariffProfileRef
     ip_address: str | None
     ip_address_space: SpaceRef | None
     sim: EndpointSimRead | None

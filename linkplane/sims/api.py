@@ -55,7 +55,7 @@ def _org(session: SessionDep, org_id: int) -> OrgRef:
     return OrgRef(id=org_id, name=org.name if org else "")
 
 
-@router.get("/sim")
+@router.get("/sim", response_model_exclude_none=True)
 def list_sims(
     session: SessionDep, principal: PrincipalDep, page: PageDep, response: Response,
     q: QueryParam = None, sort: SortParam = None,
@@ -74,7 +74,7 @@ def list_sim_statuses(_principal: PrincipalDep) -> list[StatusRef]:
     return [sim_status(s) for s in SimStatus]
 
 
-@router.get("/sim/{sim_id}")
+@router.get("/sim/{sim_id}", response_model_exclude_none=True)
 def get_sim(sim_id: IdPath, session: SessionDep, principal: PrincipalDep) -> SimRead:
     view = service.get(session=session, org_id=principal.org_id, sim_id=sim_id)
     return render(view.sim, view.endpoint, _org(session, principal.org_id))
@@ -85,9 +85,10 @@ def update_sim(
     sim_id: IdPath, body: SimUpdate, session: SessionDep, principal: WriterDep
 ) -> Response:
     status = body.status.id if body.status else None
+    customer = body.customer()
     service.update(
         session=session, org_id=principal.org_id, sim_id=sim_id, status=status,
-        principal=principal,
+        customer_org_id=customer.id if customer else None, principal=principal,
     )  # fmt: skip
     return Response(status_code=204)
 
@@ -96,7 +97,7 @@ def update_sim(
 def validate_sim_batch(bic: str, session: SessionDep, principal: PrincipalDep) -> SimBatchRead:
     sims = service.validate_batch(session=session, org_id=principal.org_id, bic=bic)
     return SimBatchRead(
-        bic=bic, quantity=len(sims), customer_org_id=principal.org_id,
+        bic=bic, quantity=str(len(sims)), customer_org_id=principal.org_id,
         status=sim_status(SimStatus.ISSUED),
     )  # fmt: skip
 
@@ -114,7 +115,7 @@ def _register(
     return SimBatchRegistered(sim=[render(s, None, org) for s in sims])
 
 
-@router.patch("/sim_batch/bic/{bic}")
+@router.patch("/sim_batch/bic/{bic}", response_model_exclude_none=True)
 def register_sim_batch(
     bic: str, session: SessionDep, principal: WriterDep, body: SimBatchRegister | None = None
 ) -> SimBatchRegistered:
@@ -122,7 +123,7 @@ def register_sim_batch(
     return _register(bic, body, session, principal)
 
 
-@router.post("/sim_batch/bic/{bic}")
+@router.post("/sim_batch/bic/{bic}", response_model_exclude_none=True)
 def register_sim_batch_post(
     bic: str, session: SessionDep, principal: WriterDep, body: SimBatchRegister | None = None
 ) -> SimBatchRegistered:

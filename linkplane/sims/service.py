@@ -109,9 +109,13 @@ def change_status(
 
 def update(
     *, session: Session, org_id: int, sim_id: int, status: int | None,
-    principal: Principal | None = None,
+    customer_org_id: int | None = None, principal: Principal | None = None,
 ) -> SimView:  # fmt: skip
+    """Change the SIM's status; the customer organisation can only stay the caller's own
+    (linkplane has no reseller hierarchy to move SIMs in)."""
     view = get(session=session, org_id=org_id, sim_id=sim_id)
+    if customer_org_id is not None and customer_org_id != org_id:
+        raise NotFound(f"organisation {customer_org_id} not found", field="customer_org.id")
     if status is not None:
         target = parse_status(status)
         change_status(session=session, sim=view.sim, target=target, principal=principal)
