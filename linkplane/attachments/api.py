@@ -89,12 +89,15 @@ def list_breakouts(
     principal: PrincipalDep,
     page: PageDep,
     response: Response,
-    status: Annotated[int | None, Query(ge=1, le=8, description="status id")] = None,
+    status: Annotated[
+        int | None, Query(ge=1, le=8, description="status id; 7 lists the deleted ones")
+    ] = None,
     type: Annotated[int | None, Query(ge=1, le=8, description="type id")] = None,
 ) -> list[BreakoutRead]:
+    """Deleted (Deactivated) breakouts are left out unless ``status=7`` asks for them."""
     rows, total = service.list_breakouts(
         session=session, org_id=principal.org_id, status_id=status, type_id=type,
-        offset=page.offset, limit=page.per_page,
+        hide_deactivated=True, offset=page.offset, limit=page.per_page,
     )  # fmt: skip
     set_page_headers(response, page, total)
     return [render(r) for r in rows]
