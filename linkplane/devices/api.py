@@ -151,7 +151,7 @@ def get_connectivity_info(
     return {"subscriber_info": info, "request_timestamp": now, "reply_timestamp": now}
 
 
-@router.get("/endpoint/{endpoint_id}/event")
+@router.get("/endpoint/{endpoint_id}/event", response_model_exclude_none=True)
 def list_endpoint_events(
     endpoint_id: IdPath, session: SessionDep, principal: PrincipalDep, page: PageDep,
     response: Response,

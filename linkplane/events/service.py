@@ -93,9 +93,13 @@ def list_events(
     sort: Sequence[tuple[str, bool]],
     offset: int,
     limit: int,
+    entity: tuple[str, int] | None = None,
 ) -> tuple[list[tuple[Event, User | None]], int]:
-    """The organisation's events (newest first unless sorted), with the acting user."""
+    """The organisation's events (newest first unless sorted), with the acting user;
+    ``entity`` (type, id) keeps only the events about that one resource."""
     stmt = _event_filters(scoped(select(Event), org_id), filters, org_id)
+    if entity is not None:
+        stmt = stmt.where(Event.entity_type == entity[0], Event.entity_id == entity[1])
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     order: list[UnaryExpression[Any]] = [
         EVENT_SORT[f].desc() if desc else EVENT_SORT[f].asc() for f, desc in sort

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class StatusRef(BaseModel):
@@ -66,6 +66,14 @@ class SimUpdate(BaseModel):
 
     def customer(self) -> IdRef | None:
         return self.customer_org or self.customer_organisation
+
+
+class SimIdIn(BaseModel):
+    """One item of ``DELETE /sim/multi``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(ge=1, le=2**31 - 1)
 
 
 class SimBatchRegister(BaseModel):

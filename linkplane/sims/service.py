@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from linkplane.db import utcnow
 from linkplane.devices import listing
 from linkplane.devices.models import Endpoint
-from linkplane.errors import InvalidInput, LinkplaneError, NotFound
+from linkplane.errors import Conflict, InvalidInput, LinkplaneError, NotFound
 from linkplane.events.service import record
 from linkplane.sims import importer
 from linkplane.sims.models import SIM_TRANSITIONS, Sim, SimStatus
@@ -120,6 +120,43 @@ def update(
         target = parse_status(status)
         change_status(session=session, sim=view.sim, target=target, principal=principal)
     return view
+
+
+#: emnify's bulk operations take at most this many items per request.
+MAX_BULK = 2000
+
+
+def delete(
+    *, session: Session, org_id: int, sim_ids: list[int], principal: Principal | None = None
+) -> None:
+    """Delete SIMs of the organisation, all or none: an unknown (or another tenant's) id is
+    404 and a SIM still linked to an endpoint is 409, naming every such SIM."""
+    if not 1 <= len(sim_ids) <= MAX_BULK:
+        raise InvalidInput(f"give 1 to {MAX_BULK} SIM ids", field="body")
+    wanted = set(sim_ids)
+    rows = session.execute(_visible(org_id).where(Sim.id.in_(wanted))).all()
+    missing = sorted(wanted - {sim.id for sim, _ in rows})
+    if missing:
+        raise NotFound(f"SIM(s) not found: {_ids(missing)}", field="sim")
+    linked = sorted(sim.id for sim, endpoint in rows if endpoint is not None)
+    if linked:
+        raise Conflict(
+            f"SIM(s) {_ids(linked)} are assigned to an endpoint: unlink them first "
+            '(PATCH /api/v1/endpoint/{id} {"sim": {"id": null}})',
+            field="sim",
+        )
+    for sim, _ in rows:
+        session.delete(sim)
+        record(
+            session=session, org_id=org_id, event_type="SIM deleted",
+            description=f"SIM {sim.iccid} deleted", principal=principal, entity_type="sim",
+            entity_id=sim.id,
+        )  # fmt: skip
+
+
+def _ids(ids: list[int], shown: int = 20) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(str(i) for i in ids[:shown]) + more
 
 
 def _batch(session: Session, org_id: int, bic: str) -> list[Sim]:

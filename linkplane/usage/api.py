@@ -21,6 +21,7 @@ from linkplane.usage.schemas import (
     OrgDayRead,
     OrgMonthData,
     OrgStatsRead,
+    SimStatsRead,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["usage"])
@@ -76,6 +77,26 @@ def get_endpoint_daily_stats(
     start, end = service.endpoint_range(start_date, end_date)
     days = service.endpoint_daily(
         session=session, org_id=principal.org_id, endpoint_id=endpoint_id, start=start, end=end
+    )
+    return [EndpointDayRead(date=d.day, data=DataVolume.of(d.volume)) for d in days]
+
+
+@router.get("/sim/{sim_id}/stats", response_model_exclude_none=True)
+def get_sim_stats(sim_id: IdPath, session: SessionDep, principal: PrincipalDep) -> SimStatsRead:
+    """Data the SIM carried in the current and the last UTC month (in whichever endpoint)."""
+    current, last = service.sim_stats(session=session, org_id=principal.org_id, sim_id=sim_id)
+    return SimStatsRead.of(sim_id, current, last)
+
+
+@router.get("/sim/{sim_id}/stats/daily")
+def get_sim_daily_stats(
+    sim_id: IdPath, session: SessionDep, principal: PrincipalDep,
+    start_date: StartParam = None, end_date: EndParam = None,
+) -> list[EndpointDayRead]:  # fmt: skip
+    """Days with traffic of the SIM; by default the current month (as the endpoint's)."""
+    start, end = service.endpoint_range(start_date, end_date)
+    days = service.sim_daily(
+        session=session, org_id=principal.org_id, sim_id=sim_id, start=start, end=end
     )
     return [EndpointDayRead(date=d.day, data=DataVolume.of(d.volume)) for d in days]
 

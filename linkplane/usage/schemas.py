@@ -6,11 +6,11 @@ Only the ``data`` traffic type exists here: linkplane records no SMS.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from linkplane.usage.service import MB, DayVolume, Volume
+from linkplane.usage.service import MB, DayVolume, SimMonth, Volume
 
 #: emnify's traffic type id of cellular data.
 DATA_TRAFFIC_TYPE_ID = 5
@@ -51,6 +51,42 @@ class EndpointStatsRead(BaseModel):
 
     last_month: MonthData | None = None
     current_month: MonthData | None = None
+
+
+class SimMonthVolume(DataVolume):
+    """emnify's SIM month: the volume plus which SIM, month and traffic type it is, and a
+    generated ``id`` of SIM id, year, month and traffic type (``1234562024035``)."""
+
+    id: int
+    sim_id: int
+    month: date
+    traffic_type_id: int = DATA_TRAFFIC_TYPE_ID
+    last_updated: datetime | None = None
+
+    @classmethod
+    def of_month(cls, sim_id: int, month: SimMonth) -> SimMonthVolume:
+        generated = int(f"{sim_id}{month.start:%Y%m}{DATA_TRAFFIC_TYPE_ID}")
+        base = DataVolume.of(month.volume).model_dump()
+        return cls(**base, id=generated, sim_id=sim_id, month=month.start,
+                   last_updated=month.last_updated)  # fmt: skip
+
+
+class SimMonthData(BaseModel):
+    data: SimMonthVolume
+
+
+class SimStatsRead(BaseModel):
+    """Like the endpoint's: a month appears only when there was traffic; no ``last_hour``."""
+
+    last_month: SimMonthData | None = None
+    current_month: SimMonthData | None = None
+
+    @classmethod
+    def of(cls, sim_id: int, current: SimMonth, last: SimMonth) -> SimStatsRead:
+        def month(m: SimMonth) -> SimMonthData | None:
+            return SimMonthData(data=SimMonthVolume.of_month(sim_id, m)) if m.volume.total else None
+
+        return cls(current_month=month(current), last_month=month(last))
 
 
 class EndpointDayRead(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from linkplane.db import utcnow
 from linkplane.devices.models import Endpoint
 from linkplane.errors import InvalidInput
+from linkplane.sims import service as sims
 from linkplane.sims.importer import luhn_digit
 from linkplane.sims.models import Sim
 from linkplane.tenancy.scope import get_scoped, scoped
@@ -60,6 +61,15 @@ class Volume:
 class DayVolume:
     day: date
     volume: Volume
+
+
+@dataclass(frozen=True)
+class SimMonth:
+    """One month of one SIM: its volume and when its records last changed."""
+
+    start: date
+    volume: Volume
+    last_updated: datetime | None
 
 
 @dataclass(frozen=True)
@@ -300,6 +310,40 @@ def _months(session: Session, org_id: int, today: date, *where: ColumnElement[bo
         last_start=last,
         last=_volume(session, org_id, day >= last, day < current, *where),
     )
+
+
+def _sim_month(
+    session: Session, org_id: int, sim_id: int, start: date, end: date
+) -> SimMonth:
+    tx = func.coalesce(func.sum(UsageRecord.bytes_tx), 0)
+    rx = func.coalesce(func.sum(UsageRecord.bytes_rx), 0)
+    stmt = scoped(select(tx, rx, func.max(UsageRecord.updated)), org_id, UsageRecord)
+    row = session.execute(
+        stmt.where(UsageRecord.sim_id == sim_id, UsageRecord.day.between(start, end))
+    ).one()
+    return SimMonth(start, Volume(int(row[0]), int(row[1])), row[2])
+
+
+def sim_stats(
+    *, session: Session, org_id: int, sim_id: int, today: date | None = None
+) -> tuple[SimMonth, SimMonth]:
+    """Current and last month of the traffic one SIM of the organisation carried (else 404),
+    whichever endpoint it was in at the time."""
+    sims.get(session=session, org_id=org_id, sim_id=sim_id)
+    now = today or today_utc()
+    current, last = month_start(now), previous_month_start(now)
+    return (
+        _sim_month(session, org_id, sim_id, current, now),
+        _sim_month(session, org_id, sim_id, last, current - timedelta(days=1)),
+    )
+
+
+def sim_daily(
+    *, session: Session, org_id: int, sim_id: int, start: date, end: date
+) -> list[DayVolume]:
+    """Days with traffic of one SIM of the organisation (else 404), ``start..end``."""
+    sims.get(session=session, org_id=org_id, sim_id=sim_id)
+    return _days(session, org_id, start, end, UsageRecord.sim_id == sim_id)
 
 
 def endpoint_stats(
