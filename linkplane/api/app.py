@@ -42,6 +42,7 @@ def _routers() -> list[APIRouter]:
     from linkplane.addressing.api import router as addressing
     from linkplane.attachments.api import router as attachments
     from linkplane.devices.api import router as devices
+    from linkplane.devices.bulk_api import router as devices_bulk
     from linkplane.events.api import router as events
     from linkplane.operators.api import router as operators
     from linkplane.profiles.api import router as profiles
@@ -51,6 +52,6 @@ def _routers() -> list[APIRouter]:
     from linkplane.usage.api import router as usage
 
     return [
-        tenancy, events, devices, sims, profiles, operators, addressing, regions, attachments,
-        usage,
+        tenancy, events, devices, devices_bulk, sims, profiles, operators, addressing, regions,
+        attachments, usage,
     ]  # fmt: skip

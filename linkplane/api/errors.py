@@ -51,14 +51,20 @@ def error_body(
 async def _domain(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.LinkplaneError)
     status = status_for(exc)
-    fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
+    fields = [{"field": field, "message": message} for field, message in exc.details]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(status, exc.message, exc.code, fields), status, headers)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    """``("body", "endpoints", 3, "sim")`` -> ``endpoints[3].sim``, as domain errors name
+    items of a list."""
+    text = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            continue
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
 
 
 def _message(error: Any) -> str:

@@ -113,3 +113,46 @@ class ConnectivityRead(BaseModel):
     services: list[str]
 
 
+
+
+# --- bulk requests (emnify's /api/v2/endpoint/multi) ---------------------------------------
+
+#: emnify's limit of endpoints per bulk request.
+MAX_BULK = 2000
+
+
+class BulkEndpointIn(BaseModel):
+    """One endpoint of a bulk create; profiles, status and space are the request's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=255)
+    tags: str | None = Field(None, max_length=255)
+    imei: str | None = None
+    imei_lock: bool | None = None
+    sim: SimLink | None = None
+    ip_address: str | None = None
+
+
+class EndpointBulkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service_profile: IdRef
+    tariff_profile: IdRef
+    status: StatusIn
+    organisation: IdRef | None = None
+    #: Required when an endpoint gives an ``ip_address``; default the organisation's first.
+    ip_address_space: IdRef | None = None
+    endpoints: list[BulkEndpointIn] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class EndpointBulkUpdate(EndpointUpdate):
+    """One item of a bulk update: the endpoint's id and only the fields to change."""
+
+    id: int = Field(ge=1, le=2**31 - 1)
+
+
+class EndpointIdIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(ge=1, le=2**31 - 1)

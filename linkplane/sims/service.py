@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, func, insert, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from linkplane.db import utcnow
 from linkplane.devices import listing
 from linkplane.devices.models import Endpoint
 from linkplane.errors import Conflict, InvalidInput, LinkplaneError, NotFound
-from linkplane.events.service import record
+from linkplane.events.service import event_values, record, record_many
 from linkplane.sims import importer
 from linkplane.sims.models import SIM_TRANSITIONS, Sim, SimStatus
 from linkplane.tenancy.principal import Principal
@@ -107,6 +108,40 @@ def change_status(
     )  # fmt: skip
 
 
+def change_status_many(
+    *, session: Session, moves: list[tuple[Sim, SimStatus]], principal: Principal | None = None
+) -> None:
+    """:func:`change_status` for many SIMs (a bulk request): one update per target status
+    and one insert of the events. Every move must be allowed (checked before)."""
+    by_target: dict[SimStatus, list[Sim]] = {}
+    events_ = []
+    for sim, target in moves:
+        current = SimStatus(sim.status)
+        if target == current:
+            continue
+        if target not in SIM_TRANSITIONS[current]:
+            raise InvalidInput(
+                f"a SIM cannot go from {current.description} to {target.description}",
+                field="sim.status",
+            )
+        by_target.setdefault(target, []).append(sim)
+        events_.append(event_values(
+            org_id=sim.org_id, event_type="SIM status changed",
+            description=f"SIM {sim.iccid} {current.description} -> {target.description}",
+            principal=principal, entity_type="sim", entity_id=sim.id,
+            detail={"from": int(current), "to": int(target)},
+        ))  # fmt: skip
+    for target, rows in by_target.items():
+        values: dict[str, Any] = {"status": int(target)}
+        if target is SimStatus.ACTIVATED:
+            values["activation_date"] = func.coalesce(Sim.activation_date, utcnow())
+        stmt = sql_update(Sim).where(Sim.id.in_([r.id for r in rows])).values(**values)
+        session.execute(stmt, execution_options={"synchronize_session": False})
+        for row in rows:
+            session.expire(row)
+    record_many(session=session, events=events_)
+
+
 def update(
     *, session: Session, org_id: int, sim_id: int, status: int | None,
     customer_org_id: int | None = None, principal: Principal | None = None,
@@ -145,7 +180,15 @@ def delete(
             '(PATCH /api/v1/endpoint/{id} {"sim": {"id": null}})',
             field="sim",
         )
-    for sim, _ in rows:
+    delete_rows(session=session, org_id=org_id, rows=[sim for sim, _ in rows],
+                principal=principal)  # fmt: skip
+
+
+def delete_rows(
+    *, session: Session, org_id: int, rows: list[Sim], principal: Principal | None = None
+) -> None:
+    """Delete SIMs that no endpoint uses any more, recording each."""
+    for sim in rows:
         session.delete(sim)
         record(
             session=session, org_id=org_id, event_type="SIM deleted",
