@@ -23,6 +23,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Float,
     Integer,
     String,
     Table,
@@ -47,7 +48,8 @@ def _id_tables() -> list[Table]:
     tables = []
     for table in Base.metadata.sorted_tables:
         pk = list(table.primary_key.columns)
-        if len(pk) == 1 and isinstance(pk[0].type, Integer):
+        # A generated id: one integer column that is not a reference to another table.
+        if len(pk) == 1 and isinstance(pk[0].type, Integer) and not pk[0].foreign_keys:
             tables.append(table)
     return tables
 
@@ -65,6 +67,8 @@ def _value(column: Any) -> Any:
         return date(2026, 1, 1)
     if isinstance(kind, Integer | BigInteger):
         return 1
+    if isinstance(kind, Float):
+        return 1.0
     if isinstance(kind, String | Text):
         length = getattr(kind, "length", None) or 32
         return secrets.token_hex(16)[:length]

@@ -197,6 +197,8 @@ def test_sim_stats_count_the_traffic_the_sim_carried(fleet: Fleet) -> None:
     import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(9, 1, "B9"))
     fleet.register("acme", "B9")
     assert fleet.get("/api/v1/sim/2/stats").json() == {}
+    counts = fleet.get("/api/v1/organisation/my/stats").json()["sim"]
+    assert counts == {"issued": 1, "factory_mode": 0, "active": 1, "suspended": 0, "total": 2}
     for path in ("/api/v1/sim/1/stats", "/api/v1/sim/1/stats/daily"):
         assert fleet.get(path, org="globex").status_code == 404
 

@@ -59,7 +59,11 @@ def test_organisation_stats_for_my_and_own_id_only(fleet: Fleet) -> None:
     body = fleet.get("/api/v1/organisation/my/stats").json()
     current = body["current_month"]["data"]
     assert current["volume"] == 3.5
-    assert current["month"] == service.today_utc().strftime("%Y-%m")
+    assert current["month"] == service.today_utc().strftime("%Y-%m-01")  # emnify's format
+    assert body["sim"] == {"issued": 0, "factory_mode": 0, "active": 0, "suspended": 0,
+                           "total": 0}
+    assert (body["service_profiles"], body["tariff_profiles"], body["users"]) == (1, 1, 0)
+    assert body["inclusive_volume"] == {"pooled": 0.0, "unpooled": 0.0}
     assert fleet.get(f"/api/v1/organisation/{acme}/stats").json() == body
     assert fleet.get("/api/v1/organisation/my/stats", org="globex").json()["current_month"][
         "data"]["volume"] == 0  # fmt: skip

@@ -48,10 +48,11 @@ def _routers() -> list[APIRouter]:
     from linkplane.profiles.api import router as profiles
     from linkplane.regions.api import router as regions
     from linkplane.sims.api import router as sims
+    from linkplane.tariffs.api import router as tariffs
     from linkplane.tenancy.api import router as tenancy
     from linkplane.usage.api import router as usage
 
     return [
         tenancy, events, devices, devices_bulk, sims, profiles, operators, addressing, regions,
-        attachments, usage,
+        attachments, usage, tariffs,
     ]  # fmt: skip

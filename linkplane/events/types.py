@@ -42,6 +42,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "Breakout retried",
     "Region bootstrapped",
     "SIM deleted",  # 31
+    "Organisation tariff changed",
+    "Inclusive volume assigned",
 )
 
 TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from linkplane.tariffs.schemas import ProfileVolumeRead, TariffRead
+
 SERVICE_FLAGS = (
     "allowed_3g", "allowed_4g", "allowed_nb_iot", "allowed_nb_iot_geo", "apply_sms_quota",
     "apply_data_quota", "retail", "sms_p2p_int", "sms_p2p_ext", "nipdp", "allow_cloud_connect",
@@ -81,13 +83,20 @@ class ServiceProfileRead(BaseModel):
     allow_cloud_connect: bool
 
 
+class TariffIn(BaseModel):
+    # A reference may echo a read tariff (name, currency, ...): only the id counts.
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+
+
 class TariffProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=128)
     description: str | None = None
-    #: Accepted for compatibility; linkplane does no billing, so the tariff is not stored.
-    tariff: dict[str, Any] | None = None
+    #: The organisation's tariff (the only one a profile may have); default on create.
+    tariff: TariffIn | None = None
 
 
 class TariffProfileCreate(TariffProfileUpdate):
@@ -95,10 +104,14 @@ class TariffProfileCreate(TariffProfileUpdate):
 
 
 class TariffProfileRead(BaseModel):
-    """Rendered with ``exclude_none`` (no ``description`` key when there is none)."""
+    """Rendered with ``exclude_none`` (no ``description`` or ``inclusive_volume`` key when
+    there is none)."""
 
     id: int
     name: str
     description: str | None = None
-    #: A string in emnify's description.
+    #: Strings in emnify's description.
     used_count: str
+    organisation_id: str
+    tariff: TariffRead | None = None
+    inclusive_volume: ProfileVolumeRead | None = None

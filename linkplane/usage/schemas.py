@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from linkplane.sims.models import SimStatus
 from linkplane.usage.service import MB, DayVolume, SimMonth, Volume
 
 #: emnify's traffic type id of cellular data.
@@ -102,11 +103,41 @@ class OrgMonthData(BaseModel):
     data: OrgDataVolume
 
 
+class SimCounts(BaseModel):
+    issued: int
+    factory_mode: int
+    active: int
+    suspended: int
+    total: int
+
+    @classmethod
+    def of(cls, counts: dict[SimStatus, int]) -> SimCounts:
+        return cls(
+            issued=counts.get(SimStatus.ISSUED, 0),
+            factory_mode=counts.get(SimStatus.FACTORY_TEST, 0),
+            active=counts.get(SimStatus.ACTIVATED, 0),
+            suspended=counts.get(SimStatus.SUSPENDED, 0), total=sum(counts.values()),
+        )  # fmt: skip
+
+
+class InclusiveVolumeCost(BaseModel):
+    """Monthly rates of the organisation's running inclusive volumes."""
+
+    pooled: float
+    unpooled: float
+
+
 class OrgStatsRead(BaseModel):
-    """Both months are always given for an organisation (zero without traffic)."""
+    """Both months are always given for an organisation (zero without traffic); the SIM,
+    profile and user counts and the inclusive volumes' rates as emnify gives them."""
 
     current_month: OrgMonthData
     last_month: OrgMonthData
+    sim: SimCounts
+    service_profiles: int
+    tariff_profiles: int
+    users: int
+    inclusive_volume: InclusiveVolumeCost
 
 
 class OrgDayVolume(BaseModel):

@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 from linkplane.db import utcnow
 from linkplane.devices.models import Endpoint
 from linkplane.errors import InvalidInput
+from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.sims import service as sims
 from linkplane.sims.importer import luhn_digit
-from linkplane.sims.models import Sim
+from linkplane.sims.models import Sim, SimStatus
+from linkplane.tenancy.models import User
 from linkplane.tenancy.scope import get_scoped, scoped
 from linkplane.usage.models import UsageRecord
 
@@ -357,6 +359,28 @@ def endpoint_stats(
 
 def org_stats(*, session: Session, org_id: int, today: date | None = None) -> MonthStats:
     return _months(session, org_id, today or today_utc())
+
+
+@dataclass(frozen=True)
+class OrgCounts:
+    """What emnify's organisation stats count besides traffic."""
+
+    sims: dict[SimStatus, int]
+    service_profiles: int
+    tariff_profiles: int
+    users: int
+
+
+def org_counts(*, session: Session, org_id: int) -> OrgCounts:
+    """The organisation's registered SIMs per status, profiles and users (four counts)."""
+    by_status = select(Sim.status, func.count()).where(
+        Sim.org_id == org_id, Sim.registered.is_(True)).group_by(Sim.status)  # fmt: skip
+    sims_ = {SimStatus(s): int(n) for s, n in session.execute(by_status)}
+
+    def count(model: Any) -> int:
+        return int(session.scalar(select(func.count()).where(model.org_id == org_id)) or 0)
+
+    return OrgCounts(sims_, count(ServiceProfile), count(TariffProfile), count(User))
 
 
 def _days(session: Session, org_id: int, start: date, end: date,

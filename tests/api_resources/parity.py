@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api_harness import Harness, lookup, resource
-from tests.api_resources.fleet import _endpoint_body, endpoint, sim
+from tests.api_harness import UNKNOWN_ID, Harness, lookup, resource
+from tests.api_resources.fleet import _endpoint_body, endpoint, sim, tariff_profile
 
 lookup("/api/v1/organisation/status")
 
@@ -38,3 +38,47 @@ def bulk_endpoints(h: Harness) -> dict[str, Any]:
     params = endpoint(h)
     h.bulk_sample = params["endpoint_id"]  # type: ignore[attr-defined]
     return params
+
+
+lookup(
+    "/api/v1/tariff",
+    "/api/v1/tariff/{tariff_id}/ratezone/{ratezone_id}/inclusive_volume",
+    "/api/v1/organisation/{org_id_or_my}/inclusive_volume/active",
+)
+
+
+def _ratezone(h: Harness, profile_id: int) -> int:
+    got = h.client.get(f"/api/v1/tariff_profile/{profile_id}", headers=h.owner.admin).json()
+    return int(got["tariff"]["ratezone"][0]["id"])
+
+
+def _offer(h: Harness) -> tuple[int, int]:
+    tariff = h.client.get("/api/v1/tariff", headers=h.owner.admin).json()[0]
+    zone = tariff["ratezone"][0]["id"]
+    path = f"/api/v1/tariff/{tariff['id']}/ratezone/{zone}/inclusive_volume"
+    offers = h.client.get(path, headers=h.owner.admin).json()
+    return int(tariff["id"]), int(offers[-1]["id"])
+
+
+@resource(
+    "/api/v1/tariff_profile/{tariff_profile_id}/coverage",
+    "/api/v1/tariff_profile/{tariff_profile_id}/ratezone_selection/{ratezone_id}",
+    "/api/v1/tariff_profile/{tariff_profile_id}/inclusive_volume/{inclusive_volume_id}",
+)
+def tariff_profile_tariff(h: Harness) -> dict[str, Any]:
+    profile_id = tariff_profile(h)["profile_id"]
+    _, offer = _offer(h)
+    r = h.client.put(f"/api/v1/organisation/my/inclusive_volume/{offer}", headers=h.owner.admin)
+    volume = r.json()["id"] if r.status_code == 201 else UNKNOWN_ID
+    return {"tariff_profile_id": profile_id, "ratezone_id": _ratezone(h, profile_id),
+            "inclusive_volume_id": volume}  # fmt: skip
+
+
+@resource(
+    "/api/v1/organisation/{org_id}/tariff",
+    "/api/v1/organisation/{org_id_or_my}/inclusive_volume/{inclusive_volume_id}",
+    bodies={"PATCH /api/v1/organisation/{org_id}/tariff": lambda h: {"id": _offer(h)[0]}},
+)
+def organisation_tariff(h: Harness) -> dict[str, Any]:
+    return {"org_id": h.owner.id, "org_id_or_my": h.owner.id,
+            "inclusive_volume_id": _offer(h)[1]}  # fmt: skip
