@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from linkplane.db import transaction
+from linkplane.errors import InvalidInput
 from linkplane.usage import service
 from linkplane.usage.service import UsageIn
 from tests.test_devices_support import Fleet, fleet
@@ -80,3 +83,48 @@ def test_other_tenants_endpoint_stats_are_404(fleet: Fleet) -> None:
     for path in (f"/api/v1/endpoint/{ep}/stats", f"/api/v1/endpoint/{ep}/stats/daily"):
         assert fleet.get(path, org="globex").status_code == 404
         assert fleet.get(path, role="observer").status_code == 200
+
+
+def test_hourly_stats_come_from_records_with_an_hour(fleet: Fleet) -> None:
+    from datetime import UTC, datetime
+
+    from linkplane.usage import importer
+
+    ep = fleet.new_endpoint().json()["id"]
+    now = datetime.now(UTC)
+    today = now.date().isoformat()
+    csv = "\n".join([
+        "endpoint_id,date,hour,bytes_tx,bytes_rx",
+        f"{ep},{today},{now.hour},1000000,3000000",
+        f"{ep},{today},{now.hour},500000,0",  # accumulates
+        f"{ep},{today},,2000000,2000000",  # no hour: in the day, not in any hour
+    ]) + "\n"  # fmt: skip
+    with transaction(fleet.ctx.sessionmaker) as session:
+        service.record_usage(session=session, rows=importer.parse(csv))
+    body = fleet.get("/api/v1/organisation/my/stats/hourly").json()
+    label = f"{now.hour:02d}:00"
+    assert body == {"data": {"rx": [[label, "3.000000"]], "tx": [[label, "1.500000"]]}}
+    assert fleet.get("/api/v1/organisation/my/stats/daily").json()[-1]["data"]["volume"] == (
+        "8.500000"
+    )
+    # An explicit range; an end needs a start; the hour must be 0-23 and not in the future.
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    r = fleet.get("/api/v1/organisation/my/stats/hourly",
+                  params={"start_date": midnight.date().isoformat()})  # fmt: skip
+    assert r.json()["data"]["rx"] == [[label, "3.000000"]]
+    r = fleet.get("/api/v1/organisation/my/stats/hourly", params={"end_date": today})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "end_date"
+    bad = f"endpoint_id,date,hour,bytes_tx,bytes_rx\n{ep},{today},24,1,1\n"
+    with pytest.raises(InvalidInput, match="hour 24 must be 0 to 23"), \
+            transaction(fleet.ctx.sessionmaker) as session:  # fmt: skip
+        service.record_usage(session=session, rows=importer.parse(bad))
+    assert fleet.get("/api/v1/organisation/my/stats/hourly", org="globex").json() == {
+        "data": {"rx": [], "tx": []}}  # fmt: skip
+
+
+def test_the_older_daily_stats_route_is_the_organisations_month(fleet: Fleet) -> None:
+    _endpoint_with_usage(fleet)
+    days = fleet.get("/api/v1/stats/daily").json()
+    assert days == fleet.get("/api/v1/organisation/my/stats/daily").json()
+    assert days[-1]["data"]["volume"] == "3.500000"
+    assert fleet.get("/api/v1/stats/daily", org="globex").json() == []

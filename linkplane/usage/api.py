@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +11,7 @@ from linkplane.api.deps import PrincipalDep, SessionDep
 from linkplane.api.params import IdPath, OrgParam, own_org
 from linkplane.tariffs import service as tariffs
 from linkplane.usage import service
+from linkplane.usage import stats as usage_stats
 from linkplane.usage.schemas import (
     DataVolume,
     EndpointDayRead,
@@ -19,6 +20,7 @@ from linkplane.usage.schemas import (
     MonthData,
     OrgDataVolume,
     OrgDayRead,
+    OrgHourlyRead,
     OrgMonthData,
     OrgStatsRead,
     SimCounts,
@@ -68,7 +70,7 @@ def get_endpoint_daily_stats(
 @router.get("/sim/{sim_id}/stats", response_model_exclude_none=True)
 def get_sim_stats(sim_id: IdPath, session: SessionDep, principal: PrincipalDep) -> SimStatsRead:
     """Data the SIM carried in the current and the last UTC month (in whichever endpoint)."""
-    current, last = service.sim_stats(session=session, org_id=principal.org_id, sim_id=sim_id)
+    current, last = usage_stats.sim_stats(session=session, org_id=principal.org_id, sim_id=sim_id)
     return SimStatsRead.of(sim_id, current, last)
 
 
@@ -79,7 +81,7 @@ def get_sim_daily_stats(
 ) -> list[EndpointDayRead]:  # fmt: skip
     """Days with traffic of the SIM; by default the current month (as the endpoint's)."""
     start, end = service.endpoint_range(start_date, end_date)
-    days = service.sim_daily(
+    days = usage_stats.sim_daily(
         session=session, org_id=principal.org_id, sim_id=sim_id, start=start, end=end
     )
     return [EndpointDayRead(date=d.day, data=DataVolume.of(d.volume)) for d in days]
@@ -91,7 +93,7 @@ def get_organisation_stats(
 ) -> OrgStatsRead:
     org_id = own_org(org_id_or_my, principal)
     stats = service.org_stats(session=session, org_id=org_id)
-    counts = service.org_counts(session=session, org_id=org_id)
+    counts = usage_stats.org_counts(session=session, org_id=org_id)
     pooled, unpooled = tariffs.volume_totals(session=session, org_id=org_id)
     return OrgStatsRead(
         current_month=_org_month(stats.current, stats.current_start),
@@ -112,4 +114,26 @@ def get_organisation_daily_stats(
     org_id = own_org(org_id_or_my, principal)
     start, end = service.org_range(start_date, end_date)
     days = service.org_daily(session=session, org_id=org_id, start=start, end=end)
+    return [OrgDayRead.of(d) for d in days]
+
+
+@router.get("/organisation/{org_id_or_my}/stats/hourly")
+def get_organisation_hourly_stats(
+    org_id_or_my: OrgParam, session: SessionDep, principal: PrincipalDep,
+    start_date: Annotated[datetime | None, Query(description="first hour (UTC)")] = None,
+    end_date: Annotated[datetime | None, Query(description="hour NOT included")] = None,
+) -> OrgHourlyRead:  # fmt: skip
+    """Hours with traffic, from the records delivered with an hour; by default the last
+    three hours."""
+    org_id = own_org(org_id_or_my, principal)
+    start, end = usage_stats.hourly_range(start_date, end_date)
+    hours = usage_stats.org_hourly(session=session, org_id=org_id, start=start, end=end)
+    return OrgHourlyRead.of(hours)
+
+
+@router.get("/stats/daily")
+def get_daily_stats(session: SessionDep, principal: PrincipalDep) -> list[OrgDayRead]:
+    """The caller's organisation's days with traffic this month (emnify's older route)."""
+    start, end = service.org_range(None, None)
+    days = service.org_daily(session=session, org_id=principal.org_id, start=start, end=end)
     return [OrgDayRead.of(d) for d in days]

@@ -11,7 +11,8 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from linkplane.sims.models import SimStatus
-from linkplane.usage.service import MB, DayVolume, SimMonth, Volume
+from linkplane.usage.service import MB, DayVolume, Volume
+from linkplane.usage.stats import SimMonth
 
 #: emnify's traffic type id of cellular data.
 DATA_TRAFFIC_TYPE_ID = 5
@@ -165,3 +166,25 @@ class OrgDayRead(BaseModel):
                 traffic_type=TrafficType(),
             ),
         )  # fmt: skip
+
+
+class HourlySeries(BaseModel):
+    """emnify's hourly series: ``[["HH:mm", "<MB>"], ...]`` per direction (``rx`` what the
+    devices received, ``tx`` what they sent)."""
+
+    rx: list[tuple[str, str]]
+    tx: list[tuple[str, str]]
+
+
+class OrgHourlyRead(BaseModel):
+    data: HourlySeries
+
+    @classmethod
+    def of(cls, hours: list[tuple[datetime, Volume]]) -> OrgHourlyRead:
+        def mb(value: int) -> str:
+            return f"{value / MB:.6f}"
+
+        return cls(data=HourlySeries(
+            rx=[(h.strftime("%H:%M"), mb(v.rx)) for h, v in hours],
+            tx=[(h.strftime("%H:%M"), mb(v.tx)) for h, v in hours],
+        ))  # fmt: skip

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from linkplane.db import transaction, utcnow
+from linkplane.usage import service as usage
 from tests.api_harness import UNKNOWN_ID, Harness, lookup, resource
 from tests.api_resources.fleet import _endpoint_body, endpoint, sim, tariff_profile
 
@@ -82,3 +84,18 @@ def tariff_profile_tariff(h: Harness) -> dict[str, Any]:
 def organisation_tariff(h: Harness) -> dict[str, Any]:
     return {"org_id": h.owner.id, "org_id_or_my": h.owner.id,
             "inclusive_volume_id": _offer(h)[1]}  # fmt: skip
+
+
+lookup("/api/v1/stats/daily")
+
+
+@resource("/api/v1/organisation/{org_id_or_my}/stats/hourly")
+def organisation_hourly_usage(h: Harness) -> dict[str, Any]:
+    """The owner's organisation, by id, with traffic in the current hour."""
+    params = endpoint(h)
+    now = utcnow()
+    row = usage.UsageIn(endpoint_id=params["endpoint_id"], day=now.date(), hour=now.hour,
+                        bytes_tx=1_000, bytes_rx=9_000)  # fmt: skip
+    with transaction(h.factory) as session:
+        usage.record_usage(session=session, rows=[row], org_id=h.owner.id)
+    return {"org_id_or_my": h.owner.id}
