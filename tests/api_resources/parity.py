@@ -7,6 +7,7 @@ from typing import Any
 from linkplane.db import transaction, utcnow
 from linkplane.usage import service as usage
 from tests.api_harness import UNKNOWN_ID, Harness, lookup, resource
+from tests.api_resources.breakouts import breakout
 from tests.api_resources.fleet import _endpoint_body, endpoint, sim, tariff_profile
 
 lookup("/api/v1/organisation/status")
@@ -99,3 +100,11 @@ def organisation_hourly_usage(h: Harness) -> dict[str, Any]:
     with transaction(h.factory) as session:
         usage.record_usage(session=session, rows=[row], org_id=h.owner.id)
     return {"org_id_or_my": h.owner.id}
+
+
+lookup("/api/v1/cnc/pricing")
+
+
+@resource("/api/v1/cnc/breakout/{cloudconnect_attachment_id}/cost")
+def breakout_cost(h: Harness) -> dict[str, Any]:
+    return breakout(h)
