@@ -158,3 +158,16 @@ def test_the_check_fails_on_responses_that_violate_the_description() -> None:
     assert problems(bulk, 201, json.dumps([ENDPOINT]).encode()) == []
     no_id = {k: v for k, v in ENDPOINT.items() if k != "id"}
     assert problems(bulk, 201, json.dumps([no_id]).encode())
+
+
+def test_the_coverage_table_of_the_docs_is_current() -> None:
+    """docs/api-compat.md lists every published operation and whether it is served."""
+    from tests.contract import coverage
+
+    assert len(operations()) == 122
+    assert coverage.current() == coverage.table(), (
+        "docs/api-compat.md is out of date: run .venv/bin/python -m tests.contract.coverage "
+        "--write"
+    )
+    unknown = set(coverage.NOTES) - {op.operation_id for op in operations()}
+    assert not unknown, f"notes for operations that are not published: {unknown}"

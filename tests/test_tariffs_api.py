@@ -158,3 +158,17 @@ def test_changing_the_organisations_tariff(fleet: Fleet) -> None:
 def test_month_helpers() -> None:
     assert month_end(date(2024, 2, 10)) == date(2024, 2, 29)
     assert month_start(date(2024, 2, 10)) == date(2024, 2, 1)
+
+
+def test_cli_lists_the_catalogue(fleet: Fleet) -> None:
+    from typer.testing import CliRunner
+
+    from linkplane.cli import _register, app
+
+    _register()
+    result = CliRunner().invoke(
+        app, ["tariff", "list", "--data-dir", str(fleet.ctx.settings.data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "tariff 1 'linkplane Standard' (EUR, status 1)" in result.output
+    assert "rate zone 1 'Europe': #1 1000 MB for 5.00, #2 10000 MB for 30.00" in result.output
