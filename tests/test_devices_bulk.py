@@ -3,15 +3,25 @@ named, and a fixed number of SQL statements whatever the number of endpoints."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from ipaddress import IPv4Network
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
-from tests.test_devices_support import Fleet, fleet, import_sims, sim_rows
+from linkplane.addressing import service as addressing
+from tests.test_devices_support import Fleet, any_db_fleet, import_sims, sim_rows
 
-__all__ = ["fleet"]
+__all__ = ["any_db_fleet"]
+
+
+@pytest.fixture
+def fleet(any_db_fleet: Fleet) -> Fleet:
+    """Every test of this module on SQLite, then on PostgreSQL (when configured)."""
+    return any_db_fleet
 
 MULTI = "/api/v2/endpoint/multi"
 
@@ -28,23 +38,38 @@ def _send(fleet: Fleet, method: str, body: Any, role: str = "admin", **params: A
                                 headers=fleet.as_("acme", role))  # fmt: skip
 
 
+def _sims(fleet: Fleet, count: int, status: int = 0) -> list[int]:
+    """``count`` new SIMs registered to acme in ``status``, their ids (unique numbers: a
+    PostgreSQL database is shared by the test session)."""
+    start = secrets.randbelow(10**6) * 1000
+    bic = f"B{start}"
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(start, count, bic))
+    registered = fleet.register("acme", bic, status).json()["sim"]
+    return [s["id"] for s in registered]
+
+
+def _ip(fleet: Fleet, host: int) -> str:
+    """The address ``host`` of acme's first IP address space."""
+    space = fleet.get("/api/v1/ip_address_space").json()[0]["ip_address_space"]
+    return str(IPv4Network(space).network_address + host)
+
+
 def _count(fleet: Fleet) -> int:
     return int(fleet.get("/api/v1/endpoint").headers["X-Total-Count"])
 
 
 def test_bulk_create_returns_every_endpoint(fleet: Fleet) -> None:
-    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 2, "B1"))
-    fleet.register("acme", "B1")
+    one, two = _sims(fleet, 2)
     space = fleet.get("/api/v1/ip_address_space").json()[0]["id"]
     r = _create(fleet, [
-        {"name": "a", "sim": {"id": 1, "activate": True}},
-        {"name": "b", "ip_address": "100.64.0.9", "tags": "x"},
-        {"name": "c", "sim": {"id": 2}},
+        {"name": "a", "sim": {"id": one, "activate": True}},
+        {"name": "b", "ip_address": _ip(fleet, 9), "tags": "x"},
+        {"name": "c", "sim": {"id": two}},
     ], ip_address_space={"id": space})  # fmt: skip
     assert r.status_code == 201, r.text
     made = r.json()
     assert [e["name"] for e in made] == ["a", "b", "c"]
-    assert [e["ip_address"] for e in made] == ["100.64.0.1", "100.64.0.9", "100.64.0.2"]
+    assert [e["ip_address"] for e in made] == [_ip(fleet, 1), _ip(fleet, 9), _ip(fleet, 2)]
     assert made[0]["sim"]["status"]["description"] == "Activated"
     assert made[2]["sim"]["status"]["description"] == "Issued"
     assert made[1]["tariff_profile"]["satellite_capable"] is False
@@ -52,19 +77,18 @@ def test_bulk_create_returns_every_endpoint(fleet: Fleet) -> None:
     events = fleet.get(f"/api/v1/endpoint/{made[0]['id']}/event").json()
     assert events[0]["description"].endswith("(bulk)")
     # The skipped addresses stay free for the next endpoints.
-    assert fleet.new_endpoint().json()["ip_address"] == "100.64.0.3"
+    assert fleet.new_endpoint().json()["ip_address"] == _ip(fleet, 3)
 
 
 def test_bulk_create_is_all_or_nothing_and_names_every_bad_item(fleet: Fleet) -> None:
-    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 1, "B1"))
-    fleet.register("acme", "B1")
-    linked = fleet.new_endpoint(sim={"id": 1}).json()["id"]
+    (sim,) = _sims(fleet, 1)
+    linked = fleet.new_endpoint(sim={"id": sim}).json()["id"]
     before = _count(fleet)
     r = _create(fleet, [
         {"name": "ok"},
         {"name": "bad imei", "imei": "12"},
-        {"name": "taken sim", "sim": {"id": 1}},
-        {"name": "no sim", "sim": {"id": 99}},
+        {"name": "taken sim", "sim": {"id": sim}},
+        {"name": "no sim", "sim": {"id": 987654321}},
         {"name": "lock", "imei_lock": True},
     ])  # fmt: skip
     assert r.status_code == 422, r.text
@@ -75,15 +99,15 @@ def test_bulk_create_is_all_or_nothing_and_names_every_bad_item(fleet: Fleet) ->
     assert _count(fleet) == before
     # Addresses: a chosen one in use, and one given twice.
     space = fleet.get("/api/v1/ip_address_space").json()[0]["id"]
-    r = _create(fleet, [{"ip_address": "100.64.0.1"}, {"ip_address": "100.64.0.5"},
-                        {"ip_address": "100.64.0.5"}], ip_address_space={"id": space})  # fmt: skip
+    r = _create(fleet, [{"ip_address": _ip(fleet, 1)}, {"ip_address": _ip(fleet, 5)},
+                        {"ip_address": _ip(fleet, 5)}], ip_address_space={"id": space})  # fmt: skip
     assert r.status_code == 409 and [e["field"] for e in r.json()["errors"]] == [
         "endpoints[2].ip_address"
     ]
-    r = _create(fleet, [{"ip_address": "100.64.0.1"}], ip_address_space={"id": space})
+    r = _create(fleet, [{"ip_address": _ip(fleet, 1)}], ip_address_space={"id": space})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "endpoints[0].ip_address"
     assert _count(fleet) == before
-    assert fleet.new_endpoint().json()["ip_address"] == "100.64.0.2"  # nothing was consumed
+    assert fleet.new_endpoint().json()["ip_address"] == _ip(fleet, 2)  # nothing was consumed
 
 
 def test_bulk_limits_and_shared_fields(fleet: Fleet) -> None:
@@ -92,7 +116,7 @@ def test_bulk_limits_and_shared_fields(fleet: Fleet) -> None:
     assert _create(fleet, []).status_code == 422
     r = _create(fleet, [{"name": "x"}], status={"id": 2})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status"
-    r = _create(fleet, [{"ip_address": "100.64.0.7"}])
+    r = _create(fleet, [{"ip_address": _ip(fleet, 7)}])
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "ip_address_space"
     r = _create(fleet, [{"name": "x", "colour": "red"}])
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "endpoints[0].colour"
@@ -105,28 +129,27 @@ def test_bulk_limits_and_shared_fields(fleet: Fleet) -> None:
 
 
 def test_bulk_update(fleet: Fleet) -> None:
-    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 2, "B1"))
-    fleet.register("acme", "B1", 1)
-    made = _create(fleet, [{"name": "a", "sim": {"id": 1}}, {"name": "b"}, {"name": "c"}]).json()
+    one, two = _sims(fleet, 2, status=1)
+    made = _create(fleet, [{"name": "a", "sim": {"id": one}}, {"name": "b"}, {"name": "c"}]).json()
     a, b, c = (e["id"] for e in made)
     r = _send(fleet, "PATCH", [
-        {"id": a, "name": "a2", "sim": {"id": 1, "status": {"id": 2}}},
-        {"id": b, "status": {"id": 1}, "sim": {"id": 2}},
-        {"id": c, "ip_address": "100.64.0.50"},
+        {"id": a, "name": "a2", "sim": {"id": one, "status": {"id": 2}}},
+        {"id": b, "status": {"id": 1}, "sim": {"id": two}},
+        {"id": c, "ip_address": _ip(fleet, 50)},
     ])  # fmt: skip
     assert r.status_code == 204, r.text
     got = {e["id"]: e for e in fleet.get("/api/v1/endpoint").json()}
     assert got[a]["name"] == "a2" and got[a]["sim"]["status"]["description"] == "Suspended"
-    assert got[b]["status"]["id"] == 1 and got[b]["sim"]["id"] == 2
-    assert got[c]["ip_address"] == "100.64.0.50"
-    assert fleet.new_endpoint().json()["ip_address"] == "100.64.0.3"  # c's old one, freed
+    assert got[b]["status"]["id"] == 1 and got[b]["sim"]["id"] == two
+    assert got[c]["ip_address"] == _ip(fleet, 50)
+    assert fleet.new_endpoint().json()["ip_address"] == _ip(fleet, 3)  # c's old one, freed
     # One bad item: nothing of the others changes, every bad item is named.
     r = _send(fleet, "PATCH", [{"id": a, "name": "never"}, {"id": b, "imei": "1"},
-                               {"id": c, "sim": {"id": 2}}, {"id": 987654}])  # fmt: skip
+                               {"id": c, "sim": {"id": two}}, {"id": 987654}])  # fmt: skip
     assert r.status_code == 404, r.text  # unknown ids first: the items agree on 404
     assert [e["field"] for e in r.json()["errors"]] == ["[3].id"]
     r = _send(fleet, "PATCH", [{"id": a, "name": "never"}, {"id": b, "imei": "1"},
-                               {"id": c, "sim": {"id": 2}}])  # fmt: skip
+                               {"id": c, "sim": {"id": two}}])  # fmt: skip
     assert r.status_code == 422, r.text  # a 422 and a 409 item: 422
     assert [e["field"] for e in r.json()["errors"]] == ["[1].imei", "[2].sim"]
     assert fleet.get(f"/api/v1/endpoint/{a}").json()["name"] == "a2"
@@ -137,22 +160,21 @@ def test_bulk_update(fleet: Fleet) -> None:
 
 
 def test_bulk_delete_releases_and_suspends_or_deletes_the_sims(fleet: Fleet) -> None:
-    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 2, "B1"))
-    fleet.register("acme", "B1", 1)
-    made = _create(fleet, [{"sim": {"id": 1}}, {"sim": {"id": 2}}, {}, {}]).json()
+    one, two = _sims(fleet, 2, status=1)
+    made = _create(fleet, [{"sim": {"id": one}}, {"sim": {"id": two}}, {}, {}]).json()
     ids = [e["id"] for e in made]
     r = _send(fleet, "DELETE", [{"id": ids[0]}, {"id": 987654}])
     assert r.status_code == 404 and r.json()["errors"][0]["field"] == "[1].id"
     assert _count(fleet) == 4
     assert _send(fleet, "DELETE", [{"id": ids[0]}], role="observer").status_code == 403
     assert _send(fleet, "DELETE", [{"id": ids[0]}, {"id": ids[2]}]).status_code == 204
-    sim = fleet.get("/api/v1/sim/1").json()
+    sim = fleet.get(f"/api/v1/sim/{one}").json()
     assert "endpoint" not in sim and sim["status"]["description"] == "Suspended"
     assert _send(fleet, "DELETE", [{"id": ids[1]}], delete_sims="true").status_code == 204
-    assert fleet.get("/api/v1/sim/2").status_code == 404
+    assert fleet.get(f"/api/v1/sim/{two}").status_code == 404
     assert [e["id"] for e in fleet.get("/api/v1/endpoint").json()] == [ids[3]]
     # The deleted endpoints' addresses are free again, lowest first.
-    assert fleet.new_endpoint().json()["ip_address"] == "100.64.0.1"
+    assert fleet.new_endpoint().json()["ip_address"] == _ip(fleet, 1)
 
 
 @contextmanager
@@ -171,13 +193,16 @@ def _statements(fleet: Fleet) -> Iterator[list[str]]:
 
 def test_bulk_requests_cost_the_same_statements_for_10_or_400_endpoints(fleet: Fleet) -> None:
     """Efficiency as a count, not a timing: no round trip per endpoint."""
-    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 410, "B1"))
-    fleet.register("acme", "B1")
+    sims = _sims(fleet, 410)
     costs = {}
-    for n, first_sim, cidr in ((10, 1, "100.65.0.0/22"), (400, 11, "100.66.0.0/22")):
+    for n, first in ((10, 0), (400, 10)):
         # A fresh space each: the same free-list state, whatever the round.
-        big = fleet.post("/api/v1/ip_address_space", {"ip_address_space": cidr}).json()
-        items = [{"name": f"e{i}", "sim": {"id": first_sim + i, "activate": True}}
+        with fleet.ctx.sessionmaker() as session:
+            cidr = addressing.first_free_subnet(
+                session=session, device_cidr=fleet.ctx.settings.device_cidr, prefix=22
+            )
+        big = fleet.post("/api/v1/ip_address_space", {"ip_address_space": str(cidr)}).json()
+        items = [{"name": f"e{i}", "sim": {"id": sims[first + i], "activate": True}}
                  for i in range(n)]  # fmt: skip
         with _statements(fleet) as created:
             r = _create(fleet, items, ip_address_space={"id": big["id"]})

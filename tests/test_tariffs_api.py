@@ -6,10 +6,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from linkplane.tariffs.service import month_end, month_start, today_utc
-from tests.test_devices_support import Fleet, fleet
+import pytest
 
-__all__ = ["fleet"]
+from linkplane.tariffs.service import month_end, month_start, today_utc
+from tests.test_devices_support import Fleet, any_db_fleet
+
+__all__ = ["any_db_fleet"]
+
+
+@pytest.fixture
+def fleet(any_db_fleet: Fleet) -> Fleet:
+    """Every test of this module on SQLite, then on PostgreSQL (when configured)."""
+    return any_db_fleet
 
 
 def _catalogue(fleet: Fleet) -> dict[str, Any]:

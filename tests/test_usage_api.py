@@ -10,9 +10,9 @@ from linkplane.db import transaction
 from linkplane.errors import InvalidInput
 from linkplane.usage import service
 from linkplane.usage.service import UsageIn
-from tests.test_devices_support import Fleet, fleet
+from tests.test_devices_support import Fleet, any_db_fleet, fleet
 
-__all__ = ["fleet"]
+__all__ = ["any_db_fleet", "fleet"]
 
 
 def _endpoint_with_usage(fleet: Fleet) -> int:
@@ -85,8 +85,11 @@ def test_other_tenants_endpoint_stats_are_404(fleet: Fleet) -> None:
         assert fleet.get(path, role="observer").status_code == 200
 
 
-def test_hourly_stats_come_from_records_with_an_hour(fleet: Fleet) -> None:
+def test_hourly_stats_come_from_records_with_an_hour(any_db_fleet: Fleet) -> None:
+    """On both databases: the hourly rows are upserted like the daily ones."""
     from datetime import UTC, datetime
+
+    fleet = any_db_fleet
 
     from linkplane.usage import importer
 
