@@ -26,12 +26,10 @@ from linkplane.devices.models import Endpoint
 from linkplane.devices.schemas import (
     BulkEndpointIn,
     EndpointBulkCreate,
-    EndpointBulkUpdate,
     SimLink,
 )
 from linkplane.errors import Conflict, InvalidInput, LinkplaneError, NotFound, item_field
 from linkplane.events.service import event_values, record_many
-from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.sims import service as sims
 from linkplane.sims.models import SIM_TRANSITIONS, Sim, SimStatus
 from linkplane.tenancy.principal import Principal
@@ -73,12 +71,12 @@ class Problems:
 
 
 @dataclass(frozen=True)
-class _SimState:
+class SimState:
     sim: Sim
     holder: int | None
 
 
-def _load_sims(session: Session, org_id: int, ids: Iterable[int]) -> dict[int, _SimState]:
+def load_sims(session: Session, org_id: int, ids: Iterable[int]) -> dict[int, SimState]:
     """The caller's registered SIMs among ``ids`` with the endpoint each is linked to."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -88,11 +86,11 @@ def _load_sims(session: Session, org_id: int, ids: Iterable[int]) -> dict[int, _
         .outerjoin(Endpoint, Endpoint.sim_id == Sim.id)
         .where(Sim.org_id == org_id, Sim.registered.is_(True), Sim.id.in_(wanted))
     )
-    return {sim.id: _SimState(sim, holder) for sim, holder in session.execute(stmt)}
+    return {sim.id: SimState(sim, holder) for sim, holder in session.execute(stmt)}
 
 
-def _check_sim(
-    link: SimLink, states: dict[int, _SimState], own: int | None, seen: set[int]
+def check_sim(
+    link: SimLink, states: dict[int, SimState], own: int | None, seen: set[int]
 ) -> SimStatus | None:
     """The SIM status ``link`` asks for, after checking the SIM can be linked to endpoint
     ``own`` (None: a new one) and the status can be reached."""
@@ -119,7 +117,7 @@ def _check_sim(
 
 
 @contextmanager
-def _conflicts() -> Iterator[None]:
+def conflicts() -> Iterator[None]:
     """A concurrent request that took a SIM or an address meanwhile: 409, nothing changed
     (the request's transaction rolls back)."""
     try:
@@ -138,7 +136,7 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     Not through the ORM: on SQLite it inserts one row per statement when it must read the
     new ids back in order. Every new row has its own (space, address), which finds its id.
     """
-    with _conflicts():
+    with conflicts():
         session.execute(insert(Endpoint), rows)
     space_id = rows[0]["ip_address_space_id"]
     addresses = [r["ip_address"] for r in rows]
@@ -156,12 +154,12 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 
 def _check_create_item(
-    item: BulkEndpointIn, states: dict[int, _SimState], seen: set[int]
+    item: BulkEndpointIn, states: dict[int, SimState], seen: set[int]
 ) -> tuple[dict[str, Any], SimStatus | None]:
     values = service.scalar_values(item)
     if values.get("imei_lock") and not values.get("imei"):
         raise InvalidInput("imei_lock needs an imei to lock to", field="imei_lock")
-    target = _check_sim(item.sim, states, None, seen) if item.sim is not None else None
+    target = check_sim(item.sim, states, None, seen) if item.sim is not None else None
     return values, target
 
 
@@ -195,7 +193,7 @@ def create_many(
         raise InvalidInput("ip_address needs ip_address_space as well", field="ip_address_space")
     space = service.space_for(session, org_id, data.ip_address_space)
     problems = Problems("endpoints")
-    states = _load_sims(session, org_id, (i.sim.id for i in data.endpoints if i.sim and i.sim.id))
+    states = load_sims(session, org_id, (i.sim.id for i in data.endpoints if i.sim and i.sim.id))
     checked: list[tuple[dict[str, Any], SimStatus | None]] = []
     seen: set[int] = set()
     for n, item in enumerate(data.endpoints):
@@ -227,7 +225,7 @@ def create_many(
 # --- PATCH: update -------------------------------------------------------------------------
 
 
-def _load_endpoints(
+def load_endpoints(
     session: Session, org_id: int, ids: list[int], problems: Problems
 ) -> dict[int, Endpoint]:
     """The organisation's endpoints ``ids``; unknown, foreign and repeated ids are problems."""
@@ -243,161 +241,6 @@ def _load_endpoints(
     return found
 
 
-def _owned_ids(session: Session, model: Any, org_id: int, ids: set[int]) -> set[int]:
-    if not ids:
-        return set()
-    stmt = select(model.id).where(model.org_id == org_id, model.id.in_(sorted(ids)))
-    return set(session.scalars(stmt))
-
-
-@dataclass
-class _Refs:
-    """What the items of a bulk update refer to, loaded once for all of them."""
-
-    service_profiles: set[int]
-    tariff_profiles: set[int]
-    spaces: dict[int, IpAddressSpace]
-    sims: dict[int, _SimState]
-
-
-def _load_refs(session: Session, org_id: int, items: list[EndpointBulkUpdate]) -> _Refs:
-    def ids(name: str) -> set[int]:
-        return {ref.id for i in items if (ref := getattr(i, name)) is not None and ref.id}
-
-    space_ids = ids("ip_address_space")
-    spaces = session.scalars(select(IpAddressSpace).where(
-        IpAddressSpace.org_id == org_id, IpAddressSpace.id.in_(sorted(space_ids))))  # fmt: skip
-    return _Refs(
-        service_profiles=_owned_ids(session, ServiceProfile, org_id, ids("service_profile")),
-        tariff_profiles=_owned_ids(session, TariffProfile, org_id, ids("tariff_profile")),
-        spaces={s.id: s for s in spaces},
-        sims=_load_sims(session, org_id, ids("sim")),
-    )
-
-
-def _check_update_item(
-    item: EndpointBulkUpdate, org_id: int, refs: _Refs, seen: set[int]
-) -> tuple[dict[str, Any], SimStatus | None]:
-    service.check_organisation(item.organisation, org_id)
-    values = service.scalar_values(item)
-    for name, known in (("service_profile", refs.service_profiles),
-                        ("tariff_profile", refs.tariff_profiles)):  # fmt: skip
-        ref = getattr(item, name)
-        if ref is not None:
-            if ref.id not in known:
-                raise InvalidInput(f"{name.replace('_', ' ')} {ref.id} not found", field=name)
-            values[f"{name}_id"] = ref.id
-    if item.ip_address_space is not None and item.ip_address_space.id not in refs.spaces:
-        raise NotFound(f"IP address space {item.ip_address_space.id} not found",
-                       field="ip_address_space")  # fmt: skip
-    target = None
-    if item.sim is not None:
-        target = _check_sim(item.sim, refs.sims, item.id, seen)
-        values["sim_id"] = item.sim.id
-    return values, target
-
-
-@dataclass(frozen=True)
-class _Move:
-    index: int
-    endpoint: Endpoint
-    space: IpAddressSpace
-    address: str | None
-
-
-def _moves(
-    items: list[EndpointBulkUpdate], rows: dict[int, Endpoint], refs: _Refs,
-    current: dict[int, IpAddressSpace],
-) -> list[_Move]:  # fmt: skip
-    """The items that change an endpoint's address (as the single PATCH decides it)."""
-    moves = []
-    for n, item in enumerate(items):
-        if not {"ip_address", "ip_address_space"} & item.model_fields_set:
-            continue
-        endpoint = rows[item.id]
-        space_id = item.ip_address_space.id if item.ip_address_space else None
-        space_id = space_id or endpoint.ip_address_space_id
-        same_space = space_id == endpoint.ip_address_space_id
-        if same_space and item.ip_address in (None, endpoint.ip_address):
-            continue  # nothing asked but "keep the address"
-        space = refs.spaces.get(space_id or 0) or current.get(space_id or 0)
-        if space is not None:
-            moves.append(_Move(n, endpoint, space, item.ip_address))
-    return moves
-
-
-def _readdress(
-    session: Session, items: list[EndpointBulkUpdate], rows: dict[int, Endpoint], refs: _Refs,
-    problems: Problems,
-) -> None:
-    """New addresses for the items that ask for one: old ones released together, then per
-    target space the chosen ones reserved and the rest allocated."""
-    current_ids = {r.ip_address_space_id for r in rows.values() if r.ip_address_space_id}
-    current = {s.id: s for s in session.scalars(
-        select(IpAddressSpace).where(IpAddressSpace.id.in_(sorted(current_ids))))}  # fmt: skip
-    moves = _moves(items, rows, refs, current)
-    if not moves:
-        return
-    addressing.release_many(session=session, addresses=[
-        (m.endpoint.ip_address_space_id, m.endpoint.ip_address) for m in moves
-        if m.endpoint.ip_address_space_id and m.endpoint.ip_address])  # fmt: skip
-    for space in {m.space.id: m.space for m in moves}.values():
-        mine = [m for m in moves if m.space.id == space.id]
-        chosen = {m.address: m.index for m in mine if m.address}
-        refused = addressing.reserve_many(session=session, space=space, addresses=list(chosen))
-        for address, why in refused.items():
-            problems.add(chosen[address], InvalidInput(why, field="ip_address"))
-        problems.check("endpoints")
-        auto = [m for m in mine if not m.address]
-        fresh = iter(addressing.allocate_many(session=session, space=space, count=len(auto)))
-        for m in mine:
-            m.endpoint.ip_address_space_id = space.id
-            m.endpoint.ip_address = m.address or next(fresh)
-
-
-def update_many(
-    *, session: Session, org_id: int, items: list[EndpointBulkUpdate],
-    principal: Principal | None,
-) -> None:  # fmt: skip
-    """Apply every item's changes or none."""
-    problems = Problems("")
-    rows = _load_endpoints(session, org_id, [i.id for i in items], problems)
-    problems.check("endpoints")
-    refs = _load_refs(session, org_id, items)
-    checked: list[tuple[dict[str, Any], SimStatus | None]] = []
-    seen: set[int] = set()
-    for n, item in enumerate(items):
-        try:
-            checked.append(_check_update_item(item, org_id, refs, seen))
-        except LinkplaneError as exc:
-            problems.add(n, exc)
-    problems.check("endpoints")
-    moves = []
-    for n, (item, (values, target)) in enumerate(zip(items, checked, strict=True)):
-        endpoint = rows[item.id]
-        for key, value in values.items():
-            setattr(endpoint, key, value)
-        if endpoint.imei_lock and not endpoint.imei:
-            problems.add(n, InvalidInput("imei_lock needs an imei to lock to", field="imei_lock"))
-        if target is not None and endpoint.sim_id is not None:
-            moves.append((refs.sims[endpoint.sim_id].sim, target))
-    problems.check("endpoints")
-    _readdress(session, items, rows, refs, problems)
-    now = utcnow()
-    for endpoint in rows.values():
-        endpoint.last_updated = now
-    with _conflicts():
-        session.flush()
-    sims.change_status_many(session=session, moves=moves, principal=principal)
-    record_many(session=session, events=[event_values(
-        org_id=org_id, event_type="Endpoint updated",
-        description=f"endpoint {rows[item.id].name!r} updated (bulk): "
-                    + ", ".join(sorted(item.model_fields_set - {"id"})),
-        principal=principal, entity_type="endpoint", entity_id=item.id,
-        detail=item.model_dump(exclude_unset=True, exclude={"id"}),
-    ) for item in items])  # fmt: skip
-
-
 # --- DELETE --------------------------------------------------------------------------------
 
 
@@ -408,7 +251,7 @@ def delete_many(
     """Delete the endpoints, all or none. Unlike the single DELETE, linked SIMs do not stop
     it (emnify): they are released and suspended, or deleted with ``delete_sims``."""
     problems = Problems("")
-    rows = _load_endpoints(session, org_id, ids, problems)
+    rows = load_endpoints(session, org_id, ids, problems)
     problems.check("endpoints")
     sim_ids = [r.sim_id for r in rows.values() if r.sim_id is not None]
     linked = list(session.scalars(select(Sim).where(Sim.id.in_(sim_ids)))) if sim_ids else []

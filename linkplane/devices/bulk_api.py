@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 
 from linkplane.api.deps import SessionDep, WriterDep
-from linkplane.devices import bulk, service
+from linkplane.devices import bulk, bulk_update, service
 from linkplane.devices.api import render
 from linkplane.devices.schemas import (
     MAX_BULK,
@@ -36,7 +36,8 @@ def update_endpoints(
     body: Annotated[list[EndpointBulkUpdate], Body(min_length=1, max_length=MAX_BULK)],
 ) -> Response:  # fmt: skip
     """Update up to 2,000 endpoints, each item with its id and the fields to change."""
-    bulk.update_many(session=session, org_id=principal.org_id, items=body, principal=principal)
+    bulk_update.update_many(session=session, org_id=principal.org_id, items=body,
+                            principal=principal)  # fmt: skip
     return Response(status_code=204)
 
 

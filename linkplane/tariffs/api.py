@@ -11,13 +11,13 @@ from fastapi import APIRouter, Body, Path, Response
 from linkplane.api.deps import PrincipalDep, SessionDep, WriterDep
 from linkplane.api.params import MAX_ID, IdPath, OrgParam, own_org
 from linkplane.errors import NotFound
+from linkplane.operators.schemas import CountryRead
 from linkplane.operators.service import Country
 from linkplane.profiles import service as profiles
 from linkplane.tariffs import profiles as tariff_profiles
 from linkplane.tariffs import render, service
 from linkplane.tariffs.schemas import (
     CatalogueVolumeRead,
-    CountryRead,
     CoverageRead,
     InclusiveVolumeAssign,
     InclusiveVolumeAssigned,

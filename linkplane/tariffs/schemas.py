@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplane.operators.schemas import CountryRead
+
 
 class CurrencyRead(BaseModel):
     id: int
@@ -101,14 +103,6 @@ class TariffChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: int = Field(ge=1, le=2**31 - 1)
-
-
-class CountryRead(BaseModel):
-    id: int
-    name: str
-    country_code: int
-    mcc: int
-    iso_code: str
 
 
 class CoverageRead(BaseModel):
