@@ -62,6 +62,8 @@ def _stored(w: World) -> list[tuple[int | None, date, int, int]]:
     with w.ctx.sessionmaker() as session:
         columns = (UsageRecord.endpoint_id, UsageRecord.day)
         stmt = select(*columns, UsageRecord.bytes_tx, UsageRecord.bytes_rx).order_by(*columns)
+        # This world's rows only: a PostgreSQL database is shared by the test session.
+        stmt = stmt.where(UsageRecord.org_id.in_([w.acme, w.globex]))
         return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
 
 
