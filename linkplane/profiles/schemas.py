@@ -6,14 +6,23 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplane.callbacks.schemas import CallbackRef, SecretRef
+from linkplane.trafficlimits.schemas import ProfileServiceRead
+
 SERVICE_FLAGS = (
     "allowed_3g", "allowed_4g", "allowed_nb_iot", "allowed_nb_iot_geo", "apply_sms_quota",
     "apply_data_quota", "retail", "sms_p2p_int", "sms_p2p_ext", "nipdp", "allow_cloud_connect",
 )  # fmt: skip
 
 
+class RefIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
 class ServiceProfileUpdate(BaseModel):
-    # emnify clients send fields linkplane does not model (api_callback, dns, ...): ignored.
+    # emnify clients send fields linkplane does not model (moc_callback, dns, ...): ignored.
     model_config = ConfigDict(extra="ignore")
 
     name: str | None = Field(None, min_length=1, max_length=128)
@@ -31,6 +40,10 @@ class ServiceProfileUpdate(BaseModel):
     #: linkplane extension: endpoints of this profile may reach the organisation's
     #: Cloud Connect breakouts. Off by default.
     allow_cloud_connect: bool | None = None
+    #: Where MO SMS of the profile's endpoints go (``/api/v1/api_callback``) and the secret
+    #: that signs them (``/api/v1/api_secret``); ``{"id": null}`` removes it.
+    api_callback: RefIn | None = None
+    api_secret: RefIn | None = None
 
 
 class ServiceProfileCreate(ServiceProfileUpdate):
@@ -53,6 +66,10 @@ class ServiceProfileRead(BaseModel):
     sms_p2p_ext: bool
     nipdp: bool
     allow_cloud_connect: bool
+    #: The services endpoints of the profile may use, with their SMS limits.
+    service: list[ProfileServiceRead]
+    api_callback: CallbackRef | None = None
+    api_secret: SecretRef | None = None
 
 
 class TariffProfileUpdate(BaseModel):

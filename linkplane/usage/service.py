@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -17,12 +17,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from linkplane.access.service import Refusal
 from linkplane.db import utcnow
 from linkplane.devices.models import Endpoint
 from linkplane.errors import InvalidInput
 from linkplane.sims.importer import luhn_digit
 from linkplane.sims.models import Sim
 from linkplane.tenancy.scope import get_scoped, scoped
+from linkplane.usage import admission
 from linkplane.usage.models import UsageRecord
 
 MB = 1_000_000
@@ -84,11 +86,28 @@ def today_utc() -> date:
 # --- recording -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Recorded:
+    #: (endpoint, day) rows written.
+    written: int
+    #: Per endpoint, the bytes the network did not let through and why (also events).
+    refused: list[Refusal]
+
+
 def record_usage(
     *, session: Session, rows: Sequence[UsageIn], org_id: int | None = None,
     replace: bool = False,
 ) -> int:  # fmt: skip
-    """Store ``rows`` all or nothing; the number of (endpoint, day) rows written.
+    """:func:`store_usage`, counting the (endpoint, day) rows written."""
+    return store_usage(session=session, rows=rows, org_id=org_id, replace=replace).written
+
+
+def store_usage(
+    *, session: Session, rows: Sequence[UsageIn], org_id: int | None = None,
+    replace: bool = False, now: datetime | None = None,
+) -> Recorded:  # fmt: skip
+    """Store ``rows`` all or nothing, as far as the network admits them (quotas, limits:
+    ``usage.admission``); a bad row stores nothing.
 
     ``org_id`` None is the provider's side: each record's organisation is its endpoint's.
     With ``org_id`` every endpoint must belong to it (others read as unknown). ``replace``
@@ -98,8 +117,9 @@ def record_usage(
         raise InvalidInput("no usage records given", field="rows")
     targets = _resolve(session, rows, org_id)
     merged = _merge(rows, targets)
+    refused = admission.admit(session, merged, replace=replace, now=now or utcnow())
     _upsert(session, merged, replace=replace)
-    return len(merged)
+    return Recorded(len(merged), refused)
 
 
 def _label(row: UsageIn, index: int) -> str:
