@@ -47,12 +47,13 @@ def test_tariff_profile_operator_and_rat_blocklist(fleet: Fleet) -> None:
     assert fleet.get(base).json() == []
     assert put(f"{base}/3", headers=hdr).status_code == 204
     assert put(f"{base}/3", headers=hdr).status_code == 204  # idempotent
-    assert fleet.post(f"{base}/3/rat_type", {"rat_types": [{"id": 6}, {"id": 8}]}).status_code == 204
+    rats = {"rat_types": [{"id": 6}, {"id": 8}]}
+    assert fleet.post(f"{base}/3/rat_type", rats).status_code == 204
     one = fleet.get(f"{base}/3").json()
     check("GET", BLOCK, 200, one)
+    blocked = [{"id": 6, "description": "4G"}, {"id": 8, "description": "NB-IoT"}]
     assert one == {"operator": {"id": 3, "name": "Telefonica O2"}, "tariff_profile": {"id": tp},
-                   "blocklist": {"operator": True, "rat_types": [
-                       {"id": 6, "description": "4G"}, {"id": 8, "description": "NB-IoT"}]}}  # fmt: skip
+                   "blocklist": {"operator": True, "rat_types": blocked}}  # fmt: skip
     # Unblocking the operator keeps its RAT entries (emnify documents it so).
     assert fleet.delete(f"{base}/3").status_code == 204
     assert fleet.delete(f"{base}/3").status_code == 404
