@@ -27,7 +27,7 @@ class EndpointOperatorBlacklist(Base):
 class TariffOperatorBlock(Base):
     """Endpoints of the tariff profile may not attach to this operator at all."""
 
-    __tablename__ = "tariff_profile_operator_block"
+    __tablename__ = "tariff_operator_block"
 
     tariff_profile_id: Mapped[int] = mapped_column(
         ForeignKey("tariff_profile.id", ondelete="CASCADE"), primary_key=True
@@ -42,7 +42,7 @@ class TariffRatBlock(Base):
     Kept apart from :class:`TariffOperatorBlock`: emnify keeps RAT entries when the whole
     operator is unblocked, and blocks RATs of an operator that is blocked completely."""
 
-    __tablename__ = "tariff_profile_rat_block"
+    __tablename__ = "tariff_rat_block"
 
     tariff_profile_id: Mapped[int] = mapped_column(
         ForeignKey("tariff_profile.id", ondelete="CASCADE"), primary_key=True

@@ -40,7 +40,7 @@ class ApiSecret(Base):
 class ProfileCallback(Base):
     """The callback (and secret) of a service profile: where its endpoints' MO SMS go."""
 
-    __tablename__ = "service_profile_callback"
+    __tablename__ = "profile_callback"
 
     service_profile_id: Mapped[int] = mapped_column(
         ForeignKey("service_profile.id", ondelete="CASCADE"), primary_key=True

@@ -14,7 +14,7 @@ from linkplane.db import Base, UTCDateTime, utcnow
 class ProfileService(Base):
     """The service is offered to endpoints of the profile (absent: refused)."""
 
-    __tablename__ = "service_profile_service"
+    __tablename__ = "profile_service"
 
     service_profile_id: Mapped[int] = mapped_column(
         ForeignKey("service_profile.id", ondelete="CASCADE"), primary_key=True
@@ -26,13 +26,13 @@ class ProfileService(Base):
 class DataLimit(Base):
     """At most ``volume`` bytes per calendar month (UTC) for each endpoint of the profile."""
 
-    __tablename__ = "service_profile_traffic_limit"
+    __tablename__ = "profile_data_limit"
     __table_args__ = (
         UniqueConstraint(
             "service_profile_id",
             "service_id",
             "satellite_only",
-            name="uq_service_profile_traffic_limit_kind",
+            name="uq_profile_data_limit_kind",
         ),
         {"sqlite_autoincrement": True},
     )
@@ -54,7 +54,7 @@ class DataLimit(Base):
 class SmsLimitAssignment(Base):
     """A predefined SMS limit (see ``catalogue.SMS_LIMITS``) given to a profile's service."""
 
-    __tablename__ = "service_profile_sms_limit"
+    __tablename__ = "profile_sms_limit"
 
     service_profile_id: Mapped[int] = mapped_column(
         ForeignKey("service_profile.id", ondelete="CASCADE"), primary_key=True
@@ -77,7 +77,7 @@ class TrafficLimitExtension(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoint.id", ondelete="CASCADE"))
     traffic_limit_id: Mapped[int] = mapped_column(
-        ForeignKey("service_profile_traffic_limit.id", ondelete="CASCADE")
+        ForeignKey("profile_data_limit.id", ondelete="CASCADE")
     )
     volume: Mapped[int] = mapped_column(BigInteger)
     expiration_date: Mapped[datetime] = mapped_column(UTCDateTime())

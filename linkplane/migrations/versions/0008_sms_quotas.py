@@ -53,30 +53,30 @@ def _blocklists() -> None:
         _created(),
     )
     op.create_table(
-        "tariff_profile_operator_block",
+        "tariff_operator_block",
         _ref(
-            "tariff_profile_operator_block", "tariff_profile_id", "tariff_profile", primary_key=True
+            "tariff_operator_block", "tariff_profile_id", "tariff_profile", primary_key=True
         ),
         sa.Column("operator_id", sa.Integer(), primary_key=True),
-        _org("tariff_profile_operator_block"),
+        _org("tariff_operator_block"),
         _created(),
     )
     op.create_table(
-        "tariff_profile_rat_block",
-        _ref("tariff_profile_rat_block", "tariff_profile_id", "tariff_profile", primary_key=True),
+        "tariff_rat_block",
+        _ref("tariff_rat_block", "tariff_profile_id", "tariff_profile", primary_key=True),
         sa.Column("operator_id", sa.Integer(), primary_key=True),
         sa.Column("rat_type_id", sa.Integer(), primary_key=True),
-        _org("tariff_profile_rat_block"),
+        _org("tariff_rat_block"),
         _created(),
     )
 
 
 def _traffic() -> None:
     services = op.create_table(
-        "service_profile_service",
-        _ref("service_profile_service", "service_profile_id", "service_profile", primary_key=True),
+        "profile_service",
+        _ref("profile_service", "service_profile_id", "service_profile", primary_key=True),
         sa.Column("service_id", sa.Integer(), primary_key=True),
-        _org("service_profile_service"),
+        _org("profile_service"),
     )
     rows = op.get_bind().execute(sa.text("SELECT id, org_id FROM service_profile")).all()
     op.bulk_insert(
@@ -87,7 +87,7 @@ def _traffic() -> None:
             for sid in DEFAULT_SERVICES
         ],
     )
-    t = "service_profile_traffic_limit"
+    t = "profile_data_limit"
     op.create_table(
         t,
         _id(),
@@ -103,19 +103,19 @@ def _traffic() -> None:
             "service_profile_id",
             "service_id",
             "satellite_only",
-            name="uq_service_profile_traffic_limit_kind",
+            name="uq_profile_data_limit_kind",
         ),
         sqlite_autoincrement=True,
     )
     op.create_index(f"ix_{t}_service_profile_id", t, ["service_profile_id"])
     op.create_table(
-        "service_profile_sms_limit",
+        "profile_sms_limit",
         _ref(
-            "service_profile_sms_limit", "service_profile_id", "service_profile", primary_key=True
+            "profile_sms_limit", "service_profile_id", "service_profile", primary_key=True
         ),
         sa.Column("service_id", sa.Integer(), primary_key=True),
         sa.Column("limit_id", sa.Integer(), primary_key=True),
-        _org("service_profile_sms_limit"),
+        _org("profile_sms_limit"),
     )
     t = "traffic_limit_extension"
     op.create_table(
@@ -123,7 +123,7 @@ def _traffic() -> None:
         _id(),
         _org(t),
         _ref(t, "endpoint_id", "endpoint"),
-        _ref(t, "traffic_limit_id", "service_profile_traffic_limit"),
+        _ref(t, "traffic_limit_id", "profile_data_limit"),
         sa.Column("volume", sa.BigInteger(), nullable=False),
         _created("expiration_date"),
         _created(),
@@ -206,7 +206,7 @@ def _callbacks() -> None:
         _created(),
         sqlite_autoincrement=True,
     )
-    t = "service_profile_callback"
+    t = "profile_callback"
     op.create_table(
         t,
         _ref(t, "service_profile_id", "service_profile", primary_key=True),
@@ -249,17 +249,17 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "callback_delivery",
-        "service_profile_callback",
+        "profile_callback",
         "api_secret",
         "api_callback",
         "sms",
         "endpoint_quota",
         "traffic_limit_extension",
-        "service_profile_sms_limit",
-        "service_profile_traffic_limit",
-        "service_profile_service",
-        "tariff_profile_rat_block",
-        "tariff_profile_operator_block",
+        "profile_sms_limit",
+        "profile_data_limit",
+        "profile_service",
+        "tariff_rat_block",
+        "tariff_operator_block",
         "endpoint_operator_blacklist",
     ):
         op.drop_table(table)
