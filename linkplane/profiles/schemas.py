@@ -53,7 +53,8 @@ class ServiceProfileCreate(ServiceProfileUpdate):
 class ServiceProfileRead(BaseModel):
     id: int
     name: str
-    description: str | None
+    #: Left out when unset (these routes leave out every unset key, as emnify does).
+    description: str | None = None
     used_count: int
     allowed_3g: bool
     allowed_4g: bool
