@@ -20,6 +20,7 @@ from linkplane.events.service import record
 from linkplane.profiles.models import ServiceProfile
 from linkplane.quotas import service as quotas
 from linkplane.quotas.models import EndpointQuota, QuotaKind, QuotaStatus
+from linkplane.trafficlimits import extensions
 from linkplane.trafficlimits import service as limits
 from linkplane.trafficlimits.catalogue import ServiceId
 from linkplane.trafficlimits.models import DataLimit
@@ -102,7 +103,7 @@ def _load(session: Session, endpoint_ids: Sequence[int], now: datetime) -> dict[
         s.services = set(services.get(s.profile.id, []))
         s.data_limits = by_profile.get(s.profile.id, [])
         for lim in s.data_limits:
-            s.extensions[lim.id] = limits.extension_bytes(
+            s.extensions[lim.id] = extensions.extension_bytes(
                 session=session, endpoint_id=s.endpoint.id, limit_id=lim.id, now=now
             )
     return subjects

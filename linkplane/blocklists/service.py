@@ -24,6 +24,7 @@ from linkplane.errors import Conflict, InvalidInput, NotFound
 from linkplane.events.service import record
 from linkplane.operators.service import Operator, get_operator
 from linkplane.profiles import service as profiles
+from linkplane.profiles.models import TariffProfile
 from linkplane.tenancy.principal import Principal
 
 
@@ -160,11 +161,19 @@ def tariff_blocklist(*, session: Session, org_id: int, tariff_profile_id: int) -
     return [_entry(session, tariff_profile_id, op) for op in found if op is not None]
 
 
+def _target(
+    session: Session, org_id: int, tariff_profile_id: int, operator_id: int
+) -> tuple[TariffProfile, Operator]:
+    """The organisation's tariff profile (404) and a known operator (404)."""
+    tp = profiles.get_tariff_profile(session=session, org_id=org_id, profile_id=tariff_profile_id)
+    return tp, operator_or_404(operator_id)
+
+
 def tariff_block_entry(
     *, session: Session, org_id: int, tariff_profile_id: int, operator_id: int
 ) -> BlockEntry:
-    profiles.get_tariff_profile(session=session, org_id=org_id, profile_id=tariff_profile_id)
-    return _entry(session, tariff_profile_id, operator_or_404(operator_id))
+    _tp, op = _target(session, org_id, tariff_profile_id, operator_id)
+    return _entry(session, tariff_profile_id, op)
 
 
 def block_operator(
@@ -176,8 +185,7 @@ def block_operator(
     principal: Principal | None = None,
 ) -> None:
     """Block the operator completely (idempotent); RAT entries are kept as they are."""
-    tp = profiles.get_tariff_profile(session=session, org_id=org_id, profile_id=tariff_profile_id)
-    op = operator_or_404(operator_id)
+    tp, op = _target(session, org_id, tariff_profile_id, operator_id)
     if session.get(TariffOperatorBlock, (tp.id, op.id)) is None:
         session.add(TariffOperatorBlock(tariff_profile_id=tp.id, operator_id=op.id, org_id=org_id))
         _record_tariff(session, tp.id, tp.name, org_id, f"{op.name} blocked", principal)
@@ -192,8 +200,7 @@ def unblock_operator(
     principal: Principal | None = None,
 ) -> None:
     """Lift the complete block; RAT entries stay (as emnify documents)."""
-    tp = profiles.get_tariff_profile(session=session, org_id=org_id, profile_id=tariff_profile_id)
-    op = operator_or_404(operator_id)
+    tp, op = _target(session, org_id, tariff_profile_id, operator_id)
     row = session.get(TariffOperatorBlock, (tp.id, op.id))
     if row is None:
         raise NotFound(
@@ -229,8 +236,7 @@ def block_rats(
     principal: Principal | None = None,
 ) -> None:
     """Block these RATs on the operator's network (already blocked ones are kept)."""
-    tp = profiles.get_tariff_profile(session=session, org_id=org_id, profile_id=tariff_profile_id)
-    op = operator_or_404(operator_id)
+    tp, op = _target(session, org_id, tariff_profile_id, operator_id)
     rats = _rats_or_422(rat_ids)
     added = []
     for rat in {r.id: r for r in rats}.values():
@@ -255,8 +261,7 @@ def unblock_rat(
     rat_id: int,
     principal: Principal | None = None,
 ) -> None:
-    tp = profiles.get_tariff_profile(session=session, org_id=org_id, profile_id=tariff_profile_id)
-    op = operator_or_404(operator_id)
+    tp, op = _target(session, org_id, tariff_profile_id, operator_id)
     row = session.get(TariffRatBlock, (tp.id, op.id, rat_id))
     if row is None:
         raise NotFound(

@@ -6,8 +6,9 @@ Works on the data directory's database like ``linkplane usage simulate``, also w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy import select
@@ -33,13 +34,20 @@ OperatorOpt = Annotated[
 ]
 RatOpt = Annotated[int, typer.Option("--rat", help="RAT type id (GET /api/v1/rat_type)")]
 REFUSED = 3
+T = TypeVar("T")
 
 
-def _org_id(session: Session, name: str) -> int:
-    org_id = session.scalar(select(Organisation.id).where(Organisation.name == name))
-    if org_id is None:
-        raise NotFound(f"no organisation named {name!r}", field="org")
-    return int(org_id)
+def _as_device(data_dir: Path | None, org: str, act: Callable[[Session, int], T]) -> T:
+    """Run ``act(session, org_id)`` in one committed transaction of the data directory."""
+    ctx = open_context(load_settings(data_dir))
+    try:
+        with transaction(ctx.sessionmaker) as session:
+            org_id = session.scalar(select(Organisation.id).where(Organisation.name == org))
+            if org_id is None:
+                raise NotFound(f"no organisation named {org!r}", field="org")
+            return act(session, int(org_id))
+    finally:
+        ctx.close()
 
 
 @simulate.command("receive")
@@ -55,21 +63,16 @@ def receive(
 ) -> None:
     """SIMULATED device: attach, take the SMS waiting for it, acknowledge them."""
     network = Network(operator, rat).checked()
-    ctx = open_context(load_settings(data_dir))
-    try:
-        with transaction(ctx.sessionmaker) as session:
-            got = device.receive(
-                session=session,
-                org_id=_org_id(session, org),
-                endpoint_id=endpoint,
-                network=network,
-                acknowledge=not no_ack,
-            )
-            lines = [f"delivered SMS {s.id}: {s.payload}" for s in got.delivered]
-            lines += [f"held SMS {s.id}: {why}" for s, why in got.held]
-            lines += [f"not acknowledged SMS {s.id} (buffered)" for s in got.unacknowledged]
-    finally:
-        ctx.close()
+
+    def act(session: Session, org_id: int) -> tuple[device.Reception, list[str]]:
+        got = device.receive(session=session, org_id=org_id, endpoint_id=endpoint,
+                             network=network, acknowledge=not no_ack)  # fmt: skip
+        lines = [f"delivered SMS {s.id}: {s.payload}" for s in got.delivered]
+        lines += [f"held SMS {s.id}: {why}" for s, why in got.held]
+        lines += [f"not acknowledged SMS {s.id} (buffered)" for s in got.unacknowledged]
+        return got, lines
+
+    got, lines = _as_device(data_dir, org, act)
     if got.refused:
         typer.echo(f"SIMULATED attach to {network.describe()} refused: {got.refused}", err=True)
         raise typer.Exit(REFUSED)
@@ -94,20 +97,13 @@ def send(
 ) -> None:
     """SIMULATED device: send an SMS; it goes to the service profile's API callback."""
     network = Network(operator, rat).checked()
-    ctx = open_context(load_settings(data_dir))
-    try:
-        with transaction(ctx.sessionmaker) as session:
-            sent = device.send(
-                session=session,
-                org_id=_org_id(session, org),
-                endpoint_id=endpoint,
-                payload=payload,
-                network=network,
-                dest_address=to,
-            )
-            sms_id = sent.sms.id if sent.sms else None
-    finally:
-        ctx.close()
+
+    def act(session: Session, org_id: int) -> tuple[device.Sent, int | None]:
+        sent = device.send(session=session, org_id=org_id, endpoint_id=endpoint,
+                           payload=payload, network=network, dest_address=to)  # fmt: skip
+        return sent, sent.sms.id if sent.sms else None
+
+    sent, sms_id = _as_device(data_dir, org, act)
     if sent.refused:
         typer.echo(f"SIMULATED SMS from endpoint {endpoint} refused: {sent.refused}", err=True)
         raise typer.Exit(REFUSED)

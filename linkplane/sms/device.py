@@ -17,12 +17,10 @@ from sqlalchemy.orm import Session
 from linkplane.access.network import Network, attach_refusal, record_refusal
 from linkplane.callbacks import delivery as callbacks
 from linkplane.db import utcnow
-from linkplane.devices import service as devices
 from linkplane.devices.models import Endpoint
 from linkplane.errors import InvalidInput
 from linkplane.events.service import record
 from linkplane.profiles.models import ServiceProfile
-from linkplane.sims.models import Sim
 from linkplane.sms import admission
 from linkplane.sms import service as store
 from linkplane.sms.models import AddressType, Sms, SmsStatus, SmsType
@@ -47,16 +45,6 @@ class Sent:
     callback_queued: bool = False
 
 
-def _device(
-    session: Session, org_id: int, endpoint_id: int
-) -> tuple[Endpoint, Sim | None, ServiceProfile]:
-    endpoint = devices.get_row(session=session, org_id=org_id, endpoint_id=endpoint_id)
-    sim = session.get(Sim, endpoint.sim_id) if endpoint.sim_id else None
-    profile = session.get(ServiceProfile, endpoint.service_profile_id)
-    assert profile is not None  # a foreign key
-    return endpoint, sim, profile
-
-
 def _attempt(sms: Sms, now: datetime) -> None:
     if sms.last_delivery_attempt is not None:
         sms.retry_count += 1
@@ -76,7 +64,7 @@ def receive(
     counted against its SMS quota), held while it may not receive (quota, limit), or left
     BUFFERED when it does not acknowledge."""
     when = now or utcnow()
-    endpoint, sim, profile = _device(session, org_id, endpoint_id)
+    endpoint, sim, profile = store.load_device(session, org_id, endpoint_id)
     store.expire_due(session=session, endpoint=endpoint, now=when)
     pending = store.waiting(session=session, endpoint_id=endpoint.id)
     why = attach_refusal(
@@ -151,7 +139,7 @@ def send(
     if not 1 <= len(payload) <= MAX_PAYLOAD:
         raise InvalidInput(f"an SMS has 1 to {MAX_PAYLOAD} characters", field="payload")
     when = now or utcnow()
-    endpoint, sim, profile = _device(session, org_id, endpoint_id)
+    endpoint, sim, profile = store.load_device(session, org_id, endpoint_id)
     why = attach_refusal(
         session=session, endpoint=endpoint, sim=sim, profile=profile, network=network
     )

@@ -112,15 +112,12 @@ def _expiry(data: SmsIn, now: datetime, validity: timedelta) -> datetime:
     return expiry
 
 
-def _device(
+def load_device(
     session: Session, org_id: int, endpoint_id: int
-) -> tuple[Endpoint, Sim, ServiceProfile]:
+) -> tuple[Endpoint, Sim | None, ServiceProfile]:
+    """The organisation's endpoint (404), its SIM if any and its service profile."""
     endpoint = devices.get_row(session=session, org_id=org_id, endpoint_id=endpoint_id)
     sim = session.get(Sim, endpoint.sim_id) if endpoint.sim_id else None
-    if sim is None:
-        raise InvalidInput(
-            f"endpoint {endpoint_id} has no SIM: an SMS needs its MSISDN", field="endpoint_id"
-        )
     profile = session.get(ServiceProfile, endpoint.service_profile_id)
     assert profile is not None  # a foreign key
     return endpoint, sim, profile
@@ -138,7 +135,11 @@ def submit(
 ) -> Sms:
     """Accept an MT SMS for the endpoint: PENDING, or BUFFERED (held) with an event."""
     when = now or utcnow()
-    endpoint, sim, profile = _device(session, org_id, endpoint_id)
+    endpoint, sim, profile = load_device(session, org_id, endpoint_id)
+    if sim is None:
+        raise InvalidInput(
+            f"endpoint {endpoint_id} has no SIM: an SMS needs its MSISDN", field="endpoint_id"
+        )
     why = admission.service_refusal(session=session, profile=profile, sms_type=SmsType.MT)
     if why is not None:
         raise InvalidInput(f"endpoint {endpoint_id} cannot receive SMS: {why}", field="endpoint_id")

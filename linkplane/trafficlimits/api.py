@@ -10,7 +10,7 @@ from linkplane.api.deps import PrincipalDep, SessionDep, WriterDep
 from linkplane.api.params import IdPath
 from linkplane.api.responses import no_content, set_location
 from linkplane.errors import NotFound
-from linkplane.trafficlimits import service
+from linkplane.trafficlimits import extensions, service
 from linkplane.trafficlimits.catalogue import (
     PERIOD_UNIT,
     SERVICES,
@@ -247,7 +247,7 @@ def delete_data_limit(
 def list_extensions(
     endpoint_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> list[ExtensionRead]:
-    found = service.list_extensions(
+    found = extensions.list_extensions(
         session=session, org_id=principal.org_id, endpoint_id=endpoint_id
     )
     return [_extension(ext) for ext in found]
@@ -257,7 +257,7 @@ def list_extensions(
 def create_extension(
     endpoint_id: IdPath, body: ExtensionIn, session: SessionDep, principal: WriterDep
 ) -> ExtensionRead:
-    ext = service.create_extension(
+    ext = extensions.create_extension(
         session=session,
         org_id=principal.org_id,
         endpoint_id=endpoint_id,
@@ -270,7 +270,7 @@ def create_extension(
 
 @router.delete(EXTENSIONS, status_code=204)
 def delete_extensions(endpoint_id: IdPath, session: SessionDep, principal: WriterDep) -> Response:
-    service.delete_extensions(
+    extensions.delete_extensions(
         session=session, org_id=principal.org_id, endpoint_id=endpoint_id, principal=principal
     )
     return no_content()
