@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,34 @@ def test_two_workers_racing_for_a_delivery_lease_it_once(world: World) -> None:
     assert len(won) == 1
     with w.ctx.sessionmaker() as session:
         assert session.get(CallbackDelivery, delivery_id).lease_owner == won[0]  # type: ignore[union-attr]
+
+
+def test_concurrent_imports_never_spend_one_quota_twice(postgres_url: str, tmp_path: Path) -> None:
+    """PostgreSQL only (SQLite has one writer at a time): two deliveries of one endpoint's
+    records at once are admitted one after the other against the quota."""
+    ctx = open_context(Settings(data_dir=tmp_path / "data", database_url=postgres_url))
+    try:
+        w = _world(ctx)
+        _quota(w, QuotaKind.DATA, 1.5)
+        barrier = threading.Barrier(2)
+        row = usage.UsageIn(endpoint_id=w.endpoint_id, day=usage.today_utc(), bytes_tx=0,
+                            bytes_rx=1_000_000)  # fmt: skip
+
+        def deliver() -> None:
+            with transaction(w.ctx.sessionmaker) as session:
+                barrier.wait()
+                usage.store_usage(session=session, rows=[row])
+
+        threads = [threading.Thread(target=deliver) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        with w.ctx.sessionmaker() as session:
+            stats = usage.endpoint_stats(session=session, org_id=w.org_id,
+                                         endpoint_id=w.endpoint_id)  # fmt: skip
+            left = quotas.find(session=session, endpoint_id=w.endpoint_id, kind=QuotaKind.DATA)
+            assert left is not None and left.remaining == 0
+        assert stats.current.total == 1_500_000
+    finally:
+        ctx.close()

@@ -77,16 +77,26 @@ def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
     return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
 
 
-def _load(session: Session, endpoint_ids: Sequence[int], now: datetime) -> dict[int, _Subject]:
+def _load(
+    session: Session, endpoint_ids: Sequence[int], now: datetime, *, lock: bool
+) -> dict[int, _Subject]:
     """Each endpoint with its profile, services, data quota, limits and extensions, in a few
-    queries for the whole batch (an import may touch thousands of endpoints)."""
+    queries for the whole batch (an import may touch thousands of endpoints).
+
+    With ``lock`` the endpoint rows are locked (PostgreSQL ``FOR UPDATE``, ascending ids, so
+    two deliveries never deadlock) before their quotas and usage are read: concurrent
+    imports of one endpoint are admitted one after the other, never both against the same
+    remaining volume. SQLite has one writer at a time anyway."""
     subjects: dict[int, _Subject] = {}
     for chunk in _chunks(sorted(set(endpoint_ids))):
         stmt = (
             select(Endpoint, ServiceProfile)
             .join(ServiceProfile, ServiceProfile.id == Endpoint.service_profile_id)
             .where(Endpoint.id.in_(chunk))
+            .order_by(Endpoint.id)
         )
+        if lock:
+            stmt = stmt.with_for_update(of=Endpoint)
         for ep, profile in session.execute(stmt):
             subjects[ep.id] = _Subject(ep, profile, set(), None, [])
         q = select(EndpointQuota).where(
@@ -197,7 +207,7 @@ def admit_data(
     """What of each demand the network lets through (in order of the demands), charging it,
     and per endpoint what was refused and why (also recorded as a "Usage refused" event).
     Days of one endpoint are admitted oldest first."""
-    subjects = _load(session, [d.endpoint_id for d in demands], now)
+    subjects = _load(session, [d.endpoint_id for d in demands], now, lock=True)
     grants: list[Grant] = [Grant(0, 0)] * len(demands)
     refused: dict[int, tuple[int, str]] = {}
     for i in sorted(range(len(demands)), key=lambda i: (demands[i].endpoint_id, demands[i].day)):
@@ -227,7 +237,7 @@ def admit_data(
 
 def data_block_reason(*, session: Session, endpoint: Endpoint, now: datetime) -> str | None:
     """Why the endpoint may move no data at all today, or None (connectivity's BLOCKED)."""
-    s = _load(session, [endpoint.id], now)[endpoint.id]
+    s = _load(session, [endpoint.id], now, lock=False)[endpoint.id]
     cap, why = _allowance(session, s, now.date(), now)
     return why if cap == 0 else None
 

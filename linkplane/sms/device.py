@@ -64,7 +64,7 @@ def receive(
     counted against its SMS quota), held while it may not receive (quota, limit), or left
     BUFFERED when it does not acknowledge."""
     when = now or utcnow()
-    endpoint, sim, profile = store.load_device(session, org_id, endpoint_id)
+    endpoint, sim, profile = store.load_device(session, org_id, endpoint_id, lock=True)
     store.expire_due(session=session, endpoint=endpoint, now=when)
     pending = store.waiting(session=session, endpoint_id=endpoint.id)
     why = attach_refusal(
@@ -139,7 +139,7 @@ def send(
     if not 1 <= len(payload) <= MAX_PAYLOAD:
         raise InvalidInput(f"an SMS has 1 to {MAX_PAYLOAD} characters", field="payload")
     when = now or utcnow()
-    endpoint, sim, profile = store.load_device(session, org_id, endpoint_id)
+    endpoint, sim, profile = store.load_device(session, org_id, endpoint_id, lock=True)
     why = attach_refusal(
         session=session, endpoint=endpoint, sim=sim, profile=profile, network=network
     )

@@ -113,10 +113,14 @@ def _expiry(data: SmsIn, now: datetime, validity: timedelta) -> datetime:
 
 
 def load_device(
-    session: Session, org_id: int, endpoint_id: int
+    session: Session, org_id: int, endpoint_id: int, *, lock: bool = False
 ) -> tuple[Endpoint, Sim | None, ServiceProfile]:
-    """The organisation's endpoint (404), its SIM if any and its service profile."""
+    """The organisation's endpoint (404), its SIM if any and its service profile. ``lock``
+    holds the endpoint row (PostgreSQL) while its SMS quota and limits are charged, so two
+    simulated deliveries at once cannot both spend the last SMS."""
     endpoint = devices.get_row(session=session, org_id=org_id, endpoint_id=endpoint_id)
+    if lock:
+        session.refresh(endpoint, with_for_update=True)
     sim = session.get(Sim, endpoint.sim_id) if endpoint.sim_id else None
     profile = session.get(ServiceProfile, endpoint.service_profile_id)
     assert profile is not None  # a foreign key
