@@ -187,3 +187,43 @@ def test_mo_sms_without_callback_or_refused(fleet: Fleet) -> None:
     assert sent.sms is None and sent.refused.startswith("no SMS quota")
     assert types(fleet, eid)[-1] == "SMS refused"
     assert fleet.get(f"/api/v1/endpoint/{eid}/sms").json() == []
+
+
+def test_endpoints_and_profiles_are_deleted_with_everything_hanging_off_them(
+    fleet: Fleet,
+) -> None:
+    from sqlalchemy import func, select
+
+    from linkplane.blocklists.models import EndpointOperatorBlacklist, TariffRatBlock
+    from linkplane.quotas.models import EndpointQuota
+    from linkplane.sms.models import Sms
+    from linkplane.trafficlimits.models import DataLimit, ProfileService
+
+    eid = new_device(fleet)
+    sp = own_profile(fleet, eid)
+    tp = fleet.post("/api/v1/tariff_profile", {"name": "tp-del"}).json()["id"]
+    fleet.patch(f"/api/v1/endpoint/{eid}", {"tariff_profile": {"id": tp}})
+    cb = fleet.post("/api/v1/api_callback", {"url": "https://hooks.example.com/"}).json()
+    fleet.patch(f"/api/v1/service_profile/{sp}", {"api_callback": {"id": cb["id"]}})
+    fleet.post(f"/api/v1/endpoint/{eid}/sms", {"payload": "x"})
+    in_session(fleet, device.send, org_id=fleet.orgs["acme"], endpoint_id=eid, payload="y",
+               network=Network())  # fmt: skip
+    quota = {"status": {"id": 1}, "volume": 1, "expiry_date": "2099-01-01T00:00:00Z"}
+    fleet.post(f"/api/v1/endpoint/{eid}/quota/data", quota)
+    fleet.client.put(f"/api/v1/endpoint/{eid}/operator_blacklist/2", headers=fleet.as_("acme"))
+    fleet.post(f"/api/v1/service_profile/{sp}/traffic_limit", {"service": {"id": 38}, "volume": 9})
+    fleet.post(f"/api/v1/endpoint/{eid}/traffic_limit_extension", {"volume": 1})
+    fleet.post(f"/api/v2/tariff_profile/{tp}/operator_blocklist/operator/1/rat_type",
+               {"rat_types": [{"id": 2}]})  # fmt: skip
+
+    assert fleet.patch(f"/api/v1/endpoint/{eid}", {"sim": {"id": None}}).status_code == 204
+    assert fleet.delete(f"/api/v1/endpoint/{eid}").status_code == 204
+    assert fleet.delete(f"/api/v1/service_profile/{sp}").status_code == 204
+    assert fleet.delete(f"/api/v1/tariff_profile/{tp}").status_code == 204
+    assert fleet.delete(f"/api/v1/api_callback/{cb['id']}").status_code == 204  # no longer used
+    with fleet.ctx.sessionmaker() as session:
+        for model in (Sms, CallbackDelivery, EndpointQuota, EndpointOperatorBlacklist,
+                      DataLimit, TariffRatBlock):  # fmt: skip
+            assert session.scalar(select(func.count()).select_from(model)) == 0, model
+        assert session.scalar(select(func.count()).select_from(ProfileService).where(
+            ProfileService.service_profile_id == sp)) == 0  # fmt: skip
