@@ -137,59 +137,40 @@ def cancel(*, session: Session, delivery: CallbackDelivery, now: datetime) -> No
 
 
 def record_attempt(
-    *,
-    session: Session,
-    delivery: CallbackDelivery,
-    outcome: Outcome,
-    url: str,
-    now: datetime,
-    policy: Policy,
-) -> None:
+    *, session: Session, delivery: CallbackDelivery, outcome: Outcome, url: str,
+    now: datetime, policy: Policy,
+) -> None:  # fmt: skip
     """Count the attempt; delivered, retried later, or failed for good; one event each."""
     delivery.attempts += 1
     delivery.lease_until = delivery.lease_owner = None
     where = urls.shown(url)
     detail: dict[str, object] = {
-        "delivery_id": delivery.id,
-        "sms_id": delivery.sms_id,
-        "attempt": delivery.attempts,
-        "url": where,
-        "status_code": outcome.status_code,
-        "error": outcome.error,
-    }
+        "delivery_id": delivery.id, "sms_id": delivery.sms_id, "attempt": delivery.attempts,
+        "url": where, "status_code": outcome.status_code, "error": outcome.error,
+    }  # fmt: skip
     if outcome.ok:
-        delivery.state, delivery.finished_at, delivery.last_error = (
-            DeliveryState.DELIVERED.value,
-            now,
-            None,
-        )
-        _event(
-            session,
-            delivery,
-            "SMS callback delivered",
-            f"SMS {delivery.sms_id} delivered to {where} (attempt {delivery.attempts}, "
-            f"HTTP {outcome.status_code})",
-            severity=0,
-            detail=detail,
-        )
+        delivery.state, delivery.finished_at = DeliveryState.DELIVERED.value, now
+        delivery.last_error = None
+        text = f"SMS {delivery.sms_id} delivered to {where} (attempt {delivery.attempts}, " \
+            f"HTTP {outcome.status_code})"  # fmt: skip
+        _event(session, delivery, "SMS callback delivered", text, severity=0, detail=detail)
         return
     what = f"HTTP {outcome.status_code}" if outcome.status_code else outcome.error
     delivery.last_error = what
+    text = f"SMS {delivery.sms_id} to {where}, attempt {delivery.attempts}: {what}; " + \
+        _after_failure(delivery, outcome, now, policy, detail)  # fmt: skip
+    _event(session, delivery, "SMS callback failed", text, severity=1, detail=detail)
+
+
+def _after_failure(delivery: CallbackDelivery, outcome: Outcome, now: datetime,
+                   policy: Policy, detail: dict[str, object]) -> str:  # fmt: skip
+    """Schedule the next attempt, or fail for good; what happens next, in words."""
     if outcome.retryable and delivery.attempts < policy.max_attempts:
         delivery.next_attempt_at = now + policy.delay(delivery.attempts)
         detail["next_attempt_at"] = delivery.next_attempt_at.isoformat()
-        text = f"retry at {delivery.next_attempt_at.isoformat()}"
-    else:
-        delivery.state, delivery.finished_at = DeliveryState.FAILED.value, now
-        text = "given up" if outcome.retryable else "not retried"
-    _event(
-        session,
-        delivery,
-        "SMS callback failed",
-        f"SMS {delivery.sms_id} to {where}, attempt {delivery.attempts}: {what}; {text}",
-        severity=1,
-        detail=detail,
-    )
+        return f"retry at {delivery.next_attempt_at.isoformat()}"
+    delivery.state, delivery.finished_at = DeliveryState.FAILED.value, now
+    return "given up" if outcome.retryable else "not retried"
 
 
 def _event(

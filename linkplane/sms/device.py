@@ -21,6 +21,7 @@ from linkplane.devices.models import Endpoint
 from linkplane.errors import InvalidInput
 from linkplane.events.service import record
 from linkplane.profiles.models import ServiceProfile
+from linkplane.sims.models import Sim
 from linkplane.sms import admission
 from linkplane.sms import service as store
 from linkplane.sms.models import AddressType, Sms, SmsStatus, SmsType
@@ -124,86 +125,63 @@ def _reply_address(session: Session, endpoint_id: int) -> str:
     return last.dest_address or last.source_address
 
 
+def _mo_refusal(
+    session: Session, endpoint: Endpoint, sim: Sim | None, profile: ServiceProfile,
+    network: Network, now: datetime,
+) -> str | None:  # fmt: skip
+    """Why the device may not send now (attach, service, quota, limit), with its event."""
+    why = attach_refusal(session=session, endpoint=endpoint, sim=sim, profile=profile,
+                         network=network)  # fmt: skip
+    if why is not None:
+        record_refusal(session=session, endpoint=endpoint, network=network, reason=why,
+                       activity="send SMS")  # fmt: skip
+        return why
+    why = admission.refusal(session=session, endpoint=endpoint, profile=profile,
+                            sms_type=SmsType.MO, now=now)  # fmt: skip
+    if why is not None:
+        record(session=session, org_id=endpoint.org_id, event_type="SMS refused",
+               description=f"SMS from endpoint {endpoint.name!r} refused: {why}",
+               entity_type="endpoint", entity_id=endpoint.id, severity=1, source="network",
+               actor="system", detail={"reason": why})  # fmt: skip
+    return why
+
+
+def _mo(endpoint: Endpoint, sim: Sim, payload: str, dest: str, now: datetime) -> Sms:
+    return Sms(
+        org_id=endpoint.org_id, endpoint_id=endpoint.id, sms_type=int(SmsType.MO),
+        status=int(SmsStatus.DELIVERED), payload=payload, source_address=sim.msisdn,
+        source_address_type=int(AddressType.INTERNATIONAL), dest_address=dest, dcs=0, pid=0,
+        sim_id=sim.id, iccid=sim.iccid, imsi=sim.imsi, msisdn=sim.msisdn, submit_date=now,
+        expiry_date=now, delivery_date=now, final_date=now, retry_count=0,
+    )  # fmt: skip
+
+
 def send(
-    *,
-    session: Session,
-    org_id: int,
-    endpoint_id: int,
-    payload: str,
-    network: Network,
-    dest_address: str | None = None,
-    now: datetime | None = None,
-) -> Sent:
+    *, session: Session, org_id: int, endpoint_id: int, payload: str, network: Network,
+    dest_address: str | None = None, now: datetime | None = None,
+) -> Sent:  # fmt: skip
     """The device sends an SMS (MO): stored as DELIVERED (to linkplane), counted against its
     SMS quota, and queued for the profile's API callback when it has one."""
     if not 1 <= len(payload) <= MAX_PAYLOAD:
         raise InvalidInput(f"an SMS has 1 to {MAX_PAYLOAD} characters", field="payload")
     when = now or utcnow()
     endpoint, sim, profile = store.load_device(session, org_id, endpoint_id, lock=True)
-    why = attach_refusal(
-        session=session, endpoint=endpoint, sim=sim, profile=profile, network=network
-    )
+    why = _mo_refusal(session, endpoint, sim, profile, network, when)
     if why is not None:
-        record_refusal(
-            session=session, endpoint=endpoint, network=network, reason=why, activity="send SMS"
-        )
         return Sent(None, why)
     assert sim is not None  # attach_refusal refuses a device without SIM
-    why = admission.refusal(
-        session=session, endpoint=endpoint, profile=profile, sms_type=SmsType.MO, now=when
-    )
-    if why is not None:
-        record(
-            session=session,
-            org_id=org_id,
-            event_type="SMS refused",
-            description=f"SMS from endpoint {endpoint.name!r} refused: {why}",
-            entity_type="endpoint",
-            entity_id=endpoint.id,
-            severity=1,
-            source="network",
-            actor="system",
-            detail={"reason": why},
-        )
-        return Sent(None, why)
-    sms = Sms(
-        org_id=org_id,
-        endpoint_id=endpoint.id,
-        sms_type=int(SmsType.MO),
-        status=int(SmsStatus.DELIVERED),
-        payload=payload,
-        source_address=sim.msisdn,
-        source_address_type=int(AddressType.INTERNATIONAL),
-        dest_address=dest_address or _reply_address(session, endpoint.id),
-        dcs=0,
-        pid=0,
-        sim_id=sim.id,
-        iccid=sim.iccid,
-        imsi=sim.imsi,
-        msisdn=sim.msisdn,
-        submit_date=when,
-        expiry_date=when,
-        delivery_date=when,
-        final_date=when,
-        retry_count=0,
-    )
+    sms = _mo(endpoint, sim, payload, dest_address or _reply_address(session, endpoint.id), when)
     session.add(sms)
     session.flush()
     admission.charge(session=session, endpoint=endpoint, profile=profile, now=when)
     body = render(sms, endpoint.name).model_dump_json(exclude_none=True).encode()
-    queued = callbacks.enqueue(
-        session=session, endpoint=endpoint, sms_id=sms.id, body=body, now=when
-    )
+    queued = callbacks.enqueue(session=session, endpoint=endpoint, sms_id=sms.id, body=body,
+                               now=when)  # fmt: skip
     record(
-        session=session,
-        org_id=org_id,
-        event_type="SMS received",
+        session=session, org_id=org_id, event_type="SMS received",
         description=f"SMS {sms.id} from endpoint {endpoint.name!r} received"
         + ("; queued for the API callback" if queued else ""),
-        entity_type="endpoint",
-        entity_id=endpoint.id,
-        source="network",
-        actor="system",
+        entity_type="endpoint", entity_id=endpoint.id, source="network", actor="system",
         detail={"sms_id": sms.id, "callback_delivery_id": queued.id if queued else None},
-    )
+    )  # fmt: skip
     return Sent(sms, None, queued is not None)

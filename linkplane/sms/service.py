@@ -127,62 +127,43 @@ def load_device(
     return endpoint, sim, profile
 
 
+def _new_mt(endpoint: Endpoint, sim: Sim, data: SmsIn, when: datetime,
+            validity: timedelta) -> Sms:  # fmt: skip
+    source, kind = _source(data)
+    return Sms(
+        org_id=endpoint.org_id, endpoint_id=endpoint.id, sms_type=int(SmsType.MT),
+        status=int(SmsStatus.PENDING), payload=data.payload, source_address=source,
+        source_address_type=int(kind), dest_address=data.dest_address, udh=data.udh,
+        dcs=data.dcs or 0, pid=0, sim_id=sim.id, iccid=sim.iccid, imsi=sim.imsi,
+        msisdn=sim.msisdn, submit_date=when, expiry_date=_expiry(data, when, validity),
+        retry_count=0,
+    )  # fmt: skip
+
+
 def submit(
-    *,
-    session: Session,
-    org_id: int,
-    endpoint_id: int,
-    data: SmsIn,
-    validity: timedelta,
-    principal: Principal | None = None,
-    now: datetime | None = None,
-) -> Sms:
+    *, session: Session, org_id: int, endpoint_id: int, data: SmsIn, validity: timedelta,
+    principal: Principal | None = None, now: datetime | None = None,
+) -> Sms:  # fmt: skip
     """Accept an MT SMS for the endpoint: PENDING, or BUFFERED (held) with an event."""
     when = now or utcnow()
     endpoint, sim, profile = load_device(session, org_id, endpoint_id)
     if sim is None:
-        raise InvalidInput(
-            f"endpoint {endpoint_id} has no SIM: an SMS needs its MSISDN", field="endpoint_id"
-        )
+        raise InvalidInput(f"endpoint {endpoint_id} has no SIM: an SMS needs its MSISDN",
+                           field="endpoint_id")  # fmt: skip
     why = admission.service_refusal(session=session, profile=profile, sms_type=SmsType.MT)
     if why is not None:
         raise InvalidInput(f"endpoint {endpoint_id} cannot receive SMS: {why}", field="endpoint_id")
-    source, kind = _source(data)
-    sms = Sms(
-        org_id=org_id,
-        endpoint_id=endpoint.id,
-        sms_type=int(SmsType.MT),
-        status=int(SmsStatus.PENDING),
-        payload=data.payload,
-        source_address=source,
-        source_address_type=int(kind),
-        dest_address=data.dest_address,
-        udh=data.udh,
-        dcs=data.dcs or 0,
-        pid=0,
-        sim_id=sim.id,
-        iccid=sim.iccid,
-        imsi=sim.imsi,
-        msisdn=sim.msisdn,
-        submit_date=when,
-        expiry_date=_expiry(data, when, validity),
-        retry_count=0,
-    )
+    sms = _new_mt(endpoint, sim, data, when, validity)
     session.add(sms)
     session.flush()
     record(
-        session=session,
-        org_id=org_id,
-        event_type="SMS submitted",
+        session=session, org_id=org_id, event_type="SMS submitted",
         description=f"SMS {sms.id} to endpoint {endpoint.name!r} submitted",
-        principal=principal,
-        entity_type="endpoint",
-        entity_id=endpoint.id,
+        principal=principal, entity_type="endpoint", entity_id=endpoint.id,
         detail={"sms_id": sms.id},
-    )
-    held = admission.refusal(
-        session=session, endpoint=endpoint, profile=profile, sms_type=SmsType.MT, now=when
-    )
+    )  # fmt: skip
+    held = admission.refusal(session=session, endpoint=endpoint, profile=profile,
+                             sms_type=SmsType.MT, now=when)  # fmt: skip
     if held is not None:
         sms.gsm_map_error = held
         transition(session, sms, endpoint, SmsStatus.BUFFERED, when, f"held: {held}")
