@@ -323,3 +323,17 @@ def test_deliveries_survive_a_killed_worker_process(fleet: Fleet) -> None:
         assert second.returncode == 0, err.decode()[-2000:]
     assert rx.received[-1].headers["X-Linkplane-Attempt"] == str(row.attempts)
     assert len(_callback_events(fleet, eid)) == row.attempts  # one event per attempt
+
+
+def test_proxies_from_the_environment_are_not_used(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy would resolve the name itself, undoing the vetted address: connect direct."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with receiver([200]) as rx:
+        _eid, sms_id = _mo_with_callback(fleet, rx.url)
+        CallbackWorker(factory=fleet.ctx.sessionmaker, settings=fleet.ctx.settings).run_once()
+    assert len(rx.received) == 1 and _delivery(fleet, sms_id).state == "delivered"

@@ -46,17 +46,18 @@ class HttpSender:
         except urls.UnsafeTarget as exc:
             return outbox.Outcome(error=f"refused: {exc}", retryable=False)
         extensions = {"sni_hostname": pinned.sni_hostname} if pinned.sni_hostname else None
+        headers = {**headers, "Host": pinned.host_header}
         try:
-            with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
-                response = client.post(
-                    pinned.url,
-                    content=body,
-                    extensions=extensions,
-                    headers={**headers, "Host": pinned.host_header},
-                )
+            # No proxies from the environment (they would resolve the name themselves) and no
+            # body read: only the status matters, and a receiver cannot make us buffer much.
+            with (
+                httpx.Client(timeout=self._timeout, follow_redirects=False, trust_env=False) as c,
+                c.stream("POST", pinned.url, content=body, headers=headers,
+                         extensions=extensions) as response,  # fmt: skip
+            ):
+                code = response.status_code
         except httpx.HTTPError as exc:
             return outbox.Outcome(error=f"{type(exc).__name__}: {exc}"[:300])
-        code = response.status_code
         retryable = code >= 500 or code in RETRYABLE_STATUS
         return outbox.Outcome(status_code=code, retryable=retryable)
 
