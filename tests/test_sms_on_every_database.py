@@ -7,11 +7,14 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from linkplane.access.network import Network
 from linkplane.callbacks import delivery as outbox
@@ -62,13 +65,37 @@ def _world(ctx: AppContext) -> World:
         return World(ctx, org.id, ep.id, sp.id)
 
 
+@contextmanager
+def _own_postgres_database(url: str) -> Iterator[str]:
+    """A database of this test's own: the session's shared one must not get usage rows that
+    other tests (which read whole tables) would count."""
+    name = f"linkplane_sms_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def _context(settings: Settings) -> Iterator[AppContext]:
+    with ExitStack() as stack:
+        if settings.database_url:
+            own = stack.enter_context(_own_postgres_database(settings.database_url))
+            settings = settings.model_copy(update={"database_url": own})
+        ctx = open_context(settings)
+        stack.callback(ctx.close)
+        yield ctx
+
+
 @pytest.fixture
 def world(any_db_settings: Settings) -> Iterator[World]:
-    ctx = open_context(any_db_settings)
-    try:
+    with _context(any_db_settings) as ctx:
         yield _world(ctx)
-    finally:
-        ctx.close()
 
 
 def _quota(w: World, kind: QuotaKind, volume: float) -> None:
@@ -144,8 +171,7 @@ def test_two_workers_racing_for_a_delivery_lease_it_once(world: World) -> None:
 def test_concurrent_imports_never_spend_one_quota_twice(postgres_url: str, tmp_path: Path) -> None:
     """PostgreSQL only (SQLite has one writer at a time): two deliveries of one endpoint's
     records at once are admitted one after the other against the quota."""
-    ctx = open_context(Settings(data_dir=tmp_path / "data", database_url=postgres_url))
-    try:
+    with _context(Settings(data_dir=tmp_path / "data", database_url=postgres_url)) as ctx:
         w = _world(ctx)
         _quota(w, QuotaKind.DATA, 1.5)
         barrier = threading.Barrier(2)
@@ -168,5 +194,3 @@ def test_concurrent_imports_never_spend_one_quota_twice(postgres_url: str, tmp_p
             left = quotas.find(session=session, endpoint_id=w.endpoint_id, kind=QuotaKind.DATA)
             assert left is not None and left.remaining == 0
         assert stats.current.total == 1_500_000
-    finally:
-        ctx.close()
