@@ -23,6 +23,7 @@ app = typer.Typer(
 def _register() -> None:
     # Each feature owns its commands; this only mounts them.
     from linkplane.attachments.cli import app as breakout_app
+    from linkplane.callbacks.cli import app as callbacks_app
     from linkplane.demo import register as register_demo
     from linkplane.isolation.cli import register as register_isolation
     from linkplane.localcloud.cli import app as cloud_app
@@ -31,6 +32,7 @@ def _register() -> None:
     from linkplane.process.up import register as register_up
     from linkplane.regions.cli import app as region_app
     from linkplane.sims.cli import app as sims_app
+    from linkplane.sms.cli import app as sms_app
     from linkplane.tariffs.cli import app as tariff_app
     from linkplane.tenancy.cli import app as org_app
     from linkplane.usage.cli import app as usage_app
@@ -42,6 +44,8 @@ def _register() -> None:
     app.add_typer(sims_app, name="sims", help="SIM inventory shipped to organisations.")
     app.add_typer(usage_app, name="usage", help="Data usage records of endpoints.")
     app.add_typer(tariff_app, name="tariff", help="The provider's tariff catalogue.")
+    app.add_typer(sms_app, name="sms", help="SMS of endpoints (simulated devices).")
+    app.add_typer(callbacks_app, name="callbacks", help="API callback delivery (MO SMS).")
     register_up(app)
     register_processes(app)  # migrate, serve, worker
     register_isolation(app)  # verify, audit, policy, lab

@@ -129,6 +129,27 @@ class Settings(BaseSettings):
     #: Seconds between reconciliation passes in ``linkplane up`` (policy + audit --repair);
     #: 0 switches the reconciler off.
     reconcile_interval_seconds: float = Field(default=0.0, ge=0.0)
+    #: SMS (linkplane.sms): how long an MT SMS waits for its device unless it says otherwise.
+    sms_validity_seconds: int = Field(default=24 * 3600, ge=60)
+    #: API callbacks (linkplane.callbacks): addresses a callback URL may reach although they
+    #: are not public (comma-separated CIDRs, e.g. "127.0.0.1/32" for a local receiver).
+    #: Empty: public addresses only (see docs/api-compat.md, "API callbacks").
+    callback_allowed_cidrs: str = ""
+    callback_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    #: Attempts per delivery; waits between them double from the base up to the cap.
+    callback_max_attempts: int = Field(default=10, ge=1, le=100)
+    callback_backoff_base_seconds: float = Field(default=10.0, gt=0)
+    callback_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    #: How often an idle callback worker looks for due deliveries.
+    callback_poll_seconds: float = Field(default=1.0, gt=0)
+
+    @field_validator("callback_allowed_cidrs")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        from linkplane.callbacks.urls import parse_allowed
+
+        parse_allowed(value)  # a ValueError names the bad entry
+        return value
 
     #: Cloud Connect prices (``GET /api/v1/cnc/pricing``): the provider's monthly price per
     #: breakout type id, e.g. LINKPLANE_CNC_MONTHLY_PRICES='{"1": 99.0, "2": 149.0}', in

@@ -17,16 +17,21 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 
+from linkplane.access.network import Network
 from linkplane.context import AppContext
 from linkplane.db import transaction
 from linkplane.devices.seed import seed_demo_fleet
 from linkplane.process.app import create_app
 from linkplane.profiles import service as profiles
+from linkplane.sms import device
 from linkplane.tenancy import service as tenancy
+from linkplane.tenancy.models import Organisation
 from linkplane.tenancy.principal import Principal, Role
 from tests.test_devices_support import import_sims, sim_rows
 
@@ -112,3 +117,51 @@ def test_emnify_sdk_drives_devices_sims_and_operators(ctx: AppContext, live_serv
     assert "Endpoint created" in out["events"]
     assert out["operators"] >= 5
     assert out["after_delete"] == [] and out["free_sims"] == [1, 2]
+
+
+def _drive_sms(env: dict[str, str], phase: str) -> dict[str, Any]:
+    script = Path(__file__).resolve().parent / "emnify_sdk" / "drive_sms.py"
+    run = subprocess.run(
+        [str(SDK_PYTHON), str(script), phase], env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.slow
+def test_emnify_sdk_drives_sms_blacklists_quotas_and_resets(
+    ctx: AppContext, live_server: str
+) -> None:
+    _ensure_sdk()
+    tenant = _tenant(ctx)
+    with transaction(ctx.sessionmaker) as session:
+        org_id = session.scalar(select(Organisation.id).where(Organisation.name == "sdk-org"))
+    import_sims(ctx.sessionmaker, org_id, sim_rows(11, 1, "SDK2"))
+    env = {**os.environ, **tenant, "EMNIFY_SDK_API_ENDPOINT_URL": f"{live_server}/api"}
+    out = _drive_sms(env, "send")
+    assert out["sent"] is True
+    assert out["sms_before"] == [["open valve", {"id": 1, "description": "PENDING"}]]
+    assert out["blacklist"] == [[2, "Vodafone", "Germany"]] and out["blacklist_after"] == []
+    assert "already on the blacklist" in out["duplicate"]
+    assert "not on the blacklist" in out["missing"]
+    assert out["data_quota_set"] is True and out["sms_quota_set"] is True
+    assert out["data_quota"]["volume"] == 25 and out["data_quota"]["status"]["id"] == "1"
+    assert out["sms_quota"]["volume"] == 25 and out["sms_quota_deleted"] is True
+    assert "has no SMS quota" in out["sms_quota_after"]
+    assert out["reset_network"] is True and out["reset_data"] is True
+    assert out["connectivity"] == "ONLINE"
+    events = out["events"]
+    assert any(e.startswith("Cancel Location requested") for e in events)
+    assert any(e.startswith("Delete PDP Context requested") for e in events)
+    assert any("submitted" in e for e in events) and any("blacklist" in e for e in events)
+
+    with transaction(ctx.sessionmaker) as session:  # the device receives (simulated)
+        got = device.receive(session=session, org_id=org_id, endpoint_id=out["device_id"],
+                             network=Network())  # fmt: skip
+        assert len(got.delivered) == 1
+    after = _drive_sms({**env, "DEVICE": str(out["device_id"])}, "list")["sms_after"]
+    assert after == [["open valve", {"id": 4, "description": "DELIVERED"},
+                      {"id": 1, "description": "MT"}, after[0][3], True]]  # fmt: skip
+    assert after[0][3]  # the SIM's MSISDN

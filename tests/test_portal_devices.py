@@ -163,3 +163,34 @@ def test_a_page_past_the_end_shows_the_last_page(
     web.sign_in(tenants["acme"].admin)
     page = web.get("/devices?per_page=5&page=40").text
     assert "6-9 from 9" in page and len(_names(page)) == 4
+
+
+def test_device_page_shows_its_quotas_and_latest_sms(
+    web: PortalClient, tenants: dict[str, Org], fleets: dict[str, list[int]],
+    portal_ctx: tuple[AppContext, dict[str, Org]],
+) -> None:  # fmt: skip
+    from datetime import timedelta
+
+    from linkplane.db import transaction, utcnow
+    from linkplane.quotas import service as quotas
+    from linkplane.quotas.models import QuotaKind
+    from linkplane.quotas.schemas import QuotaIn
+    from linkplane.sms import service as sms
+    from linkplane.sms.schemas import SmsIn
+
+    ctx, _ = portal_ctx
+    org, endpoint = tenants["acme"].id, fleets["acme"][5]
+    web.sign_in(tenants["acme"].observer)
+    page = web.get(f"/devices/{endpoint}").text
+    assert "No data or SMS quota is set" in page and "No SMS yet." in page
+    quota = QuotaIn.model_validate(
+        {"status": {"id": 1}, "volume": 12.5, "expiry_date": utcnow() + timedelta(days=3)}
+    )
+    with transaction(ctx.sessionmaker) as session:
+        quotas.set_quota(session=session, org_id=org, endpoint_id=endpoint, kind=QuotaKind.DATA,
+                         data=quota)  # fmt: skip
+        sms.submit(session=session, org_id=org, endpoint_id=endpoint,
+                   data=SmsIn(payload="<reboot>"), validity=timedelta(hours=1))  # fmt: skip
+    page = web.get(f"/devices/{endpoint}").text
+    assert re.search(r"Data quota</dt><dd><span[^>]*>ACTIVE</span> 12.5 MB left", page)
+    assert "&lt;reboot&gt;" in page and "to device" in page and ">Pending<" in page

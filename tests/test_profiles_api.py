@@ -8,7 +8,10 @@ __all__ = ["fleet"]
 
 
 def test_service_profile_crud_and_cloud_connect_flag(fleet: Fleet) -> None:
+    # api_callback is a reference now (linkplane.callbacks): an unknown one is refused.
     r = fleet.post("/api/v1/service_profile", {"name": "iot", "api_callback": {"id": 1}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "api_callback.id"
+    r = fleet.post("/api/v1/service_profile", {"name": "iot"})
     assert r.status_code == 201
     pid = r.json()["id"]
     assert r.headers["Location"] == f"http://testserver/api/v1/service_profile/{pid}"

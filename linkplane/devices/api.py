@@ -6,15 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from linkplane.access.service import data_block_reason
 from linkplane.api.deps import PageDep, PrincipalDep, SessionDep, WriterDep
 from linkplane.api.pagination import set_page_headers
 from linkplane.api.params import IdPath
 from linkplane.api.responses import set_location
+from linkplane.db import utcnow
 from linkplane.devices import service
 from linkplane.devices.connectivity import connectivity
 from linkplane.devices.models import EndpointStatus
 from linkplane.devices.schemas import (
     ConnectivityRead,
+    ConnectivityReset,
     EndpointCreate,
     EndpointRead,
     EndpointSimRead,
@@ -32,6 +35,8 @@ from linkplane.sims.models import SimStatus
 from linkplane.tenancy.models import Organisation
 
 router = APIRouter(prefix="/api/v1", tags=["endpoints"])
+#: What a connectivity reset asks for, by body key (emnify's names of the network messages).
+RESETS = (("location", "Cancel Location"), ("pdp_context", "Delete PDP Context"))
 
 QueryParam = Annotated[str | None, Query(description="filters, e.g. status:0,name:foo")]
 SortParam = Annotated[str | None, Query(description="sort fields, e.g. -name,id")]
@@ -120,7 +125,8 @@ def get_connectivity(
 ) -> ConnectivityRead:
     """Emulated from stored state: linkplane has no radio network (see docs/api-compat.md)."""
     view = service.get(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
-    result = connectivity(view.endpoint, view.sim)
+    blocked = data_block_reason(session=session, endpoint=view.endpoint, now=utcnow())
+    result = connectivity(view.endpoint, view.sim, data_blocked=blocked is not None)
     return ConnectivityRead(
         status=StatusRead(id=int(result.status), description=result.status.name),
         location=result.location, pdp_context=result.pdp_context, services=result.services,
@@ -128,12 +134,19 @@ def get_connectivity(
 
 
 @router.patch("/endpoint/{endpoint_id}/connectivity", status_code=204)
-def reset_connectivity(endpoint_id: IdPath, session: SessionDep, principal: WriterDep) -> Response:
-    """Accepted and recorded; with an emulated network there is nothing to reset."""
+def reset_connectivity(
+    endpoint_id: IdPath, session: SessionDep, principal: WriterDep,
+    body: ConnectivityReset | None = None,
+) -> Response:  # fmt: skip
+    """Accepted and recorded as emnify's "Cancel Location" (``{"location": null}``) and/or
+    "Delete PDP Context" (``{"pdp_context": null}``; no body: both). The simulated devices
+    attach afresh at their next activity anyway, re-checking every blocklist."""
     endpoint = service.get_row(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
+    asked = body.model_fields_set if body is not None else set()
+    resets = [name for key, name in RESETS if key in asked] or [name for _, name in RESETS]
     record(
         session=session, org_id=principal.org_id, event_type="Connectivity reset",
-        description=f"connectivity reset requested for endpoint {endpoint.name!r}",
+        description=f"{' and '.join(resets)} requested for endpoint {endpoint.name!r}",
         principal=principal, entity_type="endpoint", entity_id=endpoint.id,
     )  # fmt: skip
     return Response(status_code=204)

@@ -2,7 +2,9 @@
 deterministically, from stored state (endpoint status, SIM link and SIM status).
 
 ONLINE: enabled endpoint with an activated SIM; ATTACHED: enabled with a SIM in factory test;
-BLOCKED: the SIM is suspended; OFFLINE: anything else (no SIM, issued SIM, disabled endpoint).
+BLOCKED: the SIM is suspended, or the device may move no data now (its data quota or monthly
+data limit is used up, or its profile lacks Data: emnify's "exceeded traffic limits");
+OFFLINE: anything else (no SIM, issued SIM, disabled endpoint).
 """
 
 from __future__ import annotations
@@ -48,8 +50,10 @@ def _status(endpoint: Endpoint, sim: Sim | None) -> ConnectivityStatus:
     }.get(SimStatus(sim.status), ConnectivityStatus.OFFLINE)
 
 
-def connectivity(endpoint: Endpoint, sim: Sim | None) -> Connectivity:
+def connectivity(endpoint: Endpoint, sim: Sim | None, data_blocked: bool = False) -> Connectivity:
     status = _status(endpoint, sim)
+    if status is ConnectivityStatus.ONLINE and data_blocked:
+        return Connectivity(ConnectivityStatus.BLOCKED, dict(_LOCATION), None, [])
     if status is ConnectivityStatus.ONLINE:
         pdp = {
             "ue_ip_address": endpoint.ip_address,

@@ -106,6 +106,15 @@ class EndpointRead(BaseModel):
     imei_lock: bool
 
 
+class ConnectivityReset(BaseModel):
+    """``{"location": null}`` and/or ``{"pdp_context": null}`` (values are not used)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location: Any = None
+    pdp_context: Any = None
+
+
 class ConnectivityRead(BaseModel):
     status: StatusRead
     location: dict[str, Any] | None

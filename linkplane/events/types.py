@@ -44,6 +44,29 @@ EVENT_TYPES: tuple[str, ...] = (
     "SIM deleted",  # 31
     "Organisation tariff changed",
     "Inclusive volume assigned",
+    # SMS, callbacks, quotas, traffic limits and network access (linkplane.sms and friends)
+    "SMS submitted",  # 34
+    "SMS buffered",
+    "SMS delivered",
+    "SMS failed",
+    "SMS expired",
+    "SMS canceled",
+    "SMS received",
+    "SMS refused",
+    "SMS callback delivered",
+    "SMS callback failed",
+    "API callback updated",  # 44
+    "Quota updated",
+    "Quota used up",
+    "Quota threshold reached",
+    "Quota expired",
+    "Traffic limit warning",
+    "Traffic limit reached",
+    "Traffic limit extended",
+    "Usage refused",
+    "Network attach refused",
+    "Operator blacklist updated",  # 54
+    "Tariff profile blocklist updated",
 )
 
 TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}

@@ -11,7 +11,8 @@ from linkplane.operators.service import Operator, list_operators
 router = APIRouter(prefix="/api/v1", tags=["operators"])
 
 
-def _read(op: Operator) -> OperatorRead:
+def render(op: Operator) -> OperatorRead:
+    """An operator as emnify shows it (also in endpoint blacklists)."""
     c = op.country
     return OperatorRead(
         id=op.id,
@@ -29,4 +30,4 @@ def _read(op: Operator) -> OperatorRead:
 @router.get("/operator")
 def get_operators(_principal: PrincipalDep) -> list[OperatorRead]:
     """All operators (authenticated, the same for every organisation)."""
-    return [_read(op) for op in list_operators()]
+    return [render(op) for op in list_operators()]

@@ -46,3 +46,10 @@ OPERATORS: tuple[Operator, ...] = (
 
 def list_operators() -> tuple[Operator, ...]:
     return OPERATORS
+
+
+_BY_ID = {op.id: op for op in OPERATORS}
+
+
+def get_operator(operator_id: int) -> Operator | None:
+    return _BY_ID.get(operator_id)

@@ -19,14 +19,21 @@ from linkplane.devices.schemas import EndpointUpdate, StatusIn
 from linkplane.errors import InvalidInput
 from linkplane.portal import usage, views
 from linkplane.portal.deps import CsrfChecked, PortalPrincipal, PortalWriter
+from linkplane.quotas import service as quotas
+from linkplane.quotas.api import render as render_quota
+from linkplane.quotas.models import QuotaKind
+from linkplane.quotas.schemas import QuotaRead
 from linkplane.sims import service as sims
 from linkplane.sims.models import SIM_TRANSITIONS, SimStatus
+from linkplane.sms import service as sms
+from linkplane.sms.render import render as render_sms
 
 router = APIRouter(include_in_schema=False)
 
 STATUS_CHOICES = sorted(SETTABLE_ENDPOINT_STATUSES)
 #: The SIM actions a device page offers, by the status they lead to.
 SIM_ACTIONS = {SimStatus.ACTIVATED: "Activate SIM", SimStatus.SUSPENDED: "Suspend SIM"}
+QUOTA_LABELS = ((QuotaKind.DATA, "Data quota", "MB"), (QuotaKind.SMS, "SMS quota", "SMS"))
 
 
 def _query(name: str, status: int | None) -> str | None:
@@ -87,10 +94,24 @@ def device_page(
     monthly = usage.monthly_usage(
         session=session, org_id=principal.org_id, endpoint_ids=[endpoint_id]
     ).get(endpoint_id)
+    messages, _, _ = sms.list_for_endpoint(
+        session=session, org_id=principal.org_id, endpoint_id=endpoint_id, offset=0, limit=5
+    )
     return views.render(
         request, "device.html", principal, view=view, sim_actions=sim_actions,
         EndpointStatus=EndpointStatus, SimStatus=SimStatus, monthly=monthly,
+        quotas=_quotas(session, endpoint_id), messages=[render_sms(m, "") for m in messages],
     )  # fmt: skip
+
+
+def _quotas(session: Session, endpoint_id: int) -> list[tuple[str, str, QuotaRead]]:
+    """The device's quotas as the API shows them: (label, unit, quota)."""
+    found = []
+    for kind, label, unit in QUOTA_LABELS:
+        quota = quotas.find(session=session, endpoint_id=endpoint_id, kind=kind)
+        if quota is not None:
+            found.append((label, unit, render_quota(quota)))
+    return found
 
 
 @router.post("/devices/{endpoint_id}/status", dependencies=[CsrfChecked])

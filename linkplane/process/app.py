@@ -53,18 +53,23 @@ def _routers() -> list[APIRouter]:
     # Imported here so that building the CLI does not import every feature.
     from linkplane.addressing.api import router as addressing
     from linkplane.attachments.api import router as attachments
+    from linkplane.blocklists.api import router as blocklists
+    from linkplane.callbacks.api import router as callbacks
     from linkplane.devices.api import router as devices
     from linkplane.devices.bulk_api import router as devices_bulk
     from linkplane.events.api import router as events
     from linkplane.operators.api import router as operators
     from linkplane.profiles.api import router as profiles
+    from linkplane.quotas.api import router as quotas
     from linkplane.regions.api import router as regions
     from linkplane.sims.api import router as sims
+    from linkplane.sms.api import router as sms
     from linkplane.tariffs.api import router as tariffs
     from linkplane.tenancy.api import router as tenancy
+    from linkplane.trafficlimits.api import router as trafficlimits
     from linkplane.usage.api import router as usage
 
     return [
         tenancy, events, devices, devices_bulk, sims, profiles, operators, addressing, regions,
-        attachments, usage, tariffs,
+        attachments, usage, tariffs, sms, callbacks, quotas, trafficlimits, blocklists,
     ]  # fmt: skip

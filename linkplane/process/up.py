@@ -75,6 +75,7 @@ def startup_steps() -> list[StartupStep]:
         ("demo fleet", seed_demo_fleet),
         ("core policy applier", start_policy_applier),
         ("breakout workers", launch_workers),
+        ("callback worker", start_callback_worker),
         ("reconciler", start_reconciler),
     ]
 
@@ -147,6 +148,16 @@ def launch_workers(up: UpContext) -> None:
     up.runtime = rt
     up.on_stop.append(rt.shutdown)
     up.notes.append("breakout workers: running")
+
+
+def start_callback_worker(up: UpContext) -> None:
+    """SMS: delivers MO SMS to the service profiles' API callbacks (durable outbox)."""
+    from linkplane.callbacks.worker import CallbackWorker
+
+    worker = CallbackWorker(factory=up.app.sessionmaker, settings=up.settings)
+    worker.start()
+    up.on_stop.append(worker.stop)
+    up.notes.append("callback worker: delivering MO SMS to API callbacks")
 
 
 def start_reconciler(up: UpContext) -> None:

@@ -1,5 +1,5 @@
-"""``linkplane worker``: runs workflows, the sweep, the watch and (when configured) the
-reconciler; the composition root of a worker process.
+"""``linkplane worker``: runs workflows, the sweep, the watch, the delivery of MO SMS to API
+callbacks and (when configured) the reconciler; the composition root of a worker process.
 
 Any number of workers share the work through DBOS on one system database: each claims
 queued starts (exactly one runs each), DBOS starts the sweep once per tick across them all,
@@ -34,6 +34,12 @@ def _reconciler(rt: Runtime) -> Service:
                       cloud_for=lambda region: make_cloud(settings, region))  # fmt: skip
 
 
+def _callback_worker(rt: Runtime) -> Service:
+    from linkplane.callbacks.worker import CallbackWorker
+
+    return CallbackWorker(factory=rt.sessions, settings=rt.settings)
+
+
 def run(stop: threading.Event) -> None:
     """Run a worker until ``stop`` is set."""
     settings = process_settings()
@@ -42,6 +48,7 @@ def run(stop: threading.Event) -> None:
         rt = Runtime.build(settings, ctx.sessionmaker, migrate_system_database=False)
         hooks.register_reserved_cidrs()
         hooks.install_workflows(rt)
+        rt.add_service(_callback_worker)  # MO SMS to API callbacks (leases: several workers)
         if settings.reconcile_interval_seconds:
             rt.add_service(_reconciler)
         try:

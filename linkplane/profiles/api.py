@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from linkplane.api.deps import PrincipalDep, SessionDep, WriterDep
 from linkplane.api.params import IdPath
 from linkplane.api.responses import set_location
+from linkplane.callbacks import service as callbacks
+from linkplane.callbacks.schemas import CallbackRef, SecretRef
 from linkplane.profiles import service
 from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.profiles.schemas import (
@@ -21,16 +23,46 @@ from linkplane.profiles.schemas import (
 )
 from linkplane.tariffs import profiles as tariff_profiles
 from linkplane.tariffs import render
+from linkplane.trafficlimits import service as traffic
+from linkplane.trafficlimits.api import sms_limit_read
+from linkplane.trafficlimits.catalogue import SmsLimit
+from linkplane.trafficlimits.catalogue import service as service_of
+from linkplane.trafficlimits.schemas import ProfileServiceRead
 
 router = APIRouter(prefix="/api/v1", tags=["profiles"])
 
 
-def _service_read(profile: ServiceProfile, used: int) -> ServiceProfileRead:
-    flags = {flag: getattr(profile, flag) for flag in SERVICE_FLAGS}
-    return ServiceProfileRead(
-        id=profile.id, name=profile.name, description=profile.description, used_count=str(used),
-        **flags,
-    )  # fmt: skip
+def _services(
+    sids: list[int], limits: dict[tuple[int, int], list[SmsLimit]], pid: int
+) -> list[ProfileServiceRead]:
+    reads = []
+    for sid in sids:
+        found = service_of(sid)
+        if found is not None:
+            sms_limits = [sms_limit_read(limit) for limit in limits.get((pid, sid), [])]
+            reads.append(ProfileServiceRead(id=sid, description=found.description,
+                                            traffic_limit=sms_limits))  # fmt: skip
+    return reads
+
+
+def _service_reads(session: Session, profiles: list[ServiceProfile]) -> list[ServiceProfileRead]:
+    """The profiles with their use count, services (and SMS limits) and callback, batched."""
+    ids = [p.id for p in profiles]
+    used = service.usage_counts(session=session, model=ServiceProfile, ids=ids)
+    services = traffic.services_of(session=session, profile_ids=ids)
+    limits = traffic.sms_limits_of(session=session, profile_ids=ids)
+    links = callbacks.profile_links(session=session, profile_ids=ids)
+    reads = []
+    for p in profiles:
+        callback, secret_id = links.get(p.id, (None, None))
+        reads.append(ServiceProfileRead(
+            id=p.id, name=p.name, description=p.description, used_count=str(used.get(p.id, 0)),
+            service=_services(services.get(p.id, []), limits, p.id),
+            api_callback=CallbackRef(id=callback.id, url=callback.url) if callback else None,
+            api_secret=SecretRef(id=secret_id) if secret_id else None,
+            **{flag: getattr(p, flag) for flag in SERVICE_FLAGS},
+        ))  # fmt: skip
+    return reads
 
 
 def _tariff_reads(session: Session, profiles: list[TariffProfile]) -> list[TariffProfileRead]:
@@ -50,8 +82,7 @@ def _tariff_reads(session: Session, profiles: list[TariffProfile]) -> list[Tarif
 @router.get("/service_profile", response_model_exclude_none=True)
 def list_service_profiles(session: SessionDep, principal: PrincipalDep) -> list[ServiceProfileRead]:
     profiles = service.list_service_profiles(session=session, org_id=principal.org_id)
-    used = service.usage_counts(session=session, model=ServiceProfile, ids=[p.id for p in profiles])
-    return [_service_read(p, used.get(p.id, 0)) for p in profiles]
+    return _service_reads(session, profiles)
 
 
 @router.post("/service_profile", status_code=201, response_model_exclude_none=True)
@@ -63,7 +94,8 @@ def create_service_profile(
         session=session, org_id=principal.org_id, data=body, principal=principal
     )
     set_location(response, request, f"/api/v1/service_profile/{profile.id}")
-    return _service_read(profile, 0)
+    session.flush()
+    return _service_reads(session, [profile])[0]
 
 
 @router.get("/service_profile/{profile_id}", response_model_exclude_none=True)
@@ -73,8 +105,7 @@ def get_service_profile(
     profile = service.get_service_profile(
         session=session, org_id=principal.org_id, profile_id=profile_id
     )
-    used = service.usage_counts(session=session, model=ServiceProfile, ids=[profile.id])
-    return _service_read(profile, used.get(profile.id, 0))
+    return _service_reads(session, [profile])[0]
 
 
 @router.patch("/service_profile/{profile_id}", status_code=204)

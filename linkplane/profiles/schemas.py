@@ -6,7 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from linkplane.callbacks.schemas import CallbackRef, SecretRef
 from linkplane.tariffs.schemas import ProfileVolumeRead, TariffRead
+from linkplane.trafficlimits.schemas import ProfileServiceRead
 
 SERVICE_FLAGS = (
     "allowed_3g", "allowed_4g", "allowed_nb_iot", "allowed_nb_iot_geo", "apply_sms_quota",
@@ -14,12 +16,10 @@ SERVICE_FLAGS = (
 )  # fmt: skip
 
 
-#: Fields of emnify's service profile body that linkplane accepts but does not model (see
-#: docs/api-compat.md); anything not in the body's description is refused.
-UNMODELLED_SERVICE_FIELDS = (
-    "prepaid", "api_callback", "api_secret", "moc_callback", "esme_interface_type",
-    "breakout_region", "dns",
-)  # fmt: skip
+class RefIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
 class ServiceProfileUpdate(BaseModel):
@@ -43,12 +43,14 @@ class ServiceProfileUpdate(BaseModel):
     #: Deprecated by emnify in favour of ``apply_data_quota``, which wins when both are given.
     apply_quota: bool | None = Field(None, exclude=True)
     prepaid: bool | None = Field(None, exclude=True)
-    api_callback: dict[str, Any] | None = Field(None, exclude=True)
-    api_secret: dict[str, Any] | None = Field(None, exclude=True)
     moc_callback: dict[str, Any] | None = Field(None, exclude=True)
     esme_interface_type: dict[str, Any] | None = Field(None, exclude=True)
     breakout_region: dict[str, Any] | None = Field(None, exclude=True)
     dns: dict[str, Any] | None = Field(None, exclude=True)
+    #: Where MO SMS of the profile's endpoints go (``/api/v1/api_callback``) and the secret
+    #: that signs them (``/api/v1/api_secret``); ``{"id": null}`` removes it.
+    api_callback: RefIn | None = None
+    api_secret: RefIn | None = None
 
     @model_validator(mode="after")
     def _deprecated_apply_quota(self) -> ServiceProfileUpdate:
@@ -63,7 +65,8 @@ class ServiceProfileCreate(ServiceProfileUpdate):
 
 
 class ServiceProfileRead(BaseModel):
-    """Rendered with ``exclude_none`` (no ``description`` key when there is none)."""
+    """Rendered with ``exclude_none`` (no ``description`` key when there is none, as emnify
+    leaves out every unset key)."""
 
     id: int
     name: str
@@ -81,6 +84,10 @@ class ServiceProfileRead(BaseModel):
     sms_p2p_ext: bool
     nipdp: bool
     allow_cloud_connect: bool
+    #: The services endpoints of the profile may use, with their SMS limits.
+    service: list[ProfileServiceRead]
+    api_callback: CallbackRef | None = None
+    api_secret: SecretRef | None = None
 
 
 class TariffIn(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from linkplane.callbacks import service as callbacks
 from linkplane.devices.models import Endpoint
 from linkplane.errors import Conflict, NotFound
 from linkplane.events.service import record
@@ -20,8 +21,11 @@ from linkplane.profiles.schemas import (
 from linkplane.tariffs import profiles as tariffs
 from linkplane.tariffs import service as tariff_service
 from linkplane.tenancy.principal import Principal
+from linkplane.trafficlimits import service as traffic
 
 P = TypeVar("P", ServiceProfile, TariffProfile)
+#: References kept by the callbacks feature, not columns of the profile.
+CALLBACK_REFS = frozenset({"api_callback", "api_secret"})
 
 _LABEL = {ServiceProfile: "service profile", TariffProfile: "tariff profile"}
 _FIELD = {ServiceProfile: "service_profile", TariffProfile: "tariff_profile"}
@@ -84,8 +88,19 @@ def _create(
 def create_service_profile(
     *, session: Session, org_id: int, data: ServiceProfileCreate, principal: Principal | None = None
 ) -> ServiceProfile:
-    values = data.model_dump(exclude_none=True)
-    return _create(session, ServiceProfile, org_id, values, principal)
+    values = data.model_dump(exclude_none=True, exclude=set(CALLBACK_REFS))
+    profile = _create(session, ServiceProfile, org_id, values, principal)
+    traffic.add_default_services(session=session, profile=profile)
+    _link_callbacks(session, profile, data)
+    return profile
+
+
+def _link_callbacks(session: Session, profile: ServiceProfile, data: ServiceProfileUpdate) -> None:
+    changes = {f: getattr(data, f).id for f in CALLBACK_REFS & data.model_fields_set
+               if getattr(data, f) is not None}  # fmt: skip
+    if changes:
+        callbacks.link_profile(session=session, org_id=profile.org_id, profile_id=profile.id,
+                               changes=changes)  # fmt: skip
 
 
 def create_tariff_profile(
@@ -123,7 +138,9 @@ def update_service_profile(
     principal: Principal | None = None,
 ) -> ServiceProfile:  # fmt: skip
     profile = get_service_profile(session=session, org_id=org_id, profile_id=profile_id)
-    return _update(session, profile, data.model_dump(exclude_unset=True), principal)
+    _link_callbacks(session, profile, data)
+    values = data.model_dump(exclude_unset=True, exclude=set(CALLBACK_REFS))
+    return _update(session, profile, values, principal)
 
 
 def update_tariff_profile(

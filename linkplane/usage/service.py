@@ -17,12 +17,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from linkplane.access.service import Refusal
 from linkplane.db import utcnow
 from linkplane.devices.models import Endpoint
 from linkplane.errors import InvalidInput
 from linkplane.sims.importer import luhn_digit
 from linkplane.sims.models import Sim
 from linkplane.tenancy.scope import get_scoped, scoped
+from linkplane.usage import admission
 from linkplane.usage.models import UsageHour, UsageRecord
 
 MB = 1_000_000
@@ -87,11 +89,28 @@ def today_utc() -> date:
 # --- recording -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Recorded:
+    #: (endpoint, day) rows written.
+    written: int
+    #: Per endpoint, the bytes the network did not let through and why (also events).
+    refused: list[Refusal]
+
+
 def record_usage(
     *, session: Session, rows: Sequence[UsageIn], org_id: int | None = None,
     replace: bool = False,
 ) -> int:  # fmt: skip
-    """Store ``rows`` all or nothing; the number of (endpoint, day) rows written.
+    """:func:`store_usage`, counting the (endpoint, day) rows written."""
+    return store_usage(session=session, rows=rows, org_id=org_id, replace=replace).written
+
+
+def store_usage(
+    *, session: Session, rows: Sequence[UsageIn], org_id: int | None = None,
+    replace: bool = False, now: datetime | None = None,
+) -> Recorded:  # fmt: skip
+    """Store ``rows`` all or nothing, as far as the network admits them (quotas, limits:
+    ``usage.admission``); a bad row stores nothing.
 
     ``org_id`` None is the provider's side: each record's organisation is its endpoint's.
     With ``org_id`` every endpoint must belong to it (others read as unknown). ``replace``
@@ -101,10 +120,28 @@ def record_usage(
         raise InvalidInput("no usage records given", field="rows")
     targets = _resolve(session, rows, org_id)
     merged = _merge(rows, targets)
+    demanded = {(v["endpoint_id"], v["day"]): v["bytes_tx"] + v["bytes_rx"] for v in merged}
+    refused = admission.admit(session, merged, replace=replace, now=now or utcnow())
     _upsert(session, UsageRecord, UsageRecord.day, merged, replace=replace)
     hours = _merge_hours(rows, targets)
+    if refused:
+        _cut_hours(hours, merged, demanded)
     _upsert(session, UsageHour, UsageHour.hour, hours, replace=replace)
-    return len(merged)
+    return Recorded(len(merged), refused)
+
+
+def _cut_hours(
+    hours: list[dict[str, Any]], days: list[dict[str, Any]], demanded: dict[Any, int]
+) -> None:
+    """Scale the hours of a day that admission cut, so they never add up to more than the
+    day that was stored (the refused traffic never crossed the core in any hour)."""
+    kept = {(v["endpoint_id"], v["day"]): v["bytes_tx"] + v["bytes_rx"] for v in days}
+    for h in hours:
+        key = (h["endpoint_id"], h["hour"].date())
+        want, got = demanded.get(key, 0), kept.get(key, 0)
+        if want and got < want:
+            h["bytes_tx"] = h["bytes_tx"] * got // want
+            h["bytes_rx"] = h["bytes_rx"] * got // want
 
 
 def _start_of(row: UsageIn) -> datetime:

@@ -68,6 +68,8 @@ class Patch:
 
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+#: A patch schema meaning "an array whose items are what the description declares here".
+ARRAY_OF_DECLARED: dict[str, Any] = {"x-linkplane": "array of the declared schema"}
 
 PATCHES: tuple[Patch, ...] = (
     *(Patch("bulk-create-endpoint", "201", ("items", "properties", name), schema,
@@ -109,6 +111,10 @@ PATCHES: tuple[Patch, ...] = (
           ("tariff-profile-by-id-get", ("properties", "tariff", "properties", "currency",
                                         "properties", "id")),
       )),
+    Patch("tariff-profile-operator-block-list-operator-get", "200", (), ARRAY_OF_DECLARED,
+          "the list of a tariff profile's blocked operators is declared as one object (the "
+          "shape of one blocked operator, as `GET .../operator/{operator_id}` declares it); "
+          "linkplane answers a list of such objects"),
 )
 
 #: Success statuses answered although the operation declares another, and why.
@@ -128,6 +134,11 @@ def _oneof_as_anyof(node: Any) -> Any:
 
 
 def _replace(schema: dict[str, Any], path: tuple[str, ...], part: dict[str, Any]) -> Any:
+    if part is ARRAY_OF_DECLARED:
+        declared = schema
+        for key in path:
+            declared = declared[key]
+        part = {"type": "array", "items": declared}
     if not path:
         return copy.deepcopy(part)
     result = copy.deepcopy(schema)

@@ -187,6 +187,77 @@ def fleet_steps(w: World) -> Iterator[Step]:
                body=[{"id": "{bulk1}"}, {"id": "{bulk2}"}])
 
 
+QUOTA = {"status": {"id": 1}, "volume": 3, "expiry_date": "2099-01-01T00:00:00Z",
+         "action_on_exhaustion": {"id": 1}, "threshold_percentage": 10}  # fmt: skip
+EP = "/api/v1/endpoint/{endpoint}"
+SP = "/api/v1/service_profile/{sp}"
+TP_BLOCK = "/api/v2/tariff_profile/{tp}/operator_blocklist/operator"
+
+
+def sms_steps(w: World) -> Iterator[Step]:
+    """SMS, operator blacklists and blocklists, quotas and traffic limits."""
+    yield Step("endpoint-sms-by-id-post", "POST", EP + "/sms", 201,
+               body={"payload": "x", "source_address": "123"}, keep=_keep("sms"))
+    yield Step("endpoint-sms-by-id-get", "GET", EP + "/sms", 200)
+    yield Step("endpoint-sms-by-endpoint-id-and-sms-id-get", "GET", EP + "/sms/{sms}", 200)
+    yield Step("endpoint-sms-by-endpoint-id-and-sms-id-delete", "DELETE", EP + "/sms/{sms}", 200)
+    yield from _blacklist_steps()
+    for kind in ("data", "sms"):
+        yield Step(f"endpoint-quota-{kind}-by-endpoint-id-post", "POST", EP + f"/quota/{kind}",
+                   201, body=QUOTA)
+        yield Step(f"endpoint-quota-{kind}-by-endpoint-id-get", "GET", EP + f"/quota/{kind}", 200)
+        yield Step(f"delete-endpoint-{kind}-quota-by-id", "DELETE", EP + f"/quota/{kind}", 204)
+    yield Step("delete-quota-by-service-profile-id", "DELETE", SP + "/quota/sms", 204)
+    yield from _service_steps()
+    yield from _blocklist_steps()
+
+
+def _blacklist_steps() -> Iterator[Step]:
+    put = "endpoint-operator-blacklist-by-ep-id-and-operator-id-put"
+    delete = "endpoint-operator-blacklist-by-ep-id-and-operator-id-delete"
+    yield Step(put, "PUT", EP + "/operator_blacklist/4", 204)
+    yield Step(put, "PUT", EP + "/operator_blacklist/4", 409)
+    yield Step("endpoint-operator-blacklist-by-endpoint-id-get", "GET",
+               EP + "/operator_blacklist", 200)
+    yield Step(delete, "DELETE", EP + "/operator_blacklist/4", 204)
+    yield Step(delete, "DELETE", EP + "/operator_blacklist/4", 404)
+
+
+def _service_steps() -> Iterator[Step]:
+    put = "service-profile-service-by-profile-and-service-put"
+    yield Step(put, "PUT", SP + "/service/3", 204)
+    yield Step(put, "PUT", SP + "/service/3", 409)
+    yield Step("service-profile-service-by-profile-and-service-delete", "DELETE",
+               SP + "/service/3", 204)
+    yield Step("add-traffic-limit", "PUT", SP + "/service/1/traffic_limit/1", 200)
+    yield Step("remove-traffic-limit", "DELETE", SP + "/service/1/traffic_limit/1", 200)
+    yield Step("add-service-profile-traffic-limit", "POST", SP + "/traffic_limit", 201,
+               body={"service": {"id": "38"}, "period": {"id": "2"}, "volume": 10**6},
+               keep=_keep("limit"))
+    yield Step("list-service-profile-traffic-limits", "GET", SP + "/traffic_limit", 200)
+    yield Step("create-endpoint-traffic-limit-extension", "POST",
+               EP + "/traffic_limit_extension", 201, body={"volume": 500})
+    yield Step("get-endpoint-traffic-limit-extensions", "GET", EP + "/traffic_limit_extension",
+               200)
+    yield Step("delete-endpoint-traffic-limit-extensions", "DELETE",
+               EP + "/traffic_limit_extension", 204)
+    yield Step("delete-service-profile-traffic-limit", "DELETE", SP + "/traffic_limit/{limit}",
+               204)
+    yield Step("remove-service-profile-traffic-limits", "DELETE", SP + "/traffic_limit", 204)
+
+
+def _blocklist_steps() -> Iterator[Step]:
+    yield Step("tariff-profile-operator-block-operator-by-id-put", "PUT", TP_BLOCK + "/2", 204)
+    yield Step("tariff-profile-operator-block-operator-by-id-rat-type-post", "POST",
+               TP_BLOCK + "/2/rat_type", 204, body={"rat_types": [{"id": 6}]})
+    yield Step("tariff-profile-operator-block-operator-by-id-get", "GET", TP_BLOCK + "/2", 200)
+    yield Step("tariff-profile-operator-block-list-operator-get", "GET", TP_BLOCK, 200)
+    yield Step("tariff-profile-operator-block-operator-by-id-rat-type-by-id-delete", "DELETE",
+               TP_BLOCK + "/2/rat_type/6", 204)
+    yield Step("tariff-profile-operator-block-operator-by-id-delete", "DELETE", TP_BLOCK + "/2",
+               204)
+
+
 def usage_steps(w: World) -> Iterator[Step]:
     """Statistics (after :func:`add_usage`)."""
     yield Step("endpoint-stats-by-id-get", "GET", "/api/v1/endpoint/{endpoint}/stats", 200)
@@ -285,15 +356,6 @@ def cloud_connect_steps(w: World) -> Iterator[Step]:
     yield Step("get-cloud-connect-attachment-by-id", "GET", "/api/v1/cnc/breakout/{breakout}", 200)
     yield Step("retry-cloud-connect-attachment", "PATCH", "/api/v1/cnc/breakout/{breakout}", 409)
     yield Step("delete-cloud-connect-attachment", "DELETE", "/api/v1/cnc/breakout/{breakout}", 200)
-
-
-def steps(w: World) -> Iterator[Step]:
-    """Every recipe, in an order where each finds what it needs."""
-    yield from fleet_steps(w)
-    yield from tenancy_steps(w)
-    yield from addressing_steps(w)
-    yield from cloud_connect_steps(w)
-    yield from tariff_steps(w)
 
 
 def fill(value: Any, ids: dict[str, Any]) -> Any:
