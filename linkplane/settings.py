@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     executor_dead_after_seconds: float = 60.0
     #: Throttling in the embedded cloud (off by default, as AWS documents it when on).
     cloud_throttling: bool = False
+    #: The AWS rate budget shared through PostgreSQL (linkplane.cloud.budget): the most
+    #: tokens one process reserves per round trip, and how long a reserved token stays good.
+    aws_budget_batch_max: int = Field(default=8, ge=1, le=50)
+    aws_budget_hold_seconds: float = Field(default=0.25, gt=0, le=2)
     #: Adapter retry policy.
     aws_max_attempts: int = 8
     aws_backoff_base_seconds: float = 0.2

@@ -38,7 +38,7 @@ from linkplane.cloud.port import (
     VpcRoute,
     principal_status_of,
 )
-from linkplane.cloud.ratelimit import PROCESS_LIMITER, RateLimiter
+from linkplane.cloud.ratelimit import PROCESS_LIMITER, Limiter
 from linkplane.cloud.retry import NO_RETRY, RetryPolicy
 from linkplane.cloud.translate import translated
 
@@ -127,7 +127,7 @@ class AwsCloud:
         region: str,
         account_id: str | None = None,
         policy: RetryPolicy | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self._source = source
         self._region = region
