@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     executor_heartbeat_seconds: float = 5.0
     #: An executor silent this long is dead: live ones take over its workflows.
     executor_dead_after_seconds: float = 60.0
+    #: How long ``/ready`` reuses the result of each check (database, DBOS, AWS), so frequent
+    #: probes cost one cheap AWS request per process every few seconds.
+    ready_cache_seconds: float = Field(default=5.0, ge=0)
     #: Throttling in the embedded cloud (off by default, as AWS documents it when on).
     cloud_throttling: bool = False
     #: The AWS rate budget shared through PostgreSQL (linkplane.cloud.budget): the most

@@ -21,6 +21,7 @@ from linkplane.attachments.engine import runtime
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction
+from linkplane.ops import metrics
 
 T = TypeVar("T")
 
@@ -51,7 +52,7 @@ async def cloud(name: str, region: str, call: Callable[[CloudPort], T]) -> T:
         rt = runtime()
         return await asyncio.to_thread(lambda: call(rt.cloud(region)))
 
-    result: T = await DBOS.run_step_async(_options(name), run)
+    result: T = await DBOS.run_step_async(_options(name), metrics.timed_step(name, run))
     return result
 
 
@@ -79,5 +80,5 @@ async def db(name: str, change: Callable[[Session], T]) -> T:
 
         return await asyncio.to_thread(work)
 
-    result: T = await DBOS.run_step_async(_options(name), run)
+    result: T = await DBOS.run_step_async(_options(name), metrics.timed_step(name, run))
     return result

@@ -36,6 +36,7 @@ from linkplane.logs import get_logger
 from linkplane.network.cidrs import as_network
 from linkplane.network.policy import CorePolicy
 from linkplane.network.verify import Intent, Report, verify
+from linkplane.ops import metrics
 from linkplane.settings import Settings
 from linkplane.tenancy.models import Organisation
 
@@ -155,6 +156,8 @@ def verify_isolation(
         reports[spec.name] = verify(cloud.topology(org_of_attachment(breakouts)), intent,
                                     policy=policy)  # fmt: skip
     source = str(gateway.policy_path(settings)) if applied is not None else "computed"
+    if region is None:  # a whole run: what the metric reports as "the last verify"
+        metrics.findings("verify", (f.code for r in reports.values() for f in r.findings))
     return VerifyResult(reports, source)
 
 
@@ -204,6 +207,8 @@ def audit(
     for spec in specs:
         cloud = read_cloud(cloud_for(spec.name), spec, shares=True)
         findings += drift.audit(spec, cloud, desired.in_region(spec.name), ownership)
+    if region is None:
+        metrics.findings("audit", (f.code for f in findings))
     return AuditResult(findings, [s.name for s in specs])
 
 
