@@ -166,3 +166,9 @@ def test_policy_is_valid_iam(policy: dict[str, Any]) -> None:
         for rtype in required:
             arn = _resource_arn(rtype, action.split(":")[0])
             assert any(fnmatchcase(arn, r) for r in resources), f"{action} needs {arn}"
+
+
+def test_every_statement_is_explained_in_the_deploy_guide(policy: dict[str, Any]) -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    missing = [st["Sid"] for st in statements(policy) if f"`{st['Sid']}`" not in guide]
+    assert missing == [], "explain these statements in docs/deploy.md (IAM policy table)"
