@@ -64,7 +64,7 @@ BOTO_CONFIG = Config(
 )
 
 #: Reachability probes (``/ready``) must answer fast, whatever the endpoint does.
-PROBE_CONFIG = BOTO_CONFIG.merge(Config(connect_timeout=2, read_timeout=3))
+PROBE_CONFIG = BOTO_CONFIG.merge(Config(connect_timeout=2, read_timeout=10))
 
 #: Tag key holding the caller's idempotency token where the API has no ClientToken.
 TOKEN_TAG = "linkplane:client-token"  # noqa: S105 - a tag key, not a secret
