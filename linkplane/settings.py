@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     ready_cache_seconds: float = Field(default=5.0, ge=0)
     #: Throttling in the embedded cloud (off by default, as AWS documents it when on).
     cloud_throttling: bool = False
+    #: Multiplies EC2's documented API buckets (mutating 50 + 5/s, reads 100 + 20/s) that
+    #: linkplane's client-side budget keeps to: raise it when AWS raised your account's limits.
+    aws_rate_scale: float = Field(default=1.0, gt=0)
     #: The AWS rate budget shared through PostgreSQL (linkplane.cloud.budget): the most
     #: tokens one process reserves per round trip.
     aws_budget_batch_max: int = Field(default=8, ge=1, le=50)

@@ -115,8 +115,20 @@ def test_database_unreachable_falls_back_to_own_buckets() -> None:
 
 
 def test_process_limiter_by_database(pg: AppContext, ctx: AppContext) -> None:
-    assert isinstance(process_limiter(pg.settings, pg.engine), SharedBudget)
+    shared = process_limiter(pg.settings, pg.engine)
+    assert isinstance(shared, SharedBudget) and shared.capacity(ActionClass.MUTATING) == 48
     assert process_limiter(ctx.settings, ctx.engine) is PROCESS_LIMITER
+
+
+def test_raised_account_limits_scale_the_buckets(pg: AppContext, ctx: AppContext) -> None:
+    raised = {"aws_rate_scale": 4.0}
+    shared = process_limiter(pg.settings.model_copy(update=raised), pg.engine)
+    assert isinstance(shared, SharedBudget)
+    assert shared.capacity(ActionClass.MUTATING) == 200 - 5  # 4 x 50, less 20/s x 0.25 s
+    own = process_limiter(ctx.settings.model_copy(update=raised), ctx.engine)
+    assert isinstance(own, RateLimiter) and own is not PROCESS_LIMITER
+    account = fresh_account()
+    assert [take(own, account) for _ in range(200)] == [0.0] * 200
 
 
 # --- three real processes -------------------------------------------------------------------

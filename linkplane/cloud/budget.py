@@ -191,14 +191,24 @@ class SharedBudget:
             log.info("aws_budget_restored")
 
 
+def scaled_buckets(scale: float) -> dict[ActionClass, BucketSpec]:
+    """EC2's buckets times ``scale`` (an account whose API limits AWS raised)."""
+    return {
+        cls: BucketSpec(spec.capacity * scale, spec.refill_per_second * scale)
+        for cls, spec in EC2_BUCKETS.items()
+    }
+
+
 def process_limiter(settings: Settings, engine: Engine) -> Limiter:
     """The limiter a process's AWS adapters share: one budget across processes on
     PostgreSQL, this process's own buckets on SQLite (one host, one process: ``up``)."""
+    buckets = scaled_buckets(settings.aws_rate_scale)
     if engine.dialect.name == "postgresql":
         return SharedBudget(
             engine,
+            buckets,
             batch_max=settings.aws_budget_batch_max,
             hold_seconds=settings.aws_budget_hold_seconds,
-            fallback=RateLimiter(),
+            fallback=RateLimiter(buckets),
         )
-    return PROCESS_LIMITER
+    return PROCESS_LIMITER if settings.aws_rate_scale == 1 else RateLimiter(buckets)
