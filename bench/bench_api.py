@@ -39,7 +39,7 @@ from linkplane.tenancy.models import Organisation
 
 SERVER = """
 import sys, uvicorn
-from linkplane.api.app import create_app
+from linkplane.process.app import create_app
 from linkplane.context import open_context
 from linkplane.settings import Settings
 ctx = open_context(Settings(data_dir=sys.argv[1], database_url=sys.argv[2]))

@@ -97,7 +97,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request
     cloud = server.start()
     tmp = Path(tempfile.mkdtemp(prefix="bench-audit-"))
-    settings = Settings(data_dir=tmp, aws_endpoint_url=cloud.endpoint_url,
+    settings = Settings(data_dir=tmp, cloud="embedded", aws_endpoint_url=cloud.endpoint_url,
                         provider_account_id="777000000001", default_region=REGION)  # fmt: skip
     ctx = open_context(settings)
     counter = Counter()

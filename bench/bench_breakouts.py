@@ -63,6 +63,7 @@ class Bench:
     customers_rt: str
     core_vpc: str
     org_id: int
+    runtime: Any
     last_ids: list[int] | None = None
 
 
@@ -117,16 +118,18 @@ def setup(data_dir: Path, endpoint: str, database_url: str = "") -> Bench:
     for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
         os.environ.setdefault(key, value)
-    from linkplane.attachments import engine
     from linkplane.attachments.regions import region_info
     from linkplane.cloud.factory import make_cloud
     from linkplane.context import open_context
     from linkplane.db import transaction
+    from linkplane.durable.runtime import Runtime
+    from linkplane.process import hooks
     from linkplane.regions import service as regions
     from linkplane.settings import Settings
     from linkplane.tenancy.models import Organisation
 
-    settings = Settings(data_dir=data_dir, aws_endpoint_url=endpoint,
+    settings = Settings(data_dir=data_dir, cloud="embedded", aws_endpoint_url=endpoint,
+                        workflow_queue_polling_seconds=0.2,
                         provider_account_id=PROVIDER, breakout_poll_initial_seconds=0.5,
                         breakout_watch_interval_seconds=WATCH_INTERVAL,
                         dbos_executor_id="bench",
@@ -142,10 +145,12 @@ def setup(data_dir: Path, endpoint: str, database_url: str = "") -> Bench:
         session.add(org)
         session.flush()
         org_id = int(org.id)
-    engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
+    rt = Runtime.build(settings, ctx.sessionmaker)
+    hooks.install_workflows(rt, sweep=False)
+    rt.launch()
     return Bench(endpoint, settings, ctx.sessionmaker, info.tgw_id, info.tgw_arn,
                  info.core_route_table_id, info.customers_route_table_id, info.core_vpc_id,
-                 org_id)  # fmt: skip
+                 org_id, rt)  # fmt: skip
 
 
 class Customer:
@@ -185,7 +190,7 @@ class Customer:
 def _create(bench: Bench, customers: list[Customer]) -> list[int]:
     from linkplane.attachments import service
     from linkplane.attachments.schemas import BreakoutTgwCreate
-    from linkplane.attachments.workflows import start_provisioning
+    from linkplane.attachments.workflows.messages import start_provisioning
     from linkplane.db import transaction
     from linkplane.tenancy.principal import Principal, Role
 
@@ -198,7 +203,7 @@ def _create(bench: Bench, customers: list[Customer]) -> list[int]:
             row = service.create_tgw(session=session, settings=bench.settings,
                                      principal=principal, data=data)  # fmt: skip
             bid = int(row.id)
-        start_provisioning(bid, 1)
+        start_provisioning(bench.runtime.client, bid, 1)
         ids.append(bid)
     return ids
 
@@ -234,7 +239,7 @@ def workflow_errors(bench: Bench, ids: list[int]) -> int:
     a step after ``activate`` failed), read from the DBOS system database."""
     import sqlalchemy as sa
 
-    from linkplane.attachments.engine import system_database_url
+    from linkplane.durable.config import system_database_url
 
     wanted = [f"breakout-{i}-1" for i in ids]
     url = system_database_url(bench.settings)
@@ -335,8 +340,6 @@ def lower_bound(n: int) -> float:
 
 def child(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
     """One measurement in this process: a fresh cloud process, databases and engine."""
-    from linkplane.attachments import engine
-
     throttled = mode == "throttled"
     cloud, endpoint = start_cloud(throttled=throttled)
     database_url, drop = fresh_postgres(postgres) if postgres else ("", None)
@@ -352,7 +355,7 @@ def child(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
         print("PARTIAL " + json.dumps(result), flush=True)
         if not throttled:
             result["baseline"] = run_baseline(bench, n)
-        engine.shutdown()
+        bench.runtime.shutdown()
         return result
     finally:
         _stop(cloud)

@@ -28,8 +28,9 @@ def _register() -> None:
     from linkplane.localcloud.cli import app as cloud_app
     from linkplane.localcloud.customer_cli import app as customer_app
     from linkplane.ops.cli import app as settings_app
+    from linkplane.process.commands import register as register_processes
+    from linkplane.process.up import register as register_up
     from linkplane.regions.cli import app as region_app
-    from linkplane.runner import register as register_up
     from linkplane.sims.cli import app as sims_app
     from linkplane.tenancy.cli import app as org_app
     from linkplane.usage.cli import app as usage_app
@@ -41,6 +42,7 @@ def _register() -> None:
     app.add_typer(sims_app, name="sims", help="SIM inventory shipped to organisations.")
     app.add_typer(usage_app, name="usage", help="Data usage records of endpoints.")
     register_up(app)
+    register_processes(app)  # migrate, serve, worker
     register_isolation(app)  # verify, audit, policy, lab
     app.add_typer(breakout_app, name="breakout", help="Cloud Connect breakouts (over the API).")
     register_demo(app)
@@ -48,7 +50,10 @@ def _register() -> None:
 
 
 def main() -> None:
+    from linkplane.process.hooks import register_reserved_cidrs
+
     _register()
+    register_reserved_cidrs()  # this process may create address spaces (e.g. the demo fleet)
     try:
         app()
     except LinkplaneError as exc:

@@ -50,14 +50,22 @@ def clear_runtime(data_dir: Path) -> None:
 
 
 def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from the environment, the data directory's runtime file, then overrides."""
+    """Settings from the environment, the data directory's runtime file, then overrides.
+
+    The runtime file of a running ``linkplane up`` (its embedded cloud) is consulted for a
+    data directory given explicitly, or the default one of a SQLite installation; with
+    ``LINKPLANE_DATABASE_URL`` and no ``--data-dir`` everything comes from the environment,
+    whatever an old ``up`` left in the default directory.
+    """
     base = Settings()
     if data_dir is not None:
         base = base.model_copy(update={"data_dir": data_dir})
-    runtime = read_runtime(base.data_dir)
+    consult = data_dir is not None or not base.database_url
+    runtime = read_runtime(base.data_dir) if consult else {}
     update: dict[str, Any] = {}
     if not base.aws_endpoint_url and runtime.get("cloud_endpoint"):
         update["aws_endpoint_url"] = runtime["cloud_endpoint"]
+        update["cloud"] = "embedded"
     update.update({k: v for k, v in overrides.items() if v is not None})
     return base.model_copy(update=update) if update else base
 

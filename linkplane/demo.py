@@ -29,7 +29,7 @@ from typing import Annotated, Any
 
 import typer
 
-from linkplane.api.client import ApiClient, Credentials
+from linkplane.apiclient import ApiClient, Credentials
 from linkplane.context import load_settings, read_runtime
 from linkplane.errors import Conflict, InvalidInput
 from linkplane.localcloud import inventory

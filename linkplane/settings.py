@@ -1,16 +1,17 @@
 """The one typed settings object.
 
-Obtain it with :func:`get_settings` (cached) rather than importing a module-level instance,
-so tests and commands can build their own with overrides.
+Each process's composition root (:mod:`linkplane.process`) builds one from the environment
+(``LINKPLANE_*``) and passes it on; nothing imports a module-level instance, so tests and
+commands build their own with overrides.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
@@ -43,7 +44,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     #: SQLAlchemy URL of the application database; empty means SQLite in ``data_dir``.
     database_url: str = ""
-    #: AWS endpoint; empty means real AWS. ``linkplane up`` points it at the embedded cloud.
+    #: Which cloud the provider account lives in. ``aws``: the standard boto3 credential chain
+    #: (environment, profile, instance role; or the two keys below). ``embedded``: the
+    #: embedded cloud at ``aws_endpoint_url`` (``linkplane up``, ``linkplane cloud serve``),
+    #: acting as ``provider_account_id`` by STS assume-role with its dummy keys.
+    cloud: Literal["aws", "embedded"] = "aws"
+    #: AWS endpoint override; empty means AWS's own endpoints. With ``cloud=aws`` it only
+    #: redirects the calls (a VPC endpoint, a proxy); credentials still come from the chain.
     aws_endpoint_url: str = ""
     #: Static AWS credentials, used only when both are set; empty means the standard boto3
     #: chain (environment, profile, instance or task role), which production should use.
@@ -82,7 +89,8 @@ class Settings(BaseSettings):
     cloud_adapter_ttl_seconds: float = 900.0
     #: Waiting for an accepted attachment / association to become available.
     breakout_activation_timeout_seconds: float = 900.0
-    #: Retries of one AWS call inside a workflow step (retryable CloudErrors only).
+    #: Retries of a workflow's database step (a lock or connection that failed transiently).
+    #: AWS calls retry in the adapter with the ``aws_*`` policy below; steps do not again.
     breakout_step_max_attempts: int = 6
     #: The first wait between those retries (doubled each time).
     breakout_step_retry_seconds: float = 1.0
@@ -106,6 +114,13 @@ class Settings(BaseSettings):
     executor_heartbeat_seconds: float = 5.0
     #: An executor silent this long is dead: live ones take over its workflows.
     executor_dead_after_seconds: float = 60.0
+    #: How often each worker looks for new workflow starts on the queue (``serve`` and the
+    #: API of ``up`` enqueue them).
+    workflow_queue_polling_seconds: float = Field(default=0.5, gt=0)
+    #: Log lines as JSON (one object per line; production) instead of for a terminal.
+    log_json: bool = False
+    #: The lowest level of log lines written.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: How long ``/ready`` reuses the result of each check (database, DBOS, AWS), so frequent
     #: probes cost one cheap AWS request per process every few seconds.
     ready_cache_seconds: float = Field(default=5.0, ge=0)
@@ -119,7 +134,8 @@ class Settings(BaseSettings):
     aws_budget_batch_max: int = Field(default=8, ge=1, le=50)
     #: A reserved token unspent this long after it became usable is given back.
     aws_budget_hold_seconds: float = Field(default=0.25, gt=0, le=2)
-    #: Adapter retry policy: attempts of one AWS call on retryable errors (throttling, 5xx).
+    #: The retry policy of AWS calls (full-jitter exponential backoff on retryable errors):
+    #: attempts of one call on retryable errors (throttling, 5xx).
     aws_max_attempts: int = 8
     #: Full-jitter backoff: the first retry waits up to this long, doubling each time...
     aws_backoff_base_seconds: float = 0.2
@@ -166,11 +182,19 @@ class Settings(BaseSettings):
 
         return check_secret_strength(value) if value else value
 
+    @model_validator(mode="after")
+    def _embedded_needs_endpoint(self) -> Settings:
+        if self.cloud == "embedded" and not self.aws_endpoint_url:
+            raise ValueError(
+                "cloud=embedded needs aws_endpoint_url: set LINKPLANE_AWS_ENDPOINT_URL to the "
+                "embedded cloud's address (see `linkplane cloud serve`), or LINKPLANE_CLOUD=aws"
+            )
+        return self
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'linkplane.db'}"
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+    @property
+    def on_postgres(self) -> bool:
+        return self.effective_database_url.startswith("postgresql")

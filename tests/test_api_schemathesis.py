@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from linkplane.api.app import create_app
 from linkplane.context import open_context
 from linkplane.db import transaction
+from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from linkplane.tenancy import service
 

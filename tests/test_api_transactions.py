@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from linkplane.api.app import create_app
 from linkplane.api.deps import SessionDep
 from linkplane.context import AppContext
+from linkplane.process.app import create_app
 from linkplane.tenancy.models import Organisation
 
 

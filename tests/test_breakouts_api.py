@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from linkplane.attachments import engine
 from tests.test_breakouts_support import REGION, Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the module-scoped fixture
 
@@ -139,12 +138,18 @@ def test_vpn_not_supported_yet(stack: Stack) -> None:
 def test_dead_executor_is_recovered(stack: Stack) -> None:
     from datetime import timedelta
 
-    from linkplane.attachments.models import BreakoutExecutor
     from linkplane.db import transaction, utcnow
+    from linkplane.durable.executors import Heartbeat
+    from linkplane.durable.models import ExecutorHeartbeat
 
-    rt = engine.runtime()
-    with transaction(rt.sessionmaker) as session:
-        session.add(BreakoutExecutor(executor_id="gone-host-1", application_version="x",
-                                     last_seen=utcnow() - timedelta(hours=1)))  # fmt: skip
-    assert engine.recover_dead_executors(rt) == ["gone-host-1"]
-    assert engine.recover_dead_executors(rt) == []  # claimed once: the row is gone
+    rt = stack.runtime
+    version = rt.settings.dbos_application_version
+    with transaction(rt.sessions) as session:
+        for gone, of in (("gone-host-1", version), ("other-version-1", "linkplane-0")):
+            session.add(ExecutorHeartbeat(executor_id=gone, application_version=of,
+                                          last_seen=utcnow() - timedelta(hours=1)))  # fmt: skip
+    beat = Heartbeat(rt.settings, rt.sessions, rt.executor_id)
+    assert beat.recover_dead() == ["gone-host-1"]
+    assert beat.recover_dead() == []  # claimed once: the row is gone
+    with rt.sessions() as session:  # another version's executor is left to its own kind
+        assert session.get(ExecutorHeartbeat, "other-version-1") is not None

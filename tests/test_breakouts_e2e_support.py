@@ -26,10 +26,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from linkplane.api.app import create_app
-from linkplane.attachments import engine
 from linkplane.db import transaction
 from linkplane.localcloud.inventory import Inventory, snapshot
+from linkplane.process.app import create_app
 from linkplane.tenancy import service as tenancy
 from tests.test_breakouts_support import PROVIDER, REGION, Stack
 
@@ -113,7 +112,7 @@ class Live:
     @contextmanager
     def settings(self, **changes: Any) -> Iterator[None]:
         """Settings of the API (create/retry) and of the workflows, for one test."""
-        rt = engine.runtime()
+        rt = self.stack.runtime
         api_before, wf_before = self.app.state.settings, rt.settings
         self.app.state.settings = api_before.model_copy(update=changes)
         rt.settings = wf_before.model_copy(update=changes)
@@ -166,7 +165,7 @@ def _build(stack: Stack) -> Live:
     with transaction(stack.ctx.sessionmaker) as session:
         tenancy.create_org_with_admin(session=session, name=f"e2e-{secrets.token_hex(4)}",
                                       admin_email=email, admin_password=password)  # fmt: skip
-    app = create_app(stack.settings, stack.ctx.sessionmaker)
+    app = create_app(stack.settings, stack.ctx.sessionmaker, stack.runtime.client)
     server = _Server(app)
     server.start()
     http = httpx.Client(base_url=server.url, timeout=30)

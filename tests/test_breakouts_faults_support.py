@@ -3,12 +3,13 @@
 The tests run the embedded cloud over HTTP in the test process and the workflows in worker
 processes started from here (``python -m tests.test_breakouts_faults_support ...``), sharing
 one data directory (SQLite application + DBOS system databases). A worker is the real engine
-(``engine.launch``) plus, only when asked on its command line, a test hook that ends the
-process with ``os._exit`` at a chosen step boundary: after a step's result was recorded
-(``--crash-mode after``) or inside an AWS step after its call returned but before DBOS
-recorded it (``--crash-mode inside``), at the first boundary its ``--crash-chain`` file does
-not list yet. The boundaries are the ``steps.cloud``/``steps.db`` steps and the isolation
-step "update core policy" that ends provisioning and every teardown. Nothing in
+(the durable runtime as ``linkplane worker`` builds it) plus, only when asked on its command
+line, a test hook that ends the process with ``os._exit`` at a chosen step boundary: after a
+step's result was recorded (``--crash-mode after``) or inside an AWS step after its call
+returned but before DBOS recorded it (``--crash-mode inside``), at the first boundary its
+``--crash-chain`` file does not list yet. The boundaries are the ``steps.cloud``/``steps.db``
+steps and the isolation step "update core policy" (a routing hook) that ends provisioning and
+every teardown; ``--fail-load`` makes the first step fail instead. Nothing in
 ``linkplane`` knows about the hook.
 
 Importing this module starts nothing (pytest collects it; it holds no tests).
@@ -39,6 +40,7 @@ import sqlalchemy as sa
 from linkplane.settings import Settings
 
 if TYPE_CHECKING:
+    from linkplane.durable.runtime import Runtime
     from linkplane.tenancy.principal import Principal
 
 PROVIDER = "111111111111"
@@ -74,10 +76,10 @@ def _crash_hooks(chain: _Chain, mode: str) -> None:
     recorded (``after``), or inside the first new AWS step once its call returned, before
     DBOS could record it (``inside``). Replayed steps never call their function, so only
     steps this process executes count."""
-    from linkplane.attachments import steps
+    from linkplane.durable import steps
 
     def wrap(original: Callable[..., Any], aws: bool) -> Callable[..., Any]:
-        async def step(name: str, *args: Any) -> Any:
+        async def step(rt: Any, name: str, *args: Any) -> Any:
             call, executed = args[-1], []
 
             def observed(arg: Any) -> Any:
@@ -87,7 +89,7 @@ def _crash_hooks(chain: _Chain, mode: str) -> None:
                     _die(f"inside {name}")
                 return result
 
-            result = await original(name, *args[:-1], observed)
+            result = await original(rt, name, *args[:-1], observed)
             if mode == "after" and executed and chain.first_time(name):
                 _die(f"after {name}")
             return result
@@ -107,28 +109,56 @@ _applied: contextvars.ContextVar[list[str]] = contextvars.ContextVar("applied")
 
 def _policy_hook(chain: _Chain) -> None:
     """Die after the first "update core policy" this process executed and DBOS recorded.
-    Its function takes no argument to observe, so the hook observes ``_apply`` (looked up
-    at each call) and replaces ``workflows.update_core_policy`` (what the workflows call)."""
-    from linkplane.attachments import workflows
+    The hook observes ``apply_core_policy`` (looked up at each call by the registered
+    routing hook) and wraps ``steps.routing_changed`` (what the workflows call)."""
+    from linkplane.durable import steps
     from linkplane.isolation import steps as isolation
 
-    name, apply = "update core policy", isolation._apply
-    original = workflows.update_core_policy  # type: ignore[attr-defined]  # imported there
+    name, apply = isolation.STEP, isolation.apply_core_policy
+    original = steps.routing_changed
 
-    def observed() -> str:
-        result = apply()
+    def observed(**kwargs: Any) -> str:
+        result = apply(**kwargs)
         _applied.get([]).append(name)  # called outside ``step``: nobody to tell
         return result
 
-    async def step() -> str:
+    async def step(rt: Any) -> None:
         _applied.set([])  # this task's own context: concurrent workflows do not share it
-        result = await original()
+        await original(rt)
         if _applied.get() and chain.first_time(name):
             _die(f"after {name}")
-        return result
 
-    isolation._apply = observed
-    workflows.update_core_policy = step  # type: ignore[attr-defined]
+    isolation.apply_core_policy = observed  # type: ignore[assignment]
+    steps.routing_changed = step
+
+
+def _fail_load(times: int, kind: str) -> None:
+    """The first ``times`` "load" steps of this process fail: ``timeout`` once, as a pool
+    timeout in a burst does (the step's retry should absorb it); ``bug`` on every attempt,
+    with an error nothing expects (the workflow ends in ERROR)."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from linkplane.durable import steps
+
+    original, left = steps.db, [times]
+
+    async def step(rt: Any, name: str, *args: Any) -> Any:
+        if name != "load" or left[0] <= 0:
+            return await original(rt, name, *args)
+        left[0] -= 1
+        change, attempts = args[-1], []
+
+        def failing(session: Any) -> Any:
+            attempts.append(1)
+            if kind == "bug" or len(attempts) == 1:
+                if kind == "bug":
+                    raise RuntimeError("an unexpected error in the first step (test)")
+                raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached (test)")
+            return change(session)
+
+        return await original(rt, name, *args[:-1], failing)
+
+    steps.db = step
 
 
 def _computed_version() -> str:
@@ -141,7 +171,7 @@ def _computed_version() -> str:
 
 def _register_changed_code() -> None:
     """A code change, as a deploy would bring: one more workflow, so DBOS's hash differs."""
-    from linkplane.attachments.engine import workflow
+    from linkplane.durable.runtime import workflow
 
     @workflow("breakout.upgrade_marker")
     async def upgrade_marker() -> str:  # registered only; never run
@@ -183,7 +213,7 @@ def _create_rows(factory: Any, settings: Settings, org_id: int, first: int, n: i
 
 def _waiting(settings: Settings, ids: list[int]) -> int:
     """How many of ``ids`` have polled their invitation at least once (so are in the wait)."""
-    from linkplane.attachments.engine import system_database_url
+    from linkplane.durable.config import system_database_url
 
     wanted = {f"breakout-{i}-1" for i in ids}
     engine = sa.create_engine(system_database_url(settings))
@@ -197,15 +227,16 @@ def _waiting(settings: Settings, ids: list[int]) -> int:
     return len(wanted & {r[0] for r in rows})
 
 
-def _park(settings: Settings, factory: Any, org_id: int, counts: list[int]) -> None:
+def _park(rt: Runtime, org_id: int, counts: list[int]) -> None:
     """Park breakouts up to each count, then print threads and RSS as one JSON line each."""
-    from linkplane.attachments import workflows
+    from linkplane.attachments.workflows.messages import start_provisioning
 
+    settings, factory = rt.settings, rt.sessions
     ids: list[int] = []
     for count in counts:
         new = _create_rows(factory, settings, org_id, len(ids), count - len(ids))
         for bid in new:
-            workflows.start_provisioning(bid, 1)
+            start_provisioning(rt.client, bid, 1)
         ids += new
         while _waiting(settings, ids) < len(ids):
             time.sleep(0.5)  # polling the database for progress, not dodging a race
@@ -225,10 +256,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--park", default="", help="counts, e.g. 100,2000")
     parser.add_argument("--org", type=int, default=0)
     parser.add_argument("--changed-code", action="store_true")
+    parser.add_argument("--sweep", action="store_true", help="run the periodic sweep")
+    parser.add_argument("--fail-load", type=int, default=0, help="the first N 'load' steps fail")
+    parser.add_argument("--fail-with", choices=["timeout", "bug"], default="timeout")
     args = parser.parse_args(argv)
 
-    from linkplane.attachments import engine, workflows
+    from linkplane.attachments.workflows import messages
     from linkplane.context import load_settings, open_context
+    from linkplane.durable.runtime import Runtime
+    from linkplane.process import hooks
 
     settings = load_settings(args.data_dir)
     ctx = open_context(settings)
@@ -236,22 +272,26 @@ def main(argv: list[str] | None = None) -> None:
         _crash_hooks(_Chain(args.crash_chain), args.crash_mode)
     if args.changed_code:
         _register_changed_code()
+    if args.fail_load:
+        _fail_load(args.fail_load, args.fail_with)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
-    print(json.dumps({"executor": engine.runtime().executor_id,
+    rt = Runtime.build(settings, ctx.sessionmaker)
+    hooks.install_workflows(rt, sweep=args.sweep)
+    rt.launch()
+    print(json.dumps({"executor": rt.executor_id,
                       "pinned": settings.dbos_application_version,
                       "computed": _computed_version()}), flush=True)  # fmt: skip
     for bid in args.start:
-        workflows.start_provisioning(bid, 1)
+        messages.start_provisioning(rt.client, bid, 1)
     for bid in args.delete:
-        workflows.start_teardown(bid, 1)
+        messages.start_teardown(rt.client, bid, 1)
     if args.park:
-        _park(settings, ctx.sessionmaker, args.org, [int(c) for c in args.park.split(",")])
+        _park(rt, args.org, [int(c) for c in args.park.split(",")])
     try:
         stop.wait()
     finally:
-        engine.shutdown()
+        rt.shutdown()
         ctx.close()
 
 
@@ -263,10 +303,11 @@ def worker_env(
     restart recovers at once), and no dead-executor recovery between the tests' workers."""
     env = dict(os.environ)
     values: dict[str, object] = {
-        "aws_endpoint_url": endpoint, "provider_account_id": provider,
+        "cloud": "embedded", "aws_endpoint_url": endpoint, "provider_account_id": provider,
+        "workflow_queue_polling_seconds": 0.1,
         "breakout_poll_initial_seconds": 0.1, "breakout_poll_max_seconds": 0.5,
         "breakout_step_retry_seconds": 0.05, "breakout_step_max_attempts": 3,
-        "aws_max_attempts": 2, "aws_backoff_base_seconds": 0.01,
+        "aws_max_attempts": 4, "aws_backoff_base_seconds": 0.01,
         "dbos_executor_id": executor_id, "executor_heartbeat_seconds": 1,
         "executor_dead_after_seconds": 3600, **settings,
     }  # fmt: skip
@@ -436,7 +477,7 @@ class ProcStack:
 
     def workflow_status(self, workflow_id: str) -> str | None:
         """DBOS's status of a workflow (PENDING, SUCCESS, ERROR...), read from its database."""
-        from linkplane.attachments.engine import system_database_url
+        from linkplane.durable.config import system_database_url
 
         engine = sa.create_engine(system_database_url(self.settings))
         try:
@@ -492,7 +533,7 @@ def proc_stack(data_dir: Path, provider: str | None = None) -> ProcStack:
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
         os.environ.setdefault(key, value)
     endpoint = _cloud().endpoint_url
-    settings = Settings(data_dir=data_dir, aws_endpoint_url=endpoint,
+    settings = Settings(data_dir=data_dir, cloud="embedded", aws_endpoint_url=endpoint,
                         provider_account_id=provider)  # fmt: skip
     ctx = open_context(settings)
     regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, REGION),

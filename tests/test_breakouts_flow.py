@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from linkplane.attachments import engine
 from tests.test_breakouts_support import Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the module-scoped fixture
 
@@ -76,7 +75,7 @@ def test_delete_while_waiting_for_acceptance(stack: Stack) -> None:
 
 
 def test_expiry_then_patch_retry(stack: Stack) -> None:
-    rt = engine.runtime()
+    rt = stack.runtime
     short = stack.settings.model_copy(update={"invitation_ttl_seconds": 1})
     stack.client.app.state.settings = short  # type: ignore[attr-defined]
     try:

@@ -20,13 +20,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from linkplane.api.app import create_app
-from linkplane.attachments import engine
 from linkplane.attachments.regions import RegionInfo
 from linkplane.cloud.port import CloudPort
 from linkplane.context import AppContext, open_context
+from linkplane.durable.runtime import Runtime
 from linkplane.localcloud import server
 from linkplane.localcloud.accounts import session_for
+from linkplane.process import hooks
+from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from linkplane.tenancy import service as tenancy
 from linkplane.tenancy.principal import Role
@@ -59,6 +60,8 @@ class Stack:
     #: Real bearer tokens (``Authorization`` headers): "admin" (the client's default),
     #: "observer" of the same organisation, "other" admin of ``other_org_id``.
     auth: dict[str, dict[str, str]]
+    #: The durable runtime of this process (launched; its sweep is run by :meth:`sweep`).
+    runtime: Runtime
 
     def customer(self, account: str, service: str) -> Any:
         session = session_for(account, region=REGION, endpoint_url=self.endpoint_url)
@@ -126,7 +129,7 @@ class Stack:
 
         from dbos import DBOS
 
-        from linkplane.attachments.workflows import sweep
+        from linkplane.attachments.workflows.sweep import sweep
 
         DBOS.start_workflow(sweep, datetime.now(UTC), None).get_result()
 
@@ -182,18 +185,20 @@ def _orgs(settings: Settings, ctx: AppContext) -> tuple[int, int, dict[str, dict
 def make_settings(data_dir: Path, endpoint: str, **overrides: Any) -> Settings:
     return Settings(
         data_dir=data_dir,
+        cloud="embedded",
         aws_endpoint_url=endpoint,
         provider_account_id=PROVIDER,
         breakout_poll_initial_seconds=0.1,
         breakout_poll_max_seconds=0.5,
         breakout_step_retry_seconds=0.05,
         breakout_step_max_attempts=3,
-        aws_max_attempts=2,
+        aws_max_attempts=4,  # the one retry layer of AWS calls in workflow steps
         aws_backoff_base_seconds=0.01,
         dbos_executor_id="breakout-tests",
         executor_heartbeat_seconds=0.5,
         breakout_watch_interval_seconds=1.0,
         breakout_cleanup_retry_seconds=0,  # a sweep retries a failed cleanup at once
+        workflow_queue_polling_seconds=0.1,
         **overrides,
     )
 
@@ -223,11 +228,15 @@ def _build(tmp: Path) -> Stack:
     provider = make_cloud(settings, REGION)
     info = _bootstrap(settings, ctx, provider)
     org_id, other, auth = _orgs(settings, ctx)
-    engine.launch(settings, factory=ctx.sessionmaker, schedule_sweep=False)
-    atexit.register(engine.shutdown)
-    app = create_app(settings, ctx.sessionmaker)
+    hooks.register_reserved_cidrs()
+    rt = Runtime.build(settings, ctx.sessionmaker)
+    hooks.install_workflows(rt, sweep=False)  # the tests sweep when they want (Stack.sweep)
+    rt.launch()
+    atexit.register(rt.shutdown)
+    app = create_app(settings, ctx.sessionmaker, rt.client)
     client = TestClient(app, headers=auth["admin"])
-    return Stack(settings, ctx, running.endpoint_url, client, info, provider, org_id, other, auth)
+    return Stack(settings, ctx, running.endpoint_url, client, info, provider, org_id, other, auth,
+                 rt)  # fmt: skip
 
 
 @pytest.fixture
@@ -249,9 +258,7 @@ def _ensure_region(current: Stack) -> Stack:
     provider = make_cloud(current.settings, REGION)
     if provider.describe_transit_gateway(current.region.tgw_id) is not None:
         return current
-    from linkplane.attachments import engine
-
-    engine.forget_clouds()  # the workflows' cached adapters hold the forgotten credentials
+    current.runtime.forget_clouds()  # the workflows' cached adapters hold forgotten credentials
     info = _bootstrap(current.settings, current.ctx, provider)
     _stacks[0] = dataclasses.replace(current, region=info, provider=provider)
     return _stacks[0]

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from linkplane.attachments import engine, watcher
+from linkplane.attachments import watcher
 from linkplane.attachments.watcher import ACCEPTANCE, ATTACHMENT, Waiter, Watcher
 from tests.test_breakouts_support import REGION, Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the per-process fixture
@@ -79,7 +79,7 @@ def test_a_slow_polling_breakout_becomes_active_when_woken(
 ) -> None:
     # Each breakout's own poll now comes only after 10 minutes: reaching Active within
     # seconds takes the watcher's wakes (acceptance, then attachment).
-    rt = engine.runtime()
+    rt = stack.runtime
     slow = rt.settings.model_copy(update={"breakout_poll_initial_seconds": 600.0,
                                           "breakout_poll_max_seconds": 600.0})  # fmt: skip
     monkeypatch.setattr(rt, "settings", slow)

@@ -16,11 +16,11 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.api.app import create_app
 from linkplane.api.deps import get_principal
 from linkplane.context import AppContext
 from linkplane.db import transaction
 from linkplane.devices.seed import seed_demo_fleet
+from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from linkplane.sims import importer
 from linkplane.sims import service as sims

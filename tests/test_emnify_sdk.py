@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from linkplane.api.app import create_app
 from linkplane.context import AppContext
 from linkplane.db import transaction
 from linkplane.devices.seed import seed_demo_fleet
+from linkplane.process.app import create_app
 from linkplane.profiles import service as profiles
 from linkplane.tenancy import service as tenancy
 from linkplane.tenancy.principal import Principal, Role

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from linkplane.api.app import create_app
 from linkplane.context import open_context
 from linkplane.db import transaction
 from linkplane.events.service import record
+from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from linkplane.tenancy import service
 

@@ -181,7 +181,7 @@ def make_world(tmp: Path, *, devices: int = 2) -> World:
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
         os.environ.setdefault(key, value)
     running = _cloud()
-    settings = Settings(data_dir=tmp, aws_endpoint_url=running.endpoint_url,
+    settings = Settings(data_dir=tmp, cloud="embedded", aws_endpoint_url=running.endpoint_url,
                         provider_account_id=str(next(_providers)), default_region=REGION,
                         aws_max_attempts=2, aws_backoff_base_seconds=0.01)  # fmt: skip
     ctx = open_context(settings)

@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from linkplane.api.app import create_app
-from linkplane.attachments.engine import system_database_url
 from linkplane.context import AppContext
+from linkplane.durable.config import system_database_url
 from linkplane.isolation import service as isolation
 from linkplane.localcloud import throttle
 from linkplane.ops.readiness import Check, Readiness
+from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from tests.test_breakouts_support import Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the module-scoped fixture

@@ -22,6 +22,7 @@ runner = CliRunner()
 def endpoint(_http_cloud: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     lc._reset()
     monkeypatch.setenv("LINKPLANE_AWS_ENDPOINT_URL", _http_cloud)
+    monkeypatch.setenv("LINKPLANE_CLOUD", "embedded")
     yield _http_cloud
     lc._reset()
 
@@ -75,7 +76,7 @@ def test_bootstrap_then_up_to_date_then_list(endpoint: str, tmp_path: Path) -> N
 def test_bad_input_is_one_line_and_non_zero(endpoint: str, tmp_path: Path) -> None:
     import os
 
-    env = {**os.environ, "LINKPLANE_AWS_ENDPOINT_URL": endpoint}
+    env = {**os.environ, "LINKPLANE_AWS_ENDPOINT_URL": endpoint, "LINKPLANE_CLOUD": "embedded"}
     d = str(tmp_path)
     unknown = linkplane("region", "bootstrap", "--region", "mars-1", "--data-dir", d, env=env)
     missing = linkplane(

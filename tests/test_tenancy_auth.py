@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from linkplane.api.app import create_app
 from linkplane.context import AppContext, open_context
 from linkplane.db import transaction
+from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from linkplane.tenancy import service
 from linkplane.tenancy.models import ApplicationToken, RefreshToken, User

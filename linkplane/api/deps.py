@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.api.pagination import PageParams, page_params
+from linkplane.durable.client import WorkflowClient
 from linkplane.errors import Forbidden, Unauthorized
 from linkplane.settings import Settings
 from linkplane.tenancy.principal import Principal
@@ -76,3 +77,12 @@ def get_sessionmaker(request: Request) -> sessionmaker[Session]:
 
 
 FactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+
+
+def get_workflows(request: Request) -> WorkflowClient:
+    """How this process starts and signals workflows (the DBOS queue; see linkplane.durable)."""
+    workflows: WorkflowClient = request.app.state.workflows
+    return workflows
+
+
+WorkflowsDep = Annotated[WorkflowClient, Depends(get_workflows)]

@@ -17,6 +17,7 @@ from linkplane.api.deps import (
     PrincipalDep,
     SessionDep,
     SettingsDep,
+    WorkflowsDep,
     WriterDep,
 )
 from linkplane.api.pagination import set_page_headers
@@ -105,10 +106,11 @@ def create_tgw(
     factory: FactoryDep,
     settings: SettingsDep,
     principal: WriterDep,
+    workflows: WorkflowsDep,
     response: Response,
 ) -> BreakoutRead:
     row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
-                                    data=data)  # fmt: skip
+                                    data=data, workflows=workflows)  # fmt: skip
     response.headers["Location"] = f"/api/v1/cnc/breakout/{row.id}"
     return render(row)
 
@@ -155,9 +157,10 @@ def get_history(
 
 @router.delete("/breakout/{cloudconnect_attachment_id}")
 def delete_breakout(
-    cloudconnect_attachment_id: str, factory: FactoryDep, principal: WriterDep
-) -> dict[str, Any]:
-    commands.delete_breakout(factory=factory, principal=principal,
+    cloudconnect_attachment_id: str, factory: FactoryDep, principal: WriterDep,
+    workflows: WorkflowsDep,
+) -> dict[str, Any]:  # fmt: skip
+    commands.delete_breakout(factory=factory, principal=principal, workflows=workflows,
                              breakout_id=_parse_id(cloudconnect_attachment_id))  # fmt: skip
     return {}
 
@@ -165,19 +168,23 @@ def delete_breakout(
 @router.patch("/breakout/{cloudconnect_attachment_id}")
 def retry_breakout(
     cloudconnect_attachment_id: str, factory: FactoryDep, settings: SettingsDep,
-    principal: WriterDep,
+    principal: WriterDep, workflows: WorkflowsDep,
 ) -> dict[str, Any]:  # fmt: skip
     commands.retry_breakout(factory=factory, settings=settings, principal=principal,
+                            workflows=workflows,
                             breakout_id=_parse_id(cloudconnect_attachment_id))  # fmt: skip
     return {}
 
 
 @router.post("/breakout/{cloudconnect_attachment_id}/recheck", status_code=202)
 def recheck(
-    cloudconnect_attachment_id: str, factory: FactoryDep, principal: WriterDep
-) -> dict[str, Any]:
-    """Extension: check the invitation / attachment now instead of at the next poll."""
-    commands.recheck_breakout(factory=factory, principal=principal,
+    cloudconnect_attachment_id: str, factory: FactoryDep, settings: SettingsDep,
+    principal: WriterDep, workflows: WorkflowsDep,
+) -> dict[str, Any]:  # fmt: skip
+    """Extension: check the invitation / attachment now instead of at the next poll (and
+    repair a breakout whose workflow stopped without finishing it)."""
+    commands.recheck_breakout(factory=factory, settings=settings, principal=principal,
+                              workflows=workflows,
                               breakout_id=_parse_id(cloudconnect_attachment_id))  # fmt: skip
     return {}
 

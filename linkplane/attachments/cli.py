@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from linkplane.api.client import ApiClient, Credentials, resolve_api_url
+from linkplane.apiclient import ApiClient, Credentials, resolve_api_url
 from linkplane.attachments import progress
 from linkplane.settings import Settings
 

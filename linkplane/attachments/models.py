@@ -158,13 +158,3 @@ REVISION_TAG = "linkplane:revision"
 def workflow_id(breakout_id: int, revision: int) -> str:
     """The deterministic id of a breakout's provisioning workflow."""
     return f"breakout-{breakout_id}-{revision}"
-
-
-class BreakoutExecutor(Base):
-    """Heartbeats of workflow executors, so live ones can recover a dead one's workflows."""
-
-    __tablename__ = "breakout_executor"
-
-    executor_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    application_version: Mapped[str] = mapped_column(String(64))
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

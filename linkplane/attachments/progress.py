@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, TextIO
 
-from linkplane.api.client import ApiClient
+from linkplane.apiclient import ApiClient
 from linkplane.errors import Conflict
 
 ACTIVE, DEACTIVATED = 5, 7

@@ -14,10 +14,16 @@ from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from linkplane.attachments import service
-from linkplane.attachments.models import BREAKOUT_TAG, REVISION_TAG, Breakout, Status
+from linkplane.attachments.models import (
+    BREAKOUT_TAG,
+    REVISION_TAG,
+    Breakout,
+    BreakoutType,
+    Status,
+)
 from linkplane.attachments.regions import region_info
 from linkplane.db import utcnow
 from linkplane.installation.service import installation_id
@@ -61,6 +67,9 @@ class Plan:
     #: plans DBOS checkpointed before installation ids existed: those keep the old names, so a
     #: replayed ``ensure_share`` finds the share it may have created before the upgrade.
     installation_id: str = ""
+    #: Which plan (attachment type) provisions it; plans checkpointed before types were
+    #: plans read the class default.
+    type_id: int = BreakoutType.TGW
 
     @property
     def client_token(self) -> str:
@@ -96,6 +105,14 @@ class Resources:
     core_vpc_id: str = ""
     tgw_id: str = ""
     vpc_routes: tuple[str, ...] = field(default_factory=tuple)
+    type_id: int = BreakoutType.TGW
+    delete_requested: bool = False
+
+    @property
+    def anything(self) -> bool:
+        """Does the row record any AWS resource (something a teardown must undo)?"""
+        return bool(self.share_arn or self.attachment_id or self.associated_route_table_id
+                    or self.routes or self.vpc_routes)  # fmt: skip
 
 
 def _row(session: Session, breakout_id: int, revision: int | None = None) -> Breakout:
@@ -112,20 +129,23 @@ def _live_row(session: Session, breakout_id: int, revision: int) -> Breakout:
     return row
 
 
-def load_plan(session: Session, breakout_id: int, revision: int, settings: Settings) -> Plan | None:
-    """None when this revision is no longer the breakout's current provisioning attempt.
-
-    The plan carries the installation id: DBOS checkpoints it with the plan, so every later
-    step (and a replay after an upgrade) names and tags the share the same way.
+def current_row(session: Session, breakout_id: int, revision: int) -> Breakout | None:
+    """The row, or None when this revision is no longer the breakout's current provisioning
+    attempt; a deletion requested before the workflow ran raises Stop (straight to teardown).
     """
     row = session.get(Breakout, breakout_id)
     if row is None or row.revision != revision:
         return None
-    _live_row(session, breakout_id, revision)  # deleted before it ran: straight to teardown
-    return _plan(session, row, installation_id(session, settings))
+    return _live_row(session, breakout_id, revision)
 
 
-def _plan(session: Session, row: Breakout, installation: str) -> Plan:
+def installation_of(session: Session, settings: Settings) -> str:
+    """The installation id a plan carries: DBOS checkpoints it with the plan, so every later
+    step (and a replay after an upgrade) names and tags the share the same way."""
+    return installation_id(session, settings)
+
+
+def tgw_plan(session: Session, row: Breakout, installation: str) -> Plan:
     info = region_info(session=session, name=row.region)
     if info is None:
         raise Stop(StopKind.FAILED, f"region {row.region} is no longer bootstrapped")
@@ -144,6 +164,7 @@ def _plan(session: Session, row: Breakout, installation: str) -> Plan:
         core_vpc_id=info.core_vpc_id,
         vpc_route_cidrs=tuple(c for c in row.cidr_list if info.needs_vpc_route(c)),
         installation_id=installation,
+        type_id=row.type_id,
     )
 
 
@@ -228,6 +249,8 @@ def resources_of(row: Breakout, session: Session | None = None) -> Resources:
         associated_route_table_id=row.associated_route_table_id,
         core_route_table_id=row.core_route_table_id,
         routes=tuple(row.route_list),
+        type_id=row.type_id,
+        delete_requested=row.delete_requested,
     )
 
 
@@ -240,6 +263,51 @@ def begin_unwind(session: Session, breakout_id: int, kind: str, reason: str) -> 
     else:
         service.transition(session=session, row=row, to=Status.ROLLING_BACK, reason=reason)
     return resources_of(row, session)
+
+
+def begin_rollback(session: Session, breakout_id: int, revision: int, why: str
+                   ) -> Resources | None:  # fmt: skip
+    """Status 8 (6 when a deletion was asked) for a revision whose provisioning workflow
+    failed; returns what must be undone, or None when the row moved on meanwhile."""
+    row = session.get(Breakout, breakout_id)
+    if row is None or row.revision != revision or row.status is Status.DEACTIVATED:
+        return None
+    reason = f"the provisioning workflow failed: {why}"
+    to = Status.DEACTIVATION_PENDING if row.delete_requested else Status.ROLLING_BACK
+    if row.status is not to:
+        service.transition(session=session, row=row, to=to, reason=reason)
+    return resources_of(row, session)
+
+
+def restart(session: Session, breakout_id: int, revision: int, why: str,
+            settings: Settings) -> int | None:  # fmt: skip
+    """A provisioning attempt that failed before it made anything starts again as the next
+    revision (a fresh workflow id and invitation deadline); None when the row moved on."""
+    row = session.get(Breakout, breakout_id)
+    if row is None or row.revision != revision or not restartable(row):
+        return None
+    row.revision += 1
+    row.invitation_expiry_date = utcnow() + timedelta(seconds=settings.invitation_ttl_seconds)
+    service.transition(session=session, row=row, to=Status.PENDING_CUSTOMER_ACTION,
+                       reason=f"the provisioning workflow failed ({why}); started again as "
+                              f"revision {row.revision}", event_type=RESTARTED)  # fmt: skip
+    return row.revision
+
+
+RESTARTED = "Breakout restarted"
+#: A failure that outlives this many fresh starts is not transient: roll back instead.
+MAX_RESTARTS = 3
+
+
+def restartable(row: Breakout) -> bool:
+    """Waiting for its share with nothing made, nothing asked and few restarts so far: safe
+    to simply start over."""
+    if row.status is not Status.PENDING_CUSTOMER_ACTION or row.delete_requested:
+        return False
+    session = object_session(row)
+    if resources_of(row).anything or session is None:
+        return False
+    return service.count_events(session=session, row=row, event_type=RESTARTED) < MAX_RESTARTS
 
 
 def forget(session: Session, breakout_id: int, what: str) -> None:
@@ -325,12 +393,43 @@ def active_attachments(session: Session) -> list[tuple[int, str, str]]:
     return [(i, r, a) for i, r, a in session.execute(stmt) if a]
 
 
-def orphans(session: Session) -> list[tuple[int, int, bool]]:
-    """(id, revision, delete_requested) of rows a workflow should be working on."""
-    stmt = select(Breakout.id, Breakout.revision, Breakout.delete_requested)
-    wanted = [Status.PENDING_CUSTOMER_ACTION, Status.DEACTIVATION_PENDING]
-    stmt = stmt.where(Breakout.status_id.in_([s.value for s in wanted]))
-    return [(i, r, bool(d)) for i, r, d in session.execute(stmt)]
+@dataclass(frozen=True)
+class InFlight:
+    """A row some workflow should be working on (see ``workflows.recovery``)."""
+
+    breakout_id: int
+    revision: int
+    status: int
+    delete_requested: bool
+    restartable: bool
+    region: str = ""
+    org_id: int = 0
+    #: What it records owning (for reports): e.g. ``("share",)``.
+    owns: tuple[str, ...] = ()
+
+
+#: Not final, and not an expired one waiting for a PATCH (its workflow ended on purpose).
+_IN_FLIGHT = [Status.PENDING_CUSTOMER_ACTION, Status.PENDING_AWS_ACTIVATION,
+              Status.PENDING_EGN_ACTIVATION, Status.PENDING_CRG_ACTIVATION,
+              Status.DEACTIVATION_PENDING, Status.ROLLING_BACK]  # fmt: skip
+
+
+def in_flight(session: Session, ids: list[int] | None = None) -> list[InFlight]:
+    """Rows a workflow should be working on (all of them, or those of ``ids``)."""
+    stmt = select(Breakout).where(Breakout.status_id.in_([s.value for s in _IN_FLIGHT]))
+    stmt = stmt.where(~(Breakout.expired & ~Breakout.delete_requested))
+    if ids is not None:
+        stmt = stmt.where(Breakout.id.in_(ids))
+    return [in_flight_of(row) for row in session.scalars(stmt.order_by(Breakout.id))]
+
+
+def in_flight_of(row: Breakout) -> InFlight:
+    res = resources_of(row)
+    recorded = (("share", res.share_arn), ("attachment", res.attachment_id),
+                ("association", res.associated_route_table_id), ("routes", res.routes))
+    owns = tuple(name for name, value in recorded if value)
+    return InFlight(row.id, row.revision, row.status_id, bool(row.delete_requested),
+                    restartable(row), row.region, row.org_id, owns)  # fmt: skip
 
 
 def expected_attachment(session: Session, region: str, owner: str, attachment_id: str) -> bool:

@@ -416,6 +416,14 @@ def _event(
     )
 
 
+def count_events(*, session: Session, row: Breakout, event_type: str) -> int:
+    """How many events of ``event_type`` the breakout has."""
+    stmt = select(func.count()).select_from(Event).where(
+        Event.entity_type == ENTITY, Event.entity_id == row.id, Event.event_type == event_type
+    )
+    return int(session.scalar(stmt) or 0)
+
+
 def last_event_time(*, session: Session, row: Breakout) -> datetime | None:
     """When the breakout's latest event was recorded."""
     stmt = select(func.max(Event.timestamp)).where(

@@ -15,20 +15,25 @@ decides. A lost wake costs latency only (the breakout's own poll still comes); a
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dbos import DBOS
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.attachments.models import Breakout, Status, workflow_id
+from linkplane.attachments.models import Breakout, Status
+from linkplane.attachments.workflows.messages import WAKE, signal
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, PrincipalStatus, principal_status_of
+from linkplane.durable.client import WorkflowClient
+from linkplane.durable.loop import Periodic
 from linkplane.logs import get_logger
+
+if TYPE_CHECKING:
+    from linkplane.durable.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -93,14 +98,18 @@ def acted(port: CloudPort, waiters: list[Waiter]) -> list[Waiter]:
 Wake = Callable[[Waiter], None]
 
 
-def wake_workflow(waiter: Waiter) -> None:
-    from linkplane.attachments.workflows import TOPIC, WAKE
+def waker(client: WorkflowClient) -> Wake:
+    """Wake a waiter's provisioning workflow through ``client``."""
 
-    DBOS.send(workflow_id(waiter.breakout_id, waiter.revision), WAKE, TOPIC)
+    def wake(waiter: Waiter) -> None:
+        signal(client, waiter.breakout_id, waiter.revision, WAKE)
+
+    return wake
 
 
 class Watcher:
-    """A supervised thread (started by ``engine.launch``, joined by ``engine.shutdown``).
+    """A supervised thread (a service of the durable runtime: started at its launch,
+    joined at its shutdown).
 
     A waiter already woken is not woken again for ``quiet`` seconds: its workflow needs a
     moment to poll and move on, and the watcher must not flood it meanwhile.
@@ -112,28 +121,24 @@ class Watcher:
         interval: float,
         sessions: sessionmaker[Session],
         cloud: Callable[[str], CloudPort],
-        wake: Wake = wake_workflow,
+        wake: Wake,
     ) -> None:
         self.interval = interval
         self.quiet = max(30.0, 6 * interval)
         self._sessions, self._cloud, self._wake = sessions, cloud, wake
         self._woken: dict[Waiter, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="breakout-watcher", daemon=True)
+        self._loop = Periodic("breakout-watcher", interval, self.watch_once)
+
+    @classmethod
+    def for_runtime(cls, rt: Runtime) -> Watcher:
+        return cls(interval=rt.settings.breakout_watch_interval_seconds, sessions=rt.sessions,
+                   cloud=rt.clouds, wake=waker(rt.client))  # fmt: skip
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.watch_once()
-            except Exception:  # one failed pass must not end the watch; the next retries
-                log.exception("breakout watch failed")
+        self._loop.stop()
 
     def watch_once(self) -> list[Waiter]:
         """One pass over every region with waiters; returns the waiters it woke."""

@@ -79,10 +79,16 @@ def audit_cmd(
 ) -> None:
     """List cloud resources no breakout owns and owned ones missing or changed; --repair
     fixes them and records events; without it nothing changes."""
+    from linkplane.durable.client import QueueClient
+
     with _opened(data_dir) as (ctx, cloud_for):
-        result = service.audit(
-            settings=ctx.settings, factory=ctx.sessionmaker, cloud_for=cloud_for, region=region
-        )
+        workflows = QueueClient(ctx.settings)
+        try:
+            result = service.audit(settings=ctx.settings, factory=ctx.sessionmaker,
+                                   cloud_for=cloud_for, region=region,
+                                   workflows=workflows)  # fmt: skip
+        finally:
+            workflows.close()
         if repair and result.findings:
             result = service.repair(
                 factory=ctx.sessionmaker, cloud_for=cloud_for, findings=result.findings

@@ -13,15 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from linkplane.attachments import records
+from linkplane.attachments.workflows import recovery
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction
+from linkplane.durable.client import WorkflowClient
 from linkplane.errors import NotFound
 from linkplane.events.service import record
 from linkplane.installation.service import installation_id
-from linkplane.isolation import drift, gateway
+from linkplane.isolation import drift, gateway, stranded
 from linkplane.isolation.drift import Drift, Fix, FixOp
 from linkplane.isolation.models import CorePolicyState
 from linkplane.isolation.state import (
@@ -193,11 +197,14 @@ class AuditResult:
 
 
 def audit(
-    *, settings: Settings, factory: Factory, cloud_for: CloudFor, region: str | None = None
-) -> AuditResult:
+    *, settings: Settings, factory: Factory, cloud_for: CloudFor, region: str | None = None,
+    workflows: WorkflowClient | None = None,
+) -> AuditResult:  # fmt: skip
     """Compare each region's cloud state with what the breakouts own; changes nothing.
 
     Another installation's shares are never proposed for deletion (see :class:`Ownership`).
+    With ``workflows`` (the workflow engine's states), breakouts no workflow works on
+    although their status says one should are reported too (``stranded``).
     """
     desired = _desired(factory)
     with factory() as session:
@@ -207,9 +214,29 @@ def audit(
     for spec in specs:
         cloud = read_cloud(cloud_for(spec.name), spec, shares=True)
         findings += drift.audit(spec, cloud, desired.in_region(spec.name), ownership)
+    if workflows is not None:
+        names = {s.name for s in specs}
+        findings += [f for f in stranded_findings(factory, workflows) if f.region in names]
     if region is None:
         metrics.findings("audit", (f.code for f in findings))
     return AuditResult(findings, [s.name for s in specs])
+
+
+def stranded_findings(factory: Factory, workflows: WorkflowClient) -> list[Drift]:
+    """States read between two reads of the rows (see attachments.workflows.recovery)."""
+    with factory() as session:
+        before = records.in_flight(session)
+    try:
+        states = workflows.states([w for row in before for w in recovery.workflow_ids(row)])
+    except SQLAlchemyError as exc:  # e.g. DBOS's tables were never created
+        return [Drift("workflow_states_unreadable", row.region, f"breakout {row.breakout_id}",
+                      f"the workflow engine's states cannot be read ({type(exc).__name__}): "
+                      "whether a workflow works on this breakout is not known; run "
+                      "`linkplane migrate`, and check LINKPLANE_DATABASE_URL",
+                      row.breakout_id, row.org_id) for row in before]  # fmt: skip
+    with factory() as session:
+        after = records.in_flight(session, [row.breakout_id for row in before])
+    return stranded.findings(recovery.find_stranded(before, states, after))
 
 
 def repair(*, factory: Factory, cloud_for: CloudFor, findings: Sequence[Drift]) -> AuditResult:

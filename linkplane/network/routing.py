@@ -3,8 +3,9 @@
 Entry points:
 
 - :func:`read_topology` -- read one TGW through the cloud port (any object with the five
-  read methods below; :class:`~linkplane.cloud.port.CloudPort` is one) into a Topology.
+  read methods below; linkplane's cloud port is one) into a Topology.
 - :meth:`Topology.from_reads` -- build the model from the cloud port's value types
+  (anything shaped like :mod:`linkplane.network.reads`)
   (``find_route_tables``, ``search_routes`` per table, ``list_attachments``,
   ``route_table_associations`` / ``route_table_propagations`` per table).
 - :meth:`Topology.lookup` / :meth:`RouteTable.lookup` -- which route carries a packet to an
@@ -30,14 +31,14 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Protocol
 
-from linkplane.cloud.port import (
-    RouteTableAssociation,
-    TgwAttachment,
-    TgwPropagation,
-    TgwRoute,
-    TgwRouteTable,
-)
 from linkplane.network.cidrs import as_network
+from linkplane.network.reads import (
+    AssociationRead,
+    AttachmentRead,
+    PropagationRead,
+    RouteRead,
+    TableRead,
+)
 
 _ALL = 0xFFFFFFFF
 
@@ -228,11 +229,11 @@ class Topology:
     def from_reads(
         cls,
         *,
-        route_tables: Sequence[TgwRouteTable],
-        routes_by_table: Mapping[str, Sequence[TgwRoute]],
-        attachments: Sequence[TgwAttachment],
-        associations: Iterable[RouteTableAssociation] = (),
-        propagations: Iterable[TgwPropagation] = (),
+        route_tables: Sequence[TableRead],
+        routes_by_table: Mapping[str, Sequence[RouteRead]],
+        attachments: Sequence[AttachmentRead],
+        associations: Iterable[AssociationRead] = (),
+        propagations: Iterable[PropagationRead] = (),
         org_of_attachment: Mapping[str, int] | None = None,
     ) -> Topology:
         """Build from what the cloud port reads.
@@ -287,9 +288,9 @@ class TopologyReader(Protocol):
 
     def find_route_tables(
         self, *, tgw_id: str, tags: dict[str, str] | None = None
-    ) -> list[TgwRouteTable]: ...
+    ) -> Sequence[TableRead]: ...
 
-    def search_routes(self, route_table_id: str) -> list[TgwRoute]: ...
+    def search_routes(self, route_table_id: str) -> Sequence[RouteRead]: ...
 
     def list_attachments(
         self,
@@ -298,11 +299,11 @@ class TopologyReader(Protocol):
         states: list[str] | None = None,
         resource_owner_id: str | None = None,
         resource_type: str | None = None,
-    ) -> list[TgwAttachment]: ...
+    ) -> Sequence[AttachmentRead]: ...
 
-    def route_table_associations(self, route_table_id: str) -> list[RouteTableAssociation]: ...
+    def route_table_associations(self, route_table_id: str) -> Sequence[AssociationRead]: ...
 
-    def route_table_propagations(self, route_table_id: str) -> list[TgwPropagation]: ...
+    def route_table_propagations(self, route_table_id: str) -> Sequence[PropagationRead]: ...
 
 
 def read_topology(
@@ -331,7 +332,7 @@ def _kind(resource_type: str) -> AttachmentKind:
         return AttachmentKind.VPC
 
 
-def _route(r: TgwRoute) -> Route:
+def _route(r: RouteRead) -> Route:
     return Route(
         table_id=r.route_table_id,
         network=as_network(r.cidr),
@@ -342,7 +343,7 @@ def _route(r: TgwRoute) -> Route:
 
 
 def _associations(
-    attachments: Sequence[TgwAttachment], associations: Iterable[RouteTableAssociation]
+    attachments: Sequence[AttachmentRead], associations: Iterable[AssociationRead]
 ) -> dict[str, str]:
     explicit = list(associations)
     if explicit:

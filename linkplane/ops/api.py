@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane import __version__
-from linkplane.ops import metrics, readiness
+from linkplane.ops import collectors, readiness
 from linkplane.settings import Settings
 
 router = APIRouter(tags=["operations"], include_in_schema=False)
@@ -57,7 +57,7 @@ class Operations:
 
     @cached_property
     def registry(self) -> CollectorRegistry:
-        return metrics.build_registry(self._sessions, self.system_db)
+        return collectors.build_registry(self._sessions, self.system_db)
 
     @cached_property
     def readiness(self) -> readiness.Readiness:
@@ -83,8 +83,8 @@ def install(app: FastAPI, settings: Settings, sessions: sessionmaker[Session]) -
 def system_engine(settings: Settings) -> Engine:
     """A small engine on DBOS's system database, for the readiness check and the queue
     metrics (no connection is made until one of them runs)."""
-    from linkplane.attachments.engine import system_database_url
     from linkplane.db import make_engine
+    from linkplane.durable.config import system_database_url
 
     url = system_database_url(settings)
     if url.startswith("sqlite"):

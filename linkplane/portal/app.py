@@ -19,14 +19,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from linkplane import errors
 from linkplane.api.errors import error_body, status_for
+from linkplane.durable.client import WorkflowClient
 from linkplane.portal import sessions, views
 from linkplane.settings import Settings
 
 
-def create_portal(settings: Settings, factory: sessionmaker[Session]) -> FastAPI:
+def create_portal(
+    settings: Settings, factory: sessionmaker[Session], workflows: WorkflowClient
+) -> FastAPI:
     portal = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     portal.state.settings = settings
     portal.state.sessionmaker = factory
+    portal.state.workflows = workflows
     portal.mount("/static", StaticFiles(directory=str(views.STATIC_DIR)), name="static")
     from linkplane.portal import breakout_routes, fleet_routes, routes
 

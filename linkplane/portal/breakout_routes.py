@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from linkplane.api.deps import FactoryDep, SessionDep, SettingsDep
+from linkplane.api.deps import FactoryDep, SessionDep, SettingsDep, WorkflowsDep
 from linkplane.attachments import commands, service
 from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
@@ -128,11 +128,11 @@ def wizard_review(
 @router.post("/new/create", dependencies=[CsrfChecked])
 def wizard_create(
     request: Request, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
-    factory: FactoryDep, form: WizardForm,
+    factory: FactoryDep, form: WizardForm, workflows: WorkflowsDep,
 ) -> Response:  # fmt: skip
     try:
         row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
-                                        data=form.request())  # fmt: skip
+                                        data=form.request(), workflows=workflows)  # fmt: skip
     except LinkplaneError as exc:
         # Someone took the CIDRs or the account since the review: back to the details.
         errors: dict[str, str] = {}
@@ -189,10 +189,11 @@ def breakout_live(
 
 @router.post("/{breakout_id}/retry", dependencies=[CsrfChecked])
 def breakout_retry(
-    breakout_id: int, principal: PortalWriter, settings: SettingsDep, factory: FactoryDep
-) -> Response:
+    breakout_id: int, principal: PortalWriter, settings: SettingsDep, factory: FactoryDep,
+    workflows: WorkflowsDep,
+) -> Response:  # fmt: skip
     row = commands.retry_breakout(factory=factory, settings=settings, principal=principal,
-                                  breakout_id=breakout_id)  # fmt: skip
+                                  breakout_id=breakout_id, workflows=workflows)  # fmt: skip
     return RedirectResponse(f"/cloud-connect/{row.id}", status_code=303)
 
 
@@ -205,6 +206,9 @@ def breakout_delete_confirm(
 
 
 @router.post("/{breakout_id}/delete", dependencies=[CsrfChecked])
-def breakout_delete(breakout_id: int, principal: PortalWriter, factory: FactoryDep) -> Response:
-    row = commands.delete_breakout(factory=factory, principal=principal, breakout_id=breakout_id)
+def breakout_delete(
+    breakout_id: int, principal: PortalWriter, factory: FactoryDep, workflows: WorkflowsDep
+) -> Response:
+    row = commands.delete_breakout(factory=factory, principal=principal, breakout_id=breakout_id,
+                                   workflows=workflows)  # fmt: skip
     return RedirectResponse(f"/cloud-connect/{row.id}", status_code=303)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from linkplane.api.app import create_app
 from linkplane.context import AppContext, open_context
+from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from tests.portal.harness import PASSWORD, Org, seed_org
 

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 import uvicorn
 
-from linkplane.api.app import create_app
 from linkplane.context import AppContext, open_context
 from linkplane.db import transaction
+from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from linkplane.tenancy.principal import Role
 

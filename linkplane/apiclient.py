@@ -1,5 +1,7 @@
 """A small client of linkplane's HTTP API, used the way an emnify client uses the API.
 
+Not part of ``linkplane.api`` (the server's HTTP toolkit): the CLI and the demo are clients.
+
 The CLI and ``linkplane demo`` talk to a running API through this: they authenticate with
 ``POST /api/v1/authenticate`` (user credentials or an application token) and send the bearer
 token. Error bodies are translated once, here, back into the domain errors (with the field),

@@ -1,4 +1,8 @@
-"""The FastAPI application: routers of every feature under /api, the portal at /."""
+"""The HTTP application: routers of every feature under /api, the portal at /.
+
+Built by the roots that serve HTTP (``serve``, ``up``); ``linkplane.api`` is only the HTTP
+toolkit the features' routers use (dependencies, errors, pagination).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from linkplane import __version__
 from linkplane.api import errors
 from linkplane.api.limits import BodySizeLimit
+from linkplane.durable.client import QueueClient, WorkflowClient
 from linkplane.settings import Settings
 
 
-def create_app(settings: Settings, factory: sessionmaker[Session]) -> FastAPI:
-    """Build the app around an existing (migrated) database; no I/O happens here."""
+def create_app(
+    settings: Settings, factory: sessionmaker[Session], workflows: WorkflowClient | None = None
+) -> FastAPI:
+    """Build the app around an existing (migrated) database; no I/O happens here.
+
+    ``workflows`` starts and signals workflows; by default the DBOS queue of ``settings``'
+    system database, which the workers (or ``up``'s own runtime) consume.
+    """
     app = FastAPI(
         title="linkplane",
         version=__version__,
@@ -20,6 +31,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session]) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessionmaker = factory
+    app.state.workflows = workflows or QueueClient(settings)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
@@ -36,7 +48,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session]) -> FastAPI:
     # Last, so every /api route above matches first; the portal serves all other paths.
     from linkplane.portal.app import create_portal
 
-    app.mount("/", create_portal(settings, factory), name="portal")
+    app.mount("/", create_portal(settings, factory, app.state.workflows), name="portal")
     return app
 
 

@@ -1,4 +1,5 @@
-"""``linkplane up``: the embedded cloud, the API and the workers in one process.
+"""``linkplane up``: the embedded cloud, the API and the workers in one process; the
+composition root of the laptop default.
 
 Order: embedded cloud -> database -> startup steps -> API -> ``runtime.json`` -> wait for
 Ctrl-C/SIGTERM -> stop everything in reverse -> exit 0.
@@ -6,8 +7,8 @@ Ctrl-C/SIGTERM -> stop everything in reverse -> exit 0.
 Startup steps are a small explicit list (:func:`startup_steps`). Each is a named function
 taking the :class:`UpContext`; it may add lines to the banner (``notes``) and register what
 must run at shutdown (``on_stop``). Features plug in by adding their call to their step:
-tenancy (:func:`seed_demo_org`), the fleet (:func:`seed_demo_fleet`), breakouts
-(:func:`launch_workers`).
+tenancy (:func:`seed_demo_org`), the fleet (:func:`seed_demo_fleet`), the workflows
+(:func:`launch_workers`: the same durable runtime and hooks as ``linkplane worker``).
 
 The embedded cloud keeps its state in memory only. On a restart the stored region points at
 resources that no longer exist; bootstrap notices (it describes the stored TGW) and builds
@@ -21,7 +22,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ from typing import Annotated, Any
 
 import typer
 
+from linkplane.cloud.budget import process_limiter
 from linkplane.cloud.factory import make_cloud
 from linkplane.cloud.port import CloudPort
 from linkplane.context import (
@@ -39,8 +40,11 @@ from linkplane.context import (
     read_runtime,
     write_runtime,
 )
-from linkplane.errors import Conflict, InvalidInput
-from linkplane.logs import get_logger
+from linkplane.durable.runtime import Runtime
+from linkplane.errors import Conflict
+from linkplane.logs import configure, get_logger
+from linkplane.process import hooks
+from linkplane.process.http import ApiThread, bind
 from linkplane.settings import Settings
 
 log = get_logger(__name__)
@@ -58,6 +62,7 @@ class UpContext:
     api_url: str
     notes: list[str] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    runtime: Runtime | None = None
 
 
 StartupStep = tuple[str, Callable[[UpContext], None]]
@@ -135,11 +140,14 @@ def start_policy_applier(up: UpContext) -> None:
 
 
 def launch_workers(up: UpContext) -> None:
-    """Breakouts: the DBOS workflow workers of this process, stopped at shutdown."""
-    from linkplane.attachments import engine
-
-    engine.launch(up.settings, factory=up.app.sessionmaker)
-    up.on_stop.append(engine.shutdown)
+    """The durable runtime of this process (the workflows, sweep and watch of
+    ``linkplane worker``), stopped at shutdown."""
+    limiter = process_limiter(up.settings, up.app.engine)
+    rt = Runtime.build(up.settings, up.app.sessionmaker, limiter=limiter)
+    hooks.install_workflows(rt)
+    rt.launch()
+    up.runtime = rt
+    up.on_stop.append(rt.shutdown)
     up.notes.append("breakout workers: running")
 
 
@@ -163,21 +171,6 @@ def start_reconciler(up: UpContext) -> None:
     up.notes.append(f"reconciler: core policy + audit --repair every {interval:g} s")
 
 
-# --- ports, servers ----------------------------------------------------------------------------
-def _bind(host: str, port: int, what: str, option: str) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise InvalidInput(
-            f"cannot listen on {host}:{port} for the {what} ({exc.strerror}); pass {option}",
-            field=option.lstrip("-"),
-        ) from exc
-    return sock
-
-
 def _check_not_running(data_dir: Path) -> None:
     pid = read_runtime(data_dir).get("pid")
     if not isinstance(pid, int) or pid == os.getpid():
@@ -191,36 +184,6 @@ def _check_not_running(data_dir: Path) -> None:
     raise Conflict(
         f"linkplane up is already running for {data_dir} (pid {pid}); stop it or use --data-dir"
     )
-
-
-class _Api:
-    """uvicorn in a thread on a socket bound beforehand (bind errors surface early)."""
-
-    def __init__(self, up_settings: Settings, app_ctx: AppContext, sock: socket.socket) -> None:
-        import uvicorn
-
-        from linkplane.api.app import create_app
-
-        app = create_app(up_settings, app_ctx.sessionmaker)
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self._sock = sock
-        self._thread = threading.Thread(target=self._run, name="api", daemon=True)
-
-    def _run(self) -> None:
-        self._server.run(sockets=[self._sock])
-
-    def start(self, timeout: float = 30.0) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise Conflict("the API server did not start; see the log above")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=15)
-        self._sock.close()
 
 
 # --- the command -------------------------------------------------------------------------------
@@ -237,14 +200,16 @@ class UpOptions:
 def run(options: UpOptions, stop: threading.Event) -> None:
     """Run until ``stop`` is set; everything started is stopped again, in reverse."""
     base = load_settings(options.data_dir, reconcile_interval_seconds=options.reconcile_interval)
+    configure(base.log_level, json=base.log_json)
+    hooks.register_reserved_cidrs()
     _check_not_running(base.data_dir)
     from linkplane.regions.service import check_region_name
 
     region = options.region or base.default_region
     check_region_name(region)
-    cloud_sock = _bind("127.0.0.1", options.cloud_port, "embedded cloud", "--cloud-port")
+    cloud_sock = bind("127.0.0.1", options.cloud_port, "embedded cloud", "--cloud-port")
     cloud_sock.close()  # moto binds itself; checked here because it hangs on a busy port
-    api_sock = _bind(options.host, options.port, "API", "--port")
+    api_sock = bind(options.host, options.port, "API", "--port")
     stops: list[Callable[[], None]] = [api_sock.close]
     try:
         _serve(options, base, region, api_sock, stops, stop)
@@ -267,7 +232,8 @@ def _serve(
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     cloud = server.start("127.0.0.1", options.cloud_port)
     stops.append(cloud.stop)
-    settings = base.model_copy(update={"aws_endpoint_url": cloud.endpoint_url})
+    settings = base.model_copy(update={"aws_endpoint_url": cloud.endpoint_url,
+                                       "cloud": "embedded"})  # fmt: skip
     app_ctx = open_context(settings)
     stops.append(app_ctx.close)
     api_url = f"http://{options.host}:{api_sock.getsockname()[1]}"
@@ -279,7 +245,10 @@ def _serve(
     for name, step in startup_steps():
         log.info("up_step", step=name)
         step(up)
-    api = _Api(settings, app_ctx, api_sock)
+    from linkplane.process.app import create_app
+
+    assert up.runtime is not None  # launch_workers is a startup step
+    api = ApiThread(create_app(settings, app_ctx.sessionmaker, up.runtime.client), api_sock)
     api.start()
     stops.append(api.stop)
     write_runtime(settings.data_dir, _runtime_info(up))

@@ -1,0 +1,146 @@
+"""``breakout-sweep``: the periodic pass that keeps stored breakouts and AWS in step.
+
+One pass: reject attachments no breakout expects, notice Active breakouts whose customer
+deleted the attachment, repair breakouts no workflow works on (:mod:`.recovery`), and retry
+cleanups that were left incomplete. DBOS starts it once per tick across all executors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from dbos import DBOS, SetWorkflowID
+from sqlalchemy.orm import Session
+
+from linkplane.attachments import records
+from linkplane.attachments.regions import bootstrapped_regions
+from linkplane.attachments.workflows import messages, provisioning, recovery, teardown
+from linkplane.attachments.workflows.plans import plan_for
+from linkplane.attachments.workflows.recovery import Act, Repair
+from linkplane.attachments.workflows.tgw import GONE_STATES, describe
+from linkplane.cloud.port import CloudPort, TgwAttachment
+from linkplane.durable import steps
+from linkplane.durable.runtime import Runtime, bound_runtime, workflow
+from linkplane.logs import get_logger
+
+log = get_logger(__name__)
+
+SWEEP_SCHEDULE = "breakout-sweep"
+
+
+@workflow(messages.SWEEP)
+async def sweep(scheduled_at: datetime, context: Any) -> None:
+    """One pass: reject unexpected attachments, notice detached ones, repair stranded ones."""
+    rt = bound_runtime()
+    await _reject_unexpected(rt)
+    await _notice_detached(rt)
+    await _repair_stranded(rt)
+    await _retry_leftovers(rt)
+
+
+async def _reject_unexpected(rt: Runtime) -> None:
+    regions = await steps.db(rt, "regions", lambda s: bootstrapped_regions(session=s))
+    for info in regions:
+        pending = await steps.cloud(rt, f"pending {info.name}", info.name, _pending_of(info.tgw_id))
+        for att in pending:
+            await _judge(rt, info.name, att)
+
+
+def _pending_of(tgw_id: str) -> Callable[[CloudPort], list[TgwAttachment]]:
+    def call(port: CloudPort) -> list[TgwAttachment]:
+        return port.list_attachments(tgw_id=tgw_id, states=["pendingAcceptance"])
+
+    return call
+
+
+async def _judge(rt: Runtime, region: str, att: TgwAttachment) -> None:
+    owner, att_id = att.resource_owner_id, att.id
+    expected = await steps.db(rt, f"expected {att_id}", lambda s: records.expected_attachment(
+        s, region, owner, att_id))  # fmt: skip
+    if expected:
+        return
+    await steps.cloud(rt, f"reject {att_id}", region, lambda c: _reject_if_pending(c, att_id))
+    noted = await steps.db(rt, f"note {att_id}", lambda s: records.note_rejected(
+        s, region, owner, att_id))  # fmt: skip
+    if not noted:
+        log.warning("rejected an attachment of an unknown account",
+                    attachment_id=att_id, account=owner, region=region)  # fmt: skip
+
+
+def _reject_if_pending(port: CloudPort, attachment_id: str) -> None:
+    current = port.describe_attachment(attachment_id)
+    if current is not None and current.state == "pendingAcceptance":
+        port.reject_vpc_attachment(attachment_id)
+
+
+async def _notice_detached(rt: Runtime) -> None:
+    active = await steps.db(rt, "active", records.active_attachments)
+    for breakout_id, region, attachment_id in active:
+        found = await steps.cloud(rt, f"check {attachment_id}", region, describe(attachment_id))
+        state = found.state if found else "deleted"
+        if state in GONE_STATES:
+            revision = await steps.db(rt, f"rev {breakout_id}", records.revision_of(breakout_id))
+            with SetWorkflowID(messages.detached_id(breakout_id, revision)):
+                await DBOS.start_workflow_async(teardown.detached, breakout_id, revision, state)
+
+
+async def _repair_stranded(rt: Runtime) -> None:
+    """Rows no workflow works on (never started, or ended without finishing them)."""
+    before = await steps.db(rt, "in flight", records.in_flight)
+    if not before:
+        return
+    wanted = [w for row in before for w in recovery.workflow_ids(row)]
+    found = await DBOS.list_workflows_async(workflow_ids=wanted, load_input=False,
+                                            load_output=False)  # fmt: skip
+    states = {w.workflow_id: str(w.status) for w in found}
+    ids = [row.breakout_id for row in before]
+    after = await steps.db(rt, "in flight again", lambda s: records.in_flight(s, ids))
+    for repair in recovery.find_stranded(before, states, after):
+        await _carry_out(rt, repair)
+
+
+async def _carry_out(rt: Runtime, repair: Repair) -> None:
+    row, why = repair.row, repair.why
+    bid, rev = row.breakout_id, row.revision
+    log.warning("repairing a stranded breakout", breakout_id=bid, revision=rev,
+                action=str(repair.act), why=why)  # fmt: skip
+    if repair.act is Act.RESTART:
+        settings = rt.settings
+        new = await steps.db(rt, f"restart {bid}", lambda s: records.restart(
+            s, bid, rev, why, settings))  # fmt: skip
+        if new is not None:
+            await _start(messages.provision_id(bid, new), provisioning.provision, bid, new)
+    elif repair.act is Act.START:
+        await _start(messages.provision_id(bid, rev), provisioning.provision, bid, rev)
+    elif repair.act is Act.TEARDOWN:
+        await _start(messages.teardown_id(bid, rev), teardown.delete, bid, rev)
+    else:
+        await _start(messages.rollback_id(bid, rev), provisioning.rollback, bid, rev, why)
+
+
+async def _start(wid: str, fn: Callable[..., Any], *args: Any) -> None:
+    with SetWorkflowID(wid):
+        await DBOS.start_workflow_async(fn, *args)
+
+
+async def _retry_leftovers(rt: Runtime) -> None:
+    """Deactivated breakouts whose cleanup was incomplete: undo what they still record.
+
+    Once per ``breakout_cleanup_retry_seconds`` per breakout (a permission AWS refuses
+    stays refused until someone fixes it; each failed try is an event).
+    """
+    settings = rt.settings
+    due = await steps.db(rt, "leftovers", lambda s: records.leftovers(
+        s, settings.breakout_cleanup_retry_seconds))  # fmt: skip
+    for res in due:
+        problems = await plan_for(res.type_id).teardown(rt, res)
+        await steps.db(rt, f"retried {res.breakout_id}", _finish_retry(res.breakout_id, problems))
+
+
+def _finish_retry(breakout_id: int, problems: list[str]) -> Callable[[Session], None]:
+    def change(session: Session) -> None:
+        records.finish_retry(session, breakout_id, problems)
+
+    return change

@@ -1,0 +1,275 @@
+"""The TGW plan: share -> wait for acceptance -> wait for the customer's attachment ->
+accept -> associate -> static routes -> Active; and its teardown, the compensations of what
+the row records, in reverse, each an idempotent step with its own event.
+
+Waiting breakouts are suspended coroutines in ``DBOS.recv_async`` on DBOS's event loop: no
+thread, no connection per breakout. Their deadlines and messages are in the system database,
+so a restart (or another executor taking this one over) resumes the wait where it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dbos import DBOS
+from sqlalchemy.orm import Session
+
+from linkplane.attachments import records
+from linkplane.attachments.models import Breakout, BreakoutType
+from linkplane.attachments.records import Plan, Resources, Stop, StopKind
+from linkplane.attachments.workflows.messages import DELETE, TOPIC, WAKE
+from linkplane.cloud.errors import CloudError, ResourceNotFound
+from linkplane.cloud.port import CloudPort, PrincipalStatus, TgwAttachment
+from linkplane.durable import steps
+from linkplane.durable.runtime import Runtime
+from linkplane.settings import Settings
+
+GONE_STATES = frozenset({"deleted", "deleting", "rejected", "rejecting", "failed", "failing"})
+
+
+class TgwPlan:
+    """Attachment type 1: the customer attaches its VPC to the shared Transit Gateway."""
+
+    type_ids = frozenset({BreakoutType.TGW})
+
+    def plan(self, session: Session, row: Breakout, installation: str) -> Plan:
+        return records.tgw_plan(session, row, installation)
+
+    async def provision(self, rt: Runtime, plan: Plan) -> None:
+        await _provision(rt, plan)
+
+    async def teardown(self, rt: Runtime, res: Resources) -> list[str]:
+        return await teardown(rt, res)
+
+
+# --- provisioning ---------------------------------------------------------------------------
+async def _provision(rt: Runtime, plan: Plan) -> None:
+    share = await steps.cloud(rt, "ensure_share", plan.region, lambda c: c.ensure_resource_share(
+        name=plan.share_name, resource_arn=plan.tgw_arn, principal=plan.account_id,
+        client_token=plan.client_token, tags=plan.tags))  # fmt: skip
+    await steps.db(rt, "record_share", lambda s: records.record_share(s, plan, share.arn))
+    await _wait_acceptance(rt, plan, share.arn)
+    settings = rt.settings
+    deadline = await steps.db(rt, "accepted", lambda s: records.mark_accepted(s, plan, settings))
+    attachment_id = await _wait_attachment(rt, plan, deadline)
+    await steps.db(rt, "claim", lambda s: records.claim_attachment(s, plan, attachment_id))
+    await steps.cloud(rt, "accept", plan.region, lambda c: _accept(c, attachment_id))
+    await _wait_available(rt, plan, attachment_id)
+    await steps.db(rt, "routing", lambda s: records.start_routing(s, plan))
+    await steps.cloud(rt, "associate", plan.region, lambda c: c.associate_route_table(
+        route_table_id=plan.customers_route_table_id, attachment_id=attachment_id))  # fmt: skip
+    for cidr in plan.cidrs:
+        await steps.cloud(rt, f"route {cidr}", plan.region, _route(plan, cidr, attachment_id))
+    for cidr in plan.vpc_route_cidrs:
+        await steps.cloud(rt, f"vpc route {cidr}", plan.region, _vpc_route(plan, cidr))
+    await steps.db(rt, "activate", lambda s: records.activate(s, plan))
+    await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the new CIDRs
+
+
+def _route(plan: Plan, cidr: str, attachment_id: str) -> Callable[[CloudPort], None]:
+    def call(port: CloudPort) -> None:
+        port.create_static_route(route_table_id=plan.core_route_table_id, cidr=cidr,
+                                 attachment_id=attachment_id)  # fmt: skip
+
+    return call
+
+
+def _vpc_route(plan: Plan, cidr: str) -> Callable[[CloudPort], bool]:
+    """The core VPC sends ``cidr`` to the TGW (no-op when bootstrap routes an aggregate)."""
+
+    def call(port: CloudPort) -> bool:
+        table = port.main_route_table_id(plan.core_vpc_id)
+        return port.ensure_vpc_route_to_tgw(route_table_id=table, cidr=cidr, tgw_id=plan.tgw_id)
+
+    return call
+
+
+class _Backoff:
+    """Poll intervals: the initial one doubled up to the maximum; a re-check resets it."""
+
+    def __init__(self, settings: Settings, maximum: float | None = None) -> None:
+        self.initial = settings.breakout_poll_initial_seconds
+        self.maximum = min(settings.breakout_poll_max_seconds, maximum or float("inf"))
+        self.delay = self.initial
+
+    async def wait(self, now: float, deadline: float) -> None:
+        """Sleep until the next poll, a re-check, or a deletion (raises Stop)."""
+        timeout = max(0.0, min(self.delay, deadline - now))
+        message = await DBOS.recv_async(TOPIC, timeout_seconds=timeout)
+        if message == DELETE:
+            raise Stop(StopKind.DELETED, "deletion requested")
+        self.delay = self.initial if message == WAKE else min(self.delay * 2, self.maximum)
+
+
+async def _wait_acceptance(rt: Runtime, plan: Plan, share_arn: str) -> None:
+    backoff = _Backoff(rt.settings)
+    while True:
+        status, now = await steps.cloud_now(rt, "invitation_status", plan.region, lambda c: (
+            c.principal_status(share_arn=share_arn, principal=plan.account_id)))  # fmt: skip
+        if status is PrincipalStatus.ACCEPTED:
+            return
+        if status is PrincipalStatus.REJECTED:
+            raise Stop(StopKind.REJECTED, "the customer rejected the resource share invitation")
+        if status is PrincipalStatus.EXPIRED or now >= plan.invitation_deadline:
+            raise Stop(StopKind.EXPIRED, "the resource share invitation expired unanswered")
+        if status is PrincipalStatus.GONE:
+            # A sender cannot read the receiver's invitation: a principal that left the share
+            # while we waited was rejected by the customer (or the share was withdrawn).
+            raise Stop(StopKind.REJECTED, "the invitation was rejected by the customer "
+                       "(the account is no longer a principal of the resource share)")
+        await backoff.wait(now, plan.invitation_deadline)
+
+
+def _pending_attachment(port: CloudPort, plan: Plan) -> str | None:
+    """The customer's oldest attachment waiting for acceptance (or already accepted by us)."""
+    found = port.list_attachments(tgw_id=plan.tgw_id, resource_owner_id=plan.account_id,
+                                  states=["pendingAcceptance"], resource_type="vpc")  # fmt: skip
+    mine = [a for a in found if a.resource_owner_id == plan.account_id]
+    return min(mine, key=lambda a: a.id).id if mine else None
+
+
+async def _wait_attachment(rt: Runtime, plan: Plan, deadline: float) -> str:
+    backoff = _Backoff(rt.settings)
+    while True:
+        found, now = await steps.cloud_now(
+            rt, "find_attachment", plan.region, lambda c: _pending_attachment(c, plan)
+        )
+        if found is not None:
+            return found
+        if now >= deadline:
+            raise Stop(StopKind.EXPIRED, "the customer created no attachment before the deadline")
+        await backoff.wait(now, deadline)
+
+
+def _accept(port: CloudPort, attachment_id: str) -> str:
+    """Accept once: an attachment already past pendingAcceptance was accepted before."""
+    current = port.describe_attachment(attachment_id)
+    if current is None or current.state in GONE_STATES:
+        raise ResourceNotFound(f"attachment {attachment_id} is gone", operation="accept")
+    if current.state == "pendingAcceptance":
+        return port.accept_vpc_attachment(attachment_id).state
+    return current.state
+
+
+def describe(attachment_id: str) -> Callable[[CloudPort], TgwAttachment | None]:
+    def call(port: CloudPort) -> TgwAttachment | None:
+        return port.describe_attachment(attachment_id)
+
+    return call
+
+
+async def _wait_available(rt: Runtime, plan: Plan, attachment_id: str) -> None:
+    backoff = _Backoff(rt.settings, maximum=15.0)
+    start: float | None = None
+    while True:
+        attachment, now = await steps.cloud_now(
+            rt, "attachment_state", plan.region, describe(attachment_id)
+        )
+        start = now if start is None else start
+        state = attachment.state if attachment else "deleted"
+        if state == "available":
+            return
+        if state in GONE_STATES:
+            raise Stop(StopKind.FAILED, f"the attachment became {state} while being accepted")
+        deadline = start + rt.settings.breakout_activation_timeout_seconds
+        if now >= deadline:
+            raise Stop(StopKind.FAILED, f"the attachment stayed {state}; AWS did not activate it")
+        await backoff.wait(now, deadline)
+
+
+# --- teardown -------------------------------------------------------------------------------
+async def teardown(rt: Runtime, res: Resources) -> list[str]:
+    """Undo, in reverse order of creation, every resource ``res`` records.
+
+    Each undo is an idempotent step (a resource already gone is success) followed by an event;
+    a permanent failure is recorded and the remaining undos still run. A resource whose undo
+    failed stays recorded on the row (``aws_resources`` shows it), so the sweep retries it.
+    Returns the failures.
+    """
+    undo = _Undo(rt, res.breakout_id, res.region)
+    routes_gone = True
+    for cidr in reversed(res.vpc_routes):
+        routes_gone &= await undo(f"vpc unroute {cidr}", _vpc_unroute(res.core_vpc_id, cidr))
+    if res.routes and res.core_route_table_id:
+        rt_id = res.core_route_table_id
+        for cidr in reversed(res.routes):
+            routes_gone &= await undo(f"unroute {cidr}", _unroute(rt_id, cidr))
+        if routes_gone:
+            detail: dict[str, object] = {"core_route_table_id": rt_id, "routes": list(res.routes)}
+            await undo.forget("routes", "Static routes removed from the core route table", detail)
+    await _undo_attachment(undo, res)
+    if res.share_arn:
+        arn = res.share_arn
+        if await undo("delete_share", lambda c: c.delete_resource_share(share_arn=arn)):
+            await undo.forget("share", "Resource share deleted", {"share_arn": arn})
+    await steps.routing_changed(rt)  # e.g. isolation: drop the breakout's CIDRs from the policy
+    return undo.problems
+
+
+async def _undo_attachment(undo: _Undo, res: Resources) -> None:
+    att = res.attachment_id
+    if res.associated_route_table_id:
+        table = res.associated_route_table_id
+        # Without an attachment there is no association left: AWS removed it with it.
+        if not att or await undo("disassociate", lambda c: c.disassociate_route_table(
+                route_table_id=table, attachment_id=att)):  # fmt: skip
+            await undo.forget("association", "Attachment disassociated from the customers "
+                              "table", {"route_table_id": table, "attachment_id": att})  # fmt: skip
+    if att and await undo("remove_attachment", lambda c: _remove_attachment(c, att)):
+        await undo.forget("attachment", "Customer attachment rejected/deleted",
+                          {"attachment_id": att})  # fmt: skip
+
+
+def _vpc_unroute(vpc_id: str, cidr: str) -> Callable[[CloudPort], None]:
+    def call(port: CloudPort) -> None:
+        port.delete_vpc_route(route_table_id=port.main_route_table_id(vpc_id), cidr=cidr)
+
+    return call
+
+
+def _unroute(route_table_id: str, cidr: str) -> Callable[[CloudPort], None]:
+    def call(port: CloudPort) -> None:
+        port.delete_static_route(route_table_id=route_table_id, cidr=cidr)
+
+    return call
+
+
+def _remove_attachment(port: CloudPort, attachment_id: str) -> None:
+    """The TGW owner may reject a pending attachment and delete an accepted one."""
+    current: TgwAttachment | None = port.describe_attachment(attachment_id)
+    if current is None or current.state in GONE_STATES:
+        return
+    if current.state == "pendingAcceptance":
+        port.reject_vpc_attachment(attachment_id)
+    else:
+        port.delete_vpc_attachment(attachment_id)
+
+
+class _Undo:
+    """The undo steps of one teardown, and the failures they met."""
+
+    def __init__(self, rt: Runtime, breakout_id: int, region: str) -> None:
+        self.rt, self.bid, self.region = rt, breakout_id, region
+        self.problems: list[str] = []
+
+    async def __call__(self, name: str, call: Callable[[CloudPort], Any]) -> bool:
+        """Run one undo; on a permanent failure record it and return False."""
+        try:
+            await steps.cloud(self.rt, name, self.region, call)
+            return True
+        except CloudError as exc:  # its retries were spent in the adapter
+            self.problems.append(f"{name}: {exc}")
+            text, bid = f"Compensation {name} failed: {exc}", self.bid
+            await steps.db(self.rt, f"failed {name}",
+                           lambda s: records.note(s, bid, text, {"step": name}, 2))  # fmt: skip
+            return False
+
+    async def forget(self, what: str, text: str, detail: dict[str, object]) -> None:
+        bid = self.bid
+
+        def change(session: Session) -> None:
+            records.forget(session, bid, what)
+            records.note(session, bid, text, detail)
+
+        await steps.db(self.rt, f"forget {what}", change)

@@ -1,0 +1,39 @@
+"""What every long-running process kind does first: settings, logging, the database."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from linkplane.context import AppContext, load_settings
+from linkplane.db import make_engine, make_sessionmaker
+from linkplane.logs import configure
+from linkplane.process.migrate import check_schema
+from linkplane.settings import Settings
+
+
+def process_settings() -> Settings:
+    """Settings from the environment alone (``LINKPLANE_*``), logging configured by them."""
+    settings = load_settings()
+    configure(settings.log_level, json=settings.log_json)
+    return settings
+
+
+def open_migrated(settings: Settings) -> AppContext:
+    """The application database, refused unless ``linkplane migrate`` brought it up to date
+    (``serve`` and ``worker`` never change the schema under other processes)."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        check_schema(engine)
+    except Exception:
+        engine.dispose()
+        raise
+    return AppContext(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine))
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (the process then stops everything in order)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return stop
