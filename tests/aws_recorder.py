@@ -56,8 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     original = AwsCloud._client
 
-    def recording_client(self: AwsCloud, service: str, *args: Any) -> Any:
-        client = original(self, service, *args)
+    def recording_client(self: AwsCloud, service: str) -> Any:
+        client = original(self, service)
         client.meta.events.register("before-call", _hook)
         return client
 

@@ -46,6 +46,8 @@ FLOWS = (
     "tests/test_isolation_audit.py::"
     "test_repair_points_a_redirected_route_back_and_reinvites_a_removed_principal",
 )
+#: The flows take minutes on a loaded machine (their own tests have 300 s each).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 #: Actions that need no IAM permission (AWS: "No permissions are required").
 NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
 #: Adapter methods sending these are called only where the flows above cannot reach.

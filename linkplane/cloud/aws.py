@@ -63,9 +63,6 @@ BOTO_CONFIG = Config(
     max_pool_connections=32,
 )
 
-#: Reachability probes (``/ready``) must answer fast, whatever the endpoint does.
-PROBE_CONFIG = BOTO_CONFIG.merge(Config(connect_timeout=2, read_timeout=10))
-
 #: Tag key holding the caller's idempotency token where the API has no ClientToken.
 TOKEN_TAG = "linkplane:client-token"  # noqa: S105 - a tag key, not a secret
 _GONE_TGW = {"deleting", "deleted"}
@@ -164,14 +161,14 @@ class AwsCloud:
             limiter=self._limiter,
         )
 
-    def _client(self, service: str, config: Config = BOTO_CONFIG) -> Any:
+    def _client(self, service: str) -> Any:
         session = self._source.session()
         with self._source.lock:
             return session.client(
                 service,  # type: ignore[call-overload]
                 region_name=self._region,
                 endpoint_url=self._source.endpoint_url,
-                config=config,
+                config=BOTO_CONFIG,
             )
 
     @cached_property
@@ -243,7 +240,7 @@ class AwsCloud:
     def check_reachable(self) -> None:
         def probe() -> None:
             with translated("DescribeRegions"):
-                self._client("ec2", PROBE_CONFIG).describe_regions(RegionNames=[self._region])
+                self._client("ec2").describe_regions(RegionNames=[self._region])
 
         NO_RETRY.call(probe, operation="DescribeRegions")
 
