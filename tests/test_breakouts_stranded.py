@@ -48,7 +48,7 @@ def test_a_pool_timeout_in_the_first_step_is_retried_not_stranded(procs: ProcSta
     ids = _rows(procs, 0, 3)
     starts = [a for bid in ids for a in ("--start", str(bid))]
     with running(procs.data_dir, procs.env("pool-timeout"), "--fail-load", "3", *starts):
-        stranded = _wait_settled(procs, ids, timeout=30)
+        stranded = _wait_settled(procs, ids, timeout=90)
     assert stranded == [], [(b, procs.row(b).status_id, procs.row(b).share_arn,
                              procs.workflow_status(f"breakout-{b}-1")) for b in stranded]
     assert [(procs.row(b).status_id, procs.row(b).revision) for b in ids] == [(WAITING, 1)] * 3
@@ -63,7 +63,7 @@ def test_a_workflow_that_failed_in_its_first_step_is_restarted_by_the_sweep(
     with running(procs.data_dir, env, "--sweep", "--fail-load", "3", "--fail-with", "bug",
                  *starts):  # fmt: skip
         # The three workflows end in ERROR; the sweep of the same worker must notice.
-        stranded = _wait_settled(procs, ids, timeout=30)
+        stranded = _wait_settled(procs, ids, timeout=90)
     assert stranded == [], [(b, procs.row(b).status_id, procs.row(b).share_arn,
                              procs.workflow_status(f"breakout-{b}-1")) for b in stranded]
     assert [procs.workflow_status(f"breakout-{b}-1") for b in ids] == ["ERROR"] * 3
@@ -83,7 +83,7 @@ def test_creates_cut_off_by_a_stop_are_picked_up_after_the_restart(procs: ProcSt
     env = procs.env("cut-off-2", breakout_sweep_interval_seconds=1,
                     executor_dead_after_seconds=2)  # fmt: skip
     with running(procs.data_dir, env, "--sweep"):
-        stranded = _wait_settled(procs, ids, timeout=60)
+        stranded = _wait_settled(procs, ids, timeout=90)
     assert stranded == [], [(b, procs.row(b).status_id, procs.row(b).share_arn,
                              procs.workflow_status(f"breakout-{b}-1")) for b in stranded]
 
@@ -107,7 +107,7 @@ def test_audit_reports_a_stranded_breakout_until_the_sweep_repairs_it(procs: Pro
     starts = [a for bid in ids for a in ("--start", str(bid))]
     with running(procs.data_dir, procs.env("audit-1"), "--fail-load", "2", "--fail-with", "bug",
                  *starts):  # fmt: skip
-        end = time.monotonic() + 30
+        end = time.monotonic() + 90
         while any(procs.workflow_status(f"breakout-{b}-1") != "ERROR" for b in ids):
             assert time.monotonic() < end, "the workflows did not fail"
             time.sleep(0.2)
@@ -118,5 +118,5 @@ def test_audit_reports_a_stranded_breakout_until_the_sweep_repairs_it(procs: Pro
                for m in messages), messages  # fmt: skip
     env = procs.env("audit-2", breakout_sweep_interval_seconds=1)
     with running(procs.data_dir, env, "--sweep"):
-        assert _wait_settled(procs, ids, timeout=30) == []
+        assert _wait_settled(procs, ids, timeout=90) == []
     assert stranded() == []

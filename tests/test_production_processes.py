@@ -28,7 +28,9 @@ from tests.test_breakouts_faults_support import (
     owned,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+# Each test takes about a minute (starting the processes, another, counts to the first);
+# the margin is for a loaded machine.
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(600)]
 ACTIVE, DEACTIVATED = 5, 7
 PASSWORD = "proof-" + secrets.token_urlsafe(12)
 
