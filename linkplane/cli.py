@@ -32,6 +32,7 @@ def _register() -> None:
     from linkplane.process.up import register as register_up
     from linkplane.regions.cli import app as region_app
     from linkplane.sims.cli import app as sims_app
+    from linkplane.tariffs.cli import app as tariff_app
     from linkplane.tenancy.cli import app as org_app
     from linkplane.usage.cli import app as usage_app
 
@@ -41,6 +42,7 @@ def _register() -> None:
     app.add_typer(org_app, name="org", help="Organisations (tenants) and their admins.")
     app.add_typer(sims_app, name="sims", help="SIM inventory shipped to organisations.")
     app.add_typer(usage_app, name="usage", help="Data usage records of endpoints.")
+    app.add_typer(tariff_app, name="tariff", help="The provider's tariff catalogue.")
     register_up(app)
     register_processes(app)  # migrate, serve, worker
     register_isolation(app)  # verify, audit, policy, lab

@@ -12,10 +12,16 @@ class LinkplaneError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None,
+        details: list[tuple[str, str]] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.field = field
+        #: (field, message) of every problem, when one request has several (bulk requests
+        #: name each failing item, e.g. ``endpoints[3].sim``); ``field`` is the first.
+        self.details = details or ([(field, message)] if field else [])
 
 
 class NotFound(LinkplaneError):
@@ -24,6 +30,11 @@ class NotFound(LinkplaneError):
 
 class Conflict(LinkplaneError):
     code = "conflict"
+
+
+def item_field(prefix: str, index: int, field: str | None) -> str:
+    """The field of item ``index`` of a list: ``endpoints[3].sim``, ``[3].id``."""
+    return f"{prefix}[{index}]" + (f".{field}" if field else "")
 
 
 class InvalidInput(LinkplaneError):

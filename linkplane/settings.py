@@ -161,6 +161,26 @@ class Settings(BaseSettings):
     #: 0 switches the reconciler off.
     reconcile_interval_seconds: float = Field(default=0.0, ge=0.0)
 
+    #: Cloud Connect prices (``GET /api/v1/cnc/pricing``): the provider's monthly price per
+    #: breakout type id, e.g. LINKPLANE_CNC_MONTHLY_PRICES='{"1": 99.0, "2": 149.0}', in
+    #: the currency with emnify id ``cnc_price_currency_id`` (1 EUR, 2 USD).
+    cnc_monthly_prices: dict[int, float] = Field(default_factory=lambda: {1: 99.0})
+    cnc_price_currency_id: int = Field(default=1, ge=1, le=2)
+    #: AWS list prices behind each breakout's own cost so far (us-east-2 by default).
+    aws_tgw_attachment_hour_usd: float = Field(default=0.05, ge=0)
+    aws_tgw_data_gb_usd: float = Field(default=0.02, ge=0)
+    aws_vpn_connection_hour_usd: float = Field(default=0.05, ge=0)
+
+    @field_validator("cnc_monthly_prices")
+    @classmethod
+    def _prices(cls, value: dict[int, float]) -> dict[int, float]:
+        for type_id, amount in value.items():
+            if not 1 <= type_id <= 8 or amount < 0:
+                raise ValueError(
+                    "cnc_monthly_prices maps breakout type ids 1-8 to amounts of 0 or more"
+                )
+        return value
+
     @field_validator("provider_account_id")
     @classmethod
     def _account(cls, value: str) -> str:

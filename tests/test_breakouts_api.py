@@ -76,7 +76,7 @@ def test_create_returns_location_and_emnify_fields(stack: Stack) -> None:
     resp = _post(stack)
     assert resp.status_code == 201
     body = resp.json()
-    assert resp.headers["Location"] == f"/api/v1/cnc/breakout/{body['id']}"
+    assert resp.headers["Location"] == f"http://testserver/api/v1/cnc/breakout/{body['id']}"
     assert body["type"] == {"id": 1, "description": "Transit Gateway"}
     assert body["status"] == {"id": 1, "description": "Pending Customer Action"}
     for key in ("id", "name", "description", "creation_date", "region", "user_id"):

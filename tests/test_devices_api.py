@@ -12,11 +12,14 @@ def test_create_returns_201_location_and_the_emnify_shape(fleet: Fleet) -> None:
     r = fleet.new_endpoint(tags="a,b", imei="3520990017614823", imei_lock=True)
     assert r.status_code == 201, r.text
     body = r.json()
-    assert r.headers["Location"] == f"/api/v1/endpoint/{body['id']}"
+    # Absolute, as everywhere (issue 12 defect 7: it was relative here).
+    assert r.headers["Location"] == f"http://testserver/api/v1/endpoint/{body['id']}"
     assert body["status"] == {"id": 0, "description": "Enabled"}
     assert body["ip_address"] == "100.64.0.1"
     assert body["ip_address_space"] == {"id": 1}
     assert set(body["service_profile"]) == {"id", "name"}
+    # satellite_capable is required by emnify's description (issue 12 defect 6).
+    assert body["tariff_profile"]["satellite_capable"] is False
     assert body["sim"] is None and body["imei_lock"] is True and body["tags"] == "a,b"
     assert body["imei_with_luhn"] == "352099001761481"
     assert fleet.get(r.headers["Location"]).json() == body
@@ -185,3 +188,59 @@ def test_other_tenants_get_404_and_observers_403(fleet: Fleet) -> None:
     sp, _tp = fleet.profiles()
     assert fleet.new_endpoint("globex", service_profile={"id": sp}).status_code == 422
     assert fleet.get(path).json()["name"] == "dev"
+
+
+def test_create_links_and_activates_the_sim_as_asked(fleet: Fleet) -> None:
+    """issue 12 defect 2: ``sim.activate`` and ``sim.status`` on POST were ignored."""
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 3, "B1"))
+    fleet.register("acme", "B1", 0)
+    activated = fleet.new_endpoint(sim={"id": 1, "activate": True}).json()
+    assert activated["sim"]["status"] == {"id": 1, "description": "Activated"}
+    assert fleet.get("/api/v1/sim/1").json()["activation_date"]
+    factory = fleet.new_endpoint(sim={"id": 2, "status": {"id": 4}}).json()
+    assert factory["sim"]["status"]["description"] == "Factory Test"
+    plain = fleet.new_endpoint(sim={"id": 3}).json()
+    assert plain["sim"]["status"]["description"] == "Issued"
+    # An illegal target is refused naming sim.status, and nothing is created.
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(4, 1, "B2"))
+    fleet.register("acme", "B2", 0)
+    before = fleet.get("/api/v1/endpoint").headers["X-Total-Count"]
+    r = fleet.new_endpoint(sim={"id": 4, "status": {"id": 2}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sim.status"
+    assert fleet.get("/api/v1/endpoint").headers["X-Total-Count"] == before
+    assert fleet.get("/api/v1/sim/4").json()["status"]["id"] == 0
+
+
+def test_patch_changes_the_sim_status(fleet: Fleet) -> None:
+    """issue 12 defect 2: ``sim.status`` on PATCH was ignored."""
+    import_sims(fleet.ctx.sessionmaker, fleet.orgs["acme"], sim_rows(1, 1, "B1"))
+    fleet.register("acme", "B1", 1)
+    ep = fleet.new_endpoint(sim={"id": 1}).json()
+    path = f"/api/v1/endpoint/{ep['id']}"
+    assert fleet.patch(path, {"sim": {"id": 1, "status": {"id": 2}}}).status_code == 204
+    assert fleet.get(path).json()["sim"]["status"]["description"] == "Suspended"
+    r = fleet.patch(path, {"sim": {"id": 1, "status": {"id": 0}}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sim.status"
+    r = fleet.patch(path, {"sim": {"id": None, "status": {"id": 1}}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sim.status"
+    assert fleet.get(path).json()["sim"]["status"]["description"] == "Suspended"
+
+
+def test_unknown_fields_are_refused_naming_them(fleet: Fleet) -> None:
+    """issue 12 defect 7: unknown body fields were silently ignored."""
+    r = fleet.new_endpoint(colour="red")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "colour"
+    assert "colour" in r.json()["message"]
+    r = fleet.new_endpoint(sim={"id": 1, "activated": True})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sim.activated"
+    assert fleet.get("/api/v1/endpoint").headers["X-Total-Count"] == "0"
+    ep = fleet.new_endpoint().json()
+    r = fleet.patch(f"/api/v1/endpoint/{ep['id']}", {"nmae": "typo"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "nmae"
+    # Spec fields are known: references may echo a read object, and the own organisation
+    # may be named (another one is unknown: 404).
+    ok = fleet.new_endpoint(organisation={"id": fleet.orgs["acme"]},
+                            status={"id": 0, "description": "Enabled"})  # fmt: skip
+    assert ok.status_code == 201, ok.text
+    r = fleet.new_endpoint(organisation={"id": fleet.orgs["globex"]})
+    assert r.status_code == 404 and r.json()["errors"][0]["field"] == "organisation.id"

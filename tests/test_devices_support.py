@@ -95,8 +95,10 @@ class Fleet:
         return self.patch(f"/api/v1/sim_batch/bic/{bic}", {"sim_status": {"id": status}}, org)
 
 
-def build_fleet(ctx: AppContext) -> Iterator[Fleet]:
-    orgs = {name: make_org(ctx.sessionmaker, name) for name in ORGS}
+def build_fleet(ctx: AppContext, suffix: str = "") -> Iterator[Fleet]:
+    """``suffix`` makes the organisations' names unique (a PostgreSQL database is shared by
+    the whole test session); requests still name them ``acme`` and ``globex``."""
+    orgs = {name: make_org(ctx.sessionmaker, name + suffix) for name in ORGS}
     app = create_app(ctx.settings, ctx.sessionmaker)
 
     def as_header(request: Request) -> Principal:
@@ -113,4 +115,19 @@ def fleet(ctx: AppContext) -> Iterator[Fleet]:
     yield from build_fleet(ctx)
 
 
-__all__ = ["Fleet", "Settings", "build_fleet", "fleet", "import_sims", "make_org", "sim_rows"]
+@pytest.fixture
+def any_db_fleet(any_db_settings: Settings) -> Iterator[Fleet]:
+    """The fleet on SQLite, then on PostgreSQL (skipped when not configured)."""
+    import secrets
+
+    from linkplane.context import open_context
+
+    ctx = open_context(any_db_settings)
+    try:
+        yield from build_fleet(ctx, suffix=f"-{secrets.token_hex(3)}")
+    finally:
+        ctx.close()
+
+
+__all__ = ["Fleet", "Settings", "any_db_fleet", "build_fleet", "fleet", "import_sims", "make_org",
+           "sim_rows"]

@@ -181,3 +181,30 @@ def test_other_organisations_breakouts_never_appear(
     token = web.csrf("/cloud-connect")
     response = web.post(f"/cloud-connect/{theirs}/delete", data={"csrf_token": token})
     assert response.status_code == 404
+
+
+def test_breakout_page_shows_price_and_aws_cost_so_far(
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+) -> None:
+    import json
+    from datetime import timedelta
+
+    from linkplane.attachments.models import Status
+    from linkplane.db import utcnow
+    from linkplane.events.models import Event
+
+    ctx, _ = portal_ctx
+    bid = _breakout(ctx, tenants["acme"], "10.41.0.0/24", "444455556667",
+                    status_id=int(Status.ACTIVE))  # fmt: skip
+    with transaction(ctx.sessionmaker) as session:
+        session.add(Event(org_id=tenants["acme"].id, timestamp=utcnow() - timedelta(hours=20),
+                          event_type="Breakout state changed", description="-> Active",
+                          actor="workflow", entity_type="breakout", entity_id=bid,
+                          detail=json.dumps({"from": 4, "to": 5})))  # fmt: skip
+    web.sign_in(tenants["acme"].admin)
+    page = web.get(f"/cloud-connect/{bid}").text
+    cost = re.search(r'<dd id="aws-cost">([^<]*)</dd>', page)
+    assert cost is not None, page
+    text = " ".join(cost.group(1).split())
+    assert text.startswith("1.00 USD (20.0 attachment-hours at 0.05 USD"), text
+    assert "99.00 EUR a month" in page

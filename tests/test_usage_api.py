@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from linkplane.db import transaction
+from linkplane.errors import InvalidInput
 from linkplane.usage import service
 from linkplane.usage.service import UsageIn
-from tests.test_devices_support import Fleet, fleet
+from tests.test_devices_support import Fleet, any_db_fleet, fleet
 
-__all__ = ["fleet"]
+__all__ = ["any_db_fleet", "fleet"]
 
 
 def _endpoint_with_usage(fleet: Fleet) -> int:
@@ -59,7 +62,11 @@ def test_organisation_stats_for_my_and_own_id_only(fleet: Fleet) -> None:
     body = fleet.get("/api/v1/organisation/my/stats").json()
     current = body["current_month"]["data"]
     assert current["volume"] == 3.5
-    assert current["month"] == service.today_utc().strftime("%Y-%m")
+    assert current["month"] == service.today_utc().strftime("%Y-%m-01")  # emnify's format
+    assert body["sim"] == {"issued": 0, "factory_mode": 0, "active": 0, "suspended": 0,
+                           "total": 0}
+    assert (body["service_profiles"], body["tariff_profiles"], body["users"]) == (1, 1, 0)
+    assert body["inclusive_volume"] == {"pooled": 0.0, "unpooled": 0.0}
     assert fleet.get(f"/api/v1/organisation/{acme}/stats").json() == body
     assert fleet.get("/api/v1/organisation/my/stats", org="globex").json()["current_month"][
         "data"]["volume"] == 0  # fmt: skip
@@ -76,3 +83,51 @@ def test_other_tenants_endpoint_stats_are_404(fleet: Fleet) -> None:
     for path in (f"/api/v1/endpoint/{ep}/stats", f"/api/v1/endpoint/{ep}/stats/daily"):
         assert fleet.get(path, org="globex").status_code == 404
         assert fleet.get(path, role="observer").status_code == 200
+
+
+def test_hourly_stats_come_from_records_with_an_hour(any_db_fleet: Fleet) -> None:
+    """On both databases: the hourly rows are upserted like the daily ones."""
+    from datetime import UTC, datetime
+
+    fleet = any_db_fleet
+
+    from linkplane.usage import importer
+
+    ep = fleet.new_endpoint().json()["id"]
+    now = datetime.now(UTC)
+    today = now.date().isoformat()
+    csv = "\n".join([
+        "endpoint_id,date,hour,bytes_tx,bytes_rx",
+        f"{ep},{today},{now.hour},1000000,3000000",
+        f"{ep},{today},{now.hour},500000,0",  # accumulates
+        f"{ep},{today},,2000000,2000000",  # no hour: in the day, not in any hour
+    ]) + "\n"  # fmt: skip
+    with transaction(fleet.ctx.sessionmaker) as session:
+        service.record_usage(session=session, rows=importer.parse(csv))
+    body = fleet.get("/api/v1/organisation/my/stats/hourly").json()
+    label = f"{now.hour:02d}:00"
+    assert body == {"data": {"rx": [[label, "3.000000"]], "tx": [[label, "1.500000"]]}}
+    assert fleet.get("/api/v1/organisation/my/stats/daily").json()[-1]["data"]["volume"] == (
+        "8.500000"
+    )
+    # An explicit range; an end needs a start; the hour must be 0-23 and not in the future.
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    r = fleet.get("/api/v1/organisation/my/stats/hourly",
+                  params={"start_date": midnight.date().isoformat()})  # fmt: skip
+    assert r.json()["data"]["rx"] == [[label, "3.000000"]]
+    r = fleet.get("/api/v1/organisation/my/stats/hourly", params={"end_date": today})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "end_date"
+    bad = f"endpoint_id,date,hour,bytes_tx,bytes_rx\n{ep},{today},24,1,1\n"
+    with pytest.raises(InvalidInput, match="hour 24 must be 0 to 23"), \
+            transaction(fleet.ctx.sessionmaker) as session:  # fmt: skip
+        service.record_usage(session=session, rows=importer.parse(bad))
+    assert fleet.get("/api/v1/organisation/my/stats/hourly", org="globex").json() == {
+        "data": {"rx": [], "tx": []}}  # fmt: skip
+
+
+def test_the_older_daily_stats_route_is_the_organisations_month(fleet: Fleet) -> None:
+    _endpoint_with_usage(fleet)
+    days = fleet.get("/api/v1/stats/daily").json()
+    assert days == fleet.get("/api/v1/organisation/my/stats/daily").json()
+    assert days[-1]["data"]["volume"] == "3.500000"
+    assert fleet.get("/api/v1/stats/daily", org="globex").json() == []

@@ -62,6 +62,8 @@ def _stored(w: World) -> list[tuple[int | None, date, int, int]]:
     with w.ctx.sessionmaker() as session:
         columns = (UsageRecord.endpoint_id, UsageRecord.day)
         stmt = select(*columns, UsageRecord.bytes_tx, UsageRecord.bytes_rx).order_by(*columns)
+        # This world's rows only: a PostgreSQL database is shared by the test session.
+        stmt = stmt.where(UsageRecord.org_id.in_([w.acme, w.globex]))
         return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
 
 
@@ -174,14 +176,14 @@ def test_monthly_usage_counts_the_current_utc_month_of_own_endpoints(world: Worl
 
 def test_deleting_an_endpoint_keeps_the_organisations_history(world: World) -> None:
     from linkplane.devices import service as devices
-    from linkplane.devices.schemas import EndpointUpdate, OptionalIdRef
+    from linkplane.devices.schemas import EndpointUpdate, SimLink
 
     ep = world.acme_eps[2]
     day = service.today_utc()
     _record(world, [UsageIn(endpoint_id=ep, day=day, bytes_tx=3, bytes_rx=4)])
     with transaction(world.ctx.sessionmaker) as session:
         devices.update(session=session, org_id=world.acme, endpoint_id=ep,
-                       data=EndpointUpdate(sim=OptionalIdRef(id=None)))  # fmt: skip
+                       data=EndpointUpdate(sim=SimLink(id=None)))  # fmt: skip
         devices.delete(session=session, org_id=world.acme, endpoint_id=ep)
     with world.ctx.sessionmaker() as session:
         assert service.daily_usage(session=session, org_id=world.acme, days=1) == [(day, 7)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from linkplane.addressing import service
 from linkplane.addressing.models import IpAddressSpace
@@ -13,6 +13,7 @@ from linkplane.addressing.schemas import (
 )
 from linkplane.api.deps import PrincipalDep, ProviderAdminDep, SessionDep, SettingsDep, WriterDep
 from linkplane.api.params import IdPath
+from linkplane.api.responses import set_location
 from linkplane.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["ip address spaces"])
@@ -33,7 +34,7 @@ def list_spaces(session: SessionDep, principal: PrincipalDep) -> list[IpAddressS
 @router.post("/ip_address_space", status_code=201)
 def create_space(
     body: IpAddressSpaceCreate, session: SessionDep, settings: SettingsDep,
-    principal: WriterDep, response: Response,
+    principal: WriterDep, request: Request, response: Response,
 ) -> IpAddressSpaceAvailable:  # fmt: skip
     """Check a requested CIDR for validity and availability, then assign it to the caller."""
     if body.ip_address_version != 4:
@@ -44,7 +45,7 @@ def create_space(
         session=session, device_cidr=settings.device_cidr, cidr=body.ip_address_space,
         org_id=principal.org_id, principal=principal,
     )  # fmt: skip
-    response.headers["Location"] = f"/api/v1/ip_address_space/{space.id}"
+    set_location(response, request, f"/api/v1/ip_address_space/{space.id}")
     return IpAddressSpaceAvailable(
         id=space.id, ip_address_space=space.cidr, ip_address_version=space.ip_version
     )
@@ -53,13 +54,13 @@ def create_space(
 @router.post("/ip_address_space/pool", status_code=201)
 def create_pool_space(
     body: IpAddressSpaceCreate, session: SessionDep, settings: SettingsDep,
-    _admin: ProviderAdminDep, response: Response,
+    _admin: ProviderAdminDep, request: Request, response: Response,
 ) -> IpAddressSpaceAvailable:  # fmt: skip
     """linkplane extension: a provider administrator adds an unassigned space to the pool."""
     space = service.create_space(
         session=session, device_cidr=settings.device_cidr, cidr=body.ip_address_space
     )
-    response.headers["Location"] = f"/api/v1/ip_address_space/{space.id}"
+    set_location(response, request, f"/api/v1/ip_address_space/{space.id}")
     return IpAddressSpaceAvailable(
         id=space.id, ip_address_space=space.cidr, ip_address_version=space.ip_version
     )

@@ -269,3 +269,93 @@ def release_address(*, session: Session, space_id: int, address: str) -> None:
     offset = _offset_of(IPv4Network(space.cidr), address)
     _lock_and_count(session, space, -1)
     session.add(FreeAddress(space_id=space_id, offset=offset))
+
+
+# --- many addresses at once (bulk endpoint requests): a fixed number of statements -------
+
+
+def allocate_many(*, session: Session, space: IpAddressSpace, count: int) -> list[str]:
+    """The ``count`` lowest free host addresses of ``space``, recorded as used, in a fixed
+    number of statements whatever ``count`` is (free-list first, then the cursor)."""
+    if count <= 0:
+        return []
+    network = IPv4Network(space.cidr)
+    cursor = _lock_and_count(session, space, 0)
+    lowest = (
+        select(FreeAddress.offset).where(FreeAddress.space_id == space.id)
+        .order_by(FreeAddress.offset).limit(count)
+    )  # fmt: skip
+    reused = list(session.scalars(lowest))
+    fresh = count - len(reused)
+    if cursor + fresh - 1 > _host_count(network):
+        raise NotFound(
+            f"IP address space {network} has {available_count(space)} free address(es), "
+            f"{count} asked for",
+            field="ip_address_space",
+        )
+    if reused:
+        session.execute(
+            delete(FreeAddress).where(
+                FreeAddress.space_id == space.id, FreeAddress.offset.in_(reused)
+            )
+        )
+    if fresh:
+        _set_cursor(session, space, cursor + fresh)
+    _lock_and_count(session, space, count)
+    offsets = reused + list(range(cursor, cursor + fresh))
+    return [str(network.network_address + o) for o in offsets]
+
+
+def reserve_many(
+    *, session: Session, space: IpAddressSpace, addresses: list[str]
+) -> dict[str, str]:
+    """Record caller-chosen addresses as used, all or none: a map of every address that is
+    not a free host address of ``space`` to why (empty when all were reserved)."""
+    network = IPv4Network(space.cidr)
+    offsets: dict[int, str] = {}
+    problems: dict[str, str] = {}
+    for address in addresses:
+        try:
+            offsets[_offset_of(network, address)] = address
+        except InvalidInput as exc:
+            problems[address] = exc.message
+    if problems or not offsets:
+        return problems
+    cursor = _lock_and_count(session, space, 0)
+    below = [o for o in offsets if o < cursor]
+    if below:
+        free = select(FreeAddress.offset).where(
+            FreeAddress.space_id == space.id, FreeAddress.offset.in_(below)
+        )
+        taken = set(below) - set(session.scalars(free))
+        if taken:
+            return {offsets[o]: f"IP address {offsets[o]} is already in use" for o in taken}
+        session.execute(
+            delete(FreeAddress).where(
+                FreeAddress.space_id == space.id, FreeAddress.offset.in_(below)
+            )
+        )
+    above = sorted(o for o in offsets if o >= cursor)
+    if above:
+        # Jumping the cursor: the skipped offsets stay free for later allocations.
+        skipped = set(range(cursor, above[-1])) - set(above)
+        session.add_all(FreeAddress(space_id=space.id, offset=o) for o in sorted(skipped))
+        _set_cursor(session, space, above[-1] + 1)
+    _lock_and_count(session, space, len(offsets))
+    return {}
+
+
+def release_many(*, session: Session, addresses: list[tuple[int, str]]) -> None:
+    """Give endpoints' addresses (space id, address) back to their spaces' free-lists: one
+    update per space and one insert."""
+    by_space: dict[int, list[str]] = {}
+    for space_id, address in addresses:
+        by_space.setdefault(space_id, []).append(address)
+    spaces = session.scalars(select(IpAddressSpace).where(IpAddressSpace.id.in_(by_space)))
+    for space in spaces:
+        network = IPv4Network(space.cidr)
+        _lock_and_count(session, space, -len(by_space[space.id]))
+        session.add_all(
+            FreeAddress(space_id=space.id, offset=_offset_of(network, a))
+            for a in by_space[space.id]
+        )

@@ -51,19 +51,32 @@ def error_body(
 async def _domain(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.LinkplaneError)
     status = status_for(exc)
-    fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
+    fields = [{"field": field, "message": message} for field, message in exc.details]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(status, exc.message, exc.code, fields), status, headers)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    """``("body", "endpoints", 3, "sim")`` -> ``endpoints[3].sim``, as domain errors name
+    items of a list."""
+    text = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            continue
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+def _message(error: Any) -> str:
+    if error.get("type") == "extra_forbidden":
+        # Pydantic's "Extra inputs are not permitted" does not say what to do about it.
+        return "unknown field: not part of this request (docs/api-compat.md lists the fields)"
+    return str(error["msg"])
 
 
 async def _validation(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = [{"field": _loc(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    fields = [{"field": _loc(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     body = error_body(422, f"Invalid request: {summary}", "invalid_input", fields)
     return JSONResponse(body, 422)

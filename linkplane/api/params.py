@@ -10,6 +10,28 @@ from typing import Annotated
 
 from fastapi import Path
 
+from linkplane.errors import InvalidInput, NotFound
+from linkplane.tenancy.principal import Principal
+
 MAX_ID = 2**31 - 1
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Numeric id of the resource")]
+OrgParam = Annotated[
+    str, Path(max_length=12, description="`my` or the numeric id of your organisation")
+]
+
+
+def own_org(org_id_or_my: str, principal: Principal) -> int:
+    """``my`` or the caller's own id; any other organisation reads as unknown (404):
+    linkplane has no child organisations."""
+    if org_id_or_my == "my":
+        return principal.org_id
+    # isascii: str.isdigit() also accepts digits that int() refuses, such as '²'.
+    if (
+        not (org_id_or_my.isascii() and org_id_or_my.isdigit())
+        or not 1 <= int(org_id_or_my) <= MAX_ID
+    ):
+        raise InvalidInput("org_id_or_my must be 'my' or a numeric id", field="org_id_or_my")
+    if int(org_id_or_my) != principal.org_id:
+        raise NotFound(f"organisation {org_id_or_my} not found", field="org_id_or_my")
+    return principal.org_id

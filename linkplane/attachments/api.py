@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from linkplane.api.deps import (
     FactoryDep,
@@ -21,7 +21,8 @@ from linkplane.api.deps import (
     WriterDep,
 )
 from linkplane.api.pagination import set_page_headers
-from linkplane.attachments import commands, service
+from linkplane.api.responses import set_location
+from linkplane.attachments import commands, cost, service
 from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
     TYPE_DESCRIPTION,
@@ -32,13 +33,18 @@ from linkplane.attachments.models import (
 from linkplane.attachments.schemas import (
     AvailableRegion,
     AwsResources,
+    BreakoutCostRead,
     BreakoutEventRead,
     BreakoutRead,
     BreakoutTgwCreate,
+    CurrencyRef,
     IdDescription,
+    ListPrices,
+    PriceRead,
 )
 from linkplane.errors import InvalidInput, NotFound
 from linkplane.events.models import Event
+from linkplane.settings import Settings
 
 router = APIRouter(prefix="/api/v1/cnc", tags=["cloud connect"])
 
@@ -89,12 +95,15 @@ def list_breakouts(
     principal: PrincipalDep,
     page: PageDep,
     response: Response,
-    status: Annotated[int | None, Query(ge=1, le=8, description="status id")] = None,
+    status: Annotated[
+        int | None, Query(ge=1, le=8, description="status id; 7 lists the deleted ones")
+    ] = None,
     type: Annotated[int | None, Query(ge=1, le=8, description="type id")] = None,
 ) -> list[BreakoutRead]:
+    """Deleted (Deactivated) breakouts are left out unless ``status=7`` asks for them."""
     rows, total = service.list_breakouts(
         session=session, org_id=principal.org_id, status_id=status, type_id=type,
-        offset=page.offset, limit=page.per_page,
+        hide_deactivated=True, offset=page.offset, limit=page.per_page,
     )  # fmt: skip
     set_page_headers(response, page, total)
     return [render(r) for r in rows]
@@ -107,11 +116,12 @@ def create_tgw(
     settings: SettingsDep,
     principal: WriterDep,
     workflows: WorkflowsDep,
+    request: Request,
     response: Response,
 ) -> BreakoutRead:
     row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
                                     data=data, workflows=workflows)  # fmt: skip
-    response.headers["Location"] = f"/api/v1/cnc/breakout/{row.id}"
+    set_location(response, request, f"/api/v1/cnc/breakout/{row.id}")
     return render(row)
 
 
@@ -142,6 +152,37 @@ def get_breakout(
     row = service.get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
     events = service.history(session=session, org_id=principal.org_id, breakout_id=row.id)
     return [render(row, events)]
+
+
+@router.get("/breakout/{cloudconnect_attachment_id}/cost")
+def get_cost(
+    cloudconnect_attachment_id: str, session: SessionDep, settings: SettingsDep,
+    principal: PrincipalDep,
+) -> BreakoutCostRead:  # fmt: skip
+    """Extension: the breakout's AWS cost so far at list prices (USD)."""
+    found = cost.breakout_cost(session=session, settings=settings, org_id=principal.org_id,
+                               breakout_id=_parse_id(cloudconnect_attachment_id))  # fmt: skip
+    return render_cost(found, settings)
+
+
+def render_cost(found: cost.BreakoutCost, settings: Settings) -> BreakoutCostRead:
+    return BreakoutCostRead(
+        breakout_id=found.breakout_id, active_hours=round(found.active_hours, 3),
+        data_gb=round(found.data_gb, 6), attachment_cost=round(found.attachment_usd, 4),
+        vpn_connection_cost=round(found.vpn_usd, 4), data_cost=round(found.data_usd, 4),
+        amount=round(found.total_usd, 4), since=found.since,
+        list_prices=ListPrices(attachment_hour=settings.aws_tgw_attachment_hour_usd,
+                               data_gb=settings.aws_tgw_data_gb_usd,
+                               vpn_connection_hour=settings.aws_vpn_connection_hour_usd),
+    )  # fmt: skip
+
+
+@router.get("/pricing")
+def pricing(settings: SettingsDep, _principal: PrincipalDep) -> list[PriceRead]:
+    """The provider's monthly price per breakout type (``LINKPLANE_CNC_MONTHLY_PRICES``)."""
+    return [PriceRead(id=p.breakout_type_id, breakout_type_id=p.breakout_type_id,
+                      amount=p.amount, currency=CurrencyRef(id=p.currency_id))
+            for p in cost.prices(settings)]  # fmt: skip
 
 
 @router.get("/breakout/{cloudconnect_attachment_id}/event", response_model=list[BreakoutEventRead])

@@ -114,7 +114,9 @@ def create(
 
 @app.command("list")
 def list_(
-    status: Annotated[int | None, typer.Option("--status", help="Only this status id.")] = None,
+    status: Annotated[
+        int | None, typer.Option("--status", help="Only this status id (7: the deleted ones).")
+    ] = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     api_url: ApiUrl = None,

@@ -94,3 +94,39 @@ class BreakoutRead(BaseModel):
 class AvailableRegion(BaseModel):
     attachment_region: str
     device_breakout_region: str
+
+
+class CurrencyRef(BaseModel):
+    id: int
+
+
+class PriceRead(BaseModel):
+    """emnify's monthly Cloud Connect price of a breakout type."""
+
+    id: int
+    breakout_type_id: int
+    amount: float
+    currency: CurrencyRef
+
+
+class ListPrices(BaseModel):
+    attachment_hour: float
+    data_gb: float
+    vpn_connection_hour: float
+
+
+class BreakoutCostRead(BaseModel):
+    """Extension: the breakout's AWS cost so far at AWS list prices, in USD. ``data_gb`` is
+    an estimate (docs/cloud-connect.md, "Cost")."""
+
+    breakout_id: int
+    active_hours: float
+    data_gb: float
+    attachment_cost: float
+    vpn_connection_cost: float
+    data_cost: float
+    amount: float
+    currency: str = "USD"
+    #: When it first became Active (None: never yet); the cost runs up to the request.
+    since: datetime | None = None
+    list_prices: ListPrices

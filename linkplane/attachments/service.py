@@ -91,13 +91,20 @@ def list_breakouts(
     org_id: int,
     status_id: int | None = None,
     type_id: int | None = None,
+    hide_deactivated: bool = False,
     offset: int = 0,
     limit: int = 1000,
 ) -> tuple[list[Breakout], int]:
-    """A page of the organisation's breakouts, newest first, and the total count."""
+    """A page of the organisation's breakouts, newest first, and the total count.
+
+    ``hide_deactivated`` leaves out deleted (Deactivated) ones, as emnify's list does when
+    no status is asked for.
+    """
     stmt = select(Breakout).where(Breakout.org_id == org_id)
     if status_id is not None:
         stmt = stmt.where(Breakout.status_id == status_id)
+    elif hide_deactivated:
+        stmt = stmt.where(Breakout.status_id != Status.DEACTIVATED)
     if type_id is not None:
         stmt = stmt.where(Breakout.type_id == type_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from linkplane.api.deps import PageDep, PrincipalDep, SessionDep, WriterDep
 from linkplane.api.pagination import set_page_headers
 from linkplane.api.params import IdPath
+from linkplane.api.responses import set_location
 from linkplane.devices import service
 from linkplane.devices.connectivity import connectivity
 from linkplane.devices.models import EndpointStatus
@@ -21,6 +22,7 @@ from linkplane.devices.schemas import (
     NamedRef,
     SpaceRef,
     StatusRead,
+    TariffProfileRef,
 )
 from linkplane.events.render import render_event
 from linkplane.events.schemas import EventEndpoint, EventRead
@@ -56,7 +58,7 @@ def render(view: service.EndpointView) -> EndpointRead:
         id=ep.id, name=ep.name, tags=ep.tags, created=ep.created, last_updated=ep.last_updated,
         status=_status(ep.status),
         service_profile=NamedRef(id=ep.service_profile_id, name=view.service_profile_name),
-        tariff_profile=NamedRef(id=ep.tariff_profile_id, name=view.tariff_profile_name),
+        tariff_profile=TariffProfileRef(id=ep.tariff_profile_id, name=view.tariff_profile_name),
         ip_address=ep.ip_address, ip_address_space=space, sim=sim_read, imei=ep.imei,
         imei_with_luhn=imei_luhn, imei_lock=ep.imei_lock,
     )  # fmt: skip
@@ -77,11 +79,12 @@ def list_endpoints(
 
 @router.post("/endpoint", status_code=201)
 def create_endpoint(
-    body: EndpointCreate, session: SessionDep, principal: WriterDep, response: Response
+    body: EndpointCreate, session: SessionDep, principal: WriterDep, request: Request,
+    response: Response,
 ) -> EndpointRead:
     endpoint = service.create(session=session, org_id=principal.org_id, data=body,
                               principal=principal)  # fmt: skip
-    response.headers["Location"] = f"/api/v1/endpoint/{endpoint.id}"
+    set_location(response, request, f"/api/v1/endpoint/{endpoint.id}")
     return render(service.get(session=session, org_id=principal.org_id, endpoint_id=endpoint.id))
 
 
@@ -148,7 +151,7 @@ def get_connectivity_info(
     return {"subscriber_info": info, "request_timestamp": now, "reply_timestamp": now}
 
 
-@router.get("/endpoint/{endpoint_id}/event")
+@router.get("/endpoint/{endpoint_id}/event", response_model_exclude_none=True)
 def list_endpoint_events(
     endpoint_id: IdPath, session: SessionDep, principal: PrincipalDep, page: PageDep,
     response: Response,

@@ -18,14 +18,20 @@ from linkplane.addressing.models import IpAddressSpace
 from linkplane.db import utcnow
 from linkplane.devices import listing
 from linkplane.devices.models import SETTABLE_ENDPOINT_STATUSES, Endpoint, EndpointStatus
-from linkplane.devices.schemas import EndpointCreate, EndpointUpdate
+from linkplane.devices.schemas import (
+    BulkEndpointIn,
+    EndpointCreate,
+    EndpointUpdate,
+    IdRef,
+    SimLink,
+)
 from linkplane.errors import Conflict, InvalidInput, NotFound
 from linkplane.events.models import Event
 from linkplane.events.service import record
 from linkplane.profiles import service as profiles
 from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.sims import service as sims
-from linkplane.sims.models import Sim
+from linkplane.sims.models import Sim, SimStatus
 from linkplane.tenancy.principal import Principal
 
 FILTERS = {
@@ -88,10 +94,10 @@ def list_endpoints(
     keys = _keys(org_id, q)
     order = listing.ordering(sort, SORTS, Endpoint.id)
     ids, total = listing.page(session, keys, order, offset, limit)
-    return _views(session, org_id, ids), total
+    return views(session, org_id, ids), total
 
 
-def _views(session: Session, org_id: int, ids: list[int]) -> list[EndpointView]:
+def views(session: Session, org_id: int, ids: list[int]) -> list[EndpointView]:
     """The endpoints ``ids`` with their profile names and SIM, in the order of ``ids``.
 
     One joined statement by primary key, so a page costs the same whatever its depth; an id
@@ -122,7 +128,8 @@ def get_row(*, session: Session, org_id: int, endpoint_id: int) -> Endpoint:
     return endpoint
 
 
-def _status(value: int) -> int:
+def checked_status(value: int) -> int:
+    """An endpoint status a client may set (Deleted is reached only by DELETE)."""
     try:
         status = EndpointStatus(value)
     except ValueError:
@@ -144,14 +151,15 @@ def _imei(value: str | None) -> str | None:
     return value
 
 
-def _profile_ids(session: Session, org_id: int, data: EndpointUpdate) -> dict[str, int]:
+def profile_ids(
+    session: Session, org_id: int, service_profile: IdRef | None, tariff_profile: IdRef | None
+) -> dict[str, int]:
     """Profile references of the request, each checked to belong to the organisation."""
     ids: dict[str, int] = {}
-    for field, getter in (
-        ("service_profile", profiles.get_service_profile),
-        ("tariff_profile", profiles.get_tariff_profile),
+    for field, getter, ref in (
+        ("service_profile", profiles.get_service_profile, service_profile),
+        ("tariff_profile", profiles.get_tariff_profile, tariff_profile),
     ):
-        ref = getattr(data, field)
         if ref is None:
             continue
         try:
@@ -173,10 +181,41 @@ def _link_sim(session: Session, org_id: int, endpoint_id: int | None, sim_id: in
     return sim.id
 
 
-def _space(session: Session, org_id: int, ref_id: int | None) -> IpAddressSpace:
-    if ref_id is None:
+def sim_target(link: SimLink) -> SimStatus | None:
+    """The SIM status the request asks for: an explicit ``status`` wins over ``activate``."""
+    if link.status is not None:
+        return sims.parse_status(link.status.id, field="sim.status")
+    return SimStatus.ACTIVATED if link.activate else None
+
+
+def _apply_sim_status(
+    session: Session, endpoint: Endpoint, link: SimLink | None, principal: Principal | None
+) -> None:
+    """Move the endpoint's SIM to the status asked for with it (emnify's "create and
+    activate" flow); an illegal transition is refused naming ``sim.status``."""
+    target = None if link is None else sim_target(link)
+    if target is None:
+        return
+    sim = session.get(Sim, endpoint.sim_id) if endpoint.sim_id is not None else None
+    if sim is None:
+        raise InvalidInput("a SIM status needs a SIM: give sim.id", field="sim.status")
+    try:
+        sims.change_status(session=session, sim=sim, target=target, principal=principal)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="sim.status") from None
+
+
+def check_organisation(ref: IdRef | None, org_id: int) -> None:
+    """linkplane has no child organisations: only the caller's own may be named."""
+    if ref is not None and ref.id != org_id:
+        raise NotFound(f"organisation {ref.id} not found", field="organisation.id")
+
+
+def space_for(session: Session, org_id: int, ref: IdRef | None) -> IpAddressSpace:
+    """The space asked for, or the organisation's first."""
+    if ref is None:
         return addressing.default_space(session=session, org_id=org_id)
-    return addressing.get_for_org(session=session, org_id=org_id, space_id=ref_id)
+    return addressing.get_for_org(session=session, org_id=org_id, space_id=ref.id)
 
 
 def _assign_address(
@@ -187,7 +226,8 @@ def _assign_address(
     return space.id, addressing.allocate(session=session, space=space)
 
 
-def _field_of(exc: IntegrityError) -> str:
+def field_of(exc: IntegrityError) -> str:
+    """The request field a unique constraint hit is about."""
     text = str(exc.orig)
     if "sim_id" in text:
         return "sim"
@@ -203,11 +243,12 @@ def _flush(session: Session, endpoint: Endpoint) -> None:
             session.add(endpoint)
             session.flush()
     except IntegrityError as exc:
-        field = _field_of(exc)
+        field = field_of(exc)
         raise Conflict(f"{field} is already in use by another endpoint", field=field) from None
 
 
-def _scalar_values(data: EndpointUpdate) -> dict[str, Any]:
+def scalar_values(data: EndpointUpdate | BulkEndpointIn) -> dict[str, Any]:
+    """The plain columns a request sets, checked (imei format, settable status)."""
     values = data.model_dump(exclude_unset=True, include={"name", "tags", "imei_lock"})
     if "name" in values and values["name"] is None:
         values["name"] = ""
@@ -215,9 +256,14 @@ def _scalar_values(data: EndpointUpdate) -> dict[str, Any]:
         values["imei_lock"] = False
     if "imei" in data.model_fields_set:
         values["imei"] = _imei(data.imei)
-    if data.status is not None:
-        values["status"] = _status(data.status.id)
+    status = getattr(data, "status", None)
+    if status is not None:
+        values["status"] = checked_status(status.id)
     return values
+
+
+def _profiles_of(session: Session, org_id: int, data: EndpointUpdate) -> dict[str, int]:
+    return profile_ids(session, org_id, data.service_profile, data.tariff_profile)
 
 
 def _check_imei_lock(endpoint: Endpoint) -> None:
@@ -228,14 +274,15 @@ def _check_imei_lock(endpoint: Endpoint) -> None:
 def create(
     *, session: Session, org_id: int, data: EndpointCreate, principal: Principal | None = None
 ) -> Endpoint:
+    check_organisation(data.organisation, org_id)
     if data.ip_address and data.ip_address_space is None:
         raise InvalidInput("ip_address needs ip_address_space as well", field="ip_address_space")
-    values = {**_scalar_values(data), **_profile_ids(session, org_id, data)}
+    values = {**scalar_values(data), **_profiles_of(session, org_id, data)}
     endpoint = Endpoint(org_id=org_id, **values)
     _check_imei_lock(endpoint)
     if data.sim is not None and data.sim.id is not None:
         endpoint.sim_id = _link_sim(session, org_id, None, data.sim.id)
-    space = _space(session, org_id, data.ip_address_space.id if data.ip_address_space else None)
+    space = space_for(session, org_id, data.ip_address_space)
     for attempt in range(ALLOCATION_ATTEMPTS):
         endpoint.ip_address_space_id, endpoint.ip_address = _assign_address(
             session, space, data.ip_address
@@ -246,6 +293,7 @@ def create(
         except Conflict as exc:
             if exc.field != "ip_address" or data.ip_address or attempt + 1 == ALLOCATION_ATTEMPTS:
                 raise
+    _apply_sim_status(session, endpoint, data.sim, principal)
     record(
         session=session, org_id=org_id, event_type="Endpoint created",
         description=f"endpoint {endpoint.name!r} created with IP {endpoint.ip_address}",
@@ -260,7 +308,7 @@ def _readdress(session: Session, endpoint: Endpoint, data: EndpointUpdate) -> No
         return
     if data.ip_address is None and space_id == endpoint.ip_address_space_id:
         return  # nothing asked but "keep the address"
-    space = _space(session, endpoint.org_id, space_id)
+    space = space_for(session, endpoint.org_id, IdRef(id=space_id) if space_id else None)
     _release(session, endpoint)
     endpoint.ip_address_space_id, endpoint.ip_address = _assign_address(
         session, space, data.ip_address
@@ -281,7 +329,8 @@ def update(
     principal: Principal | None = None,
 ) -> Endpoint:  # fmt: skip
     endpoint = get_row(session=session, org_id=org_id, endpoint_id=endpoint_id)
-    changes = {**_scalar_values(data), **_profile_ids(session, org_id, data)}
+    check_organisation(data.organisation, org_id)
+    changes = {**scalar_values(data), **_profiles_of(session, org_id, data)}
     if data.sim is not None:
         sim_id = data.sim.id
         linked = None if sim_id is None else _link_sim(session, org_id, endpoint.id, sim_id)
@@ -293,6 +342,7 @@ def update(
         _readdress(session, endpoint, data)
     endpoint.last_updated = utcnow()
     _flush(session, endpoint)
+    _apply_sim_status(session, endpoint, data.sim, principal)
     fields = ", ".join(sorted(data.model_fields_set))
     record(
         session=session, org_id=org_id, event_type="Endpoint updated",

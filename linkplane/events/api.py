@@ -15,7 +15,7 @@ from linkplane.tenancy.models import Organisation
 router = APIRouter(prefix="/api/v1", tags=["event"])
 
 
-@router.get("/event", response_model=list[EventRead])
+@router.get("/event", response_model=list[EventRead], response_model_exclude_none=True)
 def list_events(
     principal: PrincipalDep,
     session: SessionDep,

@@ -9,6 +9,7 @@ from linkplane.events.schemas import (
     EventEndpoint,
     EventOrganisation,
     EventRead,
+    EventSim,
     EventUser,
     Lookup,
 )
@@ -29,6 +30,7 @@ def render_event(
     org: Organisation,
     user: User | None = None,
     endpoint: EventEndpoint | None = None,
+    sim: EventSim | None = None,
 ) -> EventRead:
     source = SOURCE_ID.get(event.source, Source.API)
     tid = type_id(event.event_type)
@@ -45,6 +47,7 @@ def render_event(
         organisation=EventOrganisation(id=org.id, name=org.name),
         user=EventUser(id=user.id, username=user.username, name=user.name) if user else None,
         endpoint=endpoint,
+        sim=sim,
         actor=event.actor,
         entity_type=event.entity_type,
         entity_id=event.entity_id,

@@ -41,6 +41,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "Breakout deleted",
     "Breakout retried",
     "Region bootstrapped",
+    "SIM deleted",  # 31
+    "Organisation tariff changed",
+    "Inclusive volume assigned",
 )
 
 TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}

@@ -9,7 +9,8 @@ class CountryRead(BaseModel):
     id: int
     name: str
     country_code: int
-    mcc: str
+    #: An integer in emnify's description (the MNCs stay strings: "01" is not 1).
+    mcc: int
     iso_code: str
 
 

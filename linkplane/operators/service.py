@@ -14,7 +14,7 @@ class Country:
     id: int
     name: str
     country_code: int
-    mcc: str
+    mcc: int
     iso_code: str
 
 
@@ -27,10 +27,10 @@ class Operator:
     tapcode: tuple[str, ...]
 
 
-_DE = Country(74, "Germany", 49, "262", "de")
-_GB = Country(205, "United Kingdom", 44, "234", "gb")
-_US = Country(211, "United States", 1, "310", "us")
-_FR = Country(67, "France", 33, "208", "fr")
+_DE = Country(74, "Germany", 49, 262, "de")
+_GB = Country(205, "United Kingdom", 44, 234, "gb")
+_US = Country(211, "United States", 1, 310, "us")
+_FR = Country(67, "France", 33, 208, "fr")
 
 OPERATORS: tuple[Operator, ...] = (
     Operator(1, "Telekom", _DE, ("01",), ("DEUD1",)),

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from linkplane.api.deps import FactoryDep, SessionDep, SettingsDep, WorkflowsDep
-from linkplane.attachments import commands, service
+from linkplane.attachments import commands, cost, service
 from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
     TRANSITIONS,
@@ -26,6 +26,7 @@ from linkplane.errors import LinkplaneError
 from linkplane.portal import instructions, views, wizard
 from linkplane.portal.deps import CsrfChecked, PortalPrincipal, PortalWriter
 from linkplane.settings import Settings
+from linkplane.tariffs.models import CURRENCIES
 from linkplane.tenancy.principal import Principal
 
 router = APIRouter(prefix="/cloud-connect", include_in_schema=False)
@@ -165,9 +166,14 @@ def breakout_page(
     settings: SettingsDep, started: bool = False,
 ) -> HTMLResponse:  # fmt: skip
     live = _live_context(session, settings, principal, breakout_id)
+    row = _row(live)
+    spent = cost.breakout_cost(session=session, settings=settings, org_id=principal.org_id,
+                               breakout_id=row.id)  # fmt: skip
+    price = next((p for p in cost.prices(settings) if p.breakout_type_id == row.type_id), None)
     return views.render(
         request, "breakout.html", principal, steps=STEPS, step=3, started=started,
-        type_name=_type_name(_row(live).type_id), **live,
+        type_name=_type_name(row.type_id), cost=spent, price=price, settings=settings,
+        currencies=CURRENCIES, **live,
     )  # fmt: skip
 
 

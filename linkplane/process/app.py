@@ -57,15 +57,17 @@ def _routers() -> list[APIRouter]:
     from linkplane.addressing.api import router as addressing
     from linkplane.attachments.api import router as attachments
     from linkplane.devices.api import router as devices
+    from linkplane.devices.bulk_api import router as devices_bulk
     from linkplane.events.api import router as events
     from linkplane.operators.api import router as operators
     from linkplane.profiles.api import router as profiles
     from linkplane.regions.api import router as regions
     from linkplane.sims.api import router as sims
+    from linkplane.tariffs.api import router as tariffs
     from linkplane.tenancy.api import router as tenancy
     from linkplane.usage.api import router as usage
 
     return [
-        tenancy, events, devices, sims, profiles, operators, addressing, regions, attachments,
-        usage,
+        tenancy, events, devices, devices_bulk, sims, profiles, operators, addressing, regions,
+        attachments, usage, tariffs,
     ]  # fmt: skip

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 
 from linkplane.api.deps import PrincipalDep, SessionDep, WriterDep
 from linkplane.api.params import IdPath
+from linkplane.api.responses import set_location
 from linkplane.profiles import service
 from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.profiles.schemas import (
@@ -17,6 +19,8 @@ from linkplane.profiles.schemas import (
     TariffProfileRead,
     TariffProfileUpdate,
 )
+from linkplane.tariffs import profiles as tariff_profiles
+from linkplane.tariffs import render
 
 router = APIRouter(prefix="/api/v1", tags=["profiles"])
 
@@ -24,36 +28,45 @@ router = APIRouter(prefix="/api/v1", tags=["profiles"])
 def _service_read(profile: ServiceProfile, used: int) -> ServiceProfileRead:
     flags = {flag: getattr(profile, flag) for flag in SERVICE_FLAGS}
     return ServiceProfileRead(
-        id=profile.id, name=profile.name, description=profile.description, used_count=used,
+        id=profile.id, name=profile.name, description=profile.description, used_count=str(used),
         **flags,
     )  # fmt: skip
 
 
-def _tariff_read(profile: TariffProfile, used: int) -> TariffProfileRead:
-    return TariffProfileRead(
-        id=profile.id, name=profile.name, description=profile.description, used_count=used
-    )
+def _tariff_reads(session: Session, profiles: list[TariffProfile]) -> list[TariffProfileRead]:
+    """Reads of tariff profiles with their usage and tariff, in a fixed number of queries."""
+    used = service.usage_counts(session=session, model=TariffProfile, ids=[p.id for p in profiles])
+    tariffs = tariff_profiles.describe(session=session, profiles=profiles)
+    reads = []
+    for p in profiles:
+        tariff, volume = render.profile_tariff(tariffs[p.id]) if p.id in tariffs else (None, None)
+        reads.append(TariffProfileRead(
+            id=p.id, name=p.name, description=p.description, used_count=str(used.get(p.id, 0)),
+            organisation_id=str(p.org_id), tariff=tariff, inclusive_volume=volume,
+        ))  # fmt: skip
+    return reads
 
 
-@router.get("/service_profile")
+@router.get("/service_profile", response_model_exclude_none=True)
 def list_service_profiles(session: SessionDep, principal: PrincipalDep) -> list[ServiceProfileRead]:
     profiles = service.list_service_profiles(session=session, org_id=principal.org_id)
     used = service.usage_counts(session=session, model=ServiceProfile, ids=[p.id for p in profiles])
     return [_service_read(p, used.get(p.id, 0)) for p in profiles]
 
 
-@router.post("/service_profile", status_code=201)
+@router.post("/service_profile", status_code=201, response_model_exclude_none=True)
 def create_service_profile(
-    body: ServiceProfileCreate, session: SessionDep, principal: WriterDep, response: Response
+    body: ServiceProfileCreate, session: SessionDep, principal: WriterDep, request: Request,
+    response: Response,
 ) -> ServiceProfileRead:
     profile = service.create_service_profile(
         session=session, org_id=principal.org_id, data=body, principal=principal
     )
-    response.headers["Location"] = f"/api/v1/service_profile/{profile.id}"
+    set_location(response, request, f"/api/v1/service_profile/{profile.id}")
     return _service_read(profile, 0)
 
 
-@router.get("/service_profile/{profile_id}")
+@router.get("/service_profile/{profile_id}", response_model_exclude_none=True)
 def get_service_profile(
     profile_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> ServiceProfileRead:
@@ -86,33 +99,32 @@ def delete_service_profile(
     return Response(status_code=204)
 
 
-@router.get("/tariff_profile")
+@router.get("/tariff_profile", response_model_exclude_none=True)
 def list_tariff_profiles(session: SessionDep, principal: PrincipalDep) -> list[TariffProfileRead]:
     profiles = service.list_tariff_profiles(session=session, org_id=principal.org_id)
-    used = service.usage_counts(session=session, model=TariffProfile, ids=[p.id for p in profiles])
-    return [_tariff_read(p, used.get(p.id, 0)) for p in profiles]
+    return _tariff_reads(session, profiles)
 
 
-@router.post("/tariff_profile", status_code=201)
+@router.post("/tariff_profile", status_code=201, response_model_exclude_none=True)
 def create_tariff_profile(
-    body: TariffProfileCreate, session: SessionDep, principal: WriterDep, response: Response
+    body: TariffProfileCreate, session: SessionDep, principal: WriterDep, request: Request,
+    response: Response,
 ) -> TariffProfileRead:
     profile = service.create_tariff_profile(
         session=session, org_id=principal.org_id, data=body, principal=principal
     )
-    response.headers["Location"] = f"/api/v1/tariff_profile/{profile.id}"
-    return _tariff_read(profile, 0)
+    set_location(response, request, f"/api/v1/tariff_profile/{profile.id}")
+    return _tariff_reads(session, [profile])[0]
 
 
-@router.get("/tariff_profile/{profile_id}")
+@router.get("/tariff_profile/{profile_id}", response_model_exclude_none=True)
 def get_tariff_profile(
     profile_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> TariffProfileRead:
     profile = service.get_tariff_profile(
         session=session, org_id=principal.org_id, profile_id=profile_id
     )
-    used = service.usage_counts(session=session, model=TariffProfile, ids=[profile.id])
-    return _tariff_read(profile, used.get(profile.id, 0))
+    return _tariff_reads(session, [profile])[0]
 
 
 @router.patch("/tariff_profile/{profile_id}", status_code=204)

@@ -43,3 +43,10 @@ class TariffProfile(Base):
     name: Mapped[str] = mapped_column(String(128))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The organisation's tariff (see ``linkplane.tariffs``); None only before one is set.
+    tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariff.id"), nullable=True)
+    #: The organisation's inclusive volume whose traffic this profile counts against
+    #: (unset by the tariffs feature before it deletes an inclusive volume).
+    inclusive_volume_id: Mapped[int | None] = mapped_column(
+        ForeignKey("org_inclusive_volume.id"), nullable=True
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from linkplane.tariffs.schemas import ProfileVolumeRead, TariffRead
 
 SERVICE_FLAGS = (
     "allowed_3g", "allowed_4g", "allowed_nb_iot", "allowed_nb_iot_geo", "apply_sms_quota",
@@ -12,9 +14,16 @@ SERVICE_FLAGS = (
 )  # fmt: skip
 
 
+#: Fields of emnify's service profile body that linkplane accepts but does not model (see
+#: docs/api-compat.md); anything not in the body's description is refused.
+UNMODELLED_SERVICE_FIELDS = (
+    "prepaid", "api_callback", "api_secret", "moc_callback", "esme_interface_type",
+    "breakout_region", "dns",
+)  # fmt: skip
+
+
 class ServiceProfileUpdate(BaseModel):
-    # emnify clients send fields linkplane does not model (api_callback, dns, ...): ignored.
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=128)
     description: str | None = None
@@ -31,6 +40,22 @@ class ServiceProfileUpdate(BaseModel):
     #: linkplane extension: endpoints of this profile may reach the organisation's
     #: Cloud Connect breakouts. Off by default.
     allow_cloud_connect: bool | None = None
+    #: Deprecated by emnify in favour of ``apply_data_quota``, which wins when both are given.
+    apply_quota: bool | None = Field(None, exclude=True)
+    prepaid: bool | None = Field(None, exclude=True)
+    api_callback: dict[str, Any] | None = Field(None, exclude=True)
+    api_secret: dict[str, Any] | None = Field(None, exclude=True)
+    moc_callback: dict[str, Any] | None = Field(None, exclude=True)
+    esme_interface_type: dict[str, Any] | None = Field(None, exclude=True)
+    breakout_region: dict[str, Any] | None = Field(None, exclude=True)
+    dns: dict[str, Any] | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _deprecated_apply_quota(self) -> ServiceProfileUpdate:
+        if self.apply_quota is not None and "apply_data_quota" not in self.model_fields_set:
+            self.apply_data_quota = self.apply_quota
+            self.model_fields_set.add("apply_data_quota")  # so an update applies it
+        return self
 
 
 class ServiceProfileCreate(ServiceProfileUpdate):
@@ -38,10 +63,13 @@ class ServiceProfileCreate(ServiceProfileUpdate):
 
 
 class ServiceProfileRead(BaseModel):
+    """Rendered with ``exclude_none`` (no ``description`` key when there is none)."""
+
     id: int
     name: str
-    description: str | None
-    used_count: int
+    description: str | None = None
+    #: A string in emnify's description.
+    used_count: str
     allowed_3g: bool
     allowed_4g: bool
     allowed_nb_iot: bool
@@ -55,13 +83,20 @@ class ServiceProfileRead(BaseModel):
     allow_cloud_connect: bool
 
 
-class TariffProfileUpdate(BaseModel):
+class TariffIn(BaseModel):
+    # A reference may echo a read tariff (name, currency, ...): only the id counts.
     model_config = ConfigDict(extra="ignore")
+
+    id: int
+
+
+class TariffProfileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=128)
     description: str | None = None
-    #: Accepted for compatibility; linkplane does no billing, so the tariff is not stored.
-    tariff: dict[str, Any] | None = None
+    #: The organisation's tariff (the only one a profile may have); default on create.
+    tariff: TariffIn | None = None
 
 
 class TariffProfileCreate(TariffProfileUpdate):
@@ -69,7 +104,14 @@ class TariffProfileCreate(TariffProfileUpdate):
 
 
 class TariffProfileRead(BaseModel):
+    """Rendered with ``exclude_none`` (no ``description`` or ``inclusive_volume`` key when
+    there is none)."""
+
     id: int
     name: str
-    description: str | None
-    used_count: int
+    description: str | None = None
+    #: Strings in emnify's description.
+    used_count: str
+    organisation_id: str
+    tariff: TariffRead | None = None
+    inclusive_volume: ProfileVolumeRead | None = None

@@ -17,6 +17,8 @@ from linkplane.profiles.schemas import (
     TariffProfileCreate,
     TariffProfileUpdate,
 )
+from linkplane.tariffs import profiles as tariffs
+from linkplane.tariffs import service as tariff_service
 from linkplane.tenancy.principal import Principal
 
 P = TypeVar("P", ServiceProfile, TariffProfile)
@@ -89,8 +91,15 @@ def create_service_profile(
 def create_tariff_profile(
     *, session: Session, org_id: int, data: TariffProfileCreate, principal: Principal | None = None
 ) -> TariffProfile:
+    """A tariff profile of the organisation's tariff, with all its rate zones selected."""
+    tariff = tariffs.tariff_for(session=session, org_id=org_id,
+                                tariff_id=data.tariff.id if data.tariff else None)  # fmt: skip
     values = data.model_dump(exclude_none=True, exclude={"tariff"})
-    return _create(session, TariffProfile, org_id, values, principal)
+    profile = _create(session, TariffProfile, org_id, {**values, "tariff_id": tariff.id},
+                      principal)  # fmt: skip
+    tariff_service.select_all_ratezones(session=session, profile_ids=[profile.id],
+                                        tariff_id=tariff.id)  # fmt: skip
+    return profile
 
 
 def _update(
@@ -123,6 +132,12 @@ def update_tariff_profile(
 ) -> TariffProfile:  # fmt: skip
     profile = get_tariff_profile(session=session, org_id=org_id, profile_id=profile_id)
     values = data.model_dump(exclude_unset=True, exclude={"tariff"})
+    if data.tariff is not None:
+        tariff = tariffs.tariff_for(session=session, org_id=org_id, tariff_id=data.tariff.id)
+        if tariff.id != profile.tariff_id:
+            # emnify: a changed tariff removes the rate zone selections.
+            tariff_service.clear_ratezones(session=session, profile_ids=[profile.id])
+            values.update(tariff_id=tariff.id, inclusive_volume_id=None)
     return _update(session, profile, values, principal)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class StatusRef(BaseModel):
@@ -13,6 +13,9 @@ class StatusRef(BaseModel):
 
 
 class IdRef(BaseModel):
+    # A reference may echo what a client read (``{"id": 1, "name": ...}``): only id counts.
+    model_config = ConfigDict(extra="ignore")
+
     id: int
 
 
@@ -30,6 +33,9 @@ class SimEndpointRef(BaseModel):
 
 
 class SimRead(BaseModel):
+    """Rendered with ``exclude_none``: like emnify, a SIM without an activation date or an
+    endpoint has no such key (rather than ``null``)."""
+
     id: int
     iccid: str
     iccid_with_luhn: str
@@ -37,31 +43,54 @@ class SimRead(BaseModel):
     msisdn: str
     status: StatusRef
     production_date: datetime
-    activation_date: datetime | None
+    activation_date: datetime | None = None
     customer_org: OrgRef
-    endpoint: SimEndpointRef | None
+    endpoint: SimEndpointRef | None = None
 
 
 class SimUpdate(BaseModel):
-    # emnify also accepts issuer_org/reseller_org/customer_org; linkplane has no reseller
-    # hierarchy, so only the status can change (other fields are ignored).
-    model_config = ConfigDict(extra="ignore")
+    """Only the status can change: linkplane has no reseller hierarchy, so the organisation
+    fields may only name the caller's own organisation (``customer_org``) or are ignored
+    (``issuer_org``, ``reseller_org``). The ``*_organisation`` names are what the emnify SDK
+    0.5.3 sends for the same fields. Anything else is refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
     status: StatusRef | None = None
+    issuer_org: IdRef | None = None
+    reseller_org: IdRef | None = None
+    customer_org: IdRef | None = None
+    issuer_organisation: IdRef | None = None
+    reseller_organisation: IdRef | None = None
+    customer_organisation: IdRef | None = None
+
+    def customer(self) -> IdRef | None:
+        return self.customer_org or self.customer_organisation
+
+
+class SimIdIn(BaseModel):
+    """One item of ``DELETE /sim/multi``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(ge=1, le=2**31 - 1)
 
 
 class SimBatchRegister(BaseModel):
-    """``{"sim_status": {"id": 1}}`` per the spec; the emnify SDK sends ``{"id": 1, ...}``."""
+    """``{"sim_status": {"id": 1}}`` per the spec; the emnify SDK sends
+    ``{"id": 1, "description": "Activated"}``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     sim_status: IdRef | None = None
     id: int | None = None
+    description: str | None = None
 
 
 class SimBatchRead(BaseModel):
     bic: str
-    quantity: int
+    #: A string in emnify's description.
+    quantity: str
     customer_org_id: int
     status: StatusRef
 

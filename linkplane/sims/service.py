@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, func, insert, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from linkplane.db import utcnow
 from linkplane.devices import listing
 from linkplane.devices.models import Endpoint
-from linkplane.errors import InvalidInput, LinkplaneError, NotFound
-from linkplane.events.service import record
+from linkplane.errors import Conflict, InvalidInput, LinkplaneError, NotFound
+from linkplane.events.service import event_values, record, record_many
 from linkplane.sims import importer
 from linkplane.sims.models import SIM_TRANSITIONS, Sim, SimStatus
 from linkplane.tenancy.principal import Principal
@@ -107,15 +108,98 @@ def change_status(
     )  # fmt: skip
 
 
+def change_status_many(
+    *, session: Session, moves: list[tuple[Sim, SimStatus]], principal: Principal | None = None
+) -> None:
+    """:func:`change_status` for many SIMs (a bulk request): one update per target status
+    and one insert of the events. Every move must be allowed (checked before)."""
+    by_target: dict[SimStatus, list[Sim]] = {}
+    events_ = []
+    for sim, target in moves:
+        current = SimStatus(sim.status)
+        if target == current:
+            continue
+        if target not in SIM_TRANSITIONS[current]:
+            raise InvalidInput(
+                f"a SIM cannot go from {current.description} to {target.description}",
+                field="sim.status",
+            )
+        by_target.setdefault(target, []).append(sim)
+        events_.append(event_values(
+            org_id=sim.org_id, event_type="SIM status changed",
+            description=f"SIM {sim.iccid} {current.description} -> {target.description}",
+            principal=principal, entity_type="sim", entity_id=sim.id,
+            detail={"from": int(current), "to": int(target)},
+        ))  # fmt: skip
+    for target, rows in by_target.items():
+        values: dict[str, Any] = {"status": int(target)}
+        if target is SimStatus.ACTIVATED:
+            values["activation_date"] = func.coalesce(Sim.activation_date, utcnow())
+        stmt = sql_update(Sim).where(Sim.id.in_([r.id for r in rows])).values(**values)
+        session.execute(stmt, execution_options={"synchronize_session": False})
+        for row in rows:
+            session.expire(row)
+    record_many(session=session, events=events_)
+
+
 def update(
     *, session: Session, org_id: int, sim_id: int, status: int | None,
-    principal: Principal | None = None,
+    customer_org_id: int | None = None, principal: Principal | None = None,
 ) -> SimView:  # fmt: skip
+    """Change the SIM's status; the customer organisation can only stay the caller's own
+    (linkplane has no reseller hierarchy to move SIMs in)."""
     view = get(session=session, org_id=org_id, sim_id=sim_id)
+    if customer_org_id is not None and customer_org_id != org_id:
+        raise NotFound(f"organisation {customer_org_id} not found", field="customer_org.id")
     if status is not None:
         target = parse_status(status)
         change_status(session=session, sim=view.sim, target=target, principal=principal)
     return view
+
+
+#: emnify's bulk operations take at most this many items per request.
+MAX_BULK = 2000
+
+
+def delete(
+    *, session: Session, org_id: int, sim_ids: list[int], principal: Principal | None = None
+) -> None:
+    """Delete SIMs of the organisation, all or none: an unknown (or another tenant's) id is
+    404 and a SIM still linked to an endpoint is 409, naming every such SIM."""
+    if not 1 <= len(sim_ids) <= MAX_BULK:
+        raise InvalidInput(f"give 1 to {MAX_BULK} SIM ids", field="body")
+    wanted = set(sim_ids)
+    rows = session.execute(_visible(org_id).where(Sim.id.in_(wanted))).all()
+    missing = sorted(wanted - {sim.id for sim, _ in rows})
+    if missing:
+        raise NotFound(f"SIM(s) not found: {_ids(missing)}", field="sim")
+    linked = sorted(sim.id for sim, endpoint in rows if endpoint is not None)
+    if linked:
+        raise Conflict(
+            f"SIM(s) {_ids(linked)} are assigned to an endpoint: unlink them first "
+            '(PATCH /api/v1/endpoint/{id} {"sim": {"id": null}})',
+            field="sim",
+        )
+    delete_rows(session=session, org_id=org_id, rows=[sim for sim, _ in rows],
+                principal=principal)  # fmt: skip
+
+
+def delete_rows(
+    *, session: Session, org_id: int, rows: list[Sim], principal: Principal | None = None
+) -> None:
+    """Delete SIMs that no endpoint uses any more, recording each."""
+    for sim in rows:
+        session.delete(sim)
+        record(
+            session=session, org_id=org_id, event_type="SIM deleted",
+            description=f"SIM {sim.iccid} deleted", principal=principal, entity_type="sim",
+            entity_id=sim.id,
+        )  # fmt: skip
+
+
+def _ids(ids: list[int], shown: int = 20) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(str(i) for i in ids[:shown]) + more
 
 
 def _batch(session: Session, org_id: int, bic: str) -> list[Sim]:

@@ -117,6 +117,17 @@ def my_organisation(principal: PrincipalDep, session: SessionDep) -> Organisatio
     return _org_read(service.get_org(session=session, org_id=principal.org_id))
 
 
+#: emnify's organisation status lookup. linkplane has no way to disable an organisation, so
+#: every organisation is Enabled and that is the only status offered.
+ORGANISATION_STATUSES = (IdDescription(id=0, description="Enabled"),)
+
+
+@router.get("/organisation/status", response_model=list[IdDescription], tags=["organisation"])
+def organisation_statuses(_principal: PrincipalDep) -> list[IdDescription]:
+    """Declared before ``/organisation/{org_id}``, which would otherwise capture it."""
+    return list(ORGANISATION_STATUSES)
+
+
 @router.get("/organisation", response_model=list[OrganisationRead], tags=["organisation"])
 def list_organisations(
     _admin: ProviderAdminDep, session: SessionDep, page: PageDep, response: Response

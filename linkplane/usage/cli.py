@@ -22,7 +22,7 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir")]
 @app.command("import")
 def import_usage(
     file: Annotated[
-        Path, typer.Argument(help="CSV: iccid or endpoint_id, date, bytes_tx, bytes_rx")
+        Path, typer.Argument(help="CSV: iccid or endpoint_id, date, [hour,] bytes_tx, bytes_rx")
     ],
     data_dir: DataDir = None,
 ) -> None:

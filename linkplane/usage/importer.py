@@ -1,4 +1,5 @@
-"""Parsing the mobile core's usage CSV (columns iccid or endpoint_id, date, bytes_tx, bytes_rx).
+"""Parsing the mobile core's usage CSV (columns iccid or endpoint_id, date, bytes_tx, bytes_rx,
+and optionally hour: the UTC hour 0-23, for the hourly statistics).
 
 Every bad line is reported in one error and a file with any bad line stores nothing, as
 ``linkplane sims import`` does. Whether each endpoint or ICCID exists is the service's check.
@@ -48,11 +49,13 @@ def _row(values: dict[str, str], line: int, errors: list[str]) -> UsageIn:
     elif iccid and not (iccid.isascii() and iccid.isdigit() and len(iccid) in (19, 20)):
         errors.append(f"iccid {iccid!r} must be 19 or 20 digits")
     endpoint_id = _int(endpoint, "endpoint_id", errors) if endpoint else None
+    hour = values.get("hour", "")
     return UsageIn(
         day=_day(values["date"], errors), line=line,
         bytes_tx=_int(values["bytes_tx"], "bytes_tx", errors),
         bytes_rx=_int(values["bytes_rx"], "bytes_rx", errors),
         endpoint_id=endpoint_id, iccid=iccid or None,
+        hour=_int(hour, "hour", errors) if hour else None,
     )  # fmt: skip
 
 

@@ -39,3 +39,29 @@ class UsageRecord(Base):
     bytes_tx: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_rx: Mapped[int] = mapped_column(BigInteger, default=0)
     updated: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class UsageHour(Base):
+    """The same traffic by hour, for records delivered with one (the ``hour`` column of an
+    import): what the hourly statistics read. The day's :class:`UsageRecord` counts it too."""
+
+    __tablename__ = "usage_hour"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "hour", name="uq_usage_hour_endpoint_hour"),
+        Index("ix_usage_hour_org_id_hour", "org_id", "hour"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("endpoint.id", ondelete="SET NULL"), nullable=True
+    )
+    sim_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sim.id", ondelete="SET NULL"), nullable=True
+    )
+    #: The start of the UTC hour.
+    hour: Mapped[datetime] = mapped_column(UTCDateTime())
+    bytes_tx: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_rx: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -23,7 +23,7 @@ from linkplane.errors import InvalidInput
 from linkplane.sims.importer import luhn_digit
 from linkplane.sims.models import Sim
 from linkplane.tenancy.scope import get_scoped, scoped
-from linkplane.usage.models import UsageRecord
+from linkplane.usage.models import UsageHour, UsageRecord
 
 MB = 1_000_000
 #: A petabyte per device and day is a unit mistake in the file, not traffic.
@@ -44,6 +44,9 @@ class UsageIn:
     iccid: str | None = None
     #: Where the record came from (a CSV line), so errors can point at it.
     line: int | None = None
+    #: The UTC hour (0-23) of the day the traffic was in, when the record says so; only such
+    #: records feed the hourly statistics.
+    hour: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,14 @@ def record_usage(
         raise InvalidInput("no usage records given", field="rows")
     targets = _resolve(session, rows, org_id)
     merged = _merge(rows, targets)
-    _upsert(session, merged, replace=replace)
+    _upsert(session, UsageRecord, UsageRecord.day, merged, replace=replace)
+    hours = _merge_hours(rows, targets)
+    _upsert(session, UsageHour, UsageHour.hour, hours, replace=replace)
     return len(merged)
+
+
+def _start_of(row: UsageIn) -> datetime:
+    return datetime(row.day.year, row.day.month, row.day.day, row.hour or 0, tzinfo=UTC)
 
 
 def _label(row: UsageIn, index: int) -> str:
@@ -114,6 +123,10 @@ def _value_errors(row: UsageIn, today: date) -> list[str]:
             errors.append(f"{name} {value} must be 0 to {MAX_BYTES}")
     if row.day > today:
         errors.append(f"date {row.day.isoformat()} is in the future")
+    if row.hour is not None and not 0 <= row.hour <= 23:
+        errors.append(f"hour {row.hour} must be 0 to 23")
+    elif row.hour is not None and _start_of(row) > utcnow():
+        errors.append(f"hour {row.hour} of {row.day.isoformat()} is in the future")
     if (row.endpoint_id is None) == (row.iccid is None):
         errors.append("give exactly one of endpoint_id and iccid")
     return errors
@@ -216,19 +229,41 @@ def _merge(rows: Sequence[UsageIn], targets: list[_Target]) -> list[dict[str, An
     return list(merged.values())
 
 
-def _upsert(session: Session, values: list[dict[str, Any]], *, replace: bool) -> None:
+def _merge_hours(rows: Sequence[UsageIn], targets: list[_Target]) -> list[dict[str, Any]]:
+    """One value row per (endpoint, hour) of the records that give an hour."""
+    merged: dict[tuple[int, datetime], dict[str, Any]] = {}
+    now = utcnow()
+    for row, target in zip(rows, targets, strict=True):
+        if row.hour is None:
+            continue
+        hour = _start_of(row)
+        acc = merged.setdefault((target.endpoint_id, hour), {
+            "org_id": target.org_id, "endpoint_id": target.endpoint_id,
+            "sim_id": target.sim_id, "hour": hour, "bytes_tx": 0, "bytes_rx": 0,
+            "updated": now,
+        })  # fmt: skip
+        acc["bytes_tx"] += row.bytes_tx
+        acc["bytes_rx"] += row.bytes_rx
+    return list(merged.values())
+
+
+def _upsert(
+    session: Session, model: type[UsageRecord | UsageHour], when: Any,
+    values: list[dict[str, Any]], *, replace: bool,
+) -> None:  # fmt: skip
+    """Add ``values`` to the (endpoint, ``when``) rows of ``model``, or set them."""
     # SQLite and PostgreSQL (the two supported databases) share ON CONFLICT DO UPDATE.
     dialect = session.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else pg_insert
     for chunk in _chunks(values):
-        stmt = insert(UsageRecord).values(list(chunk))
+        stmt = insert(model).values(list(chunk))
         new = stmt.excluded
-        tx = new.bytes_tx if replace else UsageRecord.bytes_tx + new.bytes_tx
-        rx = new.bytes_rx if replace else UsageRecord.bytes_rx + new.bytes_rx
+        tx = new.bytes_tx if replace else model.bytes_tx + new.bytes_tx
+        rx = new.bytes_rx if replace else model.bytes_rx + new.bytes_rx
         stmt = stmt.on_conflict_do_update(
-            index_elements=[UsageRecord.endpoint_id, UsageRecord.day],
+            index_elements=[model.endpoint_id, when],
             set_={"bytes_tx": tx, "bytes_rx": rx, "updated": new.updated,
-                  "sim_id": func.coalesce(new.sim_id, UsageRecord.sim_id)},
+                  "sim_id": func.coalesce(new.sim_id, model.sim_id)},
         )  # fmt: skip
         session.execute(stmt)
 
@@ -315,7 +350,7 @@ def org_stats(*, session: Session, org_id: int, today: date | None = None) -> Mo
     return _months(session, org_id, today or today_utc())
 
 
-def _days(session: Session, org_id: int, start: date, end: date,
+def day_volumes(session: Session, org_id: int, start: date, end: date,
           *where: ColumnElement[bool]) -> list[DayVolume]:  # fmt: skip
     stmt = scoped(
         select(UsageRecord.day, func.sum(UsageRecord.bytes_tx), func.sum(UsageRecord.bytes_rx)),
@@ -331,12 +366,12 @@ def endpoint_daily(
 ) -> list[DayVolume]:
     """Days with traffic of one endpoint of the organisation (else 404), ``start..end``."""
     get_scoped(session, Endpoint, org_id, endpoint_id, what="endpoint", field="endpoint_id")
-    return _days(session, org_id, start, end, UsageRecord.endpoint_id == endpoint_id)
+    return day_volumes(session, org_id, start, end, UsageRecord.endpoint_id == endpoint_id)
 
 
 def org_daily(*, session: Session, org_id: int, start: date, end: date) -> list[DayVolume]:
     """Days with traffic of the organisation, ``start..end`` inclusive."""
-    return _days(session, org_id, start, end)
+    return day_volumes(session, org_id, start, end)
 
 
 # --- date ranges of the daily routes (emnify's defaults, written once) ---------------------

@@ -13,7 +13,7 @@ def seed_fleet(ctx: AppContext, org_id: int, count: int, *, prefix: str, serial:
     """
     from linkplane.addressing import service as addressing
     from linkplane.devices import service as devices
-    from linkplane.devices.schemas import EndpointCreate, IdRef, OptionalIdRef, StatusIn
+    from linkplane.devices.schemas import EndpointCreate, IdRef, SimLink, StatusIn
     from linkplane.profiles import service as profiles
     from linkplane.profiles.schemas import ServiceProfileCreate, TariffProfileCreate
     from linkplane.sims import service as sims
@@ -46,7 +46,7 @@ def seed_fleet(ctx: AppContext, org_id: int, count: int, *, prefix: str, serial:
         for i, sim in enumerate(sorted(registered, key=lambda s: s.iccid), start=1):
             data = EndpointCreate(
                 name=f"{prefix} {i}", status=StatusIn(id=0), service_profile=IdRef(id=sp.id),
-                tariff_profile=IdRef(id=tp.id), sim=OptionalIdRef(id=sim.id),
+                tariff_profile=IdRef(id=tp.id), sim=SimLink(id=sim.id),
             )  # fmt: skip
             ids.append(devices.create(session=session, org_id=org_id, data=data).id)
         return ids

@@ -1,0 +1,1 @@
+"""The tariff catalogue, organisation tariffs, inclusive volumes and rate zone selections."""
