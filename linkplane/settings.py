@@ -165,10 +165,14 @@ class Settings(BaseSettings):
     #: breakout type id, e.g. LINKPLANE_CNC_MONTHLY_PRICES='{"1": 99.0, "2": 149.0}', in
     #: the currency with emnify id ``cnc_price_currency_id`` (1 EUR, 2 USD).
     cnc_monthly_prices: dict[int, float] = Field(default_factory=lambda: {1: 99.0})
+    #: The emnify currency id of those prices (1 EUR, 2 USD).
     cnc_price_currency_id: int = Field(default=1, ge=1, le=2)
-    #: AWS list prices behind each breakout's own cost so far (us-east-2 by default).
+    #: AWS list prices behind each breakout's own cost so far (us-east-2 by default): a TGW
+    #: attachment-hour in USD.
     aws_tgw_attachment_hour_usd: float = Field(default=0.05, ge=0)
+    #: AWS list price of a GB through the TGW, in USD.
     aws_tgw_data_gb_usd: float = Field(default=0.02, ge=0)
+    #: AWS list price of a Site-to-Site VPN connection-hour, in USD.
     aws_vpn_connection_hour_usd: float = Field(default=0.05, ge=0)
 
     @field_validator("cnc_monthly_prices")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +72,8 @@ def _type(info: FieldInfo) -> str:
     annotation = info.annotation
     if get_origin(annotation) is Literal:
         return "one of " + ", ".join(f"`{a}`" for a in get_args(annotation))
+    if get_origin(annotation) in (dict, list):
+        return "JSON " + ("object" if get_origin(annotation) is dict else "array")
     name = _TYPE_NAMES.get(annotation, getattr(annotation, "__name__", str(annotation)))
     bounds = [
         f"{sign} {getattr(m, attr)}"
@@ -86,7 +89,9 @@ def _default(info: FieldInfo) -> str:
     if factory is not None:
         # A factory's result depends on the machine (a home directory): show what it means.
         doc = inspect.getdoc(factory) if isinstance(factory, types.FunctionType) else None
-        return _cell((doc or "computed").splitlines()[0])
+        if doc:
+            return _cell(doc.splitlines()[0])
+        return f"`{json.dumps(factory())}`"  # type: ignore[call-arg]
     value = info.default
     if value == "":
         return "(empty)"

@@ -1,7 +1,7 @@
 """aws_rate_bucket table: the AWS rate budget shared by processes on PostgreSQL.
 
-Revision ID: 0008_aws_rate_bucket
-Revises: 0007_installation
+Revision ID: 0011_aws_rate_bucket
+Revises: 0010_usage_hour
 
 Owned by linkplane.cloud (budget.py). Created on SQLite too, where it stays empty: one
 process there keeps its buckets in memory.
@@ -10,8 +10,8 @@ process there keeps its buckets in memory.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_aws_rate_bucket"
-down_revision = "0007_installation"
+revision = "0011_aws_rate_bucket"
+down_revision = "0010_usage_hour"
 branch_labels = None
 depends_on = None
 
