@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import breakouts_workers as workers_mode
+
 REGION = "eu-central-1"
 PROVIDER = "111111111111"
 #: Mutating EC2 calls per one-CIDR breakout: Accept, Associate, CreateTransitGatewayRoute,
@@ -64,6 +66,8 @@ class Bench:
     core_vpc: str
     org_id: int
     runtime: Any
+    #: How this process starts workflows: its own runtime's, or (``--workers``) the queue.
+    client: Any
     last_ids: list[int] | None = None
 
 
@@ -85,7 +89,7 @@ def start_cloud(*, throttled: bool) -> tuple[subprocess.Popen[bytes], str]:
     proc = subprocess.Popen(cmd + (["--throttling"] if throttled else []),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(1200):  # 2 minutes: a loaded machine starts moto slowly
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return proc, endpoint
@@ -114,7 +118,9 @@ def fresh_postgres(url: str) -> tuple[str, Any]:
     return url.rsplit("/", 1)[0] + f"/{name}", drop
 
 
-def setup(data_dir: Path, endpoint: str, database_url: str = "") -> Bench:
+def setup(data_dir: Path, endpoint: str, database_url: str = "", *, launch: bool = True) -> Bench:
+    """Databases, region, organisation; and, with ``launch``, the engine in this process
+    (without it, worker processes run the workflows this process enqueues)."""
     for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
         os.environ.setdefault(key, value)
@@ -122,6 +128,7 @@ def setup(data_dir: Path, endpoint: str, database_url: str = "") -> Bench:
     from linkplane.cloud.factory import make_cloud
     from linkplane.context import open_context
     from linkplane.db import transaction
+    from linkplane.durable.client import QueueClient
     from linkplane.durable.runtime import Runtime
     from linkplane.process import hooks
     from linkplane.regions import service as regions
@@ -145,12 +152,15 @@ def setup(data_dir: Path, endpoint: str, database_url: str = "") -> Bench:
         session.add(org)
         session.flush()
         org_id = int(org.id)
-    rt = Runtime.build(settings, ctx.sessionmaker)
-    hooks.install_workflows(rt, sweep=False)
-    rt.launch()
+    rt, client = None, QueueClient(settings)
+    if launch:
+        rt = Runtime.build(settings, ctx.sessionmaker)
+        hooks.install_workflows(rt, sweep=False)
+        rt.launch()
+        client = rt.client
     return Bench(endpoint, settings, ctx.sessionmaker, info.tgw_id, info.tgw_arn,
                  info.core_route_table_id, info.customers_route_table_id, info.core_vpc_id,
-                 org_id, rt)  # fmt: skip
+                 org_id, rt, client)  # fmt: skip
 
 
 class Customer:
@@ -203,7 +213,7 @@ def _create(bench: Bench, customers: list[Customer]) -> list[int]:
             row = service.create_tgw(session=session, settings=bench.settings,
                                      principal=principal, data=data)  # fmt: skip
             bid = int(row.id)
-        start_provisioning(bench.runtime.client, bid, 1)
+        start_provisioning(bench.client, bid, 1)
         ids.append(bid)
     return ids
 
@@ -391,11 +401,26 @@ def main() -> None:
     parser.add_argument("--throttled", type=int, nargs="*", default=[100])
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--postgres", default="", help="PostgreSQL URL (else SQLite files)")
+    parser.add_argument("--workers", type=int, nargs="*", default=[],
+                        help="worker process counts: the production topology (needs --postgres; "
+                             "N = the first --n)")  # fmt: skip
     parser.add_argument("--child", choices=["plain", "throttled"], help=argparse.SUPPRESS)
+    parser.add_argument("--child-workers", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-throttled", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_workers:
+        result = workers_mode.child(args.child_workers, args.child_throttled, args.n[0],
+                                    args.timeout, args.postgres)  # fmt: skip
+        print("RESULT " + json.dumps(result), flush=True)
+        return
     if args.child:
         result = child(args.child, args.n[0], args.timeout, args.postgres)
         print("RESULT " + json.dumps(result), flush=True)
+        return
+    if args.workers:
+        if not args.postgres:
+            raise SystemExit("--workers needs --postgres URL: workers share one database")
+        workers_mode.report(args.workers, args.n[0], args.timeout, args.postgres)
         return
     print(f"databases: {'PostgreSQL' if args.postgres else 'SQLite (WAL)'}")
     _report(args.n, args.throttled, args.timeout, args.postgres)

@@ -28,6 +28,7 @@ def _register() -> None:
     from linkplane.isolation.cli import register as register_isolation
     from linkplane.localcloud.cli import app as cloud_app
     from linkplane.localcloud.customer_cli import app as customer_app
+    from linkplane.ops.cli import app as settings_app
     from linkplane.process.commands import register as register_processes
     from linkplane.process.up import register as register_up
     from linkplane.regions.cli import app as region_app
@@ -51,6 +52,7 @@ def _register() -> None:
     register_isolation(app)  # verify, audit, policy, lab
     app.add_typer(breakout_app, name="breakout", help="Cloud Connect breakouts (over the API).")
     register_demo(app)
+    app.add_typer(settings_app, name="settings", help="The configuration reference.")
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ KNOWN_REGIONS: tuple[str, ...] = (
 
 
 def default_data_dir() -> Path:
+    """``~/.local/share/linkplane``"""
     return Path.home() / ".local" / "share" / "linkplane"
 
 
@@ -39,6 +40,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LINKPLANE_", extra="ignore")
 
+    #: Where SQLite databases, the generated JWT key and ``up``'s runtime file live.
     data_dir: Path = Field(default_factory=default_data_dir)
     #: SQLAlchemy URL of the application database; empty means SQLite in ``data_dir``.
     database_url: str = ""
@@ -50,21 +52,26 @@ class Settings(BaseSettings):
     #: AWS endpoint override; empty means AWS's own endpoints. With ``cloud=aws`` it only
     #: redirects the calls (a VPC endpoint, a proxy); credentials still come from the chain.
     aws_endpoint_url: str = ""
+    #: Static AWS credentials, used only when both are set; empty means the standard boto3
+    #: chain (environment, profile, instance or task role), which production should use.
     aws_access_key_id: str = ""
-    aws_secret_access_key: str = ""
+    #: The secret half of the static credentials above.
+    aws_secret_access_key: str = Field(default="", repr=False)
     #: The provider account that owns the Transit Gateways.
     provider_account_id: str = "123456789012"
     #: This installation's id in AWS names and tags (see linkplane.installation); empty means
     #: the one generated once and stored in the database. Set it only to keep an id across a
     #: new database, or to give a copied database (which copies the id) an id of its own.
     installation_id: str = ""
+    #: Region of commands and breakouts that name none.
     default_region: str = "eu-central-1"
     #: Device address space routed from the core to customers (the TGW "customers" table).
     device_cidr: str = "100.64.0.0/10"
     #: Core VPC CIDR used when bootstrap creates the core VPC.
     core_vpc_cidr: str = "10.255.0.0/16"
-    #: Breakout validation limits.
+    #: Breakout validation limits: VPC CIDRs per breakout.
     max_cidrs_per_breakout: int = 10
+    #: Breakout validation limits: the largest customer CIDR allowed (a /16 by default).
     min_prefix_length: int = 16
     #: RAM invitation lifetime; AWS uses 7 days.
     invitation_ttl_seconds: int = 7 * 24 * 3600
@@ -73,6 +80,7 @@ class Settings(BaseSettings):
     attachment_wait_seconds: float = 7 * 24 * 3600
     #: Polling of invitation/attachment state: first interval, doubled up to the maximum.
     breakout_poll_initial_seconds: float = 1.0
+    #: The longest interval that polling backs off to.
     breakout_poll_max_seconds: float = 300.0
     #: One shared read per region (all invitations, all pending attachments) that wakes the
     #: breakouts whose customer acted; 0 turns it off and leaves only each breakout's polling.
@@ -84,6 +92,7 @@ class Settings(BaseSettings):
     #: Retries of a workflow's database step (a lock or connection that failed transiently).
     #: AWS calls retry in the adapter with the ``aws_*`` policy below; steps do not again.
     breakout_step_max_attempts: int = 6
+    #: The first wait between those retries (doubled each time).
     breakout_step_retry_seconds: float = 1.0
     #: Sweep: customer-deleted attachments, unexpected attachments, repairs (cron seconds).
     breakout_sweep_interval_seconds: int = 30
@@ -94,32 +103,54 @@ class Settings(BaseSettings):
     #: DBOS: empty system database URL means ``dbos.sqlite`` in ``data_dir`` (or the
     #: PostgreSQL ``database_url``). The version is pinned so a deploy keeps waiting workflows.
     dbos_system_database_url: str = ""
+    #: DBOS application version: workers recover only workflows recorded under theirs, so
+    #: keep it across deploys unless workflow code changed incompatibly (docs/deploy.md).
     dbos_application_version: str = "linkplane-1"
     #: Empty means ``<hostname>-<pid>``; a dead executor's workflows are recovered by others.
     dbos_executor_id: str = ""
+    #: How often DBOS polls for messages on a SQLite system database (PostgreSQL notifies).
     dbos_polling_interval_seconds: float = 0.05
+    #: How often each workflow executor records that it is alive.
     executor_heartbeat_seconds: float = 5.0
+    #: An executor silent this long is dead: live ones take over its workflows.
     executor_dead_after_seconds: float = 60.0
     #: How often each worker looks for new workflow starts on the queue (``serve`` and the
     #: API of ``up`` enqueue them).
     workflow_queue_polling_seconds: float = Field(default=0.5, gt=0)
     #: Log lines as JSON (one object per line; production) instead of for a terminal.
     log_json: bool = False
+    #: The lowest level of log lines written.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: How long ``/ready`` reuses the result of each check (database, DBOS, AWS), so frequent
+    #: probes cost one cheap AWS request per process every few seconds.
+    ready_cache_seconds: float = Field(default=5.0, ge=0)
     #: Throttling in the embedded cloud (off by default, as AWS documents it when on).
     cloud_throttling: bool = False
-    #: The retry policy of AWS calls (full-jitter exponential backoff on retryable errors).
+    #: Multiplies EC2's documented API buckets (mutating 50 + 5/s, reads 100 + 20/s) that
+    #: linkplane's client-side budget keeps to: raise it when AWS raised your account's limits.
+    aws_rate_scale: float = Field(default=1.0, gt=0)
+    #: The AWS rate budget shared through PostgreSQL (linkplane.cloud.budget): the most
+    #: tokens one process reserves per round trip.
+    aws_budget_batch_max: int = Field(default=8, ge=1, le=50)
+    #: A reserved token unspent this long after it became usable is given back.
+    aws_budget_hold_seconds: float = Field(default=0.25, gt=0, le=2)
+    #: The retry policy of AWS calls (full-jitter exponential backoff on retryable errors):
+    #: attempts of one call on retryable errors (throttling, 5xx).
     aws_max_attempts: int = 8
+    #: Full-jitter backoff: the first retry waits up to this long, doubling each time...
     aws_backoff_base_seconds: float = 0.2
+    #: ...up to this ceiling.
     aws_backoff_cap_seconds: float = 20.0
     #: HS256 key signing auth tokens; empty means generated once and kept in ``data_dir``
     #: (set it explicitly when several hosts serve the API).
     jwt_secret: str = Field(default="", repr=False)
     #: Lifetime of an ``auth_token`` (a JWT); status is re-checked on every request anyway.
     auth_token_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    #: Lifetime of a refresh token (a new ``auth_token`` without the password).
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
     #: The ``demo`` organisation's admin created on first start; generated when empty.
     demo_email: str = ""
+    #: That admin's password; generated (and printed once by ``up``) when empty.
     demo_password: str = Field(default="", repr=False)
     #: Request bodies above this size get 413 before any handler runs.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
@@ -135,10 +166,13 @@ class Settings(BaseSettings):
     #: are not public (comma-separated CIDRs, e.g. "127.0.0.1/32" for a local receiver).
     #: Empty: public addresses only (see docs/api-compat.md, "API callbacks").
     callback_allowed_cidrs: str = ""
+    #: Seconds one delivery attempt may take (connect and answer) before it counts as failed.
     callback_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     #: Attempts per delivery; waits between them double from the base up to the cap.
     callback_max_attempts: int = Field(default=10, ge=1, le=100)
+    #: The first wait between two attempts of one delivery.
     callback_backoff_base_seconds: float = Field(default=10.0, gt=0)
+    #: The longest wait between two attempts of one delivery.
     callback_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     #: How often an idle callback worker looks for due deliveries.
     callback_poll_seconds: float = Field(default=1.0, gt=0)
@@ -155,10 +189,14 @@ class Settings(BaseSettings):
     #: breakout type id, e.g. LINKPLANE_CNC_MONTHLY_PRICES='{"1": 99.0, "2": 149.0}', in
     #: the currency with emnify id ``cnc_price_currency_id`` (1 EUR, 2 USD).
     cnc_monthly_prices: dict[int, float] = Field(default_factory=lambda: {1: 99.0})
+    #: The emnify currency id of those prices (1 EUR, 2 USD).
     cnc_price_currency_id: int = Field(default=1, ge=1, le=2)
-    #: AWS list prices behind each breakout's own cost so far (us-east-2 by default).
+    #: AWS list prices behind each breakout's own cost so far (us-east-2 by default): a TGW
+    #: attachment-hour in USD.
     aws_tgw_attachment_hour_usd: float = Field(default=0.05, ge=0)
+    #: AWS list price of a GB through the TGW, in USD.
     aws_tgw_data_gb_usd: float = Field(default=0.02, ge=0)
+    #: AWS list price of a Site-to-Site VPN connection-hour, in USD.
     aws_vpn_connection_hour_usd: float = Field(default=0.05, ge=0)
 
     @field_validator("cnc_monthly_prices")

@@ -209,3 +209,30 @@ def test_untagged_shares_of_own_breakouts_are_still_judged(world: World) -> None
                           findings=found).failed == []  # fmt: skip
     assert leftover not in _live_shares(world)
     assert _audit(world).findings == []
+
+
+def test_repair_points_a_redirected_route_back_and_reinvites_a_removed_principal(
+    world: World,
+) -> None:
+    """The two repairs that change a live resource instead of adding or removing one:
+    a core route redirected to another attachment, a customer removed from its share."""
+    r = world.region
+    with world.ctx.sessionmaker() as session:
+        from linkplane.attachments.models import Breakout
+
+        rows = {b.org_id: b for b in session.scalars(select(Breakout))}
+    a, b = rows[world.orgs[0].id], rows[world.orgs[1].id]
+    world.ec2().replace_transit_gateway_route(
+        TransitGatewayRouteTableId=r.core_table_id, DestinationCidrBlock="10.41.0.0/24",
+        TransitGatewayAttachmentId=b.attachment_id)  # fmt: skip
+    world.ram().disassociate_resource_share(resourceShareArn=a.share_arn,
+                                            principals=[a.aws_account_id])  # fmt: skip
+    found = _codes(_audit(world))
+    assert found == {("changed_route", f"{r.core_table_id}#10.41.0.0/24"),
+                     ("missing_principal", f"{a.share_arn}#{a.aws_account_id}")}  # fmt: skip
+    done = service.repair(factory=world.ctx.sessionmaker, cloud_for=world.cloud_for,
+                          findings=_audit(world).findings)  # fmt: skip
+    assert done.failed == [] and len(done.repaired) == 2
+    assert _audit(world).findings == []
+    routes = world.provider.search_routes(r.core_table_id)
+    assert [x.attachment_ids for x in routes if x.cidr == "10.41.0.0/24"] == [(a.attachment_id,)]

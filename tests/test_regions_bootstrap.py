@@ -166,6 +166,22 @@ def test_aggregate_route_in_the_core_vpc(cloud: lc.Cloud, ctx: AppContext) -> No
     assert r.customer_aggregate_cidr == "10.0.0.0/9"
 
 
+@inproc_only
+def test_aggregate_route_pointed_elsewhere_is_pointed_back(
+    cloud: lc.Cloud, ctx: AppContext
+) -> None:
+    r = run(ctx, adapter(cloud), customer_aggregate="10.0.0.0/9").region
+    c = adapter(cloud)
+    main = c.main_route_table_id(r.core_vpc_id)
+    ec2 = cloud.client("ec2", lc.PROVIDER)
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=r.core_vpc_id)
+    ec2.replace_route(RouteTableId=main, DestinationCidrBlock="10.0.0.0/9", GatewayId=igw)
+    second = run(ctx, adapter(cloud), customer_aggregate="10.0.0.0/9")
+    assert any("10.0.0.0/9" in change for change in second.changes)
+    assert [x.target for x in c.vpc_routes(main) if x.cidr == "10.0.0.0/9"] == [r.tgw_id]
+
+
 def test_attachment_subnets_come_from_the_top_slash_24() -> None:
     assert attachment_subnet_cidrs("10.255.0.0/16", 3) == [
         "10.255.255.0/28", "10.255.255.16/28", "10.255.255.32/28",

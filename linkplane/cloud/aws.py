@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import boto3
 from botocore.config import Config
 
-from linkplane.cloud.errors import ResourceConflict, ResourceNotFound
+from linkplane.cloud.errors import CloudError, ResourceConflict, ResourceNotFound
 from linkplane.cloud.port import (
     PrincipalStatus,
     ResourceShare,
@@ -38,9 +38,10 @@ from linkplane.cloud.port import (
     VpcRoute,
     principal_status_of,
 )
-from linkplane.cloud.ratelimit import PROCESS_LIMITER, RateLimiter
+from linkplane.cloud.ratelimit import PROCESS_LIMITER, Limiter, action_class
 from linkplane.cloud.retry import NO_RETRY, RetryPolicy
 from linkplane.cloud.translate import translated
+from linkplane.ops import metrics
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -127,7 +128,7 @@ class AwsCloud:
         region: str,
         account_id: str | None = None,
         policy: RetryPolicy | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self._source = source
         self._region = region
@@ -197,11 +198,18 @@ class AwsCloud:
         account = self._known_account or "self"
 
         def attempt() -> T:
-            self._limiter.acquire(
+            waited = self._limiter.acquire(
                 service=service, account=account, region=self._region, action=action
             )
-            with translated(action):
-                return fn()
+            metrics.AWS_BUDGET_WAIT.labels(service, action_class(action)).observe(waited)
+            try:
+                with translated(action):
+                    result = fn()
+            except CloudError as exc:
+                metrics.aws_call(service, action, exc)
+                raise
+            metrics.aws_call(service, action)
+            return result
 
         return self._policy.call(attempt, operation=action)
 

@@ -18,7 +18,7 @@ import boto3
 
 from linkplane.cloud.aws import AwsCloud, SessionSource
 from linkplane.cloud.port import CloudPort
-from linkplane.cloud.ratelimit import RateLimiter
+from linkplane.cloud.ratelimit import Limiter
 from linkplane.cloud.retry import RetryPolicy
 from linkplane.settings import Settings
 
@@ -51,7 +51,7 @@ def session_source(settings: Settings, region: str) -> SessionSource:
 
 
 def make_cloud(
-    settings: Settings, region: str | None = None, *, limiter: RateLimiter | None = None
+    settings: Settings, region: str | None = None, *, limiter: Limiter | None = None
 ) -> CloudPort:
     """The provider account's cloud port in ``region`` (default: settings.default_region);
     ``limiter`` replaces the process-wide client-side rate limiter (a runtime may bring one).
@@ -60,7 +60,7 @@ def make_cloud(
 
 
 def make_aws_cloud(
-    settings: Settings, region: str | None = None, *, limiter: RateLimiter | None = None
+    settings: Settings, region: str | None = None, *, limiter: Limiter | None = None
 ) -> AwsCloud:
     """:func:`make_cloud` typed as the concrete adapter (for tests and diagnostics)."""
     region = region or settings.default_region

@@ -5,10 +5,12 @@ EC2 throttles per account, region and action with token buckets: non-mutating ac
 mutating actions 50 tokens refilled at 5 per second. Spending our own tokens first keeps a
 burst of workflow steps from being throttled by AWS (and retried) at all.
 
-The limiter is **per process**: every thread of one process shares :data:`PROCESS_LIMITER`,
-but two worker processes each have their own buckets, so N processes can together send up to
-N times the rate. AWS's own throttling (``RequestLimitExceeded``, retried by
-:mod:`linkplane.cloud.retry`) remains the backstop for that case. RAM calls use the same
+:class:`RateLimiter` is **per process**: every thread of one process shares
+:data:`PROCESS_LIMITER`, but two processes each have their own buckets, so N processes could
+together send N times the rate. That is enough for one process (``linkplane up`` on SQLite);
+several workers on PostgreSQL share one budget instead (:mod:`linkplane.cloud.budget`), and
+both are a :class:`Limiter` to the adapter. AWS's own throttling (``RequestLimitExceeded``,
+retried by :mod:`linkplane.cloud.retry`) remains the backstop. RAM calls use the same
 numbers as a conservative assumption (RAM documents per-action TPS quotas, not buckets).
 """
 
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class ActionClass(StrEnum):
@@ -46,6 +49,14 @@ def action_class(action: str) -> ActionClass:
     name = "".join(part.capitalize() for part in action.split("_")) if "_" in action else action
     name = name[:1].upper() + name[1:]
     return ActionClass.NON_MUTATING if name.startswith(_READ_PREFIXES) else ActionClass.MUTATING
+
+
+class Limiter(Protocol):
+    """What the AWS adapter asks before every request."""
+
+    def acquire(self, *, service: str, account: str, region: str, action: str) -> float:
+        """Wait until ``action`` may be sent; return the seconds waited."""
+        ...
 
 
 class TokenBucket:

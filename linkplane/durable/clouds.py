@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from linkplane.cloud.port import CloudPort
-from linkplane.cloud.ratelimit import RateLimiter
+from linkplane.cloud.ratelimit import Limiter
 from linkplane.settings import Settings
 
 CloudFactory = Callable[[str], CloudPort]
@@ -44,7 +44,7 @@ class RegionClouds:
             self._ports.clear()
 
 
-def step_clouds(settings: Settings, limiter: RateLimiter | None = None) -> RegionClouds:
+def step_clouds(settings: Settings, limiter: Limiter | None = None) -> RegionClouds:
     """Adapters for workflow steps: the settings' retry policy per AWS call (the one retry
     layer, see :mod:`linkplane.durable.steps`) and the runtime's rate limiter."""
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar, cast
 from dbos import DBOS
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.cloud.ratelimit import PROCESS_LIMITER, RateLimiter
+from linkplane.cloud.ratelimit import PROCESS_LIMITER, Limiter
 from linkplane.durable.client import QueueClient, WorkflowClient
 from linkplane.durable.clouds import CloudFactory, RegionClouds, step_clouds
 from linkplane.durable.config import QUEUE, dbos_config, prepare_system_database
@@ -75,8 +75,9 @@ class Runtime:
     clouds: CloudFactory
     client: WorkflowClient
     executor_id: str
-    #: Client-side AWS rate limiter of the step adapters (see linkplane.cloud.ratelimit).
-    limiter: RateLimiter = PROCESS_LIMITER
+    #: Client-side AWS rate limiter of the step adapters: one budget across processes on
+    #: PostgreSQL (:func:`linkplane.cloud.budget.process_limiter`, as the roots pass it).
+    limiter: Limiter = PROCESS_LIMITER
     routing_hooks: list[RoutingHook] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     services: list[Callable[[Runtime], Service]] = field(default_factory=list)

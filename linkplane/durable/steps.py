@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction
 from linkplane.durable.runtime import Runtime
+from linkplane.ops import metrics
 
 T = TypeVar("T")
 
@@ -80,7 +81,7 @@ async def cloud(rt: Runtime, name: str, region: str, call: Callable[[CloudPort],
     async def run() -> T:
         return await _in_thread(rt, lambda: call(rt.clouds(region)))
 
-    result: T = await DBOS.run_step_async({"name": name}, run)
+    result: T = await DBOS.run_step_async({"name": name}, metrics.timed_step(name, run))
     return result
 
 
@@ -108,7 +109,7 @@ async def db(rt: Runtime, name: str, change: Callable[[Session], T]) -> T:
     async def run() -> T:
         return await _in_thread(rt, work)
 
-    result: T = await DBOS.run_step_async(_db_options(rt, name), run)
+    result: T = await DBOS.run_step_async(_db_options(rt, name), metrics.timed_step(name, run))
     return result
 
 
@@ -124,7 +125,7 @@ async def routing_changed(rt: Runtime) -> None:
         async def run(fn: Callable[[Runtime], str] = hook.run) -> str:
             return await _in_thread(rt, lambda: fn(rt))
 
-        await DBOS.run_step_async({"name": hook.name}, run)
+        await DBOS.run_step_async({"name": hook.name}, metrics.timed_step(hook.name, run))
 
 
 @contextmanager

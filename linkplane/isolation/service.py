@@ -40,6 +40,7 @@ from linkplane.logs import get_logger
 from linkplane.network.cidrs import as_network
 from linkplane.network.policy import CorePolicy
 from linkplane.network.verify import Intent, Report, verify
+from linkplane.ops import metrics
 from linkplane.settings import Settings
 from linkplane.tenancy.models import Organisation
 
@@ -159,6 +160,8 @@ def verify_isolation(
         reports[spec.name] = verify(cloud.topology(org_of_attachment(breakouts)), intent,
                                     policy=policy)  # fmt: skip
     source = str(gateway.policy_path(settings)) if applied is not None else "computed"
+    if region is None:  # a whole run: what the metric reports as "the last verify"
+        metrics.findings("verify", (f.code for r in reports.values() for f in r.findings))
     return VerifyResult(reports, source)
 
 
@@ -214,6 +217,8 @@ def audit(
     if workflows is not None:
         names = {s.name for s in specs}
         findings += [f for f in stranded_findings(factory, workflows) if f.region in names]
+    if region is None:
+        metrics.findings("audit", (f.code for f in findings))
     return AuditResult(findings, [s.name for s in specs])
 
 

@@ -42,6 +42,9 @@ def create_app(
 
     for router in _routers():
         app.include_router(router)
+    from linkplane.ops.api import install as install_operations
+
+    install_operations(app, settings, factory)  # /health, /ready, /metrics
     # Last, so every /api route above matches first; the portal serves all other paths.
     from linkplane.portal.app import create_portal
 

@@ -30,9 +30,15 @@ def register(app: typer.Typer) -> None:
         run(host, port)
 
     @app.command()
-    def worker() -> None:
+    def worker(
+        metrics_port: Annotated[int | None, typer.Option(
+            "--metrics-port", help="Serve /health, /ready and /metrics on this port.")] = None,
+        metrics_host: Annotated[str, typer.Option(
+            "--metrics-host", help="Listen address of --metrics-port.")] = "127.0.0.1",
+    ) -> None:
         """Run workflows, the sweep, the watch and the reconciler until SIGTERM."""
         from linkplane.process import worker as root
         from linkplane.process.base import stop_on_signals
 
-        root.run(stop_on_signals())
+        metrics = (metrics_host, metrics_port) if metrics_port is not None else None
+        root.run(stop_on_signals(), metrics)

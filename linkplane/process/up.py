@@ -29,6 +29,7 @@ from typing import Annotated, Any
 
 import typer
 
+from linkplane.cloud.budget import process_limiter
 from linkplane.cloud.factory import make_cloud
 from linkplane.cloud.port import CloudPort
 from linkplane.context import (
@@ -142,7 +143,8 @@ def start_policy_applier(up: UpContext) -> None:
 def launch_workers(up: UpContext) -> None:
     """The durable runtime of this process (the workflows, sweep and watch of
     ``linkplane worker``), stopped at shutdown."""
-    rt = Runtime.build(up.settings, up.app.sessionmaker)
+    limiter = process_limiter(up.settings, up.app.engine)
+    rt = Runtime.build(up.settings, up.app.sessionmaker, limiter=limiter)
     hooks.install_workflows(rt)
     rt.launch()
     up.runtime = rt

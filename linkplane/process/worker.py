@@ -11,15 +11,20 @@ anything in AWS.
 
 from __future__ import annotations
 
+import socket
 import threading
 
 from dbos._error import DBOSInitializationError
 
+from linkplane.cloud.budget import process_limiter
+from linkplane.context import AppContext
 from linkplane.durable.runtime import Runtime, Service
 from linkplane.errors import Conflict
 from linkplane.logs import get_logger
 from linkplane.process import hooks
 from linkplane.process.base import open_migrated, process_settings
+from linkplane.process.http import ApiThread, bind
+from linkplane.settings import Settings
 
 log = get_logger(__name__)
 
@@ -31,7 +36,8 @@ def _reconciler(rt: Runtime) -> Service:
     settings = rt.settings
     return Reconciler(settings=settings, factory=rt.sessions,
                       interval=settings.reconcile_interval_seconds,
-                      cloud_for=lambda region: make_cloud(settings, region))  # fmt: skip
+                      cloud_for=lambda region: make_cloud(settings, region,
+                                                          limiter=rt.limiter))  # fmt: skip
 
 
 def _callback_worker(rt: Runtime) -> Service:
@@ -40,12 +46,24 @@ def _callback_worker(rt: Runtime) -> Service:
     return CallbackWorker(factory=rt.sessions, settings=rt.settings)
 
 
-def run(stop: threading.Event) -> None:
-    """Run a worker until ``stop`` is set."""
+def _operations(settings: Settings, ctx: AppContext, sock: socket.socket) -> ApiThread:
+    """``/health``, ``/ready`` and ``/metrics`` of this worker, on its own small port."""
+    from linkplane.ops.api import create_ops_app
+
+    return ApiThread(create_ops_app(settings, ctx.sessionmaker), sock)
+
+
+def run(stop: threading.Event, metrics: tuple[str, int] | None = None) -> None:
+    """Run a worker until ``stop`` is set; ``metrics`` = (host, port) of its operations
+    endpoints, bound before anything starts so that a busy port is a clear error."""
     settings = process_settings()
+    sock = bind(*metrics, "worker's metrics", "--metrics-port") if metrics else None
     ctx = open_migrated(settings)
+    ops: ApiThread | None = None
     try:
-        rt = Runtime.build(settings, ctx.sessionmaker, migrate_system_database=False)
+        limiter = process_limiter(settings, ctx.engine)  # one AWS budget for all workers
+        rt = Runtime.build(settings, ctx.sessionmaker, migrate_system_database=False,
+                           limiter=limiter)  # fmt: skip
         hooks.register_reserved_cidrs()
         hooks.install_workflows(rt)
         rt.add_service(_callback_worker)  # MO SMS to API callbacks (leases: several workers)
@@ -56,10 +74,17 @@ def run(stop: threading.Event) -> None:
         except DBOSInitializationError as exc:
             raise Conflict(f"the workflow system database is not ready ({exc}): run "
                            "`linkplane migrate` first") from exc  # fmt: skip
+        if sock is not None:
+            ops = _operations(settings, ctx, sock)
+            ops.start()
         log.info("worker ready", executor_id=rt.executor_id)
         try:
             stop.wait()
         finally:
             rt.shutdown()
     finally:
+        if ops is not None:
+            ops.stop()
+        elif sock is not None:
+            sock.close()
         ctx.close()

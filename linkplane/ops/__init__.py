@@ -1,0 +1,1 @@
+"""Operating linkplane: health and readiness, Prometheus metrics, the settings reference."""
