@@ -5,6 +5,8 @@ devices break out in the regions its service profiles name (``breakout_region``)
 such device region D other than the attachment region A, over the peering of A and D:
 
 - D's core table: each customer CIDR -> the peering (device traffic reaches A);
+- D's core VPC: each customer CIDR -> D's TGW, unless D's bootstrap routes an aggregate
+  that holds it (as for local breakouts);
 - A's peering table: each customer CIDR -> the customer attachment (and on to the VPC).
 
 The reverse direction (the customer reaching D's device pool) is the peering's own route in
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from ipaddress import IPv4Network
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,15 +32,21 @@ from linkplane.regions.peering import find
 
 @dataclass(frozen=True)
 class RemoteRoute:
-    """One static route over a peering, as recorded on the breakout."""
+    """One route for devices in another region, as recorded on the breakout.
+
+    ``kind`` ``tgw``: a static route in TGW route table ``route_table_id`` to attachment
+    ``target``; ``vpc``: a route in the main table of core VPC ``route_table_id`` to TGW
+    ``target``.
+    """
 
     region: str
     route_table_id: str
     cidr: str
-    attachment_id: str
+    target: str
+    kind: str = "tgw"
 
-    def key(self) -> tuple[str, str, str]:
-        return (self.region, self.route_table_id, self.cidr)
+    def label(self) -> str:
+        return f"{self.kind} route {self.cidr} in {self.region} {self.route_table_id}"
 
 
 def device_regions(session: Session, org_id: int) -> set[str]:
@@ -74,9 +83,24 @@ def wanted(session: Session, breakout: Breakout) -> list[RemoteRoute]:
             continue
         for cidr in breakout.cidr_list:
             routes.append(RemoteRoute(name, far.core_route_table_id, cidr, peering.attachment_id))
+            if _needs_vpc_route(far, cidr):
+                routes.append(RemoteRoute(name, far.core_vpc_id, cidr, far.tgw_id, "vpc"))
             routes.append(RemoteRoute(breakout.region, home.peering_route_table_id, cidr,
                                       breakout.attachment_id))  # fmt: skip
     return routes
+
+
+def _needs_vpc_route(region: Region, cidr: str) -> bool:
+    aggregate = region.customer_aggregate_cidr
+    return not aggregate or not IPv4Network(cidr).subnet_of(IPv4Network(aggregate))
+
+
+def peered_regions(session: Session, region: str) -> list[str]:
+    """The regions peered with ``region`` (whose tables may hold its customers' CIDRs)."""
+    stmt = select(RegionPeering).where(
+        (RegionPeering.region == region) | (RegionPeering.peer_region == region)
+    )
+    return sorted(p.other(region) for p in session.scalars(stmt))
 
 
 def dependents(session: Session, region: str, peer_region: str) -> list[str]:
@@ -91,7 +115,7 @@ def dependents(session: Session, region: str, peer_region: str) -> list[str]:
     for breakout in session.scalars(stmt.order_by(Breakout.id)):
         other = peering.other(breakout.region)
         if other in device_regions(session, breakout.org_id) or any(
-            r.attachment_id == peering.attachment_id for r in recorded(breakout)
+            r.target == peering.attachment_id for r in recorded(breakout)
         ):
             users.append(f"breakout {breakout.id} ({breakout.name!r})")
     return users

@@ -1,0 +1,130 @@
+"""A breakout attached in one region serving devices that break out in another (issue 11,
+step 4), end to end over HTTP (uvicorn, real token) and boto3 on the embedded cloud.
+
+Two regions with their own device pools are bootstrapped and peered; the organisation's
+service profile breaks out in the other region; the breakout's customer CIDR is routed over
+the peering both ways and nothing else changes; deleting the breakout removes exactly those
+routes while the peering, shared by all customers, stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import delete
+
+from linkplane.cloud.factory import make_cloud
+from linkplane.cloud.port import CloudPort
+from linkplane.db import transaction
+from linkplane.regions import peering
+from linkplane.regions import service as regions
+from linkplane.regions.models import Region
+from linkplane.regions.schemas import RegionRead
+from linkplane.settings import Settings
+from tests.test_breakouts_e2e_support import URL, Live
+from tests.test_breakouts_e2e_support import live as live  # the fixture
+from tests.test_breakouts_support import REGION, new_account, new_cidrs
+from tests.test_breakouts_support import stack as stack  # the fixture
+
+WEST = "eu-west-1"
+POOLS = {REGION: "100.64.0.0/12", WEST: "100.80.0.0/12"}
+
+
+def _tables(cloud: CloudPort, region: RegionRead) -> dict[str, Any]:
+    """Every static route of the region's TGW tables and its core VPC's main table."""
+    out: dict[str, Any] = {}
+    for table in cloud.find_route_tables(tgw_id=region.tgw_id):
+        out[table.id] = sorted((r.cidr, r.attachment_ids) for r in cloud.search_routes(table.id)
+                               if r.type == "static")  # fmt: skip
+    main = cloud.main_route_table_id(region.core_vpc_id)
+    out["vpc"] = sorted((r.cidr, r.target) for r in cloud.vpc_routes(main))
+    return out
+
+
+@pytest.fixture
+def two_regions(live: Live) -> Iterator[tuple[Settings, dict[str, RegionRead], str]]:
+    """The stack's region and a second one, each with its pool, peered; undone afterwards
+    (the stack's region gets its whole-space pool back for the other tests)."""
+    original = live.stack.settings
+    settings = original.model_copy(update={"region_device_pools": POOLS})
+    factory = live.stack.ctx.sessionmaker
+    built = {
+        name: regions.bootstrap(factory=factory, cloud=make_cloud(settings, name),
+                                settings=settings, region=name).region
+        for name in (REGION, WEST)
+    }  # fmt: skip
+    peered = peering.peer(factory=factory, cloud=make_cloud(settings, REGION), settings=settings,
+                          region=REGION, peer_region=WEST)  # fmt: skip
+    stored = {r.name: r for r in _list(live)}
+    try:
+        yield settings, stored, peered.peering.attachment_id
+    finally:
+        peering.unpeer(factory=factory, cloud=make_cloud(settings, REGION), settings=settings,
+                       region=REGION, peer_region=WEST,
+                       dependents=lambda _s, _a, _b: [])  # fmt: skip
+        with transaction(factory) as session:
+            session.execute(delete(Region).where(Region.name == WEST))
+        regions.bootstrap(factory=factory, cloud=make_cloud(original, REGION),
+                          settings=original, region=REGION)  # fmt: skip
+        assert built
+
+
+def _list(live: Live) -> list[RegionRead]:
+    with transaction(live.stack.ctx.sessionmaker) as session:
+        return regions.list_regions(session=session)
+
+
+def test_breakout_routes_over_the_peering_both_ways_and_delete_removes_them(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str]
+) -> None:
+    settings, stored, peering_id = two_regions
+    here, west = stored[REGION], stored[WEST]
+    pairs = live.http.get("/api/v1/cnc/breakout_type/1/available_region").json()
+    assert sorted((p["attachment_region"], p["device_breakout_region"]) for p in pairs) == [
+        (REGION, REGION), (REGION, WEST), (WEST, REGION), (WEST, WEST),
+    ]  # fmt: skip
+    r = live.http.post("/api/v1/service_profile",
+                       json={"name": "west devices", "breakout_region": {"name": WEST}})
+    assert r.status_code == 201, r.text
+    profile = r.json()["id"]
+    clouds = {REGION: make_cloud(settings, REGION), WEST: make_cloud(settings, WEST)}
+    before = {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)}
+
+    account, (cidr,) = new_account(), new_cidrs(1)
+    bid = live.create(account, [cidr])["id"]
+    live.shared(bid)
+    live.stack.accept_invitation(account)
+    live.recheck(bid)
+    live.status(bid, 2)
+    attachment = live.stack.attach(account, cidr=cidr)
+    live.recheck(bid)
+    data = live.status(bid, 5)
+    assert data["status"]["description"] == "Active"
+
+    after = {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)}
+    added = {
+        name: {t: sorted(set(after[name][t]) - set(before[name].get(t, []))) for t in after[name]}
+        for name in after
+    }  # fmt: skip
+    added = {n: {t: v for t, v in tables.items() if v} for n, tables in added.items()}
+    assert added[WEST] == {
+        west.core_route_table_id: [(cidr, (peering_id,))],  # devices -> the peering
+        "vpc": [(cidr, west.tgw_id)],  # the west core sends the CIDR to its TGW
+    }
+    assert added[REGION] == {
+        here.core_route_table_id: [(cidr, (attachment,))],  # as for a local breakout
+        str(here.peering_route_table_id): [(cidr, (attachment,))],  # from the peering
+        "vpc": [(cidr, here.tgw_id)],
+    }
+    # the customer reaches the west pool over the peering (the peering's own route)
+    assert (POOLS[WEST], (peering_id,)) in after[REGION][here.customers_route_table_id]
+    # the profile cannot be deleted while in use... it is not: it has no endpoint
+    assert live.http.delete(f"{URL}/{bid}").status_code == 200
+    live.status(bid, 7)
+    final = {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)}
+    assert final == before
+    seen = clouds[WEST].describe_attachment(peering_id)
+    assert seen is not None and seen.state == "available"  # the peering stays
+    assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204
