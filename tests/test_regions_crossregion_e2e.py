@@ -18,6 +18,7 @@ from sqlalchemy import delete
 from linkplane.cloud.factory import make_cloud
 from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction
+from linkplane.isolation import service as isolation
 from linkplane.regions import peering
 from linkplane.regions import service as regions
 from linkplane.regions.models import Region
@@ -71,6 +72,60 @@ def two_regions(live: Live) -> Iterator[tuple[Settings, dict[str, RegionRead], s
         assert built
 
 
+def _audit(live: Live, settings: Settings) -> list[str]:
+    """Audit findings of both regions (codes and resources)."""
+    result = isolation.audit(settings=settings, factory=live.stack.ctx.sessionmaker,
+                             cloud_for=lambda name: make_cloud(settings, name))  # fmt: skip
+    return sorted(f"{f.code} {f.region} {f.resource}" for f in result.findings)
+
+
+def test_audit_finds_a_peering_deleted_behind_our_back_and_repair_restores_routes(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str]
+) -> None:
+    settings, stored, peering_id = two_regions
+    r = live.http.post("/api/v1/service_profile",
+                       json={"name": "west devices", "breakout_region": {"name": WEST}})
+    assert r.status_code == 201, r.text
+    profile = r.json()["id"]
+    account, (cidr,) = new_account(), new_cidrs(1)
+    bid = live.create(account, [cidr])["id"]
+    live.shared(bid)
+    live.stack.accept_invitation(account)
+    live.recheck(bid)
+    live.status(bid, 2)
+    live.stack.attach(account, cidr=cidr)
+    live.recheck(bid)
+    live.status(bid, 5)
+    assert _audit(live, settings) == []
+    # someone deletes the peering in the console
+    ec2 = make_cloud(settings, REGION)
+    ec2.delete_peering_attachment(peering_id)
+    found = isolation.audit(settings=settings, factory=live.stack.ctx.sessionmaker,
+                            cloud_for=lambda name: make_cloud(settings, name)).findings
+    missing = [f for f in found if f.code == "missing_peering"]
+    assert {f.region for f in missing} == {REGION, WEST}
+    assert all(f"breakout {bid}" in f.message and "linkplane region peer" in f.message
+               for f in missing)  # fmt: skip
+    # the operator peers again (a new attachment) and repair points the routes at it
+    again = peering.peer(factory=live.stack.ctx.sessionmaker, cloud=ec2, settings=settings,
+                         region=REGION, peer_region=WEST)  # fmt: skip
+    new_id = again.peering.attachment_id
+    assert new_id != peering_id
+    found = isolation.audit(settings=settings, factory=live.stack.ctx.sessionmaker,
+                            cloud_for=lambda name: make_cloud(settings, name)).findings
+    assert [(f.code, f.region) for f in found] == [("changed_route", WEST)]
+    isolation.repair(factory=live.stack.ctx.sessionmaker,
+                     cloud_for=lambda name: make_cloud(settings, name), findings=found)
+    assert _audit(live, settings) == []
+    west = stored[WEST]
+    routes = make_cloud(settings, WEST).search_routes(west.core_route_table_id)
+    assert [(x.cidr, x.attachment_ids) for x in routes] == [(cidr, (new_id,))]
+    assert live.http.delete(f"{URL}/{bid}").status_code == 200
+    live.status(bid, 7)
+    assert _audit(live, settings) == []
+    assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204
+
+
 def _list(live: Live) -> list[RegionRead]:
     with transaction(live.stack.ctx.sessionmaker) as session:
         return regions.list_regions(session=session)
@@ -120,7 +175,8 @@ def test_breakout_routes_over_the_peering_both_ways_and_delete_removes_them(
     }
     # the customer reaches the west pool over the peering (the peering's own route)
     assert (POOLS[WEST], (peering_id,)) in after[REGION][here.customers_route_table_id]
-    # the profile cannot be deleted while in use... it is not: it has no endpoint
+    # audit owns all of it: the peerings, their tables and the cross-region routes
+    assert _audit(live, settings) == []
     assert live.http.delete(f"{URL}/{bid}").status_code == 200
     live.status(bid, 7)
     final = {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)}

@@ -213,7 +213,7 @@ def audit(
     findings: list[Drift] = []
     for spec in specs:
         cloud = read_cloud(cloud_for(spec.name), spec, shares=True)
-        findings += drift.audit(spec, cloud, desired.in_region(spec.name), ownership)
+        findings += drift.audit(spec, cloud, desired.breakouts, ownership)
     if workflows is not None:
         names = {s.name for s in specs}
         findings += [f for f in stranded_findings(factory, workflows) if f.region in names]
