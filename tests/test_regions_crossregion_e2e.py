@@ -126,6 +126,13 @@ def test_audit_finds_a_peering_deleted_behind_our_back_and_repair_restores_route
     assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204
 
 
+def _verify(live: Live, settings: Settings) -> dict[str, list[str]]:
+    result = isolation.verify_isolation(settings=settings, factory=live.stack.ctx.sessionmaker,
+                                        cloud_for=lambda name: make_cloud(settings, name))
+    return {name: sorted(f"{f.code} {f.cidr}" for f in report.findings)
+            for name, report in result.reports.items()}  # fmt: skip
+
+
 def _list(live: Live) -> list[RegionRead]:
     with transaction(live.stack.ctx.sessionmaker) as session:
         return regions.list_regions(session=session)
@@ -177,6 +184,24 @@ def test_breakout_routes_over_the_peering_both_ways_and_delete_removes_them(
     assert (POOLS[WEST], (peering_id,)) in after[REGION][here.customers_route_table_id]
     # audit owns all of it: the peerings, their tables and the cross-region routes
     assert _audit(live, settings) == []
+    # verify follows the paths across the peering in both regions, and proves them
+    assert _verify(live, settings) == {REGION: [], WEST: []}
+    # a route in the peering table to a customer no breakout served across it asks for:
+    # every device of the west region could reach that customer
+    clouds[REGION].create_static_route(route_table_id=str(here.peering_route_table_id),
+                                       cidr="172.31.0.0/16", attachment_id=attachment)
+    codes = _verify(live, settings)
+    assert codes == {REGION: ["cross_org_route 172.31.0.0/16"], WEST: []}
+    clouds[REGION].delete_static_route(route_table_id=str(here.peering_route_table_id),
+                                       cidr="172.31.0.0/16")
+    # the second hop gone: the devices in the west lose the path, found in the attachment
+    # region's peering table
+    clouds[REGION].delete_static_route(route_table_id=str(here.peering_route_table_id),
+                                       cidr=cidr)
+    assert _verify(live, settings) == {REGION: [f"missing_route {cidr}"], WEST: []}
+    clouds[REGION].create_static_route(route_table_id=str(here.peering_route_table_id),
+                                       cidr=cidr, attachment_id=attachment)
+    assert _verify(live, settings) == {REGION: [], WEST: []}
     assert live.http.delete(f"{URL}/{bid}").status_code == 200
     live.status(bid, 7)
     final = {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)}

@@ -5,4 +5,5 @@
 - :mod:`.policy` -- the core packet policy and its nftables ruleset (``CorePolicy``).
 - :mod:`.verify` -- the isolation verifier (``verify(topology, intent, policy=...)``).
 - :mod:`.pools` -- per-region device address pools (``check_pools``).
+- :mod:`.crossregion` -- paths across a region peering, hop by hop (``check_hops``).
 """
