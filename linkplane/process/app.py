@@ -61,6 +61,7 @@ def _routers() -> list[APIRouter]:
     from linkplane.devices.api import router as devices
     from linkplane.devices.bulk_api import router as devices_bulk
     from linkplane.events.api import router as events
+    from linkplane.mfa.api import router as mfa
     from linkplane.operators.api import router as operators
     from linkplane.profiles.api import router as profiles
     from linkplane.quotas.api import router as quotas
@@ -73,6 +74,6 @@ def _routers() -> list[APIRouter]:
     from linkplane.usage.api import router as usage
 
     return [
-        tenancy, events, devices, devices_bulk, sims, profiles, operators, addressing, regions,
+        mfa, tenancy, events, devices, devices_bulk, sims, profiles, operators, addressing, regions,
         attachments, usage, tariffs, sms, callbacks, quotas, trafficlimits, blocklists,
     ]  # fmt: skip
