@@ -76,9 +76,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "MFA authentication failed",
     "Trusted device added",  # 70
     "Trusted device deleted",
-    "User role changed",
     "Support token created",
-    "SIM migrated",
 )
 
 TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}

@@ -70,10 +70,12 @@ def _routers() -> list[APIRouter]:
     from linkplane.sms.api import router as sms
     from linkplane.tariffs.api import router as tariffs
     from linkplane.tenancy.api import router as tenancy
+    from linkplane.tenancy.user_api import router as tenancy_users
     from linkplane.trafficlimits.api import router as trafficlimits
     from linkplane.usage.api import router as usage
 
     return [
-        mfa, tenancy, events, devices, devices_bulk, sims, profiles, operators, addressing, regions,
-        attachments, usage, tariffs, sms, callbacks, quotas, trafficlimits, blocklists,
+        mfa, tenancy, tenancy_users, events, devices, devices_bulk, sims, profiles, operators,
+        addressing, regions, attachments, usage, tariffs, sms, callbacks, quotas, trafficlimits,
+        blocklists,
     ]  # fmt: skip
