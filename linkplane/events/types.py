@@ -77,6 +77,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "Trusted device added",  # 70
     "Trusted device deleted",
     "Support token created",
+    "SIM migrated",
 )
 
 TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}

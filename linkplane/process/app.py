@@ -67,6 +67,7 @@ def _routers() -> list[APIRouter]:
     from linkplane.quotas.api import router as quotas
     from linkplane.regions.api import router as regions
     from linkplane.sims.api import router as sims
+    from linkplane.sims.migration_api import router as sim_migration
     from linkplane.sms.api import router as sms
     from linkplane.tariffs.api import router as tariffs
     from linkplane.tenancy.api import router as tenancy
@@ -75,7 +76,7 @@ def _routers() -> list[APIRouter]:
     from linkplane.usage.api import router as usage
 
     return [
-        mfa, tenancy, tenancy_users, events, devices, devices_bulk, sims, profiles, operators,
-        addressing, regions, attachments, usage, tariffs, sms, callbacks, quotas, trafficlimits,
-        blocklists,
+        mfa, tenancy, tenancy_users, events, devices, devices_bulk, sim_migration, sims,
+        profiles, operators, addressing, regions, attachments, usage, tariffs, sms, callbacks,
+        quotas, trafficlimits, blocklists,
     ]  # fmt: skip
