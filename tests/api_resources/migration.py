@@ -8,8 +8,8 @@ from tests.api_harness import Harness, resource
 
 
 def _body(h: Harness) -> dict[str, Any]:
-    return {"target_workspace": {"id": h.other.id}, "iccid_range": {
-        "start": "8988303000000000000", "end": "8988303000000000499"}, "dry_run": False}  # fmt: skip
+    every = {"start": "8988303000000000000", "end": "8988303000000000499"}
+    return {"target_workspace": {"id": h.other.id}, "iccid_range": every, "dry_run": False}
 
 
 @resource("/api/v1/sim/migration/workspace",
