@@ -154,7 +154,7 @@ class Settings(BaseSettings):
     #: (emnify: 90).
     mfa_trusted_device_days: int = Field(default=90, ge=1, le=365)
     #: Lifetime of a support token (a provider administrator's read-only access to a user's
-    #: organisation, see docs/security.md); revocable earlier like any application token.
+    #: organisation, see docs/api-compat.md); revocable earlier like any application token.
     support_token_ttl_seconds: int = Field(default=3600, ge=300, le=7 * 24 * 3600)
     #: The ``demo`` organisation's admin created on first start; generated when empty.
     demo_email: str = ""

@@ -3,7 +3,7 @@
 Secrets are encrypted with AES-256-GCM under a key derived from the installation's JWT
 signing key (HMAC-SHA256 with a purpose label), so a copy of the database alone does not
 reveal them. Rotating ``jwt_secret`` therefore also invalidates every MFA key: users enrol
-again (documented in docs/security.md).
+again (documented in docs/api-compat.md).
 
 Codes: RFC 6238, 6 digits, 30-second steps, one step of clock drift either way. A code is
 accepted only for a step newer than the last accepted one, so a code seen once (shoulder,

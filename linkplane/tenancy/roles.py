@@ -8,7 +8,7 @@ A support token is how a provider administrator looks into a customer's organisa
 that customer's behalf: a read-only (observer) application token of the target user's
 organisation, valid for ``support_token_ttl_seconds``, created with an event there and
 listed among the organisation's application tokens, where its administrators can revoke it
-at any time (docs/security.md).
+at any time (docs/api-compat.md).
 """
 
 from __future__ import annotations
