@@ -297,3 +297,23 @@ def test_lookups_and_application_tokens(world: World) -> None:
         "/api/v1/user/mfa", json={"type": {"id": 1}, "password": PASSWORD}, headers=app_h
     )
     assert r.status_code == 403
+
+
+def test_the_provider_resets_a_lost_authenticator_from_the_cli(
+    world: World, any_db_settings: Settings
+) -> None:
+    from typer.testing import CliRunner
+
+    from linkplane.cli import _register, app
+
+    world.enrol(world.admin)
+    assert "mfa_token" in world.login(world.admin).json()
+    _register()
+    env = {"LINKPLANE_DATABASE_URL": any_db_settings.database_url}
+    data_dir = ["--data-dir", str(any_db_settings.data_dir)]
+    r = CliRunner().invoke(app, ["mfa", "reset", world.admin.upper(), *data_dir], env=env)
+    assert r.exit_code == 0, r.output
+    assert "removed 1 MFA key" in r.output
+    assert "auth_token" in world.login(world.admin).json()
+    unknown = CliRunner().invoke(app, ["mfa", "reset", "nobody@example.com", *data_dir], env=env)
+    assert unknown.exit_code != 0

@@ -328,3 +328,19 @@ def _event(
         entity_id=user.id,
         severity=severity,
     )
+
+
+def reset(*, session: Session, username: str) -> int:
+    """Remove every MFA key and trusted device of a user (the provider's recovery when the
+    only administrator lost their authenticator); the number of keys removed."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"user {username} not found", field="username")
+    keys = list(session.scalars(select(MfaKey).where(MfaKey.user_id == user.id)))
+    for key in keys:
+        session.delete(key)
+    session.execute(delete(TrustedDevice).where(TrustedDevice.user_id == user.id))
+    session.execute(delete(Challenge).where(Challenge.user_id == user.id))
+    if keys:
+        _event(session, None, user, "MFA key deleted", "MFA reset by the provider (CLI)")
+    return len(keys)
