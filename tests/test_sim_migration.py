@@ -112,3 +112,11 @@ def test_ordinary_admins_and_tokens_cannot_reach_another_organisation(fleet: Fle
     assert _sim_ids(fleet, "acme") == ids
     missing = _body(fleet, sims=[{"id": 987654321}])
     assert fleet.post(PATH, missing, org="provider").status_code == 404
+
+
+def test_ids_beyond_32_bits_are_refused_naming_the_field(fleet: Fleet) -> None:
+    r = fleet.post(PATH, {"target_workspace": {"id": 10**20}, "sims": [{"id": 1}]},
+                   org="provider")  # fmt: skip
+    assert r.status_code == 422 and "target_workspace.id" in r.text
+    r = fleet.post(PATH, _body(fleet, sims=[{"id": 10**20}]), org="provider")
+    assert r.status_code == 422 and "sims[0].id" in r.text

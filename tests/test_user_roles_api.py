@@ -177,3 +177,15 @@ def test_support_tokens_are_for_provider_administrators_and_read_only(world: Wor
     assert own.status_code == 403
     missing = c.post("/api/v2/user/987654321/support_token", headers=world.provider.admin)
     assert missing.status_code == 404
+
+
+def test_a_user_id_beyond_any_id_is_404_not_500(world: World) -> None:
+    """SQLite cannot even bind such a number: it used to fail inside the query."""
+    huge = "9" * 30
+    for path in (
+        f"/api/v1/user/{huge}",
+        f"/api/v1/user/{huge}/role/permission",
+        f"/api/v1/user/{huge}/event",
+        f"/api/v1/user/{huge}/mfa/trusted_device",
+    ):
+        assert world.client.get(path, headers=world.acme.admin).status_code == 404, path

@@ -114,16 +114,22 @@ class IccidRange(BaseModel):
     end: str = Field(max_length=19)
 
 
+class MigrationRef(BaseModel):
+    """A workspace, SIM or status by id (bounded: ids are 32-bit)."""
+
+    id: int = Field(ge=0, le=2**31 - 1)
+
+
 class MigrationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    target_workspace: IdRef
-    sims: list[IdRef] | None = Field(default=None, max_length=2000)
+    target_workspace: MigrationRef
+    sims: list[MigrationRef] | None = Field(default=None, max_length=2000)
     iccids: list[str] | None = Field(default=None, max_length=2000)
     iccid_range: IccidRange | None = None
     dry_run: bool = True
     auto_detach_devices: bool = False
-    allowed_sim_statuses: list[IdRef] | None = None
+    allowed_sim_statuses: list[MigrationRef] | None = Field(default=None, max_length=10)
 
 
 class MigratedSim(BaseModel):

@@ -116,7 +116,8 @@ def create_support_token(
 
 
 def _support_target(session: Session, user_ref: str) -> User:
-    user = session.get(User, int(user_ref)) if user_ref.isdigit() else None
+    known = user_ref.isdigit() and int(user_ref) <= service.MAX_ID
+    user = session.get(User, int(user_ref)) if known else None
     if user is None or user.status != UserStatus.ACTIVE:
         raise NotFound(f"user {user_ref} not found or not active", field="user_id")
     return user

@@ -33,6 +33,8 @@ from linkplane.tenancy.principal import Principal, Role
 from linkplane.tenancy.scope import get_scoped, scoped
 
 LOCKOUT_AFTER = 3
+#: Ids are 32-bit in the API (emnify's descriptions); a larger number names no row.
+MAX_ID = 2**31 - 1
 LOCKOUT_SECONDS = 300
 _BAD_LOGIN = "invalid username or password"
 _REVOKED = "auth_token no longer valid: the user or token was revoked or suspended"
@@ -419,6 +421,8 @@ def create_user(
 def get_user(*, session: Session, org_id: int, user_ref: str | int) -> User:
     """A user of the organisation by id or username (emnify accepts both)."""
     if isinstance(user_ref, int) or str(user_ref).isdigit():
+        if int(user_ref) > MAX_ID:  # beyond any id (SQLite cannot even bind it): unknown
+            raise NotFound(f"user {user_ref} not found", field="user_id")
         return get_scoped(session, User, org_id, int(user_ref), what="user", field="user_id")
     user = session.scalar(
         scoped(select(User), org_id).where(User.username == str(user_ref).lower())
