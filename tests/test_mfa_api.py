@@ -175,18 +175,31 @@ def test_login_with_mfa_needs_the_code_and_a_code_is_single_use(world: World) ->
     assert later.status_code == 200
 
 
-def test_five_wrong_codes_spend_the_mfa_token(world: World) -> None:
+def test_five_wrong_codes_in_a_row_lock_mfa_even_across_mfa_tokens(world: World) -> None:
+    """A new mfa_token (the password sent again) buys no fresh guesses."""
     _, secret, _ = world.enrol(world.admin)
-    mfa_token = world.login(world.admin).json()["mfa_token"]
-    for _ in range(mfa_service.MAX_CODE_FAILURES):
-        r = world.client.post(
-            "/api/v1/authenticate", json={"mfa_token": mfa_token, "code": "999999"}
+
+    def attempt(mfa_token: str, code: str) -> Any:
+        return world.client.post(
+            "/api/v1/authenticate", json={"mfa_token": mfa_token, "code": code}
         )
-        assert r.status_code == 401
-    right = world.client.post(
-        "/api/v1/authenticate", json={"mfa_token": mfa_token, "code": world.clock.code(secret)}
-    )
-    assert right.status_code == 401 and "mfa_token" in right.text
+
+    first = world.login(world.admin).json()["mfa_token"]
+    for _ in range(3):
+        assert attempt(first, "999999").status_code == 401
+    second = world.login(world.admin).json()["mfa_token"]
+    assert "invalid code" in attempt(second, "999999").text
+    locked = attempt(second, "999999")
+    assert locked.status_code == 401 and "TooManyRequests" in locked.text
+    # Locked: even the right code with a fresh mfa_token is refused ...
+    third = world.login(world.admin).json()["mfa_token"]
+    right = attempt(third, world.clock.code(secret))
+    assert right.status_code == 401 and "TooManyRequests" in right.text
+    # ... until the lock runs out.
+    with transaction(world.ctx.sessionmaker) as session:
+        session.execute(update(MfaKey).values(locked_until=utcnow() - timedelta(seconds=1)))
+    fourth = world.login(world.admin).json()["mfa_token"]
+    assert attempt(fourth, world.clock.code(secret)).status_code == 200
 
 
 def test_an_expired_mfa_token_is_refused(world: World) -> None:

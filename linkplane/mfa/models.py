@@ -43,6 +43,10 @@ class MfaKey(Base):
     last_step: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Consecutive wrong sign-in codes, over every mfa_token: asking for a new mfa_token
+    #: (the password again) must not buy fresh guesses. At the limit the key is locked.
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class TrustedDevice(Base):
@@ -70,5 +74,3 @@ class Challenge(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    #: Wrong codes sent with this token; at the limit the token is spent.
-    failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -28,8 +28,11 @@ from linkplane.tenancy.models import User, UserStatus
 from linkplane.tenancy.principal import Principal
 
 ISSUER = "linkplane"
-#: Wrong codes one ``mfa_token`` survives; then the password must be sent again.
+#: Consecutive wrong sign-in codes (over all mfa_tokens) that lock the key for
+#: LOCK_SECONDS, as three wrong passwords lock the account (emnify: 5 minutes).
 MAX_CODE_FAILURES = 5
+LOCK_SECONDS = 300
+_LOCKED = "TooManyRequests: MFA locked for 5 minutes after 5 wrong codes"
 #: Trusted-device fingerprints are bearer secrets of the device: too short ones are guessable.
 MIN_FINGERPRINT = 16
 _BAD_MFA_TOKEN = "invalid or expired mfa_token: send username and password again"  # noqa: S105
@@ -108,6 +111,7 @@ def create_key(
         secret_enc=vault.seal(secret, signing_key=_signing_key(settings)),
         last_step=0,
         created_at=utcnow(),
+        failed_codes=0,
     )
     session.add(key)
     session.flush()
@@ -256,7 +260,6 @@ def second_factor(*, settings: Settings, fingerprint: str | None) -> tenancy.Sec
                 user_id=user.id,
                 token_hash=security.token_hash(token),
                 expires_at=now + timedelta(seconds=settings.mfa_token_ttl_seconds),
-                failures=0,
             )
         )
         return token
@@ -273,8 +276,9 @@ def complete(
     device: DeviceInfo | None = None,
     now: float | None = None,
 ) -> tenancy.Tokens:
-    """Tokens for a valid ``mfa_token`` and code; the token is spent on success. A wrong
-    code is counted in a committed transaction, and after five the token is spent too."""
+    """Tokens for a valid ``mfa_token`` and code; the token is spent on success. Wrong codes
+    are counted on the key in a committed transaction; the fifth in a row locks it for five
+    minutes and spends the token."""
     check_device(device)
     moment = utcnow()
     with transaction(factory) as session:
@@ -288,12 +292,16 @@ def complete(
             failure = _BAD_MFA_TOKEN
         elif not live:
             failure = "user is not active"
+        elif key.locked_until is not None and key.locked_until > moment:
+            session.delete(challenge)
+            failure = _LOCKED
         else:
             try:
                 _use_code(key, settings, code, now)
             except InvalidInput:
-                failure = _count_failure(session, challenge, user)
+                failure = _count_failure(session, challenge, key, user, moment)
             else:
+                key.failed_codes, key.locked_until = 0, None
                 session.delete(challenge)
                 if device is not None:
                     _trust(session, settings, user, device, moment)
@@ -303,13 +311,16 @@ def complete(
     raise Unauthorized(failure)
 
 
-def _count_failure(session: Session, challenge: Challenge, user: User) -> str:
-    challenge.failures += 1
+def _count_failure(
+    session: Session, challenge: Challenge, key: MfaKey, user: User, now: datetime
+) -> str:
+    key.failed_codes += 1
     _event(session, None, user, "MFA authentication failed",
            f"Wrong MFA code for user {user.username}", severity=1)  # fmt: skip
-    if challenge.failures >= MAX_CODE_FAILURES:
+    if key.failed_codes >= MAX_CODE_FAILURES:
+        key.failed_codes, key.locked_until = 0, now + timedelta(seconds=LOCK_SECONDS)
         session.delete(challenge)
-        return f"{_BAD_CODE}; {MAX_CODE_FAILURES} wrong codes: send username and password again"
+        return _LOCKED
     return _BAD_CODE
 
 

@@ -42,6 +42,8 @@ def upgrade() -> None:
         sa.Column("last_step", sa.Integer(), nullable=False),
         _time("created_at"),
         _time("activated_at", nullable=True),
+        sa.Column("failed_codes", sa.Integer(), nullable=False),
+        _time("locked_until", nullable=True),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_mfa_key_user_id", "mfa_key", ["user_id"])
@@ -67,7 +69,6 @@ def upgrade() -> None:
         _user("mfa_challenge"),
         sa.Column("token_hash", sa.String(64), nullable=False),
         _time("expires_at"),
-        sa.Column("failures", sa.Integer(), nullable=False),
         sa.UniqueConstraint("token_hash", name="uq_mfa_challenge_token_hash"),
         sqlite_autoincrement=True,
     )
