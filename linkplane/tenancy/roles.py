@@ -106,7 +106,7 @@ def create_support_token(
     session.flush()
     record(
         session=session, org_id=user.org_id, event_type="Support token created",
-        principal=principal, actor=f"provider:{principal.user_id}",
+        principal=principal,
         description=f"Read-only support token {token.id} created for user {user.username}; "
         f"revoke it as application token {token.id}",
         entity_type="application_token", entity_id=token.id,
