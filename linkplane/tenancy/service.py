@@ -33,9 +33,9 @@ from linkplane.tenancy.principal import Principal, Role
 from linkplane.tenancy.scope import get_scoped, scoped
 
 LOCKOUT_AFTER = 3
+LOCKOUT_SECONDS = 300
 #: Ids are 32-bit in the API (emnify's descriptions); a larger number names no row.
 MAX_ID = 2**31 - 1
-LOCKOUT_SECONDS = 300
 _BAD_LOGIN = "invalid username or password"
 _REVOKED = "auth_token no longer valid: the user or token was revoked or suspended"
 _BAD_APP_TOKEN = "invalid application token"  # noqa: S105 - a message
