@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
+from linkplane.cloud.aws import AwsCloud
+from linkplane.cloud.errors import AccessDenied
 from linkplane.cloud.factory import make_cloud
 from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction
@@ -209,3 +211,41 @@ def test_breakout_routes_over_the_peering_both_ways_and_delete_removes_them(
     seen = clouds[WEST].describe_attachment(peering_id)
     assert seen is not None and seen.state == "available"  # the peering stays
     assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204
+
+
+def test_a_failing_cross_region_route_rolls_back_in_both_regions(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """AWS refuses the route in the devices' region: the breakout rolls back and leaves
+    nothing in either region (the routes were recorded before they were tried)."""
+    settings, stored, peering_id = two_regions
+    west = stored[WEST]
+    r = live.http.post("/api/v1/service_profile",
+                       json={"name": "west devices", "breakout_region": {"name": WEST}})
+    assert r.status_code == 201, r.text
+    clouds = {REGION: make_cloud(settings, REGION), WEST: make_cloud(settings, WEST)}
+    before = {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)}
+    real = AwsCloud.create_static_route
+
+    def refusing(self: AwsCloud, *, route_table_id: str, cidr: str, attachment_id: str) -> None:
+        if route_table_id == west.core_route_table_id:
+            raise AccessDenied("injected: not allowed", aws_code="UnauthorizedOperation")
+        real(self, route_table_id=route_table_id, cidr=cidr, attachment_id=attachment_id)
+
+    monkeypatch.setattr(AwsCloud, "create_static_route", refusing)
+    account, (cidr,) = new_account(), new_cidrs(1)
+    bid = live.create(account, [cidr])["id"]
+    live.shared(bid)
+    live.stack.accept_invitation(account)
+    live.recheck(bid)
+    live.status(bid, 2)
+    live.stack.attach(account, cidr=cidr)
+    live.recheck(bid)
+    data = live.status(bid, 7, timeout=60)
+    assert "not allowed" in (data["status_reason"] or ""), data
+    final = {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)}
+    assert final == before
+    seen = clouds[WEST].describe_attachment(peering_id)
+    assert seen is not None and seen.state == "available"
+    assert live.http.delete(f"/api/v1/service_profile/{r.json()['id']}").status_code == 204
