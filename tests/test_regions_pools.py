@@ -214,3 +214,24 @@ def test_a_profiles_region_changes_only_if_no_endpoint_would_move(
                        {"breakout_region": {"name": CENTRAL}}).status_code == 204  # fmt: skip
     assert fleet.patch(f"/api/v1/service_profile/{west}",
                        {"breakout_region": None}).status_code == 204  # fmt: skip
+
+
+def test_bulk_create_and_update_keep_endpoints_in_their_profiles_pool(
+    fleet: Fleet, regions: dict[str, int]
+) -> None:
+    west, central = _profile(fleet, {"name": WEST}), _profile(fleet, {"name": CENTRAL})
+    _, tp = fleet.profiles()
+    body = {"service_profile": {"id": west}, "tariff_profile": {"id": tp}, "status": {"id": 0},
+            "endpoints": [{"name": "a"}, {"name": "b"}]}  # fmt: skip
+    r = fleet.post("/api/v2/endpoint/multi", body)
+    assert r.status_code in (200, 201), r.text
+    ids = [e["id"] for e in r.json()]
+    addresses = [fleet.get(f"/api/v1/endpoint/{i}").json()["ip_address"] for i in ids]
+    assert addresses == ["100.80.0.1", "100.80.0.2"]
+    # a bulk move to the central profile without a space there: refused for that item only
+    r = fleet.client.request("PATCH", "/api/v2/endpoint/multi", headers=fleet.as_("acme"),
+                             json=[{"id": ids[0], "name": "a2"},
+                                   {"id": ids[1], "service_profile": {"id": central}}])
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["[1].service_profile"]
+    assert fleet.get(f"/api/v1/endpoint/{ids[0]}").json()["name"] == "a"  # all or nothing
