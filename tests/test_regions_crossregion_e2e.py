@@ -108,6 +108,15 @@ def test_audit_finds_a_peering_deleted_behind_our_back_and_repair_restores_route
     assert {f.region for f in missing} == {REGION, WEST}
     assert all(f"breakout {bid}" in f.message and "linkplane region peer" in f.message
                for f in missing)  # fmt: skip
+    assert {f.breakout_id for f in missing} == {bid}
+    # repair cannot bring a peering back, but the organisation learns of it, once
+    for _ in range(2):
+        isolation.repair(factory=live.stack.ctx.sessionmaker,
+                         cloud_for=lambda name: make_cloud(settings, name), findings=found)
+    events = live.http.get(f"{URL}/{bid}/event").json()
+    degraded = [e for e in events if "is degraded" in e["description"]]
+    assert len(degraded) == 1 and peering_id in degraded[0]["description"], events
+    assert live.get(bid)["status"]["id"] == 5  # still Active: the customer's side is intact
     # the operator peers again (a new attachment) and repair points the routes at it
     again = peering.peer(factory=live.stack.ctx.sessionmaker, cloud=ec2, settings=settings,
                          region=REGION, peer_region=WEST)  # fmt: skip

@@ -272,15 +272,19 @@ def _peerings(ctx: _Ctx) -> None:
         state = seen.get(p.attachment_id, "deleted")
         if state == "available":
             continue
-        users = sorted({b.id for r, b in ctx.remote if r.target == p.attachment_id}
-                       | {b.id for b in ctx.breakouts for r in b.crossregion
-                          if r.target == p.attachment_id})  # fmt: skip
-        who = ", ".join(f"breakout {i}" for i in users) or "no breakout yet"
-        ctx.add("missing_peering", p.attachment_id, f"the peering {p.attachment_id} with "
-                f"{p.peer_region} is {state}; devices there cannot reach customers here "
-                f"(affected: {who}). Run: linkplane region peer --region {ctx.region.name} "
-                f"--peer-region {p.peer_region}; then audit --repair points their routes "
-                "at the new peering")  # fmt: skip
+        users = {b.id: b for r, b in ctx.remote if r.target == p.attachment_id}
+        users |= {b.id: b for b in ctx.breakouts for r in b.crossregion
+                  if r.target == p.attachment_id}  # fmt: skip
+        who = ", ".join(f"breakout {i}" for i in sorted(users)) or "no breakout yet"
+        text = (f"the peering {p.attachment_id} with {p.peer_region} is {state}; devices "
+                f"there cannot reach customers here (affected: {who}). Run: linkplane region "
+                f"peer --region {ctx.region.name} --peer-region {p.peer_region}; then audit "
+                "--repair points their routes at the new peering")  # fmt: skip
+        # One finding per affected breakout, so its organisation learns of it (repair
+        # records a "Breakout degraded" event); one for the region when none is affected.
+        affected: list[OwnedBreakout | None] = [users[i] for i in sorted(users)]
+        for b in affected or [None]:
+            ctx.add("missing_peering", p.attachment_id, text, breakout=b)
 
 
 def _remote_routes(ctx: _Ctx, table: str) -> tuple[dict[str, str], set[str]]:

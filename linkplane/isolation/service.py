@@ -23,6 +23,7 @@ from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction
 from linkplane.durable.client import WorkflowClient
 from linkplane.errors import NotFound
+from linkplane.events.models import Event
 from linkplane.events.service import record
 from linkplane.installation.service import installation_id
 from linkplane.isolation import drift, gateway, stranded
@@ -299,6 +300,9 @@ def repair(*, factory: Factory, cloud_for: CloudFor, findings: Sequence[Drift]) 
     """Apply every finding's fixes, in :class:`FixOp` order; each fix is idempotent (the
     port treats "already so" as success) and recorded as an event (source ``network``)."""
     result = AuditResult(list(findings), sorted({f.region for f in findings}))
+    for finding in findings:
+        if finding.code == "missing_peering" and finding.breakout_id is not None:
+            _degraded(factory, finding)
     order = list(FixOp)
     planned = [(f, x) for f in findings for x in f.fixes]
     planned.sort(key=lambda p: order.index(p[1].op))
@@ -340,6 +344,27 @@ _FIXES: dict[FixOp, Callable[[CloudPort, dict[str, str]], None]] = {
     FixOp.REMOVE_ATTACHMENT: _remove_attachment,
     FixOp.DELETE_SHARE: lambda c, a: c.delete_resource_share(**a),
 }
+
+
+def _degraded(factory: Factory, finding: Drift) -> None:
+    """Tell the breakout's organisation that its breakout lost its path (it stays Active:
+    the customer's side is intact and the path comes back with the peering). Recorded once
+    per breakout and peering, not at every reconciliation pass."""
+    text = (f"Breakout {finding.breakout_id} is degraded: the region peering "
+            f"{finding.resource} it routes over is gone")  # fmt: skip
+    with transaction(factory) as session:
+        seen = session.scalar(select(Event.id).where(
+            Event.entity_type == "breakout", Event.entity_id == finding.breakout_id,
+            Event.event_type == "Breakout degraded", Event.description == text,
+        ).limit(1))  # fmt: skip
+        if seen is not None or finding.org_id is None:
+            return
+        record(
+            session=session, org_id=finding.org_id, event_type="Breakout degraded",
+            description=text, actor="isolation", entity_type="breakout",
+            entity_id=finding.breakout_id, severity=2, source="network",
+            detail={"finding": finding.to_dict()},
+        )  # fmt: skip
 
 
 def _record(factory: Factory, finding: Drift, fx: Fix, *, error: str | None = None) -> None:
