@@ -235,3 +235,20 @@ def test_bulk_create_and_update_keep_endpoints_in_their_profiles_pool(
     assert r.status_code == 422, r.text
     assert [e["field"] for e in r.json()["errors"]] == ["[1].service_profile"]
     assert fleet.get(f"/api/v1/endpoint/{ids[0]}").json()["name"] == "a"  # all or nothing
+
+
+def test_the_cli_says_which_pools_overlap_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from linkplane.cli import main
+
+    monkeypatch.setenv("LINKPLANE_REGION_DEVICE_POOLS",
+                       '{"eu-central-1": "100.64.0.0/12", "eu-west-1": "100.72.0.0/13"}')
+    monkeypatch.setattr("sys.argv", ["linkplane", "region", "list", "--data-dir", str(tmp_path)])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error (settings): device pools of eu-central-1 (100.64.0.0/12) and "
+                          "eu-west-1 (100.72.0.0/13) overlap")
+    assert "Traceback" not in err
