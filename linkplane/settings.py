@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     #: How often each worker looks for new workflow starts on the queue (``serve`` and the
     #: API of ``up`` enqueue them).
     workflow_queue_polling_seconds: float = Field(default=0.5, gt=0)
+    #: Workflow starts of a worker runtime (``up``'s API, the engine's own) are handed to a
+    #: thread instead of waited for; a start lost with the process is made by the sweep.
+    workflow_starts_in_background: bool = True
     #: Log lines as JSON (one object per line; production) instead of for a terminal.
     log_json: bool = False
     #: The lowest level of log lines written.
