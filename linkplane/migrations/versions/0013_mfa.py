@@ -1,6 +1,6 @@
 """MFA keys, trusted devices and pending MFA challenges.
 
-Revision ID: 0016_mfa
+Revision ID: 0013_mfa
 Revises: 0012_aws_rate_bucket
 
 Owned by linkplane.mfa. Secrets are never stored in clear: the TOTP secret is encrypted, the
@@ -12,7 +12,7 @@ from alembic import op
 
 from linkplane.db import UTCDateTime
 
-revision = "0016_mfa"
+revision = "0013_mfa"
 down_revision = "0012_aws_rate_bucket"
 branch_labels = None
 depends_on = None
