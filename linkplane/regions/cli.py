@@ -1,4 +1,4 @@
-"""``linkplane region``: bootstrap a region's Transit Gateway side and list stored regions."""
+"""``linkplane region``: bootstrap regions, peer and unpeer them, list regions and peerings."""
 
 from __future__ import annotations
 
