@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from linkplane.ids import Code
+
 
 class IpAddressSpaceRead(BaseModel):
     id: int
@@ -21,4 +23,4 @@ class IpAddressSpaceAvailable(BaseModel):
 
 class IpAddressSpaceCreate(BaseModel):
     ip_address_space: str = Field(max_length=43, examples=["100.96.0.0/24"])
-    ip_address_version: int = 4
+    ip_address_version: Code = 4

@@ -74,9 +74,14 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
+def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """``[{"field", "message"}]`` of a request that failed validation (API and portal)."""
+    return [{"field": _loc(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+
+
 async def _validation(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = [{"field": _loc(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+    fields = field_errors(exc)
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     body = error_body(422, f"Invalid request: {summary}", "invalid_input", fields)
     return JSONResponse(body, 422)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from linkplane.api.deps import SessionDep
+from linkplane.api.params import CodeForm, IdPath
 from linkplane.devices import service as devices
 from linkplane.devices.models import SETTABLE_ENDPOINT_STATUSES, EndpointStatus
 from linkplane.devices.schemas import EndpointUpdate, StatusIn
@@ -84,7 +85,7 @@ def device_table(
 
 @router.get("/devices/{endpoint_id}", response_class=HTMLResponse)
 def device_page(
-    request: Request, endpoint_id: int, principal: PortalPrincipal, session: SessionDep
+    request: Request, endpoint_id: IdPath, principal: PortalPrincipal, session: SessionDep
 ) -> HTMLResponse:
     view = devices.get(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
     sim_actions = []
@@ -116,10 +117,10 @@ def _quotas(session: Session, endpoint_id: int) -> list[tuple[str, str, QuotaRea
 
 @router.post("/devices/{endpoint_id}/status", dependencies=[CsrfChecked])
 def set_device_status(
-    endpoint_id: int,
+    endpoint_id: IdPath,
     principal: PortalWriter,
     session: SessionDep,
-    status: Annotated[int, Form()],
+    status: CodeForm,
 ) -> Response:
     data = EndpointUpdate(status=StatusIn(id=status))
     devices.update(
@@ -131,10 +132,10 @@ def set_device_status(
 
 @router.post("/devices/{endpoint_id}/sim-status", dependencies=[CsrfChecked])
 def set_sim_status(
-    endpoint_id: int,
+    endpoint_id: IdPath,
     principal: PortalWriter,
     session: SessionDep,
-    status: Annotated[int, Form()],
+    status: CodeForm,
 ) -> Response:
     view = devices.get(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
     if view.sim is None:
