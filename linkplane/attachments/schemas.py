@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from linkplane.ids import Code, ascii_digits
 
@@ -38,6 +38,8 @@ def _type_id(value: Any) -> Any:
 
 class BreakoutTgwCreate(BaseModel):
     """POST /api/v1/cnc/breakout/tgw. ``type`` may be 1, "1" or {"id": 1}."""
+
+    model_config = ConfigDict(extra="forbid")  # unknown fields are refused, naming them
 
     type: Annotated[Code | None, BeforeValidator(_type_id)] = None
     name: str = Field(min_length=1, max_length=128)

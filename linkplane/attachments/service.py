@@ -145,10 +145,21 @@ def _check_type(type_id: int | None) -> None:
     raise InvalidInput(f"unknown breakout type {type_id}; use 1 (Transit Gateway)", field="type")
 
 
-def _check_account(account_id: str) -> None:
+def _check_account(session: Session, settings: Settings, account_id: str) -> None:
     if not ACCOUNT_ID_RE.match(account_id):
         raise InvalidInput(
-            f"{account_id!r} is not an AWS account id; it has exactly 12 digits",
+            f"{account_id!r} is not an AWS account id; it has exactly 12 digits 0-9",
+            field="aws_account_id",
+        )
+    from linkplane.regions.models import Region
+
+    # The provider's own account owns the TGWs: sharing a TGW with it or routing its VPCs as
+    # a customer's would bypass the isolation between customers.
+    provider = {settings.provider_account_id, *session.scalars(select(Region.account_id))}
+    if account_id in provider:
+        raise InvalidInput(
+            f"{account_id} is the connectivity provider's own AWS account; give the id of "
+            "the AWS account that owns your VPC",
             field="aws_account_id",
         )
 
@@ -276,7 +287,7 @@ def create_tgw(
 ) -> Breakout:
     """Validate and store a new TGW breakout (status 1); ``commands`` starts its workflow."""
     _check_type(data.type_id())
-    _check_account(data.aws_account_id)
+    _check_account(session, settings, data.aws_account_id)
     lock_region(session, data.region)
     region = _check_region(session, settings, data.region)
     nets = validate_cidrs(session=session, settings=settings, region=region, cidrs=data.vpc_cidr,

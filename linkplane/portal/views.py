@@ -7,6 +7,7 @@ returned for people to read.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from linkplane.portal import sessions
 from linkplane.tenancy.principal import Principal
@@ -57,6 +59,18 @@ def fmt_date(value: date | datetime | None) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d")
 
 
+def visible_controls(value: Any) -> Any:
+    """Every value a template prints: control characters and bidirectional overrides become
+    visible ``\\uXXXX`` text. HTML escaping leaves them alone, and a stored name (from
+    before the API refused them, or from an import) would otherwise reorder or hide what
+    the page shows."""
+    if isinstance(value, str) and not isinstance(value, Markup) and CONTROL.search(value):
+        return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    return value
+
+
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+templates.env.finalize = visible_controls
 templates.env.filters["bytes"] = human_bytes
 templates.env.filters["dt"] = fmt_datetime
 templates.env.filters["d"] = fmt_date
