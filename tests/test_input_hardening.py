@@ -4,6 +4,7 @@ Each test failed before its fix."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,18 @@ def test_invalid_json_is_named_body(h: Harness) -> None:
         assert r.status_code in (400, 422), r.text  # 400: not even text
         assert list(_errors(r)) == ["body"], r.text
         assert "JSON" in _errors(r)["body"]
+
+
+def test_portal_wizard_refuses_control_characters_in_names(
+    web: PortalClient, tenants: dict[str, PortalOrg]
+) -> None:
+    web.sign_in(tenants["acme"].admin)
+    form = {"name": "backend\u202eexe", "region": "eu-central-1", "type": "1",
+            "aws_account_id": "210987654321", "description": "d\x1b[2J",
+            "vpc_cidr": ["10.1.0.0/24"]}  # fmt: skip
+    form["csrf_token"] = web.csrf("/cloud-connect/new/details")
+    r = web.post("/cloud-connect/new/review", data=form)
+    assert r.status_code == 422, r.text[:300]
+    assert re.search(r'id="name-error"[^>]*>[^<]*U\+202E', r.text), r.text
+    assert re.search(r'id="description-error"[^>]*>[^<]*U\+001B', r.text), r.text
+    assert "\u202e" not in r.text and "\x1b" not in r.text

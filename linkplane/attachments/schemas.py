@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from linkplane.ids import Code, ascii_digits
+from linkplane.text import SafeName, SafeText
 
 
 class IdDescription(BaseModel):
@@ -42,8 +43,8 @@ class BreakoutTgwCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")  # unknown fields are refused, naming them
 
     type: Annotated[Code | None, BeforeValidator(_type_id)] = None
-    name: str = Field(min_length=1, max_length=128)
-    description: str = Field(default="", max_length=1000)
+    name: SafeName = Field(min_length=1, max_length=128)
+    description: SafeText = Field(default="", max_length=1000)
     vpc_cidr: list[str] = Field(max_length=1000)
     region: str = Field(min_length=1, max_length=32)
     aws_account_id: str = Field(min_length=1, max_length=32)

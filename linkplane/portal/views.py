@@ -7,7 +7,6 @@ returned for people to read.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from markupsafe import Markup
 
 from linkplane.portal import sessions
 from linkplane.tenancy.principal import Principal
+from linkplane.text import TEXT_FORBIDDEN
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -69,7 +69,7 @@ def visible_controls(value: Any) -> Any:
     return value
 
 
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROL = TEXT_FORBIDDEN
 templates.env.finalize = visible_controls
 templates.env.filters["bytes"] = human_bytes
 templates.env.filters["dt"] = fmt_datetime
