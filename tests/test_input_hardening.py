@@ -230,3 +230,14 @@ def test_portal_wizard_refuses_control_characters_in_names(
     assert re.search(r'id="name-error"[^>]*>[^<]*U\+202E', r.text), r.text
     assert re.search(r'id="description-error"[^>]*>[^<]*U\+001B', r.text), r.text
     assert "\u202e" not in r.text and "\x1b" not in r.text
+
+
+def test_imei_is_ascii_digits_only(h: Harness) -> None:
+    from tests.api_resources.fleet import endpoint
+
+    path = f"/api/v1/endpoint/{endpoint(h)['endpoint_id']}"
+    for imei in ("\uff13" * 15, "٣" * 15, "35" + "²" * 13):
+        r = h.client.patch(path, json={"imei": imei}, headers=h.owner.admin)
+        assert r.status_code == 422, r.text
+        assert "digits 0-9" in _errors(r)["imei"]
+    assert h.client.patch(path, json={"imei": "3" * 15}, headers=h.owner.admin).status_code == 204
