@@ -233,9 +233,14 @@ def test_portal_wizard_refuses_control_characters_in_names(
 
 
 def test_imei_is_ascii_digits_only(h: Harness) -> None:
-    from tests.api_resources.fleet import endpoint
+    def made(path: str, body: dict[str, Any]) -> int:
+        return h.location_id(h.client.post(path, json=body, headers=h.owner.admin))
 
-    path = f"/api/v1/endpoint/{endpoint(h)['endpoint_id']}"
+    sp = made("/api/v1/service_profile", {"name": h.unique("sp")})
+    tp = made("/api/v1/tariff_profile", {"name": h.unique("tp")})
+    device = made("/api/v1/endpoint", {"name": h.unique("ep"), "status": {"id": 0},
+                  "service_profile": {"id": sp}, "tariff_profile": {"id": tp}})  # fmt: skip
+    path = f"/api/v1/endpoint/{device}"
     for imei in ("\uff13" * 15, "٣" * 15, "35" + "²" * 13):
         r = h.client.patch(path, json={"imei": imei}, headers=h.owner.admin)
         assert r.status_code == 422, r.text
