@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +44,19 @@ _BAD_APP_TOKEN = "invalid application token"  # noqa: S105 - a message
 class Tokens:
     auth_token: str
     refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class MfaPending:
+    """The password was right but a second factor is owed: the client sends ``mfa_token``
+    with the one-time ``code`` next (emnify's MFA flow)."""
+
+    mfa_token: str
+
+
+#: Asked once the password is verified, inside the login transaction: an ``mfa_token`` when
+#: the user still owes a second factor, else None. :mod:`linkplane.mfa` supplies it.
+SecondFactor = Callable[[Session, User], str | None]
 
 
 @dataclass(frozen=True)
@@ -166,10 +179,16 @@ def authenticate_application_token(
 
 
 def authenticate_password(
-    *, factory: sessionmaker[Session], settings: Settings, username: str, password: str
-) -> Tokens:
+    *,
+    factory: sessionmaker[Session],
+    settings: Settings,
+    username: str,
+    password: str,
+    second_factor: SecondFactor | None = None,
+) -> Tokens | MfaPending:
     """Log a user in. Failures are counted in their own committed transaction, so three
-    wrong passwords lock the account for five minutes even though the request fails."""
+    wrong passwords lock the account for five minutes even though the request fails.
+    With ``second_factor``, a user who owes one gets :class:`MfaPending` instead of tokens."""
     now = utcnow()
     with transaction(factory) as session:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
@@ -184,6 +203,9 @@ def authenticate_password(
             failure = _BAD_LOGIN
         else:
             user.failed_logins, user.locked_until = 0, None
+            mfa_token = second_factor(session, user) if second_factor else None
+            if mfa_token is not None:
+                return MfaPending(mfa_token=mfa_token)
             return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
     raise Unauthorized(failure)
 
@@ -220,6 +242,13 @@ def _issue_user_tokens(
     )
     auth = mint(settings=settings, org_id=user.org_id, role=user.role, user_id=user.id, now=now)
     return Tokens(auth_token=auth, refresh_token=refresh)
+
+
+def issue_user_tokens(
+    *, session: Session, settings: Settings, user: User, now: datetime
+) -> Tokens:
+    """Tokens for a user whose every factor was checked (the MFA step ends here)."""
+    return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
 
 
 def authenticate_refresh_token(*, session: Session, settings: Settings, token: str) -> Tokens:
