@@ -246,3 +246,22 @@ def test_portal_absurd_query_values_are_422_pages(
     assert r.status_code == 422 and '{"detail"' not in r.text, r.text[:300]
     r = web.get("/devices?page=99999999999999999999999")
     assert r.status_code == 422 and '{"detail"' not in r.text, r.text[:300]
+
+
+def test_role_ids_and_iccid_ranges_in_other_digits_are_4xx(h: Harness) -> None:
+    for method in ("PUT", "DELETE"):
+        r = _send(h, method, f"/api/v1/user/{h.owner.admin_id}/role/²", None)
+        assert r.status_code == 404, r.text
+    body = {"target_workspace": {"id": h.owner.id}, "iccid_range": {"start": "²" * 19,
+            "end": "٣" * 19}}  # fmt: skip
+    r = _send(h, "POST", "/api/v1/sim/migration/workspace", body)
+    assert 400 <= r.status_code < 500, r.text
+
+
+def test_portal_device_filter_with_other_digits_is_a_page(
+    web: PortalClient, tenants: dict[str, PortalOrg]
+) -> None:
+    web.sign_in(tenants["acme"].admin)
+    for status in ("²", "99999999999999999999999"):
+        r = web.get("/devices", params={"status": status})
+        assert r.status_code in (200, 422), r.text[:300]

@@ -18,6 +18,7 @@ from linkplane.devices import service as devices
 from linkplane.devices.models import SETTABLE_ENDPOINT_STATUSES, EndpointStatus
 from linkplane.devices.schemas import EndpointUpdate, StatusIn
 from linkplane.errors import InvalidInput
+from linkplane.ids import ascii_digits
 from linkplane.portal import usage, views
 from linkplane.portal.deps import CsrfChecked, PortalPrincipal, PortalWriter
 from linkplane.quotas import service as quotas
@@ -64,7 +65,7 @@ def device_table(
     per_page: int | None = None,
 ) -> HTMLResponse:
     size = views.clamp_per_page(per_page)
-    q = _query(name, int(status) if status.isdigit() else None)
+    q = _query(name, int(status) if ascii_digits(status) else None)
     error: str | None = None
     try:
         rows, total = _page_of_devices(session, principal.org_id, q, page, size)
