@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -50,6 +50,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def like_contains(column: Any, text: str, *, case_sensitive: bool = False) -> ColumnElement[bool]:
+    """``column`` contains ``text`` literally: ``%``, ``_`` and ``\\`` in a user's search are
+    characters, not LIKE wildcards (``_`` would match anything, ``%`` everything)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    found: ColumnElement[bool] = (
+        column.like(pattern, escape="\\")
+        if case_sensitive
+        else column.ilike(pattern, escape="\\")
+    )
+    return found
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -14,7 +14,9 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+# ASCII digits only, no trailing newline: ``\d`` also matches full-width digits
+# (U+FF10-U+FF19), and ``$`` accepts a final "\n".
+ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
 #: Installation ids go into AWS names, tags and client tokens: short, lowercase, no separator.
 INSTALLATION_ID_RE = re.compile(r"^[a-z0-9]{4,16}$")
 

@@ -74,16 +74,42 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
+def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """``[{"field", "message"}]`` of a request that failed validation (API and portal)."""
+    return [_field_error(e) for e in exc.errors()]
+
+
+def _field_error(error: Any) -> dict[str, str]:
+    if error.get("type") == "json_invalid":
+        # Its loc is ("body", <character offset>): the offset is no field name.
+        position = error["loc"][-1] if len(error["loc"]) > 1 else 0
+        why = (error.get("ctx") or {}).get("error", "malformed")
+        return {
+            "field": "body",
+            "message": f"the body is not valid JSON ({why} at character {position}); "
+            "send a JSON object with Content-Type: application/json",
+        }
+    return {"field": _loc(tuple(error["loc"])), "message": _message(error)}
+
+
 async def _validation(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = [{"field": _loc(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+    fields = field_errors(exc)
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     body = error_body(422, f"Invalid request: {summary}", "invalid_input", fields)
     return JSONResponse(body, 422)
 
 
+#: FastAPI's words for a body it could not even decode (not UTF-8, say).
+UNPARSABLE = "There was an error parsing the body"
+
+
 async def _http(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == UNPARSABLE:
+        message = "the body could not be read: send UTF-8 JSON with Content-Type: application/json"
+        fields = [{"field": "body", "message": message}]
+        return JSONResponse(error_body(400, message, "invalid_input", fields), 400)
     return JSONResponse(
         error_body(exc.status_code, str(exc.detail), "http_error"), exc.status_code, exc.headers
     )

@@ -188,6 +188,11 @@ def mark_accepted(session: Session, plan: Plan, settings: Settings) -> float:
     return expiry.timestamp()
 
 
+def attachment_turn(session: Session, plan: Plan) -> bool:
+    """See :func:`service.attachment_turn` (several organisations, one account)."""
+    return service.attachment_turn(session, plan.breakout_id)
+
+
 def claim_attachment(session: Session, plan: Plan, attachment_id: str) -> None:
     row = _live_row(session, plan.breakout_id, plan.revision)
     row.attachment_id = attachment_id
@@ -446,6 +451,9 @@ def expected_attachment(session: Session, region: str, owner: str, attachment_id
 def note_rejected(session: Session, region: str, owner: str, attachment_id: str) -> bool:
     """Record a rejected unexpected attachment on the account's newest breakout, if any."""
     rows = service.breakouts_of_account(session=session, region=region, account_id=owner)
+    # Only a breakout whose invitation this account accepted: an organisation that merely
+    # names the account (perhaps not its own) learns nothing about the account's attachments.
+    rows = [r for r in rows if r.accept_attachment_expiry_date is not None or r.attachment_id]
     if not rows:
         return False
     service.record_note(session=session, row=rows[0], severity=1,

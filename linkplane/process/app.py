@@ -6,12 +6,13 @@ toolkit the features' routers use (dependencies, errors, pagination).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane import __version__
 from linkplane.api import errors
 from linkplane.api.limits import BodySizeLimit
+from linkplane.api.text import refuse_control_characters
 from linkplane.durable.client import QueueClient, WorkflowClient
 from linkplane.settings import Settings
 
@@ -28,6 +29,7 @@ def create_app(
         title="linkplane",
         version=__version__,
         description="emnify-compatible REST API for fleets and Cloud Connect breakouts.",
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.settings = settings
     app.state.sessionmaker = factory

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplane.ids import Code
 from linkplane.tenancy.models import TokenStatus, UserStatus
 from linkplane.tenancy.principal import Role
 
@@ -65,7 +66,7 @@ class AuthenticateResponse(BaseModel):
 
 
 class IdRef(BaseModel):
-    id: int = Field(ge=0, le=2**31 - 1)
+    id: Code
 
 
 class IdName(BaseModel):

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.db import transaction, utcnow
+from linkplane.db import like_contains, transaction, utcnow
 from linkplane.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from linkplane.events.service import record
+from linkplane.ids import MAX_ID, ascii_digits, bounded_int, in_range
 from linkplane.settings import Settings
 from linkplane.tenancy import security
 from linkplane.tenancy.models import (
@@ -34,8 +35,6 @@ from linkplane.tenancy.scope import get_scoped, scoped
 
 LOCKOUT_AFTER = 3
 LOCKOUT_SECONDS = 300
-#: Ids are 32-bit in the API (emnify's descriptions); a larger number names no row.
-MAX_ID = 2**31 - 1
 _BAD_LOGIN = "invalid username or password"
 _REVOKED = "auth_token no longer valid: the user or token was revoked or suspended"
 _BAD_APP_TOKEN = "invalid application token"  # noqa: S105 - a message
@@ -420,8 +419,8 @@ def create_user(
 
 def get_user(*, session: Session, org_id: int, user_ref: str | int) -> User:
     """A user of the organisation by id or username (emnify accepts both)."""
-    if isinstance(user_ref, int) or str(user_ref).isdigit():
-        if int(user_ref) > MAX_ID:  # beyond any id (SQLite cannot even bind it): unknown
+    if isinstance(user_ref, int) or ascii_digits(user_ref):
+        if not in_range(int(user_ref)):  # no such row can exist; the database would overflow
             raise NotFound(f"user {user_ref} not found", field="user_id")
         return get_scoped(session, User, org_id, int(user_ref), what="user", field="user_id")
     user = session.scalar(
@@ -467,11 +466,11 @@ def _user_filters(
             stmt = stmt.where((User.id if key == "id" else User.status).in_(ints))
         elif key in ("name", "username"):
             text = User.name if key == "name" else User.username
-            stmt = stmt.where(text.ilike(f"%{values[0]}%"))
+            stmt = stmt.where(like_contains(text, values[0]))
         elif key == "organisation":
             stmt = stmt.where(
                 User.org_id.in_(
-                    select(Organisation.id).where(Organisation.name.ilike(f"%{values[0]}%"))
+                    select(Organisation.id).where(like_contains(Organisation.name, values[0]))
                 )
             )
     return stmt
@@ -479,9 +478,11 @@ def _user_filters(
 
 def _int(value: str, field: str) -> int:
     try:
-        return int(value)
+        return bounded_int(value)
     except ValueError:
-        raise InvalidInput(f"{field} must be a number, got {value!r}", field=field) from None
+        raise InvalidInput(
+            f"{field} must be a whole number from 0 to {MAX_ID}, got {value!r}", field=field
+        ) from None
 
 
 def _active_admins(session: Session, org_id: int) -> int:
