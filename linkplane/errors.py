@@ -43,6 +43,12 @@ class InvalidInput(LinkplaneError):
     code = "invalid_input"
 
 
+class BadRequest(InvalidInput):
+    """A malformed request where the published API answers 400 rather than 422."""
+
+    code = "bad_request"
+
+
 class Forbidden(LinkplaneError):
     code = "forbidden"
 

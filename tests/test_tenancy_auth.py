@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +108,19 @@ def test_three_failures_lock_the_account(api: Api) -> None:
     assert events.status_code == 200
 
 
+def test_parallel_wrong_passwords_still_lock_the_account(api: Api) -> None:
+    """Issue 13 item 3: the failure count is atomic, so a burst of wrong passwords cannot
+    slip past the lockout (before: lost increments, and SQLite answered some with 500)."""
+    wrong = {"username": api.email, "password": "wrong password!"}
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(
+            pool.map(lambda _: api.client.post("/api/v1/authenticate", json=wrong), range(20))
+        )
+    assert [r.status_code for r in codes] == [401] * 20
+    r = api.client.post("/api/v1/authenticate", json={"username": api.email, "password": PASSWORD})
+    assert r.status_code == 401 and "locked" in r.json()["message"]
+
+
 def _other_admin_of(api: Api) -> dict[str, str]:
     """A second admin of the same organisation (the first one is locked out)."""
     with transaction(api.ctx.sessionmaker) as session:
@@ -131,13 +145,18 @@ def test_refresh_token(api: Api) -> None:
 
 
 def test_authenticate_needs_one_complete_method(api: Api) -> None:
+    """A malformed body is 400 as emnify's authentication spec says (issue 12 defect 5)."""
     r = api.client.post("/api/v1/authenticate", json={})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "application_token"
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "application_token"
     r = api.client.post("/api/v1/authenticate", json={"username": api.email})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "password"
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "password"
     r = api.client.post("/api/v1/authenticate", json={"username": 5, "password": []})
-    assert r.status_code == 422
+    assert r.status_code == 400
     assert {e["field"] for e in r.json()["errors"]} == {"username", "password"}
+    r = api.client.post(
+        "/api/v1/authenticate", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400 and r.json()["error_code"] == 400
 
 
 # --- application tokens --------------------------------------------------------------------
@@ -196,6 +215,31 @@ def test_deleted_or_expired_or_ip_bound_tokens_stop_working(api: Api) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "expiry_date"
     r = api.client.post("/api/v1/application_token", json={"ip": "not-an-ip"}, headers=admin)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "ip"
+
+
+def test_expiry_date_without_time_zone_is_utc(api: Api) -> None:
+    """Issue 12 defect 1: a zone-less expiry_date was a 500 (naive vs aware comparison)."""
+    admin = api.admin()
+    token_id, _ = _new_app_token(api, admin, expiry_date="2999-01-02T03:04:05")
+    r = api.client.get(f"/api/v1/application_token/{token_id}", headers=admin)
+    assert r.json()["expiry_date"].startswith("2999-01-02T03:04:05")
+    assert r.json()["expiry_date"].endswith(("Z", "+00:00"))
+    for past in ("2001-01-01T00:00:00", "2001-01-01"):
+        r = api.client.post("/api/v1/application_token", json={"expiry_date": past}, headers=admin)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "expiry_date"
+
+
+def test_unset_expiry_date_and_ip_are_left_out(api: Api) -> None:
+    """Issue 12 defect 6: emnify omits unset keys; its schema allows no null there."""
+    admin = api.admin()
+    token_id, _ = _new_app_token(api, admin, description="plain")
+    (item,) = api.client.get("/api/v1/application_token", headers=admin).json()
+    assert "expiry_date" not in item and "ip" not in item
+    one = api.client.get(f"/api/v1/application_token/{token_id}", headers=admin).json()
+    assert "expiry_date" not in one and "ip" not in one
+    bound_id, _ = _new_app_token(api, admin, ip="203.0.113.7")
+    bound = api.client.get(f"/api/v1/application_token/{bound_id}", headers=admin).json()
+    assert bound["ip"] == "203.0.113.7/32"
 
 
 def test_secrets_are_stored_only_as_hashes(api: Api) -> None:

@@ -21,6 +21,7 @@ log = get_logger(__name__)
 STATUS: list[tuple[type[errors.LinkplaneError], int]] = [
     (errors.NotFound, 404),
     (errors.Conflict, 409),
+    (errors.BadRequest, 400),
     (errors.InvalidInput, 422),
     (errors.Forbidden, 403),
     (errors.Unauthorized, 401),
@@ -74,12 +75,24 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
-async def _validation(_req: Request, exc: Exception) -> JSONResponse:
+#: A route declares ``openapi_extra={MALFORMED_STATUS: 400}`` where the published API answers
+#: a malformed body with 400 instead of 422 (``POST /authenticate``).
+MALFORMED_STATUS = "x-linkplane-malformed-status"
+
+
+def _malformed_status(request: Request) -> int:
+    extra = getattr(request.scope.get("route"), "openapi_extra", None) or {}
+    return int(extra.get(MALFORMED_STATUS, 422))
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = [{"field": _loc(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    body = error_body(422, f"Invalid request: {summary}", "invalid_input", fields)
-    return JSONResponse(body, 422)
+    status = _malformed_status(request)
+    code = "bad_request" if status == 400 else "invalid_input"
+    body = error_body(status, f"Invalid request: {summary}", code, fields)
+    return JSONResponse(body, status)
 
 
 async def _http(_req: Request, exc: Exception) -> JSONResponse:

@@ -20,6 +20,7 @@ from linkplane.api.deps import (
     SettingsDep,
     WriterDep,
 )
+from linkplane.api.errors import MALFORMED_STATUS
 from linkplane.api.pagination import (
     Q_PARAM,
     SORT_PARAM,
@@ -28,7 +29,7 @@ from linkplane.api.pagination import (
     set_page_headers,
 )
 from linkplane.api.responses import no_content, set_location
-from linkplane.errors import InvalidInput, NotFound, Unauthorized
+from linkplane.errors import BadRequest, InvalidInput, NotFound, Unauthorized
 from linkplane.tenancy import service
 from linkplane.tenancy.models import ApplicationToken, Organisation, TokenStatus, User, UserStatus
 from linkplane.tenancy.principal import Principal, Role
@@ -70,6 +71,7 @@ OrgId = Annotated[int, Path(ge=1, le=2**31 - 1)]
     response_model=AuthenticateResponse,
     response_model_exclude_none=True,
     tags=["authentication"],
+    openapi_extra={MALFORMED_STATUS: 400},
 )
 def authenticate(
     body: AuthenticateRequest,
@@ -96,8 +98,8 @@ def authenticate(
         )
     if body.username or body.password:
         missing = "password" if body.username else "username"
-        raise InvalidInput(f"{missing} is required with user credentials", field=missing)
-    raise InvalidInput(
+        raise BadRequest(f"{missing} is required with user credentials", field=missing)
+    raise BadRequest(
         "send application_token, username and password, or refresh_token",
         field="application_token",
     )

@@ -10,9 +10,9 @@ import ipaddress
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.db import transaction, utcnow
@@ -35,6 +35,7 @@ from linkplane.tenancy.scope import get_scoped, scoped
 LOCKOUT_AFTER = 3
 LOCKOUT_SECONDS = 300
 _BAD_LOGIN = "invalid username or password"
+_LOCKED = "TooManyRequests: account locked for 5 minutes after 3 failures"
 _REVOKED = "auth_token no longer valid: the user or token was revoked or suspended"
 _BAD_APP_TOKEN = "invalid application token"  # noqa: S105 - a message
 
@@ -168,27 +169,48 @@ def authenticate_password(
     *, factory: sessionmaker[Session], settings: Settings, username: str, password: str
 ) -> Tokens:
     """Log a user in. Failures are counted in their own committed transaction, so three
-    wrong passwords lock the account for five minutes even though the request fails."""
+    wrong passwords lock the account for five minutes even though the request fails.
+
+    The slow password check runs outside any transaction: no connection is held during it,
+    and each write transaction starts with its write (SQLite then waits for the lock instead
+    of failing a read-to-write upgrade under parallel logins)."""
     now = utcnow()
     with transaction(factory) as session:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
-        if user is None:
-            security.burn_password_check()
-            failure = _BAD_LOGIN
-        elif user.locked_until is not None and user.locked_until > now:
-            raise Unauthorized("TooManyRequests: account locked for 5 minutes after 3 failures")
-        elif not security.verify_password(user.password_hash, password):
+    if user is None:
+        security.burn_password_check()
+        raise Unauthorized(_BAD_LOGIN)
+    if user.locked_until is not None and user.locked_until > now:
+        raise Unauthorized(_LOCKED)
+    if not security.verify_password(user.password_hash, password):
+        with transaction(factory) as session:
             failure = _count_failure(session=session, user=user, now=now)
-        elif user.status != UserStatus.ACTIVE:
-            failure = _BAD_LOGIN
-        else:
-            user.failed_logins, user.locked_until = 0, None
-            return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
-    raise Unauthorized(failure)
+        raise Unauthorized(failure)
+    if user.status != UserStatus.ACTIVE:
+        raise Unauthorized(_BAD_LOGIN)
+    with transaction(factory) as session:
+        if not _clear_failures(session=session, user_id=user.id, now=now):
+            raise Unauthorized(_LOCKED)  # locked by parallel failures while we verified
+        return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
 
 
 def _count_failure(*, session: Session, user: User, now: datetime) -> str:
-    user.failed_logins += 1
+    """Count one failure atomically in the database (``failures = failures + 1``), never in
+    Python: parallel wrong passwords each read the same count and would otherwise lose
+    increments, so the account never locked (issue 13 item 3)."""
+    locks = User.failed_logins + 1 >= LOCKOUT_AFTER
+    count = session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_logins=case((locks, 0), else_=User.failed_logins + 1),
+            locked_until=case(
+                (locks, now + timedelta(seconds=LOCKOUT_SECONDS)), else_=User.locked_until
+            ),
+        )
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
     record(
         session=session,
         org_id=user.org_id,
@@ -199,10 +221,20 @@ def _count_failure(*, session: Session, user: User, now: datetime) -> str:
         entity_id=user.id,
         severity=1,
     )
-    if user.failed_logins >= LOCKOUT_AFTER:
-        user.failed_logins, user.locked_until = 0, now + timedelta(seconds=LOCKOUT_SECONDS)
-        return "TooManyRequests: account locked for 5 minutes after 3 failures"
-    return _BAD_LOGIN
+    return _LOCKED if count == 0 else _BAD_LOGIN
+
+
+def _clear_failures(*, session: Session, user_id: int, now: datetime) -> bool:
+    """Reset the failure count unless the account is locked (one atomic statement, so a
+    lock set by a parallel request after our first read still wins)."""
+    result = session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .where(or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _issue_user_tokens(
@@ -560,6 +592,9 @@ def create_application_token(
     ip: str | None,
 ) -> tuple[ApplicationToken, str]:
     """A new token; the secret is returned once and only its SHA-256 is stored."""
+    if expiry_date is not None and expiry_date.tzinfo is None:
+        # emnify's "optional time + time zone": a date without a zone is UTC.
+        expiry_date = expiry_date.replace(tzinfo=UTC)
     if expiry_date is not None and expiry_date <= utcnow():
         raise InvalidInput("expiry_date must be in the future", field="expiry_date")
     if ip:
