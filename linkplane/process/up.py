@@ -259,7 +259,8 @@ def _serve(
     from linkplane.process.app import create_app
 
     assert up.runtime is not None  # launch_workers is a startup step
-    api = ApiThread(create_app(settings, app_ctx.sessionmaker, up.runtime.client), api_sock)
+    app = create_app(settings, app_ctx.sessionmaker, up.runtime.client)
+    api = ApiThread(app, api_sock, settings.trusted_proxies)
     api.start()
     stops.append(api.stop)
     write_runtime(settings.data_dir, _runtime_info(up))
