@@ -242,6 +242,39 @@ def test_unset_expiry_date_and_ip_are_left_out(api: Api) -> None:
     assert bound["ip"] == "203.0.113.7/32"
 
 
+def _token_of_second_admin(api: Api) -> tuple[dict[str, str], int, dict[str, str]]:
+    """(first admin's headers, a second admin's id, an auth_token of the second admin's
+    application token)."""
+    admin = api.admin()
+    body = {"roles": [{"id": 1}], "password": PASSWORD}
+    second = _create_user(api, admin, **body).json()
+    tokens = api.login(email=second["username"])
+    _, secret = _new_app_token(api, bearer(tokens["auth_token"]))
+    auth = api.client.post("/api/v1/authenticate", json={"application_token": secret}).json()
+    return admin, second["id"], bearer(auth["auth_token"])
+
+
+def test_a_demoted_creators_token_acts_as_an_observer(api: Api) -> None:
+    """Issue 13 item 5: a token never outlives its creator's rights."""
+    admin, creator, token = _token_of_second_admin(api)
+    r = api.client.patch(f"/api/v1/user/{creator}", json={"roles": [{"id": 3}]}, headers=admin)
+    assert r.status_code == 204
+    r = _create_user(api, token, roles=[{"id": 1}], password=PASSWORD)
+    assert r.status_code == 403, r.text
+    assert api.client.get("/api/v1/user", headers=token).status_code == 200  # still reads
+
+
+@pytest.mark.parametrize("change", ["suspend", "delete"])
+def test_a_suspended_or_deleted_creators_token_stops_working(api: Api, change: str) -> None:
+    admin, creator, token = _token_of_second_admin(api)
+    if change == "suspend":
+        r = api.client.patch(f"/api/v1/user/{creator}", json={"status": {"id": 2}}, headers=admin)
+    else:
+        r = api.client.delete(f"/api/v1/user/{creator}", headers=admin)
+    assert r.status_code == 204
+    assert api.client.get("/api/v1/user", headers=token).status_code == 401
+
+
 def test_secrets_are_stored_only_as_hashes(api: Api) -> None:
     admin = api.admin()
     _, secret = _new_app_token(api, admin)

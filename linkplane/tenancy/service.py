@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.db import transaction, utcnow
@@ -119,6 +119,19 @@ def _live_user(session: Session, user_id: int) -> tuple[int, str, bool]:
 
 
 def _live_app_token(session: Session, token_id: int) -> tuple[int, str, bool]:
+    state = _app_token_state(session, ApplicationToken.id == token_id)
+    if state is None:
+        raise Unauthorized(_REVOKED)
+    return state
+
+
+def _app_token_state(session: Session, which: ColumnElement[bool]) -> tuple[int, str, bool] | None:
+    """(org, effective role, provider org) of a usable application token, else None.
+
+    A token acts for its creator and never beyond them: it stops working when the creator
+    is deleted or is no longer active, and its role is the lesser of the role it was
+    created with and the creator's current role (a demoted admin's token is an observer's).
+    """
     row = session.execute(
         select(
             ApplicationToken.status,
@@ -126,13 +139,19 @@ def _live_app_token(session: Session, token_id: int) -> tuple[int, str, bool]:
             ApplicationToken.org_id,
             ApplicationToken.expiry_date,
             Organisation.is_provider,
+            User.status.label("creator_status"),
+            User.role.label("creator_role"),
         )
         .join(Organisation, Organisation.id == ApplicationToken.org_id)
-        .where(ApplicationToken.id == token_id)
+        .outerjoin(User, User.id == ApplicationToken.creator_id)
+        .where(which)
     ).one_or_none()
     if row is None or not _token_usable(row.status, row.expiry_date, utcnow()):
-        raise Unauthorized(_REVOKED)
-    return row.org_id, row.role, bool(row.is_provider)
+        return None
+    if row.creator_status != UserStatus.ACTIVE:
+        return None
+    role = Role.OBSERVER.value if Role.OBSERVER.value in (row.role, row.creator_role) else row.role
+    return row.org_id, role, bool(row.is_provider)
 
 
 def _token_usable(status: int, expiry: datetime | None, now: datetime) -> bool:
@@ -157,7 +176,7 @@ def authenticate_application_token(
     app = session.scalar(
         select(ApplicationToken).where(ApplicationToken.token_hash == security.token_hash(token))
     )
-    if app is None or not _token_usable(app.status, app.expiry_date, utcnow()):
+    if app is None or _app_token_state(session, ApplicationToken.id == app.id) is None:
         raise Unauthorized(_BAD_APP_TOKEN)
     if not _ip_allowed(app.ip, client_ip):
         raise Unauthorized(_BAD_APP_TOKEN)
