@@ -69,6 +69,18 @@ def test_sign_out_ends_the_session(web: PortalClient, tenants: dict[str, Org]) -
     assert web.get("/", follow_redirects=False).status_code == 303
 
 
+def test_a_copied_cookie_is_dead_after_sign_out(web: PortalClient, tenants: dict[str, Org]) -> None:
+    """Issue 13 item 8: sign-out ends the session on the server, not only in this browser."""
+    web.sign_in(tenants["acme"].admin)
+    copied = web.cookies[SESSION_COOKIE]
+    assert web.get("/api/v1/user", headers={"Authorization": f"Bearer {copied}"}).status_code == 200
+    web.submit("/logout", "/")
+    web.cookies.set(SESSION_COOKIE, copied)
+    assert web.get("/", follow_redirects=False).status_code == 303
+    r = web.get("/api/v1/user", headers={"Authorization": f"Bearer {copied}"})
+    assert r.status_code == 401
+
+
 def test_an_expired_session_asks_to_sign_in_again(
     web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
 ) -> None:

@@ -138,10 +138,43 @@ def _other_admin_of(api: Api) -> dict[str, str]:
 def test_refresh_token(api: Api) -> None:
     tokens = api.login()
     r = api.client.post("/api/v1/authenticate", json={"refresh_token": tokens["refresh_token"]})
-    assert r.status_code == 200 and set(r.json()) == {"auth_token"}
+    assert r.status_code == 200 and set(r.json()) == {"auth_token", "refresh_token"}
     assert api.client.get("/api/v1/user", headers=bearer(r.json()["auth_token"])).status_code == 200
     bad = api.client.post("/api/v1/authenticate", json={"refresh_token": "x" * 43})
     assert bad.status_code == 401
+
+
+def test_refresh_tokens_rotate(api: Api) -> None:
+    """Issue 13 item 8: a refresh token is spent on use; its replacement carries on."""
+    first = api.login()
+    second = api.client.post(
+        "/api/v1/authenticate", json={"refresh_token": first["refresh_token"]}
+    ).json()
+    again = api.client.post("/api/v1/authenticate", json={"refresh_token": first["refresh_token"]})
+    assert again.status_code == 401
+    assert api.client.get("/api/v1/user", headers=bearer(first["auth_token"])).status_code == 401
+    third = api.client.post("/api/v1/authenticate", json={"refresh_token": second["refresh_token"]})
+    assert third.status_code == 200
+    assert (
+        api.client.get("/api/v1/user", headers=bearer(third.json()["auth_token"])).status_code
+        == 200
+    )
+
+
+@pytest.mark.parametrize("change", ["password", "suspend"])
+def test_password_change_or_suspension_ends_every_session(api: Api, change: str) -> None:
+    admin = api.admin()
+    user = _create_user(api, admin, roles=[{"id": 1}], password=PASSWORD).json()
+    sessions = [api.login(email=user["username"]) for _ in range(2)]
+    body = {"password": "a new long passphrase"} if change == "password" else {"status": {"id": 2}}
+    assert (
+        api.client.patch(f"/api/v1/user/{user['id']}", json=body, headers=admin).status_code == 204
+    )
+    for tokens in sessions:
+        r = api.client.get("/api/v1/user", headers=bearer(tokens["auth_token"]))
+        assert r.status_code == 401
+        r = api.client.post("/api/v1/authenticate", json={"refresh_token": tokens["refresh_token"]})
+        assert r.status_code == 401
 
 
 def test_authenticate_needs_one_complete_method(api: Api) -> None:

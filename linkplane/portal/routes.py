@@ -70,7 +70,13 @@ def login_submit(
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout() -> Response:
+def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Ends the session on the server too: a copied cookie or bearer use of it is refused."""
+    from linkplane.tenancy.service import end_session
+
+    token = sessions.session_token(request)
+    if token:
+        end_session(session=session, settings=settings, token=token)
     response = RedirectResponse("/login?signed_out=1", status_code=303)
     sessions.end_session(response)
     return response

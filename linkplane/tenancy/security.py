@@ -142,6 +142,10 @@ class AuthClaims:
     role: str
     user_id: int | None
     app_token_id: int | None
+    #: The server-side session (its refresh token's row) a user's sign-in opened; checked on
+    #: every request, so sign-out and password changes end it at once. None only for tokens
+    #: minted locally by holders of the signing key (tests, ``linkplane demo``).
+    session_id: int | None = None
 
 
 def mint_auth_token(*, key: str, claims: AuthClaims, now: datetime, ttl_seconds: int) -> str:
@@ -157,6 +161,8 @@ def mint_auth_token(*, key: str, claims: AuthClaims, now: datetime, ttl_seconds:
         "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
         "jti": secrets.token_hex(8),
     }
+    if claims.session_id is not None:
+        payload["sid"] = claims.session_id
     return jwt.encode(payload, key, algorithm=JWT_ALGORITHM)
 
 
@@ -177,6 +183,7 @@ def decode_auth_token(*, key: str, token: str) -> AuthClaims:
             app_token_id=(
                 int(data["app_token_id"]) if data.get("app_token_id") is not None else None
             ),
+            session_id=int(data["sid"]) if data.get("sid") is not None else None,
         )
     except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
         raise Unauthorized("invalid or expired auth_token: authenticate again") from exc

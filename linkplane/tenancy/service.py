@@ -68,11 +68,16 @@ def mint(
     role: str,
     user_id: int | None = None,
     app_token_id: int | None = None,
+    session_id: int | None = None,
     now: datetime | None = None,
 ) -> str:
     """A signed auth_token for a user or an application token (also used by tests)."""
     claims = security.AuthClaims(
-        org_id=org_id, role=role, user_id=user_id, app_token_id=app_token_id
+        org_id=org_id,
+        role=role,
+        user_id=user_id,
+        app_token_id=app_token_id,
+        session_id=session_id,
     )
     return security.mint_auth_token(
         key=_key(settings),
@@ -92,6 +97,8 @@ def principal_from_auth_token(*, session: Session, settings: Settings, token: st
     claims = security.decode_auth_token(key=_key(settings), token=token)
     if claims.user_id is not None:
         org_id, role_name, is_provider = _live_user(session, claims.user_id)
+        if claims.session_id is not None and not _session_live(session, claims):
+            raise Unauthorized(_REVOKED)
     else:
         assert claims.app_token_id is not None
         org_id, role_name, is_provider = _live_app_token(session, claims.app_token_id)
@@ -116,6 +123,34 @@ def _live_user(session: Session, user_id: int) -> tuple[int, str, bool]:
     if row is None or row.status != UserStatus.ACTIVE:
         raise Unauthorized(_REVOKED)
     return row.org_id, row.role, bool(row.is_provider)
+
+
+def _session_live(session: Session, claims: security.AuthClaims) -> bool:
+    """The sign-in this token belongs to is still open (not signed out, not rotated away by
+    a refresh, not ended by a password change or suspension)."""
+    row = session.execute(
+        select(RefreshToken.revoked, RefreshToken.expires_at).where(
+            RefreshToken.id == claims.session_id, RefreshToken.user_id == claims.user_id
+        )
+    ).one_or_none()
+    return row is not None and not row.revoked and row.expires_at > utcnow()
+
+
+def end_session(*, session: Session, settings: Settings, token: str) -> None:
+    """Sign out: the session of this auth_token ends now (its cookie, bearer use and
+    refresh token are all refused afterwards). Unknown or expired tokens are ignored."""
+    try:
+        claims = security.decode_auth_token(key=_key(settings), token=token)
+    except Unauthorized:
+        return
+    if claims.session_id is None:
+        return
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == claims.session_id, RefreshToken.user_id == claims.user_id)
+        .values(revoked=True)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _live_app_token(session: Session, token_id: int) -> tuple[int, str, bool]:
@@ -259,21 +294,32 @@ def _clear_failures(*, session: Session, user_id: int, now: datetime) -> bool:
 def _issue_user_tokens(
     *, session: Session, settings: Settings, user: User, now: datetime
 ) -> Tokens:
+    """Open a session: its refresh token's row is the server-side session the auth_token
+    names (``sid``), so ending the row ends both."""
     refresh = security.new_token()
-    session.add(
-        RefreshToken(
-            user_id=user.id,
-            token_hash=security.token_hash(refresh),
-            created_at=now,
-            expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
-        )
+    row = RefreshToken(
+        user_id=user.id,
+        token_hash=security.token_hash(refresh),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
     )
-    auth = mint(settings=settings, org_id=user.org_id, role=user.role, user_id=user.id, now=now)
+    session.add(row)
+    session.flush()
+    auth = mint(
+        settings=settings,
+        org_id=user.org_id,
+        role=user.role,
+        user_id=user.id,
+        session_id=row.id,
+        now=now,
+    )
     return Tokens(auth_token=auth, refresh_token=refresh)
 
 
 def authenticate_refresh_token(*, session: Session, settings: Settings, token: str) -> Tokens:
-    """A fresh auth_token for a valid, unrevoked refresh token of an active user."""
+    """Rotate: a valid, unused refresh token of an active user is spent (one atomic update,
+    so two parallel uses cannot both succeed) for a new session and a new refresh token;
+    the old refresh token and the auth_tokens of its session stop working."""
     row = session.execute(
         select(RefreshToken, User)
         .join(User, User.id == RefreshToken.user_id)
@@ -285,8 +331,15 @@ def authenticate_refresh_token(*, session: Session, settings: Settings, token: s
     refresh, user = row
     if refresh.revoked or refresh.expires_at <= now or user.status != UserStatus.ACTIVE:
         raise Unauthorized("invalid refresh token")
-    auth = mint(settings=settings, org_id=user.org_id, role=user.role, user_id=user.id, now=now)
-    return Tokens(auth_token=auth)
+    spent = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == refresh.id, RefreshToken.revoked.is_(False))
+        .values(revoked=True)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(spent, "rowcount", 0):
+        raise Unauthorized("invalid refresh token")
+    return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
 
 
 def revoke_refresh_tokens(*, session: Session, user_id: int) -> None:
