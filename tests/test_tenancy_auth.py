@@ -380,6 +380,30 @@ def test_user_input_errors_name_the_field(api: Api) -> None:
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "username"
 
 
+def test_trivial_passwords_are_refused_with_the_reason(api: Api) -> None:
+    admin = api.admin()
+    username = f"kim-{secrets.token_hex(3)}@example.com"
+    for weak, reason in (
+        ("password", "most common"),
+        ("12345678", "most common"),
+        ("PassWord123", "most common"),
+        (" " * 8, "one character"),
+        ("aaaaaaaaaaaa", "one character"),
+        (username, "username"),
+        (username.split("@")[0], "username"),
+    ):
+        body = {"username": username, "name": "Kim", "password": weak}
+        r = api.client.post("/api/v1/user", json=body, headers=admin)
+        assert r.status_code == 422, (weak, r.text)
+        assert r.json()["errors"][0]["field"] == "password" and reason in r.text, weak
+    ok = _create_user(api, admin, password="four random words here")
+    assert ok.status_code == 201
+    r = api.client.patch(
+        f"/api/v1/user/{ok.json()['id']}", json={"password": "12345678"}, headers=admin
+    )
+    assert r.status_code == 422 and "most common" in r.text
+
+
 def test_last_admin_cannot_lock_the_organisation_out(api: Api) -> None:
     admin = api.admin()
     me = api.client.get("/api/v1/user/my", headers=admin).json()["id"]

@@ -88,11 +88,43 @@ def _digest(password: str) -> str:
     return hashlib.sha1(password.encode()).hexdigest()  # noqa: S324 - emnify wire format
 
 
-def hash_password(password: str) -> str:
+#: Passwords every guessing list starts with; refused whatever their case.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password", "password1", "password12", "password123", "passw0rd", "p@ssw0rd",
+        "12345678", "123456789", "1234567890", "87654321", "12341234", "11223344",
+        "qwertyui", "qwerty12", "qwerty123", "qwertyuiop", "asdfghjk", "azertyui",
+        "abcdefgh", "abcd1234", "abc12345", "iloveyou", "letmein1", "welcome1", "sunshine",
+        "football", "baseball", "princess", "trustno1", "superman", "starwars", "whatever",
+        "changeme", "admin123", "administrator", "linkplane", "emnify123", "secret123",
+    }
+)  # fmt: skip
+
+
+def check_password(password: str, username: str | None = None) -> None:
+    """Refuse passwords a guesser tries first, saying why (issue 13: ``password``,
+    ``12345678``, eight spaces and the username itself were accepted)."""
     if len(password) < 8:
         raise InvalidInput("password must have at least 8 characters", field="password")
     if len(password) > 1024:
         raise InvalidInput("password must have at most 1024 characters", field="password")
+    lowered = password.strip().lower()
+    if len(set(password)) == 1 or not lowered:
+        raise InvalidInput(
+            "password is one character repeated: use a passphrase of several words",
+            field="password",
+        )
+    if lowered in COMMON_PASSWORDS:
+        raise InvalidInput(
+            "password is on the list of the most common passwords: choose another",
+            field="password",
+        )
+    if username and lowered in {username.lower(), username.lower().partition("@")[0]}:
+        raise InvalidInput("password must not be the username", field="password")
+
+
+def hash_password(password: str, username: str | None = None) -> str:
+    check_password(password, username)
     return _hasher.hash(_digest(password))
 
 

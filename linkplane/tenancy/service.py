@@ -472,7 +472,7 @@ def create_user(
         username=email,
         name=_check_name(name),
         role=role.value,
-        password_hash=security.hash_password(password) if password else None,
+        password_hash=security.hash_password(password, email) if password else None,
         status=UserStatus.ACTIVE if password else UserStatus.ACTIVATION_PENDING,
         created_at=utcnow(),
         failed_logins=0,
@@ -600,7 +600,7 @@ def update_user(
     if changes.status is not None and changes.status != user.status:
         _change_status(session, user, changes.status)
     if changes.password is not None:
-        user.password_hash = security.hash_password(changes.password)
+        user.password_hash = security.hash_password(changes.password, user.username)
         revoke_refresh_tokens(session=session, user_id=user.id)
     after = {"username": user.username, "name": user.name, "status": user.status, "role": user.role}
     if before["status"] != after["status"] or before["role"] != after["role"]:
