@@ -122,7 +122,15 @@ def test_the_api_schema_does_not_list_portal_pages(web: PortalClient) -> None:
 def test_pages_cannot_be_framed_or_cached(web: PortalClient) -> None:
     response = web.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    # Issue 13 (low): no inline script or style may run, only what /static serves.
+    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    for page in ("/login", "/"):
+        html = web.get(page).text
+        assert "<script>" not in html and " style=" not in html and " onchange=" not in html
     assert response.headers["Cache-Control"] == "no-store"
     assert "no-store" not in web.get("/static/portal.css").headers.get("Cache-Control", "")
 
