@@ -121,6 +121,40 @@ def test_parallel_wrong_passwords_still_lock_the_account(api: Api) -> None:
     assert r.status_code == 401 and "locked" in r.json()["message"]
 
 
+def test_unknown_and_locked_users_get_the_same_answers(api: Api) -> None:
+    """No username enumeration: an unknown username locks exactly like a known one."""
+
+    def answers(username: str) -> list[tuple[int, str]]:
+        body = {"username": username, "password": "wrong password!"}
+        replies = [api.client.post("/api/v1/authenticate", json=body) for _ in range(4)]
+        return [(r.status_code, r.json()["message"]) for r in replies]
+
+    known, unknown = answers(api.email), answers(f"nobody-{secrets.token_hex(3)}@example.com")
+    assert known == unknown
+    assert "locked" in known[-1][1]
+
+
+def test_a_lockout_binds_only_the_source_that_failed(api: Api) -> None:
+    """Someone elsewhere cannot lock a user out: the lock is per username and address."""
+    settings: Settings = api.client.app.state.settings  # type: ignore[attr-defined]
+
+    def attempt(password: str, source: str) -> service.Tokens:
+        return service.authenticate_password(
+            factory=api.ctx.sessionmaker,
+            settings=settings,
+            username=api.email,
+            password=password,
+            source=source,
+        )
+
+    for _ in range(3):
+        with pytest.raises(service.Unauthorized):
+            attempt("wrong password!", "198.51.100.66")
+    with pytest.raises(service.Unauthorized, match="locked"):
+        attempt(PASSWORD, "198.51.100.66")
+    assert attempt(PASSWORD, "203.0.113.10").auth_token
+
+
 def _other_admin_of(api: Api) -> dict[str, str]:
     """A second admin of the same organisation (the first one is locked out)."""
     with transaction(api.ctx.sessionmaker) as session:

@@ -57,7 +57,11 @@ def login_submit(
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     try:
         tokens = authenticate_password(
-            factory=factory, settings=settings, username=username, password=password
+            factory=factory,
+            settings=settings,
+            username=username,
+            password=password,
+            source=request.client.host if request.client else None,
         )
     except Unauthorized as exc:
         return _login_page(

@@ -94,7 +94,11 @@ def authenticate(
         )
     if body.username and body.password:
         return service.authenticate_password(
-            factory=factory, settings=settings, username=body.username, password=body.password
+            factory=factory,
+            settings=settings,
+            username=body.username,
+            password=body.password,
+            source=request.client.host if request.client else None,
         )
     if body.username or body.password:
         missing = "password" if body.username else "username"

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.db import transaction, utcnow
+from linkplane.db import UTCDateTime, transaction, utcnow
 from linkplane.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from linkplane.events.service import record
 from linkplane.settings import Settings
@@ -23,6 +26,7 @@ from linkplane.tenancy import security
 from linkplane.tenancy.models import (
     USER_TRANSITIONS,
     ApplicationToken,
+    LoginThrottle,
     Organisation,
     RefreshToken,
     TokenStatus,
@@ -220,75 +224,102 @@ def authenticate_application_token(
 
 
 def authenticate_password(
-    *, factory: sessionmaker[Session], settings: Settings, username: str, password: str
+    *,
+    factory: sessionmaker[Session],
+    settings: Settings,
+    username: str,
+    password: str,
+    source: str | None,
 ) -> Tokens:
-    """Log a user in. Failures are counted in their own committed transaction, so three
-    wrong passwords lock the account for five minutes even though the request fails.
+    """Log a user in. Failures are counted per username and source address in their own
+    committed transaction: three in a row lock that pair for five minutes, for unknown
+    usernames exactly as for known ones (the answers reveal nothing).
 
     The slow password check runs outside any transaction: no connection is held during it,
     and each write transaction starts with its write (SQLite then waits for the lock instead
     of failing a read-to-write upgrade under parallel logins)."""
     now = utcnow()
+    name, where = username.strip().lower(), (source or "")[:64]
     with transaction(factory) as session:
-        user = session.scalar(select(User).where(User.username == username.strip().lower()))
+        if _locked(session, name, where, now):
+            raise Unauthorized(_LOCKED)
+        user = session.scalar(select(User).where(User.username == name))
     if user is None:
         security.burn_password_check()
-        raise Unauthorized(_BAD_LOGIN)
-    if user.locked_until is not None and user.locked_until > now:
-        raise Unauthorized(_LOCKED)
-    if not security.verify_password(user.password_hash, password):
+    if user is None or not security.verify_password(user.password_hash, password):
         with transaction(factory) as session:
-            failure = _count_failure(session=session, user=user, now=now)
+            failure = _count_failure(session=session, name=name, source=where, user=user, now=now)
         raise Unauthorized(failure)
     if user.status != UserStatus.ACTIVE:
         raise Unauthorized(_BAD_LOGIN)
     with transaction(factory) as session:
-        if not _clear_failures(session=session, user_id=user.id, now=now):
+        if not _clear_failures(session=session, name=name, source=where, now=now):
             raise Unauthorized(_LOCKED)  # locked by parallel failures while we verified
         return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
 
 
-def _count_failure(*, session: Session, user: User, now: datetime) -> str:
-    """Count one failure atomically in the database (``failures = failures + 1``), never in
-    Python: parallel wrong passwords each read the same count and would otherwise lose
-    increments, so the account never locked (issue 13 item 3)."""
-    locks = User.failed_logins + 1 >= LOCKOUT_AFTER
-    count = session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(
-            failed_logins=case((locks, 0), else_=User.failed_logins + 1),
-            locked_until=case(
-                (locks, now + timedelta(seconds=LOCKOUT_SECONDS)), else_=User.locked_until
-            ),
+def _locked(session: Session, name: str, source: str, now: datetime) -> bool:
+    until = session.scalar(
+        select(LoginThrottle.locked_until).where(
+            LoginThrottle.username == name, LoginThrottle.source == source
         )
-        .returning(User.failed_logins)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    record(
-        session=session,
-        org_id=user.org_id,
-        event_type="User authentication failed",
-        description=f"Failed login for user {user.username}",
-        actor="system",
-        entity_type="user",
-        entity_id=user.id,
-        severity=1,
     )
+    return until is not None and until > now
+
+
+def _upsert(session: Session) -> Callable[..., Any]:
+    dialect = session.get_bind().dialect.name
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def _count_failure(
+    *, session: Session, name: str, source: str, user: User | None, now: datetime
+) -> str:
+    """Count one failure atomically in the database (one upsert of ``failures + 1``), never
+    in Python: parallel wrong passwords each read the same count and would otherwise lose
+    increments, so the account never locked (issue 13 item 3)."""
+    table = LoginThrottle.__table__
+    locks = table.c.failures + 1 >= LOCKOUT_AFTER
+    until = literal(now + timedelta(seconds=LOCKOUT_SECONDS), UTCDateTime())
+    stmt = (
+        _upsert(session)(table)
+        .values(username=name, source=source, failures=1, last_failure_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.username, table.c.source],
+            set_={
+                "failures": case((locks, 0), else_=table.c.failures + 1),
+                "locked_until": case((locks, until), else_=table.c.locked_until),
+                "last_failure_at": now,
+            },
+        )
+        .returning(table.c.failures)
+    )
+    count = session.execute(stmt).scalar_one()
+    if user is not None:
+        record(
+            session=session,
+            org_id=user.org_id,
+            event_type="User authentication failed",
+            description=f"Failed login for user {user.username}",
+            actor="system",
+            entity_type="user",
+            entity_id=user.id,
+            severity=1,
+        )
     return _LOCKED if count == 0 else _BAD_LOGIN
 
 
-def _clear_failures(*, session: Session, user_id: int, now: datetime) -> bool:
-    """Reset the failure count unless the account is locked (one atomic statement, so a
-    lock set by a parallel request after our first read still wins)."""
-    result = session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .where(or_(User.locked_until.is_(None), User.locked_until <= now))
-        .values(failed_logins=0, locked_until=None)
-        .execution_options(synchronize_session=False)
+def _clear_failures(*, session: Session, name: str, source: str, now: datetime) -> bool:
+    """Forget this pair's failures unless it is locked (the delete comes first, so a lock
+    set by a parallel request after our first read still wins)."""
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.username == name,
+            LoginThrottle.source == source,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return not _locked(session, name, source, now)
 
 
 def _issue_user_tokens(
