@@ -53,5 +53,15 @@ class Forbidden(LinkplaneError):
     code = "forbidden"
 
 
+class TooManyRequests(LinkplaneError):
+    """A rate limit was hit; ``retry_after`` says in how many seconds to try again."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Unauthorized(LinkplaneError):
     code = "unauthorized"

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     #: headers are ignored and the client is the TCP peer, so nobody can pick the address an
     #: IP-bound application token checks. Never ``*`` unless only the proxy can reach linkplane.
     trusted_proxies: str = ""
+    #: Sign-in attempts (``POST /authenticate``, the portal's sign-in) allowed per client
+    #: address and minute, per serving process; more answer 429 with ``Retry-After``.
+    auth_attempts_per_minute: int = Field(default=30, ge=1, le=100_000)
     #: Lifetime of an ``auth_token`` (a JWT); status is re-checked on every request anyway.
     auth_token_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
     #: Lifetime of a refresh token (a new ``auth_token`` without the password).

@@ -44,6 +44,21 @@ def test_wrong_password_is_shown_and_no_session(web: PortalClient, tenants: dict
     assert SESSION_COOKIE not in web.cookies
 
 
+def test_sign_in_is_rate_limited_per_address(web: PortalClient, tenants: dict[str, Org]) -> None:
+    from linkplane.tenancy.throttle import AttemptLimiter
+
+    web.app.state.auth_limiter = AttemptLimiter(1)  # type: ignore[attr-defined]
+    for route in web.app.routes:  # type: ignore[attr-defined]
+        if getattr(route, "name", "") == "portal":
+            route.app.state.auth_limiter = web.app.state.auth_limiter  # type: ignore[attr-defined]
+    data = {"csrf_token": web.csrf("/login"), "username": tenants["acme"].admin,
+            "password": "wrong password"}  # fmt: skip
+    assert web.post("/login", data=data, follow_redirects=False).status_code == 401
+    response = web.post("/login", data=data, follow_redirects=False)
+    assert response.status_code == 429 and 1 <= int(response.headers["Retry-After"]) <= 60
+    assert "too many sign-in attempts" in response.text
+
+
 def test_next_cannot_leave_the_site(web: PortalClient, tenants: dict[str, Org]) -> None:
     data = {"csrf_token": web.csrf("/login"), "username": tenants["acme"].admin,
             "password": "correct horse battery", "next": "//evil.example.com/"}  # fmt: skip

@@ -16,10 +16,12 @@ from sqlalchemy import select, text
 
 from linkplane.context import AppContext, open_context
 from linkplane.db import transaction
+from linkplane.errors import TooManyRequests
 from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from linkplane.tenancy import service
 from linkplane.tenancy.models import ApplicationToken, RefreshToken, User
+from linkplane.tenancy.throttle import AttemptLimiter
 
 PASSWORD = "correct horse battery"
 
@@ -496,3 +498,29 @@ def test_oversized_body_is_413_and_writes_nothing(api: Api) -> None:
     assert r.status_code == 413
     assert r.json()["error_code"] == 413 and r.json()["errors"][0]["field"] == "body"
     assert api.client.get("/api/v1/user", headers=admin).headers["X-Total-Count"] == before
+
+
+# --- rate limit ----------------------------------------------------------------------------
+
+
+def test_sign_in_attempts_are_rate_limited_per_source(api: Api) -> None:
+    """Issue 13 (low): argon2 per attempt made /authenticate a CPU lever; past the budget
+    an address gets 429 with Retry-After, before any password is checked."""
+    api.client.app.state.auth_limiter = AttemptLimiter(3)  # type: ignore[attr-defined]
+    wrong = {"username": "nobody@example.com", "password": "wrong password!"}
+    codes = [api.client.post("/api/v1/authenticate", json=wrong).status_code for _ in range(3)]
+    assert codes == [401, 401, 401]
+    r = api.client.post("/api/v1/authenticate", json={"username": api.email, "password": PASSWORD})
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 20
+    assert "too many sign-in attempts" in r.json()["message"]
+
+
+def test_the_attempt_budget_refills_and_is_per_address() -> None:
+    limiter = AttemptLimiter(2)
+    limiter.take("198.51.100.1", now=0.0)
+    limiter.take("198.51.100.1", now=0.0)
+    with pytest.raises(TooManyRequests) as refused:
+        limiter.take("198.51.100.1", now=0.0)
+    assert refused.value.retry_after == 30
+    limiter.take("198.51.100.2", now=0.0)  # another address has its own budget
+    limiter.take("198.51.100.1", now=30.0)  # one attempt back after 60 / 2 seconds

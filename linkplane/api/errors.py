@@ -25,6 +25,7 @@ STATUS: list[tuple[type[errors.LinkplaneError], int]] = [
     (errors.InvalidInput, 422),
     (errors.Forbidden, 403),
     (errors.Unauthorized, 401),
+    (errors.TooManyRequests, 429),
     (cloud_errors.Transient, 503),
     (cloud_errors.CloudError, 502),
 ]
@@ -54,6 +55,8 @@ async def _domain(_req: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     fields = [{"field": field, "message": message} for field, message in exc.details]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, errors.TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(error_body(status, exc.message, exc.code, fields), status, headers)
 
 

@@ -9,9 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.api.deps import SessionDep, SettingsDep
-from linkplane.errors import Unauthorized
+from linkplane.errors import TooManyRequests, Unauthorized
 from linkplane.portal import dashboard, sessions, views
 from linkplane.portal.deps import CsrfChecked, PortalPrincipal
+from linkplane.tenancy.throttle import limiter_on
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,19 +56,25 @@ def login_submit(
     from linkplane.tenancy.service import authenticate_password
 
     factory: sessionmaker[Session] = request.app.state.sessionmaker
+    source = request.client.host if request.client else None
     try:
+        limiter_on(request.app.state, settings.auth_attempts_per_minute).take(source)
         tokens = authenticate_password(
             factory=factory,
             settings=settings,
             username=username,
             password=password,
-            source=request.client.host if request.client else None,
+            source=source,
         )
-    except Unauthorized as exc:
-        return _login_page(
+    except (Unauthorized, TooManyRequests) as exc:
+        limited = isinstance(exc, TooManyRequests)
+        page = _login_page(
             request, next_path=_safe_next(next), username=username, error=exc.message,
-            status_code=401,
+            status_code=429 if limited else 401,
         )  # fmt: skip
+        if isinstance(exc, TooManyRequests):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     sessions.start_session(request, response, tokens.auth_token, settings.auth_token_ttl_seconds)
     return response

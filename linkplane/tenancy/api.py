@@ -56,6 +56,7 @@ from linkplane.tenancy.schemas import (
     UserRead,
     UserUpdate,
 )
+from linkplane.tenancy.throttle import limiter_on
 
 router = APIRouter(prefix="/api/v1")
 UserRef = Annotated[str, Path(min_length=1, max_length=254, description="id, username or `my`")]
@@ -81,12 +82,13 @@ def authenticate(
     settings: SettingsDep,
 ) -> service.Tokens:
     """Exchange an application token, user credentials or a refresh token for an auth_token."""
+    source = request.client.host if request.client else None
+    limiter_on(request.app.state, settings.auth_attempts_per_minute).take(source)
     if body.mfa_token or body.code:
         raise InvalidInput("multi-factor authentication is not supported", field="mfa_token")
     if body.application_token:
-        client = request.client.host if request.client else None
         return service.authenticate_application_token(
-            session=session, settings=settings, token=body.application_token, client_ip=client
+            session=session, settings=settings, token=body.application_token, client_ip=source
         )
     if body.refresh_token:
         return service.authenticate_refresh_token(
@@ -98,7 +100,7 @@ def authenticate(
             settings=settings,
             username=body.username,
             password=body.password,
-            source=request.client.host if request.client else None,
+            source=source,
         )
     if body.username or body.password:
         missing = "password" if body.username else "username"
