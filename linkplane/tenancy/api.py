@@ -73,6 +73,7 @@ OrgId = Annotated[int, Path(ge=1, le=2**31 - 1)]
     response_model_exclude_none=True,
     tags=["authentication"],
     openapi_extra={MALFORMED_STATUS: 400},
+    responses={400: {"description": "Malformed body: wrong types, invalid JSON or no method"}},
 )
 def authenticate(
     body: AuthenticateRequest,
