@@ -38,6 +38,8 @@ from linkplane.tenancy.scope import get_scoped, scoped
 
 LOCKOUT_AFTER = 3
 LOCKOUT_SECONDS = 300
+#: Ids are 32-bit in the API (emnify's descriptions); a larger number names no row.
+MAX_ID = 2**31 - 1
 _BAD_LOGIN = "invalid username or password"
 _LOCKED = "TooManyRequests: account locked for 5 minutes after 3 failures"
 _REVOKED = "auth_token no longer valid: the user or token was revoked or suspended"
@@ -48,6 +50,19 @@ _BAD_APP_TOKEN = "invalid application token"  # noqa: S105 - a message
 class Tokens:
     auth_token: str
     refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class MfaPending:
+    """The password was right but a second factor is owed: the client sends ``mfa_token``
+    with the one-time ``code`` next (emnify's MFA flow)."""
+
+    mfa_token: str
+
+
+#: Asked once the password is verified, inside the login transaction: an ``mfa_token`` when
+#: the user still owes a second factor, else None. :mod:`linkplane.mfa` supplies it.
+SecondFactor = Callable[[Session, User], str | None]
 
 
 @dataclass(frozen=True)
@@ -230,10 +245,12 @@ def authenticate_password(
     username: str,
     password: str,
     source: str | None,
-) -> Tokens:
+    second_factor: SecondFactor | None = None,
+) -> Tokens | MfaPending:
     """Log a user in. Failures are counted per username and source address in their own
     committed transaction: three in a row lock that pair for five minutes, for unknown
-    usernames exactly as for known ones (the answers reveal nothing).
+    usernames exactly as for known ones (the answers reveal nothing). With
+    ``second_factor``, a user who owes one gets :class:`MfaPending` instead of tokens.
 
     The slow password check runs outside any transaction: no connection is held during it,
     and each write transaction starts with its write (SQLite then waits for the lock instead
@@ -255,6 +272,9 @@ def authenticate_password(
     with transaction(factory) as session:
         if not _clear_failures(session=session, name=name, source=where, now=now):
             raise Unauthorized(_LOCKED)  # locked by parallel failures while we verified
+        mfa_token = second_factor(session, user) if second_factor else None
+        if mfa_token is not None:
+            return MfaPending(mfa_token=mfa_token)
         return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
 
 
@@ -345,6 +365,13 @@ def _issue_user_tokens(
         now=now,
     )
     return Tokens(auth_token=auth, refresh_token=refresh)
+
+
+def issue_user_tokens(
+    *, session: Session, settings: Settings, user: User, now: datetime
+) -> Tokens:
+    """Tokens for a user whose every factor was checked (the MFA step ends here)."""
+    return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
 
 
 def authenticate_refresh_token(*, session: Session, settings: Settings, token: str) -> Tokens:
@@ -525,6 +552,8 @@ def create_user(
 def get_user(*, session: Session, org_id: int, user_ref: str | int) -> User:
     """A user of the organisation by id or username (emnify accepts both)."""
     if isinstance(user_ref, int) or str(user_ref).isdigit():
+        if int(user_ref) > MAX_ID:  # beyond any id (SQLite cannot even bind it): unknown
+            raise NotFound(f"user {user_ref} not found", field="user_id")
         return get_scoped(session, User, org_id, int(user_ref), what="user", field="user_id")
     user = session.scalar(
         scoped(select(User), org_id).where(User.username == str(user_ref).lower())

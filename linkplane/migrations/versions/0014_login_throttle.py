@@ -1,7 +1,7 @@
 """login_throttle table: failed sign-ins counted per username and source address.
 
 Revision ID: 0014_login_throttle
-Revises: 0012_aws_rate_bucket
+Revises: 0013_mfa
 
 Owned by linkplane.tenancy. Replaces counting on the user row: a lockout then binds only
 the address that failed (nobody elsewhere can lock a user out), and unknown usernames lock
@@ -14,7 +14,7 @@ from alembic import op
 from linkplane.db import UTCDateTime
 
 revision = "0014_login_throttle"
-down_revision = "0012_aws_rate_bucket"
+down_revision = "0013_mfa"
 branch_labels = None
 depends_on = None
 
