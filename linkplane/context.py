@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.db import make_engine, make_sessionmaker, migrate
+from linkplane.db import make_engine, make_sessionmaker, migrate, private_dir
 from linkplane.settings import Settings
 
 RUNTIME_FILE = "runtime.json"
@@ -71,7 +71,8 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
 
 
 def open_context(settings: Settings) -> AppContext:
-    """Open (and migrate) the database of ``settings``."""
+    """Open (and migrate) the database of ``settings``; the data directory is made private."""
+    private_dir(settings.data_dir)
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
     return AppContext(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine))

@@ -6,6 +6,7 @@ and a busy timeout so the API, the workers and CLI commands can share one file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -74,11 +75,37 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: Files of a data directory hold password and token hashes and the signing key.
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+
+
+def private_files() -> None:
+    """Every file this process creates from now on is its owner's only (umask 077): SQLite
+    databases and their -wal/-shm, DBOS's database, snapshots, keys and logs alike."""
+    os.umask(0o077)
+
+
+def private_dir(path: Path) -> None:
+    """Create or tighten a data directory to mode 0700 (others may not even list it)."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    os.chmod(path, PRIVATE_DIR)
+
+
+def _private_sqlite(path: Path) -> None:
+    """The database file exists with mode 0600 before SQLite opens it (SQLite gives its
+    -wal and -shm files the database's mode); an older 0644 file is tightened."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+    for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        if part.exists():
+            os.chmod(part, PRIVATE_FILE)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -151,6 +151,14 @@ class Settings(BaseSettings):
     #: HS256 key signing auth tokens; empty means generated once and kept in ``data_dir``
     #: (set it explicitly when several hosts serve the API).
     jwt_secret: str = Field(default="", repr=False)
+    #: Comma-separated addresses or CIDRs of reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed (e.g. ``10.0.0.5,10.1.0.0/16``). Empty: forwarded
+    #: headers are ignored and the client is the TCP peer, so nobody can pick the address an
+    #: IP-bound application token checks. Never ``*`` unless only the proxy can reach linkplane.
+    trusted_proxies: str = ""
+    #: Sign-in attempts (``POST /authenticate``, the portal's sign-in) allowed per client
+    #: address and minute, per serving process; more answer 429 with ``Retry-After``.
+    auth_attempts_per_minute: int = Field(default=30, ge=1, le=100_000)
     #: Lifetime of an ``auth_token`` (a JWT); status is re-checked on every request anyway.
     auth_token_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
     #: Lifetime of a refresh token (a new ``auth_token`` without the password).
@@ -237,6 +245,24 @@ class Settings(BaseSettings):
         if value and not INSTALLATION_ID_RE.match(value):
             raise ValueError("installation_id must be 4-16 lowercase letters or digits")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        import ipaddress
+
+        entries = [e.strip() for e in value.split(",") if e.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an IP address or CIDR; give a "
+                    "comma-separated list such as 10.0.0.5,10.1.0.0/16"
+                ) from None
+        return ",".join(entries)
 
     @field_validator("jwt_secret")
     @classmethod

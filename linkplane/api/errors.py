@@ -21,9 +21,11 @@ log = get_logger(__name__)
 STATUS: list[tuple[type[errors.LinkplaneError], int]] = [
     (errors.NotFound, 404),
     (errors.Conflict, 409),
+    (errors.BadRequest, 400),
     (errors.InvalidInput, 422),
     (errors.Forbidden, 403),
     (errors.Unauthorized, 401),
+    (errors.TooManyRequests, 429),
     (cloud_errors.Transient, 503),
     (cloud_errors.CloudError, 502),
 ]
@@ -53,6 +55,8 @@ async def _domain(_req: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     fields = [{"field": field, "message": message} for field, message in exc.details]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, errors.TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(error_body(status, exc.message, exc.code, fields), status, headers)
 
 
@@ -92,12 +96,24 @@ def _field_error(error: Any) -> dict[str, str]:
     return {"field": _loc(tuple(error["loc"])), "message": _message(error)}
 
 
-async def _validation(_req: Request, exc: Exception) -> JSONResponse:
+#: A route declares ``openapi_extra={MALFORMED_STATUS: 400}`` where the published API answers
+#: a malformed body with 400 instead of 422 (``POST /authenticate``).
+MALFORMED_STATUS = "x-linkplane-malformed-status"
+
+
+def _malformed_status(request: Request) -> int:
+    extra = getattr(request.scope.get("route"), "openapi_extra", None) or {}
+    return int(extra.get(MALFORMED_STATUS, 422))
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = field_errors(exc)
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    body = error_body(422, f"Invalid request: {summary}", "invalid_input", fields)
-    return JSONResponse(body, 422)
+    status = _malformed_status(request)
+    code = "bad_request" if status == 400 else "invalid_input"
+    body = error_body(status, f"Invalid request: {summary}", code, fields)
+    return JSONResponse(body, status)
 
 
 #: FastAPI's words for a body it could not even decode (not UTF-8, say).

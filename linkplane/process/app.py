@@ -49,8 +49,12 @@ def create_app(
     install_operations(app, settings, factory)  # /health, /ready, /metrics
     # Last, so every /api route above matches first; the portal serves all other paths.
     from linkplane.portal.app import create_portal
+    from linkplane.tenancy.throttle import limiter_on
 
-    app.mount("/", create_portal(settings, factory, app.state.workflows), name="portal")
+    portal = create_portal(settings, factory, app.state.workflows)
+    # One sign-in attempt budget per address for the API and the portal together.
+    portal.state.auth_limiter = limiter_on(app.state, settings.auth_attempts_per_minute)
+    app.mount("/", portal, name="portal")
     return app
 
 

@@ -6,14 +6,16 @@ import signal
 import threading
 
 from linkplane.context import AppContext, load_settings
-from linkplane.db import make_engine, make_sessionmaker
+from linkplane.db import make_engine, make_sessionmaker, private_dir, private_files
 from linkplane.logs import configure
 from linkplane.process.migrate import check_schema
 from linkplane.settings import Settings
 
 
 def process_settings() -> Settings:
-    """Settings from the environment alone (``LINKPLANE_*``), logging configured by them."""
+    """Settings from the environment alone (``LINKPLANE_*``), logging configured by them;
+    files this process writes are private to its user."""
+    private_files()
     settings = load_settings()
     configure(settings.log_level, json=settings.log_json)
     return settings
@@ -22,6 +24,7 @@ def process_settings() -> Settings:
 def open_migrated(settings: Settings) -> AppContext:
     """The application database, refused unless ``linkplane migrate`` brought it up to date
     (``serve`` and ``worker`` never change the schema under other processes)."""
+    private_dir(settings.data_dir)
     engine = make_engine(settings.effective_database_url)
     try:
         check_schema(engine)

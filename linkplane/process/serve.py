@@ -59,7 +59,7 @@ def run(host: str, port: int) -> None:
     try:
         app = create_app(settings, ctx.sessionmaker, workflows)
         log.info("serving", url=f"http://{host}:{sock.getsockname()[1]}")
-        server(app).run(sockets=[sock])
+        server(app, settings.trusted_proxies).run(sockets=[sock])
     finally:
         unwatch()
         workflows.close()

@@ -40,6 +40,7 @@ from linkplane.context import (
     read_runtime,
     write_runtime,
 )
+from linkplane.db import private_files
 from linkplane.durable.runtime import Runtime
 from linkplane.errors import Conflict
 from linkplane.logs import configure, get_logger
@@ -210,6 +211,7 @@ class UpOptions:
 
 def run(options: UpOptions, stop: threading.Event) -> None:
     """Run until ``stop`` is set; everything started is stopped again, in reverse."""
+    private_files()  # the embedded cloud's snapshots, keys and databases: owner only
     base = load_settings(options.data_dir, reconcile_interval_seconds=options.reconcile_interval)
     configure(base.log_level, json=base.log_json)
     hooks.register_reserved_cidrs()
@@ -259,7 +261,8 @@ def _serve(
     from linkplane.process.app import create_app
 
     assert up.runtime is not None  # launch_workers is a startup step
-    api = ApiThread(create_app(settings, app_ctx.sessionmaker, up.runtime.client), api_sock)
+    app = create_app(settings, app_ctx.sessionmaker, up.runtime.client)
+    api = ApiThread(app, api_sock, settings.trusted_proxies)
     api.start()
     stops.append(api.stop)
     write_runtime(settings.data_dir, _runtime_info(up))

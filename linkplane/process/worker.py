@@ -57,7 +57,7 @@ def _operations(settings: Settings, ctx: AppContext, sock: socket.socket) -> Api
     """``/health``, ``/ready`` and ``/metrics`` of this worker, on its own small port."""
     from linkplane.ops.api import create_ops_app
 
-    return ApiThread(create_ops_app(settings, ctx.sessionmaker), sock)
+    return ApiThread(create_ops_app(settings, ctx.sessionmaker), sock, settings.trusted_proxies)
 
 
 def run(stop: threading.Event, metrics: tuple[str, int] | None = None) -> None:
