@@ -70,8 +70,9 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
     return base.model_copy(update=update) if update else base
 
 
-def open_context(settings: Settings) -> AppContext:
-    """Open (and migrate) the database of ``settings``."""
-    engine = make_engine(settings.effective_database_url)
+def open_context(settings: Settings, **pool: int) -> AppContext:
+    """Open (and migrate) the database of ``settings``; ``pool``: sizes for
+    :func:`~linkplane.db.make_engine` (the small default suits a CLI command)."""
+    engine = make_engine(settings.effective_database_url, **pool)
     migrate(engine)
     return AppContext(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine))

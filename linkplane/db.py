@@ -61,15 +61,28 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """An engine whose pool holds ``pool_size`` connections (+ ``max_overflow`` at peaks).
+
+    Callers size it for what shares it: :func:`api_pool` for an API process (one connection
+    per admitted request), ``settings.background_pool_size`` for background loops.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                               pool_size=pool_size, max_overflow=max_overflow)  # fmt: skip
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+
+
+def api_pool(max_concurrent_requests: int) -> dict[str, int]:
+    """Pool sizes for an API process admitting ``max_concurrent_requests`` at once
+    (:mod:`linkplane.api.admission`): one connection each, plus a few for the requests that
+    open a second transaction (sign-in counting failures) and the operations endpoints."""
+    return {"pool_size": max_concurrent_requests + 4, "max_overflow": 4}
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

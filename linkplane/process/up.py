@@ -40,10 +40,12 @@ from linkplane.context import (
     read_runtime,
     write_runtime,
 )
+from linkplane.db import api_pool
 from linkplane.durable.runtime import Runtime
 from linkplane.errors import Conflict
 from linkplane.logs import configure, get_logger
 from linkplane.process import hooks
+from linkplane.process.base import open_background
 from linkplane.process.http import ApiThread, bind
 from linkplane.settings import Settings
 
@@ -55,7 +57,9 @@ class UpContext:
     """What a startup step may use, and where it reports back."""
 
     settings: Settings
-    app: AppContext
+    app: AppContext  # the API's pool
+    #: The pool of the background work (workflow steps, loops), apart from the API's.
+    background: AppContext
     cloud: CloudPort  # the provider account in ``region``
     region: str
     cloud_endpoint: str
@@ -134,7 +138,8 @@ def start_policy_applier(up: UpContext) -> None:
     workers) re-apply the core policy promptly; it is applied once at start as well."""
     from linkplane.isolation.policy_trigger import PolicyApplier
 
-    applier = PolicyApplier(settings=up.settings, factory=up.app.sessionmaker)
+    applier = PolicyApplier(settings=up.settings, factory=up.app.sessionmaker,
+                            reads=up.background.sessionmaker)  # fmt: skip
     applier.start()
     up.on_stop.append(applier.stop)
     up.notes.append("core policy: applied after every endpoint, SIM or profile change")
@@ -143,8 +148,8 @@ def start_policy_applier(up: UpContext) -> None:
 def launch_workers(up: UpContext) -> None:
     """The durable runtime of this process (the workflows, sweep and watch of
     ``linkplane worker``), stopped at shutdown."""
-    limiter = process_limiter(up.settings, up.app.engine)
-    rt = Runtime.build(up.settings, up.app.sessionmaker, limiter=limiter)
+    limiter = process_limiter(up.settings, up.background.engine)
+    rt = Runtime.build(up.settings, up.background.sessionmaker, limiter=limiter)
     hooks.install_workflows(rt)
     rt.launch()
     up.runtime = rt
@@ -156,7 +161,7 @@ def start_callback_worker(up: UpContext) -> None:
     """SMS: delivers MO SMS to the service profiles' API callbacks (durable outbox)."""
     from linkplane.callbacks.worker import CallbackWorker
 
-    worker = CallbackWorker(factory=up.app.sessionmaker, settings=up.settings)
+    worker = CallbackWorker(factory=up.background.sessionmaker, settings=up.settings)
     worker.start()
     up.on_stop.append(worker.stop)
     up.notes.append("callback worker: delivering MO SMS to API callbacks")
@@ -173,7 +178,7 @@ def start_reconciler(up: UpContext) -> None:
     settings = up.settings
     reconciler = Reconciler(
         settings=settings,
-        factory=up.app.sessionmaker,
+        factory=up.background.sessionmaker,
         cloud_for=lambda r: make_cloud(settings, r),
         interval=interval,
     )
@@ -245,11 +250,14 @@ def _serve(
     stops.append(cloud.stop)
     settings = base.model_copy(update={"aws_endpoint_url": cloud.endpoint_url,
                                        "cloud": "embedded"})  # fmt: skip
-    app_ctx = open_context(settings)
+    app_ctx = open_context(settings, **api_pool(settings.http_max_concurrent_requests))
     stops.append(app_ctx.close)
+    background = open_background(settings)
+    stops.append(background.close)
     api_url = f"http://{options.host}:{api_sock.getsockname()[1]}"
     up = UpContext(
-        settings=settings, app=app_ctx, cloud=make_cloud(settings, region), region=region,
+        settings=settings, app=app_ctx, background=background, cloud=make_cloud(settings, region),
+        region=region,
         cloud_endpoint=cloud.endpoint_url, api_url=api_url,
     )  # fmt: skip
     stops.append(lambda: _stop_all(up.on_stop))
