@@ -173,6 +173,10 @@ class Settings(BaseSettings):
     #: Isolation (linkplane.isolation): network namespace of the core gateway whose nftables
     #: policy ``apply`` loads ("" = write the file only; the lab's namespace when it is up).
     core_gateway_netns: str = ""
+    #: Seconds between snapshots of the embedded cloud's state into the data dir by
+    #: ``linkplane up`` (also written at shutdown, loaded at start: TGWs, shares, invitations
+    #: and attachments survive a restart). 0 keeps the embedded cloud in memory only.
+    cloud_snapshot_seconds: float = Field(default=15.0, ge=0)
     #: Seconds between reconciliation passes in ``linkplane up`` (policy + audit --repair);
     #: 0 switches the reconciler off.
     reconcile_interval_seconds: float = Field(default=0.0, ge=0.0)

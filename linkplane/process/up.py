@@ -10,9 +10,12 @@ must run at shutdown (``on_stop``). Features plug in by adding their call to the
 tenancy (:func:`seed_demo_org`), the fleet (:func:`seed_demo_fleet`), the workflows
 (:func:`launch_workers`: the same durable runtime and hooks as ``linkplane worker``).
 
-The embedded cloud keeps its state in memory only. On a restart the stored region points at
-resources that no longer exist; bootstrap notices (it describes the stored TGW) and builds
-the region again, and ``up`` says so.
+The embedded cloud's state is snapshotted into the data dir every
+``cloud_snapshot_seconds`` and at shutdown, and loaded at start
+(:mod:`linkplane.localcloud.snapshot`), so breakouts keep their TGW, shares and attachments
+across a restart or a ``kill -9`` (losing at most the last interval). Without a usable
+snapshot the stored region points at resources that no longer exist; bootstrap notices (it
+describes the stored TGW) and builds the region again, and ``up`` says so.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -48,6 +51,9 @@ from linkplane.process import hooks
 from linkplane.process.base import open_background
 from linkplane.process.http import ApiThread, bind
 from linkplane.settings import Settings
+
+if TYPE_CHECKING:
+    from linkplane.localcloud import server, snapshot
 
 log = get_logger(__name__)
 
@@ -246,7 +252,9 @@ def _serve(
 
     # The embedded cloud's per-request access log would drown the banner; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    cloud = server.start("127.0.0.1", options.cloud_port)
+    every = base.cloud_snapshot_seconds
+    keep = server.Persistence(base.data_dir, every) if every else None
+    cloud = server.start("127.0.0.1", options.cloud_port, keep)
     stops.append(cloud.stop)
     settings = base.model_copy(update={"aws_endpoint_url": cloud.endpoint_url,
                                        "cloud": "embedded"})  # fmt: skip
@@ -261,6 +269,7 @@ def _serve(
         cloud_endpoint=cloud.endpoint_url, api_url=api_url,
     )  # fmt: skip
     stops.append(lambda: _stop_all(up.on_stop))
+    up.notes.append(cloud_note(cloud.loaded, keep))
     for name, step in startup_steps():
         log.info("up_step", step=name)
         step(up)
@@ -275,6 +284,20 @@ def _serve(
     typer.echo(banner(up))
     stop.wait()
     typer.echo("linkplane: stopping")
+
+
+def cloud_note(loaded: snapshot.Loaded, keep: server.Persistence | None) -> str:
+    """The banner's line on what the embedded cloud remembers, plainly."""
+    if keep is None:
+        return "embedded cloud: in memory only (LINKPLANE_CLOUD_SNAPSHOT_SECONDS=0)"
+    if loaded.reset_reason:
+        return (
+            f"embedded cloud: RESET, started empty: {loaded.reset_reason}. Breakouts built "
+            "in the old cloud lost their AWS resources (not the customers' doing)"
+        )
+    if loaded.existed:
+        return f"embedded cloud: restored from {keep.path} (saved every {keep.every_seconds:g} s)"
+    return f"embedded cloud: new, saved to {keep.path} every {keep.every_seconds:g} s"
 
 
 def _runtime_info(up: UpContext) -> dict[str, Any]:
