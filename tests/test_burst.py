@@ -52,11 +52,11 @@ class Served:
         assert resp.status_code == 200, resp.text
         return {"Authorization": f"Bearer {resp.json()['auth_token']}"}
 
-    def count(self, table: str, prefix: str) -> int:
+    def count(self, table: str, prefix: str, where: str = "") -> int:
         engine = sa.create_engine(self.database_url)
         try:
             with engine.connect() as conn:
-                query = sa.text(f"SELECT count(*) FROM {table} WHERE name LIKE :p")
+                query = sa.text(f"SELECT count(*) FROM {table} WHERE name LIKE :p {where}")
                 return int(conn.execute(query, {"p": f"{prefix}%"}).scalar_one())
         finally:
             engine.dispose()
@@ -219,3 +219,6 @@ def test_a_burst_of_creates_is_answered_and_stored_exactly(served: Served, kind:
     assert health_answers and set(health_answers) == {200}, health_answers
     assert tenant_answers and set(tenant_answers) == {200}, tenant_answers  # not starved
     assert served.proc.poll() is None, served.log.read_text()
+    if kind == "breakout":  # item 2: each stored breakout reaches its share, none stranded
+        wait_until(lambda: served.count("breakout", "burst-", "AND share_arn IS NOT NULL")
+                   == outcome.created, "every acknowledged breakout's share", 180)  # fmt: skip
