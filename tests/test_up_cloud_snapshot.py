@@ -9,8 +9,10 @@ acts after the restart, and the audit finds nothing wrong.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import pickle
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from typing import Any
 import httpx
 
 from linkplane.localcloud.accounts import session_for
+from linkplane.localcloud.ram_state import InvitationStatus, ledger_of
 from linkplane.localcloud.snapshot import FILE_NAME
 from tests.process_support import wait_until
 from tests.test_up import cli, free_port
@@ -104,16 +107,17 @@ def customer_attaches(up: Up, account: str, cidr: str) -> None:
     ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[subnet])
 
 
-def two_snapshots_later(data_dir: Path) -> None:
-    """Wait for two snapshot writes: the second began after everything done before the call."""
-    path = data_dir / FILE_NAME
-
-    def written_since(seen: int) -> bool:
-        return path.exists() and path.stat().st_mtime_ns != seen
-
-    for _ in range(2):
-        seen = path.stat().st_mtime_ns if path.exists() else 0
-        wait_until(lambda s=seen: written_since(s), "a snapshot", 30)
+def snapshot_shows_accepted(data_dir: Path, account: str) -> bool:
+    """Whether the snapshot on disk has ``account``'s invitation accepted: it is then a cut
+    after everything done before that acceptance (snapshots hold requests back)."""
+    try:
+        with gzip.open(data_dir / FILE_NAME, "rb") as src:
+            snap = pickle.loads(src.read())  # written by the up under test
+    except (OSError, EOFError, pickle.UnpicklingError):
+        return False  # not written yet
+    return any(inv.receiver == account and inv.status is InvitationStatus.ACCEPTED
+               for _a, _r, backend in snap["state"]["ram"]
+               for inv in ledger_of(backend).invitations.values())  # fmt: skip
 
 
 def test_breakouts_survive_kill_9_of_up(tmp_path: Path) -> None:
@@ -126,7 +130,7 @@ def test_breakouts_survive_kill_9_of_up(tmp_path: Path) -> None:
         wait_until(lambda: first.status(active) == 5, "the first breakout Active", 90)
         waiting = first.create(*WAITING)
         customer_accepts(first, WAITING[0])  # accepted; its attachment comes after the restart
-        two_snapshots_later(data_dir)
+        wait_until(lambda: snapshot_shows_accepted(data_dir, WAITING[0]), "the snapshot", 60)
     finally:
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(timeout=30)

@@ -62,20 +62,50 @@ class Loaded:
     existed: bool = False
 
 
+#: Actions that change nothing (AWS's own "non-mutating" prefixes): no snapshot needed.
+READ_ONLY = ("Describe", "Get", "List", "Search")
+
+
+def _action(environ: dict[str, Any]) -> str:
+    """The AWS action of a request: the query protocol's ``Action`` (form body or query
+    string; EC2, STS, IAM), else the REST path's last segment (RAM: ``/getresourceshares``).
+    The body is read here and put back for moto."""
+    import io
+    from urllib.parse import parse_qs
+
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    for source in (environ.get("QUERY_STRING", ""), body.decode("utf-8", "replace")):
+        found = parse_qs(source).get("Action")
+        if found:
+            return str(found[0])
+    return str(environ.get("PATH_INFO", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _mutating(environ: dict[str, Any]) -> bool:
+    action = _action(environ).lower()
+    return not action.startswith(tuple(p.lower() for p in READ_ONLY))
+
+
 class Gate:
     """Requests pass in parallel; :meth:`exclusive` waits until none is in progress and
-    holds new ones back meanwhile (a snapshot of a cloud at rest)."""
+    holds new ones back meanwhile (a snapshot of a cloud at rest). :attr:`changes` counts
+    requests that may have changed state, so an idle cloud is not snapshotted again."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._active = 0
         self._closed = False
+        self.changes = 0
 
     def wrap(self, app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
         def gated(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            mutating = _mutating(environ)
             with self._cond:
                 self._cond.wait_for(lambda: not self._closed)
                 self._active += 1
+                self.changes += mutating
             try:
                 # moto answers with a complete body: consuming it here keeps it in the gate.
                 result = app(environ, start_response)
@@ -177,17 +207,21 @@ class Snapshotter:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="cloud-snapshot", daemon=True)
         self.writes = 0
+        self._saved = -1
 
     def start(self) -> None:
         self._thread.start()
 
     def save(self) -> None:
-        data = self._gate.exclusive(capture)
+        data, changes = self._gate.exclusive(lambda: (capture(), self._gate.changes))
         write(self.path, data)
+        self._saved = changes
         self.writes += 1
 
     def _loop(self) -> None:
         while not self._stop.wait(self._every):
+            if self._gate.changes == self._saved and self.path.exists():
+                continue  # nothing changed since the last snapshot: no pause, no write
             try:
                 self.save()
             except Exception as exc:  # a failed write must not stop the next one
