@@ -101,8 +101,9 @@ def bootstrap_region(up: UpContext) -> None:
     gone = [c for c in result.changes if c.endswith("no longer exists")]
     if gone:
         up.notes.append(
-            f"region {up.region}: {gone[0]} (the embedded cloud keeps state in memory only); "
-            f"bootstrapped again as {result.region.tgw_id}"
+            f"region {up.region}: {gone[0]} (the embedded cloud lost its state); "
+            f"bootstrapped again as {result.region.tgw_id}; breakouts on the old one are "
+            "listed by `linkplane audit` (missing_tgw)"
         )
     elif result.changes:
         up.notes.append(f"region {up.region}: bootstrapped, transit gateway {result.region.tgw_id}")
