@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -116,6 +116,42 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for ``name`` (the same in every process)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def exclusive(factory: sessionmaker[Session], name: str) -> Iterator[bool]:
+    """Whether this process holds the installation-wide lock ``name`` for the block.
+
+    On PostgreSQL, a session-level advisory lock on a connection held for the block: of
+    several worker processes running the same periodic pass, one gets True and the others
+    skip the pass, and a killed holder's lock ends with its connection. On SQLite one
+    process serves the database (``up``), so the answer is always True.
+    """
+    with factory() as session:
+        bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = _lock_key(name)
+    # A connection of its own, held for the block: a session would hand its connection back
+    # to the pool at commit, and the next user of that connection would hold the lock too.
+    with engine.connect() as conn:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
 
 
 def migrate(engine: Engine) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from linkplane.context import AppContext, open_context
 from linkplane.settings import Settings
+from tests.pgdb import own_database
 
 POSTGRES_URL = os.environ.get("LINKPLANE_TEST_POSTGRES_URL", "")
 
@@ -39,19 +39,8 @@ def postgres_url() -> Iterator[str]:
             "PostgreSQL not configured: set LINKPLANE_TEST_POSTGRES_URL, e.g. "
             "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
         )
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"linkplane_test_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

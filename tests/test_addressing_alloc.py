@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from linkplane.addressing import service as addressing
@@ -19,6 +18,7 @@ from linkplane.devices import service as devices
 from linkplane.devices.schemas import EndpointCreate
 from linkplane.errors import Conflict, InvalidInput, NotFound
 from linkplane.settings import Settings
+from tests.pgdb import own_database
 from tests.test_devices_support import Fleet, fleet, make_org
 
 __all__ = ["fleet"]
@@ -76,19 +76,12 @@ def test_concurrent_creates_on_one_sqlite_file_never_share_an_address(ctx: AppCo
 def pg_ctx(tmp_path: object) -> Iterator[AppContext]:
     if not POSTGRES_URL:
         pytest.skip("set LINKPLANE_TEST_POSTGRES_URL to run PostgreSQL tests")
-    name = f"lp_fleet_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    ctx = open_context(Settings(database_url=url))
-    try:
-        yield ctx
-    finally:
-        ctx.close()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database(POSTGRES_URL, "lp_fleet") as url:
+        ctx = open_context(Settings(database_url=url))
+        try:
+            yield ctx
+        finally:
+            ctx.close()
 
 
 @pytest.mark.postgres

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pgdb import own_database
 from tests.process_support import PROVIDER, REGION, Api, Cluster, wait_until
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
@@ -37,7 +38,13 @@ PASSWORD = "proof-" + secrets.token_urlsafe(12)
 
 @pytest.fixture(scope="module")
 def cluster(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    c = Cluster(tmp_path_factory.mktemp("production"), postgres_url)
+    # A database of its own: the session's shared one holds other tests' breakouts, whose
+    # CIDRs on the same region would refuse this test's (another organisation's range).
+    with own_database(postgres_url, "linkplane_cluster") as url:
+        yield from _cluster(Cluster(tmp_path_factory.mktemp("production"), url))
+
+
+def _cluster(c: Cluster) -> Iterator[Cluster]:
     try:
         c.start_cloud()
         c.run("migrate")

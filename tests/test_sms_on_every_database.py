@@ -13,8 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from linkplane.access.network import Network
 from linkplane.callbacks import delivery as outbox
@@ -37,6 +35,7 @@ from linkplane.sms import service as sms_service
 from linkplane.sms.schemas import SmsIn
 from linkplane.tenancy import service as tenancy
 from linkplane.usage import service as usage
+from tests.pgdb import own_database
 
 
 @dataclass
@@ -66,26 +65,10 @@ def _world(ctx: AppContext) -> World:
 
 
 @contextmanager
-def _own_postgres_database(url: str) -> Iterator[str]:
-    """A database of this test's own: the session's shared one must not get usage rows that
-    other tests (which read whole tables) would count."""
-    name = f"linkplane_sms_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
 def _context(settings: Settings) -> Iterator[AppContext]:
     with ExitStack() as stack:
         if settings.database_url:
-            own = stack.enter_context(_own_postgres_database(settings.database_url))
+            own = stack.enter_context(own_database(settings.database_url, "linkplane_sms"))
             settings = settings.model_copy(update={"database_url": own})
         ctx = open_context(settings)
         stack.callback(ctx.close)

@@ -6,8 +6,9 @@ processes), then audit every region and repair what drifted (events recorded).
 
 A plain daemon thread, not a DBOS scheduled workflow: a pass is idempotent and may be
 lost on a crash without harm (the next pass redoes it), so durability buys nothing, and a
-thread keeps it off the workflow executor. Stopping sets an event and joins the thread;
-a failing pass is logged and the next one runs on time.
+thread keeps it off the workflow executor. Every worker runs one; a PostgreSQL advisory
+lock (:func:`linkplane.db.exclusive`) lets one pass run at a time across them. Stopping sets
+an event and joins the thread; a failing pass is logged and the next one runs on time.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from linkplane.db import exclusive
 from linkplane.errors import LinkplaneError
 from linkplane.isolation import service
 from linkplane.isolation.service import CloudFor, Factory
@@ -49,6 +51,7 @@ class Reconciler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
         self.passes = 0
+        self.skipped = 0  # passes left to another process's reconciler
 
     def start(self) -> None:
         self._thread.start()
@@ -57,17 +60,28 @@ class Reconciler:
         self._stop.set()
         self._thread.join(timeout=60)
 
+    def run_once(self) -> PassResult | None:
+        """One pass, or None when another process's reconciler is in its pass: workers
+        all run a reconciler, and concurrent passes would repair the same drift twice."""
+        with exclusive(self._factory, "linkplane.reconciler") as mine:
+            if not mine:
+                return None
+            return reconcile_once(
+                settings=self._settings, factory=self._factory, cloud_for=self._cloud_for
+            )
+
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                result = reconcile_once(
-                    settings=self._settings, factory=self._factory, cloud_for=self._cloud_for
-                )
+                result = self.run_once()
             except (LinkplaneError, OSError) as exc:
                 log.error("reconcile_failed", error=str(exc))
                 continue
             except Exception as exc:  # a bug in one pass must not end reconciliation
                 log.exception("reconcile_crashed", error=str(exc))
+                continue
+            if result is None:
+                self.skipped += 1
                 continue
             self.passes += 1
             if result.findings or result.policy_changed:

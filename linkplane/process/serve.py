@@ -8,6 +8,9 @@ behind a load balancer; they share sessions through ``LINKPLANE_JWT_SECRET``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from linkplane.context import AppContext
 from linkplane.db import api_pool
 from linkplane.durable.client import QueueClient
 from linkplane.errors import InvalidInput
@@ -35,6 +38,16 @@ def require_shared_secret(settings: Settings) -> None:
         )
 
 
+def _notify_policy_changes(settings: Settings, ctx: AppContext) -> Callable[[], None]:
+    """Endpoint, SIM and profile commits of this process wake the workers' core policy
+    appliers (PostgreSQL ``NOTIFY``); serve applies nothing itself. Returns the unhook."""
+    if not settings.on_postgres:
+        return lambda: None  # one process (``up``) serves a SQLite database and applies
+    from linkplane.isolation.policy_trigger import notify_workers, watch
+
+    return watch(ctx.sessionmaker, notify_workers(ctx.sessionmaker))
+
+
 def run(host: str, port: int) -> None:
     """Serve until SIGTERM/SIGINT (uvicorn's own handlers stop it gracefully)."""
     settings = process_settings()
@@ -43,11 +56,13 @@ def run(host: str, port: int) -> None:
     ctx = open_migrated(settings, **api_pool(settings.http_max_concurrent_requests))
     hooks.register_reserved_cidrs()
     workflows = QueueClient(settings)
+    unwatch = _notify_policy_changes(settings, ctx)
     try:
         app = create_app(settings, ctx.sessionmaker, workflows)
         log.info("serving", url=f"http://{host}:{sock.getsockname()[1]}")
         server(app).run(sockets=[sock])
     finally:
+        unwatch()
         workflows.close()
         ctx.close()
         sock.close()
