@@ -61,21 +61,27 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None, max_overflow: int | None = None
+                ) -> Engine:  # fmt: skip
     """An engine whose pool holds ``pool_size`` connections (+ ``max_overflow`` at peaks).
 
-    Callers size it for what shares it: :func:`api_pool` for an API process (one connection
-    per admitted request), ``settings.background_pool_size`` for background loops.
+    Callers that serve requests or run background loops size it for what shares it
+    (:func:`api_pool`; ``settings.background_pool_size``); others (CLI commands) get the
+    defaults, 5 + 10 on SQLite and 10 + 20 on PostgreSQL.
     """
-    if url.startswith("sqlite"):
+    sqlite = url.startswith("sqlite")
+    pool = {"pool_size": pool_size or (5 if sqlite else 10),
+            "max_overflow": (10 if sqlite else 20) if max_overflow is None else max_overflow}
+    if sqlite:
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        in_memory = url == "sqlite://" or not path or path == ":memory:"  # no pool to size
+        if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
-                               pool_size=pool_size, max_overflow=max_overflow)  # fmt: skip
+                               **({} if in_memory else pool))  # fmt: skip
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def api_pool(max_concurrent_requests: int) -> dict[str, int]:
