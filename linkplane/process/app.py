@@ -6,6 +6,7 @@ toolkit the features' routers use (dependencies, errors, pagination).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -37,6 +38,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessionmaker = factory
+    # SQLite: this process's writing requests take turns (linkplane.api.deps.get_session).
+    app.state.sqlite_writes = None if settings.on_postgres else threading.Lock()
     app.state.workflows = workflows or QueueClient(settings)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
