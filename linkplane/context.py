@@ -70,9 +70,11 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
     return base.model_copy(update=update) if update else base
 
 
-def open_context(settings: Settings) -> AppContext:
-    """Open (and migrate) the database of ``settings``; the data directory is made private."""
+def open_context(settings: Settings, **pool: int) -> AppContext:
+    """Open (and migrate) the database of ``settings``; the data directory is made private;
+    ``pool``: sizes for :func:`~linkplane.db.make_engine` (the small default suits a CLI
+    command)."""
     private_dir(settings.data_dir)
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, **pool)
     migrate(engine)
     return AppContext(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine))

@@ -101,15 +101,34 @@ def _private_sqlite(path: Path) -> None:
             os.chmod(part, PRIVATE_FILE)
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
+def make_engine(url: str, *, pool_size: int | None = None, max_overflow: int | None = None
+                ) -> Engine:  # fmt: skip
+    """An engine whose pool holds ``pool_size`` connections (+ ``max_overflow`` at peaks).
+
+    Callers that serve requests or run background loops size it for what shares it
+    (:func:`api_pool`; ``settings.background_pool_size``); others (CLI commands) get the
+    defaults, 5 + 10 on SQLite and 10 + 20 on PostgreSQL.
+    """
+    sqlite = url.startswith("sqlite")
+    pool = {"pool_size": pool_size or (5 if sqlite else 10),
+            "max_overflow": (10 if sqlite else 20) if max_overflow is None else max_overflow}
+    if sqlite:
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        in_memory = url == "sqlite://" or not path or path == ":memory:"  # no pool to size
+        if not in_memory:
             _private_sqlite(Path(path))
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                               **({} if in_memory else pool))  # fmt: skip
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
+
+
+def api_pool(max_concurrent_requests: int) -> dict[str, int]:
+    """Pool sizes for an API process admitting ``max_concurrent_requests`` at once
+    (:mod:`linkplane.api.admission`): one connection each, plus a few for the requests that
+    open a second transaction (sign-in counting failures) and the operations endpoints."""
+    return {"pool_size": max_concurrent_requests + 4, "max_overflow": 4}
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

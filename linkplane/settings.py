@@ -177,9 +177,29 @@ class Settings(BaseSettings):
     demo_password: str = Field(default="", repr=False)
     #: Request bodies above this size get 413 before any handler runs.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: Requests one API process runs at once (liveness, readiness and metrics excepted).
+    #: Each holds a database connection until it answers, and the API's connection pool is
+    #: sized from this, so an admitted request never waits for a connection.
+    http_max_concurrent_requests: int = Field(default=16, ge=1, le=256)
+    #: Of those, how many one client (one credential, else one address) may hold, so that
+    #: one tenant's burst leaves room for the others.
+    http_max_concurrent_per_client: int = Field(default=8, ge=1, le=256)
+    #: How long a request beyond that limit waits for a free slot before it is answered
+    #: 503 with ``Retry-After`` (a burst is refused quickly instead of timing out).
+    http_admission_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    #: The ``Retry-After`` (seconds) of that 503.
+    http_retry_after_seconds: int = Field(default=2, ge=1, le=300)
+    #: Database connections of a process's background work (workflow steps, heartbeat,
+    #: watch, sweep, core policy, callbacks, reconciler), a pool apart from the API's so
+    #: that neither can starve the other.
+    background_pool_size: int = Field(default=10, ge=2, le=200)
     #: Isolation (linkplane.isolation): network namespace of the core gateway whose nftables
     #: policy ``apply`` loads ("" = write the file only; the lab's namespace when it is up).
     core_gateway_netns: str = ""
+    #: Seconds between snapshots of the embedded cloud's state into the data dir by
+    #: ``linkplane up`` (also written at shutdown, loaded at start: TGWs, shares, invitations
+    #: and attachments survive a restart). 0 keeps the embedded cloud in memory only.
+    cloud_snapshot_seconds: float = Field(default=15.0, ge=0)
     #: Seconds between reconciliation passes in ``linkplane up`` (policy + audit --repair);
     #: 0 switches the reconciler off.
     reconcile_interval_seconds: float = Field(default=0.0, ge=0.0)
