@@ -113,7 +113,17 @@ def test_up_runs_bootstraps_and_stops_cleanly(tmp_path: Path) -> None:
     assert "linkplane is up" in out and runtime["api_url"] in out
     assert not (data / "runtime.json").exists()
 
-    # The embedded cloud is in memory only: a restart finds the stored TGW gone and says so.
+    # The embedded cloud was snapshotted at the stop: a restart finds the same TGW.
+    proc, runtime = start_up(data)
+    try:
+        assert provider_tgws(runtime["cloud_endpoint"]) == [regions[0]["tgw_id"]]
+    finally:
+        out = stop(proc)
+    assert "embedded cloud: restored from" in out and "up to date" in out
+
+    # A snapshot that cannot be used: the cloud starts empty, up says so plainly, finds the
+    # stored TGW gone and bootstraps the region again.
+    (data / "cloud-snapshot.pickle.gz").write_bytes(b"damaged")
     proc, runtime = start_up(data)
     try:
         tgws = provider_tgws(runtime["cloud_endpoint"])
@@ -121,4 +131,5 @@ def test_up_runs_bootstraps_and_stops_cleanly(tmp_path: Path) -> None:
         assert stored_tgw(data) == tgws[0]
     finally:
         out = stop(proc)
+    assert "embedded cloud: RESET, started empty: the snapshot could not be read" in out
     assert f"stored transit gateway {regions[0]['tgw_id']} no longer exists" in out

@@ -37,7 +37,7 @@ async def detached(breakout_id: int, revision: int, state: str) -> str:
         if res is None:
             return "nothing to do"
         problems = await plan_for(res.type_id).teardown(rt, res)
-        reason = "the customer deleted its attachment" + (
+        reason = records.detach_reason(state, with_state=False) + (
             f"; cleanup incomplete: {'; '.join(problems)}" if problems else ""
         )
         await steps.db(rt, "final", lambda s: records.finish_unwind(s, breakout_id, "detached",

@@ -1,7 +1,7 @@
 """Multi-region core: service profile breakout region, region peering table.
 
 Revision ID: 0018_regions_peering
-Revises: 0013_mfa
+Revises: 0014_login_throttle
 
 Owned by linkplane.regions (``region_peering``, ``region.peering_route_table_id``) and
 linkplane.profiles (``service_profile.breakout_region``) and linkplane.attachments
@@ -17,7 +17,7 @@ from alembic import op
 from linkplane.db import UTCDateTime
 
 revision = "0018_regions_peering"
-down_revision = "0013_mfa"
+down_revision = "0014_login_throttle"
 branch_labels = None
 depends_on = None
 
