@@ -240,8 +240,9 @@ def breakout_types(principal: PrincipalDep) -> list[IdDescription]:
 def available_regions(
     breakout_type_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> list[AvailableRegion]:
-    """Bootstrapped regions for TGW; none for the types linkplane cannot provision yet."""
+    """Bootstrapped regions with themselves and peered pairs both ways, for TGW; none for
+    the types linkplane cannot provision yet."""
     return [
-        AvailableRegion(attachment_region=r.name, device_breakout_region=r.name)
-        for r in service.available_regions(session=session, type_id=breakout_type_id)
+        AvailableRegion(attachment_region=a, device_breakout_region=d)
+        for a, d in service.available_pairs(session=session, type_id=breakout_type_id)
     ]

@@ -129,6 +129,9 @@ class Breakout(Base):
     core_route_table_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: JSON list of CIDRs routed in the core table to ``attachment_id``.
     routes: Mapped[str] = mapped_column(Text, default="[]")
+    #: JSON list of routes over a region peering for devices that break out in another
+    #: region (see linkplane.attachments.crossregion), each recorded before it is created.
+    crossregion_routes: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
     @property
     def status(self) -> Status:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from linkplane.attachments import crossregion
 from linkplane.attachments.models import (
     PROVISIONING,
     STATUS_DESCRIPTION,
@@ -122,6 +123,13 @@ def history(*, session: Session, org_id: int, breakout_id: int) -> list[Event]:
     return list(session.scalars(stmt).all())
 
 
+def available_pairs(*, session: Session, type_id: int) -> list[tuple[str, str]]:
+    """(attachment region, device breakout region) pairs a breakout of ``type_id`` can use:
+    each bootstrapped region with itself, and both orders of every peered pair."""
+    names = {r.name for r in available_regions(session=session, type_id=type_id)}
+    return [p for p in crossregion.available_pairs(session) if p[0] in names]
+
+
 def available_regions(*, session: Session, type_id: int) -> list[RegionInfo]:
     """Where a breakout of ``type_id`` can be created: the bootstrapped regions for TGW, none
     for the types linkplane cannot provision yet; an unknown type is a 404."""
@@ -191,8 +199,11 @@ class _LiveRanges:
 def _live_in_region(session: Session, region: str, exclude_id: int | None) -> list[_LiveRanges]:
     # Columns, not entities: a create checks against every live breakout of the TGW, and
     # loading thousands of full rows per create was a tenth of the benchmark's time at N=1000.
+    # Breakouts of peered regions count too: their CIDRs may be routed in this region's
+    # tables for devices that break out here (linkplane.attachments.crossregion).
+    regions = [region, *crossregion.peered_regions(session, region)]
     stmt = select(Breakout.id, Breakout.org_id, Breakout.vpc_cidrs)
-    stmt = stmt.where(Breakout.region == region)
+    stmt = stmt.where(Breakout.region.in_(regions))
     stmt = stmt.where(Breakout.status_id.in_([s.value for s in LIVE]))
     stmt = stmt.where(Breakout.expired.is_(False))
     if exclude_id is not None:
@@ -211,7 +222,7 @@ def _device_cidrs(session: Session, settings: Settings) -> list[str]:
 def _ranges_of(other: _LiveRanges, org_id: int | None) -> list[cidr_rules.NamedRange]:
     if other.org_id == org_id:
         return cidr_rules.breakout_ranges(f"breakout {other.id}", other.cidrs)
-    hidden = "a range another organisation uses on this transit gateway"
+    hidden = "a range another organisation uses on this transit gateway or a peered one"
     return [cidr_rules.NamedRange.of(hidden, cidr) for cidr in other.cidrs]
 
 
