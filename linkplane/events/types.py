@@ -76,11 +76,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "Trusted device deleted",
     "Support token created",
     "SIM migrated",
-    # 64-90: reserved for work merged in parallel (event ids are assigned by range; the
-    # merge compacts them, as it did for MFA's).
-    *(["Reserved"] * 27),
     # Regions (linkplane.regions, issue 11)
-    "Breakout degraded",  # 91
+    "Breakout degraded",  # 64
 )
 
 TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}

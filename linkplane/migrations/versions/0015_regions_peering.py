@@ -1,6 +1,6 @@
 """Multi-region core: service profile breakout region, region peering table.
 
-Revision ID: 0018_regions_peering
+Revision ID: 0015_regions_peering
 Revises: 0014_login_throttle
 
 Owned by linkplane.regions (``region_peering``, ``region.peering_route_table_id``) and
@@ -16,7 +16,7 @@ from alembic import op
 
 from linkplane.db import UTCDateTime
 
-revision = "0018_regions_peering"
+revision = "0015_regions_peering"
 down_revision = "0014_login_throttle"
 branch_labels = None
 depends_on = None
