@@ -106,3 +106,21 @@ def test_deleting_a_vpc_deletes_its_default_network_acl() -> None:
         ec2.delete_vpc(VpcId=vpc)
         left = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
         assert left["NetworkAcls"] == []
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/29", "10.0.0.0/31", "10.0.0.7/32",
+                                  "2001:db8::/125", "2001:db8::/127"])  # fmt: skip
+def test_a_subnets_hosts_are_cidr_hosts_and_survive_pickling(cidr: str) -> None:
+    """The iterator kept on a subnet yields what ``hosts()`` does, and a half-used one
+    pickles (the embedded cloud's snapshot pickles every subnet) and resumes in place."""
+    import pickle
+    from ipaddress import ip_network
+
+    from linkplane.localcloud.ec2.cleanup import Hosts
+
+    net = ip_network(cidr)
+    assert list(Hosts(net)) == list(net.hosts())
+    hosts = Hosts(net)
+    first = next(hosts)
+    again = pickle.loads(pickle.dumps(hosts))
+    assert [first, *again] == list(net.hosts())

@@ -9,12 +9,13 @@ and ``DescribeNetworkAcls`` listed ACLs of VPCs that no longer exist.
 
 moto also caches each subnet's address iterator with ``functools.cache`` on the method, a
 process-wide cache keyed by the subnet object: no subnet was ever freed. The iterator is
-kept on the subnet instead, and goes with it.
+kept on the subnet instead, and goes with it (a picklable one, for the snapshot).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
 Method = Callable[..., Any]
@@ -42,9 +43,34 @@ def wrap_delete_vpc(original: Method) -> Method:
     return delete_vpc
 
 
+class Hosts:
+    """A subnet's usable addresses in order, as ``cidr.hosts()`` yields them, but picklable:
+    the embedded cloud's snapshot (:mod:`linkplane.localcloud.snapshot`) pickles every
+    subnet, and a generator cannot be pickled."""
+
+    def __init__(self, cidr: IPv4Network | IPv6Network) -> None:
+        self._cidr = cidr
+        size = cidr.num_addresses
+        if size <= 2:  # /31, /32, /127, /128: every address is a host
+            self._next, self._end = 0, size
+        elif cidr.version == 4:  # neither the network nor the broadcast address
+            self._next, self._end = 1, size - 1
+        else:  # IPv6: all but the subnet-router anycast address
+            self._next, self._end = 1, size
+
+    def __iter__(self) -> Hosts:
+        return self
+
+    def __next__(self) -> IPv4Address | IPv6Address:
+        if self._next >= self._end:
+            raise StopIteration
+        self._next += 1
+        return self._cidr.network_address + (self._next - 1)
+
+
 def subnet_hosts(self: Any) -> Any:
     """``Subnet._base_avail_ip_iterator``: one iterator per subnet, kept on the subnet."""
     hosts = self.__dict__.get("_lp_hosts")
     if hosts is None:
-        hosts = self.__dict__["_lp_hosts"] = self.cidr.hosts()
+        hosts = self.__dict__["_lp_hosts"] = Hosts(self.cidr)
     return hosts
