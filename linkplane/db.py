@@ -6,6 +6,7 @@ and a busy timeout so the API, the workers and CLI commands can share one file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,7 +96,11 @@ def _private_sqlite(path: Path) -> None:
     """The database file exists with mode 0600 before SQLite opens it (SQLite gives its
     -wal and -shm files the database's mode); an older 0644 file is tightened."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+    # Never open a database that exists: closing any descriptor of a SQLite file drops every
+    # POSIX lock this process holds on it, and another engine of this process (up has two
+    # pools) may have it open: the database was corrupted ("disk image is malformed").
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
     for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
         if part.exists():
             os.chmod(part, PRIVATE_FILE)

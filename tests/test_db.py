@@ -99,3 +99,30 @@ def test_the_api_pool_has_a_connection_for_every_admitted_request(tmp_path: Path
         assert engine.pool.size() >= settings.http_max_concurrent_requests  # type: ignore[attr-defined]
     finally:
         engine.dispose()
+
+
+def test_a_second_engine_keeps_the_first_ones_sqlite_locks(tmp_path: Path) -> None:
+    """``up`` opens two engines on one database file. Opening the second must not open and
+    close the file itself: that drops every POSIX lock the process holds on it, so another
+    process (a CLI command) closing its connection believes it is the last one, checkpoints
+    and deletes the WAL under this process's feet, and the database is corrupted."""
+    import subprocess
+    import sys
+
+    from linkplane.db import make_engine
+
+    db = tmp_path / "x.db"
+    first = make_engine(f"sqlite:///{db}")
+    with first.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        conn.commit()
+        make_engine(f"sqlite:///{db}").dispose()
+        # Another process opens and closes the database while this one still has it open.
+        probe = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                 "c.execute('SELECT x FROM t').fetchall(); c.close()")  # fmt: skip
+        subprocess.run([sys.executable, "-c", probe, str(db)], check=True, timeout=60)
+        # It was not the last connection: the WAL this process uses is still there.
+        assert db.with_name("x.db-wal").exists()
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    first.dispose()
