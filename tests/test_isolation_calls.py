@@ -65,4 +65,5 @@ def test_calls_per_thousand_routes_are_bounded(tmp_path: Path) -> None:
         "DescribeTransitGatewayAttachments", "GetTransitGatewayRouteTableAssociations",
         "GetTransitGatewayRouteTablePropagations", "GetResourceShares",
         "GetResourceShareAssociations",
+        "DescribeTransitGateways",  # audit: is the region's TGW still there (missing_tgw)
     }

@@ -131,8 +131,11 @@ def test_audit_findings_move_and_clear(stack: Stack) -> None:
     assert value(after, "linkplane_isolation_last_findings", **labels) == len(missing)
     isolation.repair(factory=stack.ctx.sessionmaker, cloud_for=kwargs["cloud_for"],
                      findings=found.findings)  # fmt: skip
-    isolation.audit(**kwargs)  # type: ignore[arg-type]
-    assert value(scrape(stack.client), "linkplane_isolation_last_findings", **labels) == 0
+    again = isolation.audit(**kwargs)  # type: ignore[arg-type]
+    left = [f for f in again.findings if f.code == "missing_route"]
+    assert bid not in {f.breakout_id for f in left}  # repaired; others' drift may remain
+    assert value(scrape(stack.client), "linkplane_isolation_last_findings", **labels) == len(
+        left)  # fmt: skip
 
 
 def test_queue_depth_and_age_of_waiting_starts(stack: Stack) -> None:
