@@ -33,14 +33,65 @@ class BreakoutTgwCreate(BaseModel):
     aws_account_id: str = Field(min_length=1, max_length=32)
 
     def type_id(self) -> int | None:
-        if self.type is None:
-            return None
-        if isinstance(self.type, TypeRef):
-            return self.type.id
-        try:
-            return int(self.type)
-        except ValueError:
-            return -1
+        return _type_id(self.type)
+
+
+class BreakoutVpnCreate(BaseModel):
+    """POST /api/v1/cnc/breakout/vpn. ``type`` 2 (static) or 3 (BGP), bare or ``{"id": n}``;
+    the service checks every field (``linkplane.attachments.vpn``)."""
+
+    type: int | str | TypeRef | None = None
+    name: str = Field(min_length=1, max_length=128)
+    description: str = Field(default="", max_length=1000)
+    region: str = Field(min_length=1, max_length=32)
+    public_ip: str = Field(min_length=1, max_length=64)
+    psk: str | None = None
+    asn: int | None = None
+    on_prem_cidr: list[str] = Field(max_length=1000)
+    inside_cidr: list[str] = Field(default=[], max_length=1000)
+
+    def type_id(self) -> int | None:
+        return _type_id(self.type)
+
+
+def _type_id(value: int | str | TypeRef | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, TypeRef):
+        return value.id
+    try:
+        return int(value)
+    except ValueError:
+        return -1
+
+
+class TunnelMetrics(BaseModel):
+    """emnify's last-hour metrics of a tunnel."""
+
+    tunnel_state: str
+    bytes_in: dict[str, float] = {}
+    bytes_out: dict[str, float] = {}
+
+
+class TunnelInformation(BaseModel):
+    """emnify's ``tunnel_information``: one tunnel (the first that is up, else the first)."""
+
+    public_ip: str
+    outside_address: str
+    inside_cidr: str
+    asn: int | None = None
+    metrics: TunnelMetrics
+
+
+class VpnTunnelRead(BaseModel):
+    """Extension: every tunnel of the VPN connection (AWS gives two)."""
+
+    outside_address: str
+    inside_cidr: str
+    status: str
+    last_status_change: str | None = None
+    bytes_in: float = 0
+    bytes_out: float = 0
 
 
 class AwsResources(BaseModel):
@@ -52,6 +103,8 @@ class AwsResources(BaseModel):
     associated_route_table_id: str | None = None
     core_route_table_id: str | None = None
     routes: list[str] = []
+    customer_gateway_id: str | None = None
+    vpn_connection_id: str | None = None
 
 
 class BreakoutEventRead(BaseModel):
@@ -89,6 +142,13 @@ class BreakoutRead(BaseModel):
     invitation_expiry_date: datetime | None = None
     aws_resources: AwsResources
     history: list[BreakoutEventRead] | None = None
+    tunnel_information: TunnelInformation | None = None
+    # --- VPN extensions (types 2-3) ---------------------------------------------------------
+    on_prem_cidr: list[str] | None = None
+    public_ip: str | None = None
+    asn: int | None = None
+    inside_cidr: list[str] | None = None
+    tunnels: list[VpnTunnelRead] | None = None
 
 
 class AvailableRegion(BaseModel):
