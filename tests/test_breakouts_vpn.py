@@ -215,3 +215,29 @@ def test_types_and_regions_offer_the_vpn_types(stack: Stack) -> None:
     for type_id in (4, 5):
         assert stack.client.get(f"/api/v1/cnc/breakout_type/{type_id}/available_region"
                                 ).json() == []  # fmt: skip
+
+
+def test_audit_flags_a_core_route_to_a_vpn_for_an_undeclared_prefix(stack: Stack) -> None:
+    """BGP containment: what a customer's router advertises must not reach the core; a core
+    route to its VPN for anything but its declared CIDRs is named by the audit."""
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.isolation import service as isolation
+
+    cidrs = new_cidrs(1)
+    bid = create_vpn(stack, 3, cidrs)["id"]
+    attachment = stack.status(bid, ACTIVE)["aws_transit_gateway_attachment_id"]
+    foreign = "172.31.77.0/24"  # e.g. what the router advertises over BGP
+    ec2 = stack.customer(stack.provider.account_id, "ec2")
+    ec2.create_transit_gateway_route(TransitGatewayRouteTableId=stack.region.core_route_table_id,
+                                     DestinationCidrBlock=foreign,
+                                     TransitGatewayAttachmentId=attachment)  # fmt: skip
+    try:
+        result = isolation.audit(settings=stack.settings, factory=stack.ctx.sessionmaker,
+                                 cloud_for=lambda r: make_cloud(stack.settings, r))  # fmt: skip
+    finally:
+        ec2.delete_transit_gateway_route(
+            TransitGatewayRouteTableId=stack.region.core_route_table_id,
+            DestinationCidrBlock=foreign)  # fmt: skip
+    mine = {(f.code, f.resource.split("#")[-1]) for f in result.findings
+            if attachment in f.message or foreign in f.resource}  # fmt: skip
+    assert mine == {("undeclared_vpn_route", foreign)}, result.findings

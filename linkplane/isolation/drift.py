@@ -22,8 +22,10 @@ the other installation's).
 Codes (stable): ``unowned_share``, ``foreign_share``, ``unowned_principal``,
 ``unowned_attachment``, ``unowned_association``, ``unowned_route``, ``unowned_propagation``,
 ``missing_share``, ``missing_principal``, ``missing_attachment``, ``missing_association``,
-``missing_route``, ``changed_association``, ``changed_route``. Each finding carries the
-:class:`Fix` that ``--repair`` applies, or none when only the customer can fix it.
+``missing_route``, ``changed_association``, ``changed_route``, ``undeclared_vpn_route`` (a
+core route to a VPN attachment for a prefix its breakout did not declare: BGP containment).
+Each finding carries the :class:`Fix` that ``--repair`` applies, or none when only the
+customer can fix it.
 """
 
 from __future__ import annotations
@@ -123,7 +125,8 @@ def audit(
     shared = _shares(ctx)
     _attachments(ctx)
     _associations(ctx)
-    _routes(ctx, region.core_table_id, _core_routes(ctx), _in_flight_core_cidrs(ctx))
+    contained = _vpn_routes(ctx)
+    _routes(ctx, region.core_table_id, _core_routes(ctx), _in_flight_core_cidrs(ctx) | contained)
     _routes(ctx, region.customers_table_id, {region.device_cidr: region.core_attachment_id}, set())
     _propagations(ctx)
     return [_report_only(d) for d in ctx.out] if shared else ctx.out
@@ -307,6 +310,27 @@ def _routes(ctx: _Ctx, table: str, want: dict[str, str], skip: set[str]) -> None
             ctx.add("changed_route", f"{table}#{cidr}", f"static route {cidr} in table "
                     f"{table} points to {now} ({found.state}) instead of {att}", put,
                     breakout=b)  # fmt: skip
+
+
+def _vpn_routes(ctx: _Ctx) -> set[str]:
+    """BGP containment: a core route (static or propagated) to a VPN attachment for a prefix
+    its breakout did not declare lets the customer's router draw other traffic (another
+    customer's range, a more specific of the device range). Returns the CIDRs it reported."""
+    vpn = {a.id for a in ctx.cloud.attachments if a.resource_type == "vpn"}
+    declared = {(str(b.attachment_id), c) for b in ctx.breakouts if b.attachment_id
+                for c in (*b.cidrs, *b.routes)}  # fmt: skip
+    table, found = ctx.region.core_table_id, set()
+    for route in sorted(ctx.cloud.routes.get(table, []), key=lambda r: r.cidr):
+        for att in set(route.attachment_ids) & vpn:
+            if (att, route.cidr) in declared:
+                continue
+            found.add(route.cidr)
+            fixes = [fix(FixOp.DELETE_ROUTE, route_table_id=table, cidr=route.cidr)]
+            ctx.add("undeclared_vpn_route", f"{table}#{route.cidr}", f"{route.type} route "
+                    f"{route.cidr} -> VPN attachment {att} in the core table: its breakout did "
+                    "not declare this prefix (only declared on_prem_cidr may reach the core)",
+                    *(fixes if route.type == "static" else []))  # fmt: skip
+    return found
 
 
 def _propagations(ctx: _Ctx) -> None:
