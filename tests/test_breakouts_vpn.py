@@ -241,3 +241,37 @@ def test_audit_flags_a_core_route_to_a_vpn_for_an_undeclared_prefix(stack: Stack
     mine = {(f.code, f.resource.split("#")[-1]) for f in result.findings
             if attachment in f.message or foreign in f.resource}  # fmt: skip
     assert mine == {("undeclared_vpn_route", foreign)}, result.findings
+
+
+def test_tunnel_going_up_and_down_is_an_event_and_metrics_show_on_get(stack: Stack) -> None:
+    from linkplane.attachments.tunnels import TunnelWatch
+    from linkplane.localcloud.ec2 import vpn as embedded_vpn
+
+    cidrs = new_cidrs(1)
+    bid = create_vpn(stack, 2, cidrs)["id"]
+    data = stack.status(bid, ACTIVE)
+    vpn_id, first = data["aws_vpn_connection_id"], data["tunnels"][0]["outside_address"]
+    watch = TunnelWatch(interval=60, metrics_every=3600, sessions=stack.ctx.sessionmaker,
+                        cloud=stack.runtime.clouds)  # fmt: skip
+    watch.watch_once(metrics=False)  # other tests' tunnels may change; ours has not
+    embedded_vpn.set_tunnel_status(vpn_id, first, "UP")
+    embedded_vpn.record_tunnel_traffic(vpn_id, first, bytes_in=4096, bytes_out=1024)
+    assert watch.watch_once(metrics=True) >= 1
+    assert watch.watch_once(metrics=False) == 0  # nothing new: no second event
+    embedded_vpn.set_tunnel_status(vpn_id, first, "DOWN", "IKE negotiation failed")
+    watch.watch_once(metrics=False)
+    data = stack.get(bid)
+    tunnel_events = [(e["event_type"], e["detail"]["outside_ip"], e["severity"])
+                     for e in data["history"]
+                     if e["event_type"].startswith("VPN tunnel")]  # fmt: skip
+    assert tunnel_events == [("VPN tunnel up", first, 0), ("VPN tunnel down", first, 1)]
+    shown = data["tunnels"][0]
+    assert (shown["status"], shown["bytes_in"], shown["bytes_out"]) == ("DOWN", 4096, 1024)
+    assert data["tunnel_information"]["metrics"]["bytes_in"]  # {timestamp: bytes}
+    events = stack.client.get("/api/v1/event", params={"per_page": 1000}).json()
+    mine = [e for e in events if e["event_type"]["id"] in (81, 82)
+            and first in e["description"]]  # fmt: skip
+    assert {e["event_type"]["description"] for e in mine} == {"VPN tunnel up", "VPN tunnel down"}
+    other = stack.client.get("/api/v1/event", headers=stack.auth["other"],
+                             params={"per_page": 1000}).json()  # fmt: skip
+    assert not [e for e in other if first in e["description"]]  # tenants see only their own

@@ -484,6 +484,14 @@ def record_note(
     _event(session, row, "Breakout state changed", description, detail=detail, severity=severity)
 
 
+def record_event(
+    *, session: Session, row: Breakout, event_type: str, description: str,
+    detail: dict[str, Any], severity: int = 0,
+) -> None:  # fmt: skip
+    """An event of its own type on the breakout (e.g. a VPN tunnel went down)."""
+    _event(session, row, event_type, description, detail=detail, severity=severity)
+
+
 def _event(
     session: Session,
     row: Breakout,

@@ -69,7 +69,18 @@ EVENT_TYPES: tuple[str, ...] = (
     "Tariff profile blocklist updated",
 )
 
-TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}
+#: Types with ids from a range reserved per feature (so that features landing in any order
+#: never renumber each other): 81-90 IPsec VPN breakouts.
+RANGED_TYPES: dict[int, str] = {
+    81: "VPN tunnel down",
+    82: "VPN tunnel up",
+}
+
+TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)} | {
+    name: i for i, name in RANGED_TYPES.items()
+}
+#: Every type id and its description, in id order.
+DESCRIPTION: dict[int, str] = {i: name for name, i in sorted(TYPE_ID.items(), key=lambda x: x[1])}
 GENERIC = 1
 
 
