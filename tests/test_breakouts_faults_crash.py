@@ -161,10 +161,10 @@ VPN_STEPS = ["load", "vpn_start", "customer_gateway", "record_cgw", "vpn_connect
 VPN_AWS_STEPS = ["customer_gateway", "vpn_connection", "vpn_state", "associate", "route {cidr}",
                  "vpc route {cidr}"]  # fmt: skip
 VPN_TEARDOWN = ["load", "vpc unroute {cidr}", "unroute {cidr}", "forget routes", "disassociate",
-                "forget association", "delete_vpn", "forget vpn_connection", "delete_cgw",
-                "forget customer_gateway", "update core policy", "final"]  # fmt: skip
+                "forget association", "delete_vpn", "vpn_deleted", "forget vpn_connection",
+                "delete_cgw", "forget customer_gateway", "update core policy", "final"]  # fmt: skip
 VPN_TEARDOWN_AWS = ["vpc unroute {cidr}", "unroute {cidr}", "disassociate", "delete_vpn",
-                    "delete_cgw"]  # fmt: skip
+                    "vpn_deleted", "delete_cgw"]  # fmt: skip
 VPN_ACTIVE = {"customer_gateways": 1, "vpn_connections": 1, "attachments": 1,
               "associations": 1, "routes": 1}  # fmt: skip
 VPN_NOTHING = dict.fromkeys(VPN_ACTIVE, 0)

@@ -89,18 +89,23 @@ def test_customer_gateway_is_idempotent_and_kept_while_in_use(cloud: Cloud) -> N
         ec2.delete_customer_gateway(CustomerGatewayId=first)
     assert error_code(exc) == "IncorrectState"
     ec2.delete_vpn_connection(VpnConnectionId=vpn_id)
+    with pytest.raises(ClientError) as exc:  # still deleting
+        ec2.delete_customer_gateway(CustomerGatewayId=first)
+    assert error_code(exc) == "IncorrectState"
+    (gone,) = ec2.describe_vpn_connections(VpnConnectionIds=[vpn_id])["VpnConnections"]
+    assert gone["State"] == "deleted"
     ec2.delete_customer_gateway(CustomerGatewayId=first)
 
 
 def _metric(cloud: Cloud, vpn_id: str, ip: str, name: str, stat: str) -> list[float]:
-    now = datetime.now(UTC)
+    end = datetime.now(UTC) + timedelta(minutes=1)  # one period holding every data point
     cw = client(cloud, "cloudwatch", PROVIDER)
     dims = [{"Name": "VpnId", "Value": vpn_id}, {"Name": "TunnelIpAddress", "Value": ip}]
     (result,) = cw.get_metric_data(
         MetricDataQueries=[{"Id": "m", "MetricStat": {
             "Metric": {"Namespace": "AWS/VPN", "MetricName": name, "Dimensions": dims},
             "Period": 3600, "Stat": stat}}],
-        StartTime=now - timedelta(hours=1), EndTime=now + timedelta(minutes=1),
+        StartTime=end - timedelta(hours=1), EndTime=end,
     )["MetricDataResults"]  # fmt: skip
     values: list[float] = result["Values"]
     return values

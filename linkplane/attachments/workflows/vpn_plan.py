@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dbos import DBOS
 from sqlalchemy.orm import Session
 
 from linkplane.attachments import records
@@ -131,6 +132,32 @@ async def _wait_available(rt: Runtime, plan: Plan, vpn_id: str) -> str:
 
 
 # --- teardown -------------------------------------------------------------------------------
+def _vpn_state(vpn_id: str) -> Callable[[CloudPort], str]:
+    def call(port: CloudPort) -> str:
+        found = port.describe_vpn_connection(vpn_id)
+        return found.state if found else "deleted"
+
+    return call
+
+
+async def _wait_deleted(rt: Runtime, undo: _Undo, region: str, vpn_id: str) -> bool:
+    """AWS keeps a deleted connection ``deleting`` for a while and refuses to delete its
+    customer gateway meanwhile: wait (a durable sleep) until it is ``deleted``."""
+    start: float | None = None
+    delay = rt.settings.breakout_poll_initial_seconds
+    while True:
+        state, now = await steps.cloud_now(rt, "vpn_deleted", region, _vpn_state(vpn_id))
+        if state == "deleted":
+            return True
+        start = now if start is None else start
+        if now - start >= rt.settings.breakout_activation_timeout_seconds:
+            await undo.failed("delete_vpn", f"the VPN connection stayed {state}")
+            return False
+        await DBOS.sleep_async(delay)
+        delay = min(delay * 2, 15.0)
+
+
+
 async def teardown(rt: Runtime, res: Resources) -> list[str]:
     """Routes, association, VPN connection (its attachment goes with it), customer gateway:
     the reverse of provisioning, each an idempotent step with its event."""
@@ -155,6 +182,7 @@ async def teardown(rt: Runtime, res: Resources) -> list[str]:
     vpn_id, vpn_gone = res.vpn_connection_id, True
     if vpn_id:
         vpn_gone = await undo("delete_vpn", lambda c: c.delete_vpn_connection(vpn_id))
+        vpn_gone = vpn_gone and await _wait_deleted(rt, undo, res.region, vpn_id)
         if vpn_gone:
             await undo.forget("vpn_connection", "VPN connection deleted",
                               {"vpn_connection_id": vpn_id, "attachment_id": att})  # fmt: skip

@@ -83,8 +83,9 @@ PATCHES: tuple[Patch, ...] = (
        "inside CIDRs (validated as AWS does), VgwTelemetry and AWS/VPN metrics; the vpn "
        "attachment gets default routing like any attachment."),
     _r("describe_vpn_connections", "A new connection is pending until the next read, then "
-       "available (AWS takes minutes; moto is available at once)."),
-    _r("delete_vpn_connection", "The vpn attachment is deleted the AWS way (routing dropped)."),
+       "available (AWS takes minutes; moto is available at once); a deleted one deleting."),
+    _r("delete_vpn_connection", "The vpn attachment is deleted the AWS way (routing dropped); "
+       "the connection is deleting until the next read."),
     _r("create_customer_gateway", "An identical request (type, IP, ASN, device name) returns "
        "the existing gateway, as AWS documents; moto made a new one each time."),
     _r("delete_customer_gateway", "AWS refuses to delete a gateway a live VPN connection uses."),

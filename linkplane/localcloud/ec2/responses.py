@@ -263,6 +263,7 @@ def describe_vpn_connections(self: Any) -> ActionResult:
 @locked
 def delete_vpn_connection(self: Any) -> EmptyResult:
     connection = self.ec2_backend.delete_vpn_connection(self._get_param("VpnConnectionId"))
+    connection.state = "deleting"  # AWS: deleted a while later (the next read here)
     vpn.retire_vpn_attachments(self.ec2_backend, connection.id)
     return EmptyResult()
 

@@ -164,9 +164,10 @@ def same_customer_gateway(backend: Any, kind: str, ip: str, asn: str, device: st
 
 
 def check_customer_gateway_unused(backend: Any, cgw_id: str) -> None:
-    """AWS refuses to delete a customer gateway a live VPN connection uses."""
+    """AWS refuses to delete a customer gateway a VPN connection uses, until that one is
+    ``deleted`` (not while it is still ``deleting``)."""
     for vpn in backend.vpn_connections.values():
-        if vpn.customer_gateway_id == cgw_id and vpn.state not in ("deleting", "deleted"):
+        if vpn.customer_gateway_id == cgw_id and vpn.state != "deleted":
             raise errors.incorrect_state(
                 f"The customer gateway {cgw_id} is in use by {vpn.id} and cannot be deleted."
             )
