@@ -111,7 +111,8 @@ def test_wizard_offers_the_bootstrapped_regions_and_types(
     web.sign_in(tenants["acme"].admin)
     types = web.get("/cloud-connect/new").text
     assert re.search(r'value="1"\s+checked', types)
-    assert re.search(r'value="2"\s+disabled', types)
+    assert re.search(r'value="2"\s+disabled', types)  # VPN: the API only, for now
+    assert "POST /api/v1/cnc/breakout/vpn" in types
     details = web.get("/cloud-connect/new/details?type=1").text
     assert '<option value="eu-central-1"' in details
     for label in ("Name", "Region", "AWS account id", "CIDR 1", "Description"):
