@@ -28,6 +28,7 @@ def _register() -> None:
     from linkplane.isolation.cli import register as register_isolation
     from linkplane.localcloud.cli import app as cloud_app
     from linkplane.localcloud.customer_cli import app as customer_app
+    from linkplane.mfa.cli import app as mfa_app
     from linkplane.ops.cli import app as settings_app
     from linkplane.process.commands import register as register_processes
     from linkplane.process.up import register as register_up
@@ -42,6 +43,7 @@ def _register() -> None:
     app.add_typer(region_app, name="region", help="Regional Transit Gateway bootstrap.")
     app.add_typer(customer_app, name="customer", help="Act as a customer AWS account.")
     app.add_typer(org_app, name="org", help="Organisations (tenants) and their admins.")
+    app.add_typer(mfa_app, name="mfa", help="Multi-factor authentication of users.")
     app.add_typer(sims_app, name="sims", help="SIM inventory shipped to organisations.")
     app.add_typer(usage_app, name="usage", help="Data usage records of endpoints.")
     app.add_typer(tariff_app, name="tariff", help="The provider's tariff catalogue.")

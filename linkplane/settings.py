@@ -154,6 +154,14 @@ class Settings(BaseSettings):
     auth_token_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
     #: Lifetime of a refresh token (a new ``auth_token`` without the password).
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    #: How long an ``mfa_token`` (password checked, one-time code still owed) stays usable.
+    mfa_token_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    #: Days a device registered with ``trusted_device`` at sign-in skips the MFA code
+    #: (emnify: 90).
+    mfa_trusted_device_days: int = Field(default=90, ge=1, le=365)
+    #: Lifetime of a support token (a provider administrator's read-only access to a user's
+    #: organisation, see docs/api-compat.md); revocable earlier like any application token.
+    support_token_ttl_seconds: int = Field(default=3600, ge=300, le=7 * 24 * 3600)
     #: The ``demo`` organisation's admin created on first start; generated when empty.
     demo_email: str = ""
     #: That admin's password; generated (and printed once by ``up``) when empty.

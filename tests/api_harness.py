@@ -27,6 +27,7 @@ imported automatically)::
 
     lookup("/api/v1/endpoint/status")          # no tenant data: reads only
     provider_only("/api/v1/organisation")      # provider admins only: others get 403
+    own("/api/v1/user/mfa")                    # the caller's own account, observers too
     public("/api/v1/authenticate")             # no authentication at all
 
 Every string made with ``h.unique()`` contains the run's marker; the harness fails if the
@@ -64,7 +65,7 @@ UNKNOWN_ID = 987_654_321
 class Declaration:
     name: str
     templates: tuple[str, ...]
-    kind: str  # "resource" | "lookup" | "provider" | "public"
+    kind: str  # "resource" | "lookup" | "provider" | "public" | "own"
     factory: Factory | None = None
     bodies: dict[str, Body] = field(default_factory=dict)
 
@@ -99,6 +100,13 @@ def lookup(*templates: str, bodies: dict[str, Body] | None = None) -> None:
 def provider_only(*templates: str, bodies: dict[str, Body] | None = None) -> None:
     """Routes only provider administrators may use: every tenant gets 403."""
     _register(Declaration("provider", templates, "provider", None, bodies or {}))
+
+
+def own(*templates: str, bodies: dict[str, Body] | None = None) -> None:
+    """Routes on the caller's own account (MFA enrolment): every signed-in user may use them,
+    observers included, and they name no other user. Still checked: nothing of the owner
+    leaks to the other tenant, and an observer is not refused for being read-only."""
+    _register(Declaration("own", templates, "own", None, bodies or {}))
 
 
 def public(*templates: str) -> None:
@@ -172,7 +180,9 @@ def check_route(h: Harness, decl: Declaration, method: str, template: str, gets:
         assert other.status_code == 404, f"other tenant got {other.status_code}: {other.text}"
 
     observer = send(h, method, path, h.owner.observer, h.body_for(decl, method, template))
-    if decl.kind == "provider" or method in MUTATING:
+    if decl.kind == "own":
+        assert observer.status_code != 403 and observer.status_code < 500, observer.text
+    elif decl.kind == "provider" or method in MUTATING:
         assert observer.status_code == 403, f"observer got {observer.status_code}: {observer.text}"
     elif complete:
         assert 200 <= observer.status_code < 300, observer.text

@@ -99,8 +99,8 @@ def test_every_served_operation_answers_as_published(stack: Stack) -> None:
     covered: set[str] = set()
     failures: list[str] = []
     phases: list[Callable[[World], Iterator[Step]]] = [
-        recipes.fleet_steps, recipes.sms_steps, recipes.tenancy_steps, recipes.addressing_steps,
-        recipes.cloud_connect_steps,
+        recipes.fleet_steps, recipes.sms_steps, recipes.tenancy_steps, recipes.mfa_steps,
+        recipes.user_steps, recipes.addressing_steps, recipes.cloud_connect_steps,
     ]
     for phase in phases:
         _run(world, ops, phase(world), covered, failures)

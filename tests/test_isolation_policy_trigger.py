@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from linkplane.network.policy import parse_ruleset
 from linkplane.settings import Settings
 from linkplane.sims.models import Sim
 from linkplane.tenancy.models import Organisation
+from tests.pgdb import own_database
 from tests.test_devices_support import Fleet, build_fleet, import_sims, make_org, sim_rows
 
 WAIT = 30.0  # a bound for a loaded shared machine; a pass takes milliseconds here
@@ -155,3 +157,51 @@ def test_stop_ends_the_thread_and_removes_the_hooks(ctx: AppContext) -> None:
     applier.stop()
     assert not applier.alive
     watch(ctx.sessionmaker, lambda: None)()  # the hooks are gone
+
+
+# --- serve commits, a worker applies (PostgreSQL NOTIFY) --------------------------------------
+@pytest.fixture
+def pg_pair(postgres_url: str, tmp_path: Path) -> Iterator[tuple[AppContext, AppContext]]:
+    """Two processes' contexts on one database of their own: ``serve`` and ``worker``."""
+    from linkplane.context import open_context
+
+    with own_database(postgres_url, "linkplane_policy") as url:
+        serve = open_context(Settings(database_url=url, data_dir=tmp_path / "serve"))
+        worker = open_context(Settings(database_url=url, data_dir=tmp_path / "worker"))
+        try:
+            yield serve, worker
+        finally:
+            serve.close()
+            worker.close()
+
+
+@pytest.mark.postgres
+def test_fleet_changes_in_serve_reach_the_workers_policy(
+    pg_pair: tuple[AppContext, AppContext],
+) -> None:
+    from linkplane.isolation.policy_trigger import notify_workers
+
+    serve, worker = pg_pair
+    applier = PolicyApplier(settings=worker.settings, factory=worker.sessionmaker,
+                            debounce=0.05, listen=True)  # fmt: skip
+    applier.start()
+    unwatch = watch(serve.sessionmaker, notify_workers(serve.sessionmaker))
+    fleets = build_fleet(serve)
+    try:
+        wait_for("the apply at start", lambda: applier.applies >= 1, applier)
+        live = next(fleets)
+        import_sims(serve.sessionmaker, live.orgs["acme"], sim_rows(1, 1, "N1"))
+        live.register("acme", "N1", 1)
+        ep = live.new_endpoint(sim={"id": 1}).json()
+        ip = ep["ip_address"]
+        # Only serve's sessions changed the fleet: the worker hears of it by NOTIFY alone.
+        wait_for("new endpoint allowed by the worker",
+                 lambda: ip in allowed(worker.settings), applier)  # fmt: skip
+        sim_id = live.client.get(f"/api/v1/endpoint/{ep['id']}").json()["sim"]["id"]
+        assert live.patch(f"/api/v1/sim/{sim_id}", {"status": {"id": 2}}).status_code == 204
+        wait_for("suspended SIM dropped by the worker",
+                 lambda: ip not in allowed(worker.settings), applier)  # fmt: skip
+    finally:
+        fleets.close()
+        unwatch()
+        applier.stop()

@@ -67,6 +67,17 @@ EVENT_TYPES: tuple[str, ...] = (
     "Network attach refused",
     "Operator blacklist updated",  # 54
     "Tariff profile blocklist updated",
+    # 56-65: reserved for work merged in parallel (event ids are assigned by range).
+    *(["Reserved"] * 10),
+    # MFA, user roles, support access and SIM migration (linkplane.mfa, tenancy)
+    "MFA key created",  # 66
+    "MFA key activated",
+    "MFA key deleted",
+    "MFA authentication failed",
+    "Trusted device added",  # 70
+    "Trusted device deleted",
+    "Support token created",
+    "SIM migrated",
 )
 
 #: Types with ids from a range reserved per feature (so that features landing in any order

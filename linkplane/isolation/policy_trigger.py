@@ -1,4 +1,4 @@
-"""Endpoint, SIM and service-profile changes reach the core gateway promptly.
+r"""Endpoint, SIM and service-profile changes reach the core gateway promptly.
 
 Two parts, both in this module so the fleet features stay unaware of isolation:
 
@@ -14,6 +14,10 @@ Two parts, both in this module so the fleet features stay unaware of isolation:
   signal arriving during an apply causes one more. A failed apply is logged and retried on
   the next signal; the old ruleset stays in force meanwhile.
 
+Across processes (``serve`` commits, ``worker`` applies) PostgreSQL carries the signal:
+``serve`` hooks its sessions with :func:`notify_workers`, a ``NOTIFY`` on :data:`CHANNEL`
+after each such commit, and every worker's applier ``LISTEN``\ s on it (``listen=True``).
+
 Nothing durable is needed: an apply is idempotent (digest comparison) and recomputes the
 whole policy from the database, so a signal lost in a crash is healed by the applier's
 apply at start, by the next change, or by the reconciler.
@@ -26,7 +30,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import instance_state
 
@@ -49,6 +54,8 @@ WATCHED: dict[type[Any], frozenset[str]] = {
     ServiceProfile: frozenset({"allow_cloud_connect"}),
 }
 _MARK = "linkplane.policy_changed"
+#: The PostgreSQL notification channel from API processes to the workers' appliers.
+CHANNEL = "linkplane_core_policy"
 _watched: weakref.WeakSet[Factory] = weakref.WeakSet()
 
 
@@ -104,12 +111,35 @@ def watch(factory: Factory, on_change: Callable[[], None]) -> Callable[[], None]
     return unwatch
 
 
+def notify_workers(factory: Factory) -> Callable[[], None]:
+    """An ``on_change`` for :func:`watch` in processes that do not apply the policy
+    themselves (``serve``): a ``NOTIFY`` that wakes every worker's applier. A lost one (the
+    database down for a moment) is healed by the next change or the reconciler."""
+
+    def on_change() -> None:
+        try:
+            with factory() as session:
+                session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+                session.commit()
+        except SQLAlchemyError as exc:
+            log.error("core_policy_notify_failed", error=str(exc))
+
+    return on_change
+
+
 class PolicyApplier:
     """Applies the core policy after watched changes; :meth:`start` once, :meth:`stop` at
     shutdown. ``applies`` counts finished passes (changed or not), ``failures`` failed ones."""
 
-    def __init__(self, *, settings: Settings, factory: Factory, debounce: float = 0.3) -> None:
+    def __init__(self, *, settings: Settings, factory: Factory, debounce: float = 0.3,
+                 listen: bool = False) -> None:  # fmt: skip
+        """``listen``: also apply on other processes' notifications (PostgreSQL only)."""
         self._settings, self._factory, self._debounce = settings, factory, debounce
+        self._listener = (
+            threading.Thread(target=self._listen, name="policy-listener", daemon=True)
+            if listen and settings.on_postgres
+            else None
+        )
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="policy-applier", daemon=True)
@@ -122,6 +152,8 @@ class PolicyApplier:
         self._unwatch = watch(self._factory, self.signal)
         self._wake.set()
         self._thread.start()
+        if self._listener is not None:
+            self._listener.start()
 
     def signal(self) -> None:
         """Ask for an apply; cheap and thread-safe (called from ``after_commit``)."""
@@ -136,6 +168,28 @@ class PolicyApplier:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=timeout)
+        if self._listener is not None and self._listener.is_alive():
+            self._listener.join(timeout=5.0)  # it wakes every second to look at _stopping
+
+    def _listen(self) -> None:
+        """Signal on every notification of :data:`CHANNEL`; reconnect after a lost
+        connection (and apply then, as a notification may have been missed meanwhile)."""
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self._settings.database_url).set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.signal()
+                    while not self._stopping.is_set():
+                        for _note in conn.notifies(timeout=1.0):
+                            self.signal()
+            except psycopg.Error as exc:
+                log.error("core_policy_listen_failed", error=str(exc))
+                self._stopping.wait(5.0)
 
     @property
     def alive(self) -> bool:

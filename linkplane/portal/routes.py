@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -51,22 +52,87 @@ def login_submit(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    """The API's own password check; the portal only keeps the auth_token it returns."""
-    from linkplane.tenancy.service import authenticate_password
+    """The API's own password check; the portal only keeps the auth_token it returns. A user
+    with MFA gets the code page next, unless this browser is one of their trusted devices."""
+    from linkplane.mfa.service import second_factor
+    from linkplane.tenancy.service import MfaPending, authenticate_password
 
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     try:
-        tokens = authenticate_password(
-            factory=factory, settings=settings, username=username, password=password
-        )
+        result = authenticate_password(
+            factory=factory, settings=settings, username=username, password=password,
+            second_factor=second_factor(
+                settings=settings, fingerprint=request.cookies.get(TRUSTED_COOKIE)),
+        )  # fmt: skip
     except Unauthorized as exc:
         return _login_page(
             request, next_path=_safe_next(next), username=username, error=exc.message,
             status_code=401,
         )  # fmt: skip
+    if isinstance(result, MfaPending):
+        return _code_page(request, mfa_token=result.mfa_token, next_path=_safe_next(next))
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    sessions.start_session(request, response, result.auth_token, settings.auth_token_ttl_seconds)
+    return response
+
+
+#: A random value this browser keeps once its user chose to trust it (the MFA fingerprint).
+TRUSTED_COOKIE = "linkplane_trusted_device"
+
+
+def _code_page(
+    request: Request, *, mfa_token: str, next_path: str, error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    presession = sessions.presession_token(request)
+    response = views.render(
+        request, "login_mfa.html", None, status_code,
+        presession=presession, next=next_path, mfa_token=mfa_token, error=error,
+        trusted_days=request.app.state.settings.mfa_trusted_device_days,
+    )  # fmt: skip
+    sessions.set_presession(request, response, presession)
+    return response
+
+
+@router.post("/login/mfa", dependencies=[CsrfChecked])
+def login_code_submit(
+    request: Request,
+    settings: SettingsDep,
+    mfa_token: Annotated[str, Form(max_length=512)],
+    code: Annotated[str, Form(max_length=16)],
+    next: Annotated[str, Form()] = "/",
+    trust: Annotated[bool, Form()] = False,
+) -> Response:
+    """The second step: the one-time code of the user's authenticator app."""
+    from linkplane.mfa.service import DeviceInfo, complete
+
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    fingerprint = secrets.token_urlsafe(32)
+    device = DeviceInfo(fingerprint=fingerprint, name="portal", browser=_browser(request))
+    try:
+        tokens = complete(
+            factory=factory, settings=settings, mfa_token=mfa_token, code=code,
+            device=device if trust else None,
+        )  # fmt: skip
+    except Unauthorized as exc:
+        if exc.message.startswith("invalid or expired mfa_token"):
+            return _login_page(request, next_path=_safe_next(next), error=exc.message,
+                               status_code=401)  # fmt: skip
+        return _code_page(request, mfa_token=mfa_token, next_path=_safe_next(next),
+                          error=exc.message, status_code=401)  # fmt: skip
     response = RedirectResponse(_safe_next(next), status_code=303)
     sessions.start_session(request, response, tokens.auth_token, settings.auth_token_ttl_seconds)
+    if trust:
+        response.set_cookie(
+            TRUSTED_COOKIE, fingerprint, max_age=settings.mfa_trusted_device_days * 86400,
+            httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/",
+        )  # fmt: skip
     return response
+
+
+def _browser(request: Request) -> str | None:
+    agent = request.headers.get("user-agent")
+    return agent[:256] if agent else None
 
 
 @router.post("/logout", dependencies=[CsrfChecked])

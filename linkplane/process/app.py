@@ -61,18 +61,22 @@ def _routers() -> list[APIRouter]:
     from linkplane.devices.api import router as devices
     from linkplane.devices.bulk_api import router as devices_bulk
     from linkplane.events.api import router as events
+    from linkplane.mfa.api import router as mfa
     from linkplane.operators.api import router as operators
     from linkplane.profiles.api import router as profiles
     from linkplane.quotas.api import router as quotas
     from linkplane.regions.api import router as regions
     from linkplane.sims.api import router as sims
+    from linkplane.sims.migration_api import router as sim_migration
     from linkplane.sms.api import router as sms
     from linkplane.tariffs.api import router as tariffs
     from linkplane.tenancy.api import router as tenancy
+    from linkplane.tenancy.user_api import router as tenancy_users
     from linkplane.trafficlimits.api import router as trafficlimits
     from linkplane.usage.api import router as usage
 
     return [
-        tenancy, events, devices, devices_bulk, sims, profiles, operators, addressing, regions,
-        attachments, usage, tariffs, sms, callbacks, quotas, trafficlimits, blocklists,
+        mfa, tenancy, tenancy_users, events, devices, devices_bulk, sim_migration, sims,
+        profiles, operators, addressing, regions, attachments, usage, tariffs, sms, callbacks,
+        quotas, trafficlimits, blocklists,
     ]  # fmt: skip

@@ -8,6 +8,9 @@ behind a load balancer; they share sessions through ``LINKPLANE_JWT_SECRET``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from linkplane.context import AppContext
 from linkplane.durable.client import QueueClient
 from linkplane.errors import InvalidInput
 from linkplane.logs import get_logger
@@ -34,6 +37,16 @@ def require_shared_secret(settings: Settings) -> None:
         )
 
 
+def _notify_policy_changes(settings: Settings, ctx: AppContext) -> Callable[[], None]:
+    """Endpoint, SIM and profile commits of this process wake the workers' core policy
+    appliers (PostgreSQL ``NOTIFY``); serve applies nothing itself. Returns the unhook."""
+    if not settings.on_postgres:
+        return lambda: None  # one process (``up``) serves a SQLite database and applies
+    from linkplane.isolation.policy_trigger import notify_workers, watch
+
+    return watch(ctx.sessionmaker, notify_workers(ctx.sessionmaker))
+
+
 def run(host: str, port: int) -> None:
     """Serve until SIGTERM/SIGINT (uvicorn's own handlers stop it gracefully)."""
     settings = process_settings()
@@ -42,11 +55,13 @@ def run(host: str, port: int) -> None:
     ctx = open_migrated(settings)
     hooks.register_reserved_cidrs()
     workflows = QueueClient(settings)
+    unwatch = _notify_policy_changes(settings, ctx)
     try:
         app = create_app(settings, ctx.sessionmaker, workflows)
         log.info("serving", url=f"http://{host}:{sock.getsockname()[1]}")
         server(app).run(sockets=[sock])
     finally:
+        unwatch()
         workflows.close()
         ctx.close()
         sock.close()

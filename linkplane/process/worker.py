@@ -46,6 +46,13 @@ def _callback_worker(rt: Runtime) -> Service:
     return CallbackWorker(factory=rt.sessions, settings=rt.settings)
 
 
+def _policy_applier(rt: Runtime) -> Service:
+    from linkplane.isolation.policy_trigger import PolicyApplier
+
+    # Woken by this worker's own commits and, on PostgreSQL, by serve's NOTIFY.
+    return PolicyApplier(settings=rt.settings, factory=rt.sessions, listen=True)
+
+
 def _operations(settings: Settings, ctx: AppContext, sock: socket.socket) -> ApiThread:
     """``/health``, ``/ready`` and ``/metrics`` of this worker, on its own small port."""
     from linkplane.ops.api import create_ops_app
@@ -67,6 +74,7 @@ def run(stop: threading.Event, metrics: tuple[str, int] | None = None) -> None:
         hooks.register_reserved_cidrs()
         hooks.install_workflows(rt)
         rt.add_service(_callback_worker)  # MO SMS to API callbacks (leases: several workers)
+        rt.add_service(_policy_applier)  # fleet changes reach this host's core gateway
         if settings.reconcile_interval_seconds:
             rt.add_service(_reconciler)
         try:

@@ -102,3 +102,51 @@ class SimBatchRegistered(BaseModel):
 class ImportReport(BaseModel):
     imported: int
     bics: list[str]
+
+
+# --- migration between organisations (POST /api/v1/sim/migration/workspace) ---------------
+
+
+class IccidRange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(max_length=19)
+    end: str = Field(max_length=19)
+
+
+class MigrationRef(BaseModel):
+    """A workspace, SIM or status by id (bounded: ids are 32-bit)."""
+
+    id: int = Field(ge=0, le=2**31 - 1)
+
+
+class MigrationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target_workspace: MigrationRef
+    sims: list[MigrationRef] | None = Field(default=None, max_length=2000)
+    iccids: list[str] | None = Field(default=None, max_length=2000)
+    iccid_range: IccidRange | None = None
+    dry_run: bool = True
+    auto_detach_devices: bool = False
+    allowed_sim_statuses: list[MigrationRef] | None = Field(default=None, max_length=10)
+
+
+class MigratedSim(BaseModel):
+    """Rendered with ``exclude_none``: no ``endpoint`` key when none was attached."""
+
+    id: int
+    iccid: str
+    iccid_with_luhn: str
+    status: StatusRef
+    source_workspace: OrgRef
+    endpoint: OrgRef | None = None
+
+
+class MigrationResult(BaseModel):
+    sim_count: int
+    dry_run: bool
+    auto_detach_devices: bool
+    target_workspace: OrgRef
+    allowed_sim_statuses: list[StatusRef] | None = None
+    sims: list[MigratedSim]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.api.deps import (
     FactoryDep,
@@ -29,6 +29,8 @@ from linkplane.api.pagination import (
 )
 from linkplane.api.responses import no_content, set_location
 from linkplane.errors import InvalidInput, NotFound, Unauthorized
+from linkplane.mfa import service as mfa
+from linkplane.settings import Settings
 from linkplane.tenancy import service
 from linkplane.tenancy.models import ApplicationToken, Organisation, TokenStatus, User, UserStatus
 from linkplane.tenancy.principal import Principal, Role
@@ -77,10 +79,11 @@ def authenticate(
     session: SessionDep,
     factory: FactoryDep,
     settings: SettingsDep,
-) -> service.Tokens:
-    """Exchange an application token, user credentials or a refresh token for an auth_token."""
+) -> service.Tokens | service.MfaPending:
+    """Exchange an application token, user credentials or a refresh token for an auth_token;
+    a user with MFA gets an ``mfa_token`` first and sends it back with the ``code``."""
     if body.mfa_token or body.code:
-        raise InvalidInput("multi-factor authentication is not supported", field="mfa_token")
+        return _second_step(body, factory, settings)
     if body.application_token:
         client = request.client.host if request.client else None
         return service.authenticate_application_token(
@@ -92,8 +95,9 @@ def authenticate(
         )
     if body.username and body.password:
         return service.authenticate_password(
-            factory=factory, settings=settings, username=body.username, password=body.password
-        )
+            factory=factory, settings=settings, username=body.username, password=body.password,
+            second_factor=mfa.second_factor(settings=settings, fingerprint=body.fingerprint),
+        )  # fmt: skip
     if body.username or body.password:
         missing = "password" if body.username else "username"
         raise InvalidInput(f"{missing} is required with user credentials", field=missing)
@@ -101,6 +105,31 @@ def authenticate(
         "send application_token, username and password, or refresh_token",
         field="application_token",
     )
+
+
+def _second_step(
+    body: AuthenticateRequest, factory: sessionmaker[Session], settings: Settings
+) -> service.Tokens:
+    if not body.mfa_token or not body.code:
+        missing = "code" if body.mfa_token else "mfa_token"
+        raise InvalidInput(f"{missing} is required for the MFA step", field=missing)
+    device = None
+    if body.trusted_device is not None:
+        if not body.trusted_device.fingerprint:
+            raise InvalidInput(
+                "trusted_device.fingerprint is required to trust a device",
+                field="trusted_device.fingerprint",
+            )
+        device = mfa.DeviceInfo(
+            fingerprint=body.trusted_device.fingerprint,
+            name=body.trusted_device.name,
+            operating_system=body.trusted_device.operating_system,
+            browser=body.trusted_device.browser,
+        )
+    return mfa.complete(
+        factory=factory, settings=settings, mfa_token=body.mfa_token, code=body.code,
+        device=device,
+    )  # fmt: skip
 
 
 # --- organisations -------------------------------------------------------------------------

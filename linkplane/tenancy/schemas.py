@@ -54,8 +54,11 @@ class AuthenticateRequest(BaseModel):
 
 
 class AuthenticateResponse(BaseModel):
-    auth_token: str
+    """Tokens, or only ``mfa_token`` when the user still owes a one-time code."""
+
+    auth_token: str | None = None
     refresh_token: str | None = None
+    mfa_token: str | None = None
 
 
 # --- lookups -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +34,8 @@ from linkplane.tenancy.scope import get_scoped, scoped
 
 LOCKOUT_AFTER = 3
 LOCKOUT_SECONDS = 300
+#: Ids are 32-bit in the API (emnify's descriptions); a larger number names no row.
+MAX_ID = 2**31 - 1
 _BAD_LOGIN = "invalid username or password"
 _REVOKED = "auth_token no longer valid: the user or token was revoked or suspended"
 _BAD_APP_TOKEN = "invalid application token"  # noqa: S105 - a message
@@ -43,6 +45,19 @@ _BAD_APP_TOKEN = "invalid application token"  # noqa: S105 - a message
 class Tokens:
     auth_token: str
     refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class MfaPending:
+    """The password was right but a second factor is owed: the client sends ``mfa_token``
+    with the one-time ``code`` next (emnify's MFA flow)."""
+
+    mfa_token: str
+
+
+#: Asked once the password is verified, inside the login transaction: an ``mfa_token`` when
+#: the user still owes a second factor, else None. :mod:`linkplane.mfa` supplies it.
+SecondFactor = Callable[[Session, User], str | None]
 
 
 @dataclass(frozen=True)
@@ -165,10 +180,16 @@ def authenticate_application_token(
 
 
 def authenticate_password(
-    *, factory: sessionmaker[Session], settings: Settings, username: str, password: str
-) -> Tokens:
+    *,
+    factory: sessionmaker[Session],
+    settings: Settings,
+    username: str,
+    password: str,
+    second_factor: SecondFactor | None = None,
+) -> Tokens | MfaPending:
     """Log a user in. Failures are counted in their own committed transaction, so three
-    wrong passwords lock the account for five minutes even though the request fails."""
+    wrong passwords lock the account for five minutes even though the request fails.
+    With ``second_factor``, a user who owes one gets :class:`MfaPending` instead of tokens."""
     now = utcnow()
     with transaction(factory) as session:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
@@ -183,6 +204,9 @@ def authenticate_password(
             failure = _BAD_LOGIN
         else:
             user.failed_logins, user.locked_until = 0, None
+            mfa_token = second_factor(session, user) if second_factor else None
+            if mfa_token is not None:
+                return MfaPending(mfa_token=mfa_token)
             return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
     raise Unauthorized(failure)
 
@@ -219,6 +243,13 @@ def _issue_user_tokens(
     )
     auth = mint(settings=settings, org_id=user.org_id, role=user.role, user_id=user.id, now=now)
     return Tokens(auth_token=auth, refresh_token=refresh)
+
+
+def issue_user_tokens(
+    *, session: Session, settings: Settings, user: User, now: datetime
+) -> Tokens:
+    """Tokens for a user whose every factor was checked (the MFA step ends here)."""
+    return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
 
 
 def authenticate_refresh_token(*, session: Session, settings: Settings, token: str) -> Tokens:
@@ -390,6 +421,8 @@ def create_user(
 def get_user(*, session: Session, org_id: int, user_ref: str | int) -> User:
     """A user of the organisation by id or username (emnify accepts both)."""
     if isinstance(user_ref, int) or str(user_ref).isdigit():
+        if int(user_ref) > MAX_ID:  # beyond any id (SQLite cannot even bind it): unknown
+            raise NotFound(f"user {user_ref} not found", field="user_id")
         return get_scoped(session, User, org_id, int(user_ref), what="user", field="user_id")
     user = session.scalar(
         scoped(select(User), org_id).where(User.username == str(user_ref).lower())

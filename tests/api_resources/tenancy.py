@@ -17,6 +17,7 @@ lookup(
 provider_only(
     "/api/v1/organisation",
     "/api/v1/organisation/{org_id}",
+    "/api/v2/user/{user_id}/support_token",
     bodies={"POST /api/v1/organisation": lambda h: {"name": h.unique("org")}},
 )
 
@@ -38,6 +39,16 @@ def user(h: Harness) -> dict[str, Any]:
     }
     r = h.client.post("/api/v1/user", json=body, headers=h.owner.admin)
     return {"user_id": h.location_id(r)}
+
+
+@resource(
+    "/api/v1/user/{user_id}/role/permission",
+    "/api/v1/user/{user_id}/role/{role_id}",
+    "/api/v1/user/{user_id}/event",
+)
+def user_role(h: Harness) -> dict[str, Any]:
+    """An observer of the owner: its role (3) is what PUT and DELETE name."""
+    return {**user(h), "role_id": 3}
 
 
 @resource(

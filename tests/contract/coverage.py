@@ -25,8 +25,22 @@ END = "<!-- coverage:end -->"
 #: Deliberate differences of served operations, by operation id (details in the sections
 #: of docs/api-compat.md above the table).
 NOTES: dict[str, str] = {
-    "authenticate": "always 200; the plain password is accepted besides its SHA-1; MFA codes "
-                    "are refused (422)",
+    "authenticate": "always 200; the plain password is accepted besides its SHA-1; MFA by "
+                    "TOTP app (no e-mailed code); `trusted_device.fingerprint` >= 16 chars",
+    "post-mfa": "type 1 TOTP only; a pending key is replaced, an active one is 409",
+    "user-mfa-status-get": "0 Activation Pending, 1 Active",
+    "user-mfa-trusted-device-by-user-id-get": "adds `name` and `expiry_date`",
+    "user-mfa-by-user-id-and-key-id-delete": "admins may delete other users' keys; the "
+                                             "user's trusted devices go with the key",
+    "user-role-by-id-and-role-id-put": "one role per user: assigning replaces it",
+    "user-role-by-id-and-role-id-delete": "always 409 for the user's role (their only one)",
+    "user-role-permission-by-id-get": "`{role, permissions: [{resource, actions}]}`",
+    "user-event-page-per-page-sort-by-user-id-and-q-get": "events about the user; 404 for an "
+                                                          "unknown id (emnify: 200 [])",
+    "user-by-id-v-2-create-support-token": "provider admins only; read-only (role 3), "
+                                           "expiring, revocable application token",
+    "sim-migration-workspace": "provider admins between organisations; 409 uses linkplane's "
+                               "error body (codes 1502/1503 in each message)",
     "application-token-post": "200 as published, with the token's `id` added",
     "get-cloud-connect-attachments": "Deactivated breakouts only with `status=7`; no "
                                      "`organisation` filter (no child organisations)",

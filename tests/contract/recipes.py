@@ -9,6 +9,7 @@ stored), an optional body and query, and the status it must answer.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from linkplane.db import transaction, utcnow
 from linkplane.devices.seed import seed_demo_fleet
+from linkplane.mfa import vault
 from linkplane.sims import importer
 from linkplane.sims import service as sims
 from linkplane.tenancy import service as tenancy
@@ -335,6 +337,73 @@ def tenancy_steps(w: World) -> Iterator[Step]:
     yield Step("user-by-id-get", "GET", "/api/v1/user/{user}", 200)
     yield Step("user-by-id-patch", "PATCH", "/api/v1/user/{user}", 204, body={"name": "Another"})
     yield Step("user-by-id-delete", "DELETE", "/api/v1/user/{user}", 204)
+
+
+def _keep_codes(world: World, body: Any) -> None:
+    """The new MFA key, a code for activation now and one of the next window for the
+    login (a code is single use: the same one is refused the second time)."""
+    now, secret = time.time(), body["secret_key"]
+    world.ids.update(mfa_key=body["id"], code=vault.code_at(secret, now),
+                     code_next=vault.code_at(secret, now + vault.STEP_SECONDS))  # fmt: skip
+
+
+def mfa_steps(w: World) -> Iterator[Step]:
+    """Enrol, sign in with the code and a trusted device, then remove both (so later
+    phases sign in with the password alone again)."""
+    yield Step("user-by-id-get", "GET", "/api/v1/user/my", 200, keep=_keep("me"))
+    yield Step("user-mfa-type-get", "GET", "/api/v1/user/mfa/type", 200)
+    yield Step("user-mfa-status-get", "GET", "/api/v1/user/mfa/status", 200)
+    yield Step("post-mfa", "POST", "/api/v1/user/mfa", 422,
+               body={"type": {"id": 1}, "password": "wrong-password-1"})
+    yield Step("post-mfa", "POST", "/api/v1/user/mfa", 200,
+               body={"type": {"id": 1}, "password": PASSWORD}, keep=_keep_codes)
+    yield Step("user-mfa-by-id-patch", "PATCH", "/api/v1/user/mfa/{mfa_key}", 422,
+               body={"status": {"id": 1}, "code": "00000x"})
+    yield Step("user-mfa-by-id-patch", "PATCH", "/api/v1/user/mfa/{mfa_key}", 204,
+               body={"status": {"id": 1}, "code": "{code}"})
+    yield Step("user-mfa-by-id-patch", "PATCH", "/api/v1/user/mfa/{mfa_key}", 409,
+               body={"status": {"id": 1}, "code": "{code}"})
+    yield Step("post-mfa", "POST", "/api/v1/user/mfa", 409,
+               body={"type": {"id": 1}, "password": PASSWORD})
+    yield Step("authenticate", "POST", "/api/v1/authenticate", 200, anonymous=True,
+               body={"username": w.username, "password": PASSWORD},
+               keep=_keep("mfa_token", "mfa_token"))
+    yield Step("authenticate", "POST", "/api/v1/authenticate", 200, anonymous=True,
+               body={"mfa_token": "{mfa_token}", "code": "{code_next}", "trusted_device": {
+                   "fingerprint": "contract-device-fingerprint", "browser": "contract"}})
+    yield Step("user-mfa-trusted-device-by-user-id-get", "GET",
+               "/api/v1/user/{me}/mfa/trusted_device", 200, keep=_keep_first("device"))
+    yield Step("user-mfa-trusted-device-by-user-id-and-device-id-delete", "DELETE",
+               "/api/v1/user/{me}/mfa/trusted_device/{device}", 204)
+    yield Step("user-mfa-by-user-id-and-key-id-delete", "DELETE",
+               "/api/v1/user/{me}/mfa/{mfa_key}", 204)
+    yield Step("user-mfa-by-user-id-and-key-id-delete", "DELETE",
+               "/api/v1/user/{me}/mfa/{mfa_key}", 404)
+
+
+def user_steps(w: World) -> Iterator[Step]:
+    """Roles, permissions, a user's events, support tokens and SIM migration."""
+    yield Step("user-per-page-sort-by-q-and-page-post", "POST", "/api/v1/user", 201,
+               body={"username": "roles-{tag}@contract.example", "name": "Role Holder",
+                     "roles": [{"id": 3}]}, keep=_keep("holder"))
+    yield Step("user-role-by-id-and-role-id-put", "PUT", "/api/v1/user/{holder}/role/1", 204)
+    yield Step("user-role-by-id-and-role-id-put", "PUT", "/api/v1/user/{holder}/role/2", 404)
+    yield Step("user-role-by-id-and-role-id-delete", "DELETE", "/api/v1/user/{holder}/role/3",
+               404)
+    yield Step("user-role-by-id-and-role-id-delete", "DELETE", "/api/v1/user/{holder}/role/1",
+               409)
+    yield Step("user-role-permission-by-id-get", "GET", "/api/v1/user/{holder}/role/permission",
+               200)
+    yield Step("user-event-page-per-page-sort-by-user-id-and-q-get", "GET",
+               "/api/v1/user/{holder}/event", 200)
+    # Support tokens are for provider administrators; the contract tenant is not one.
+    yield Step("user-by-id-v-2-create-support-token", "POST",
+               "/api/v2/user/{holder}/support_token", 403, body={"role": "3"})
+    # Migration needs a second organisation the caller administers: the errors are checked.
+    yield Step("sim-migration-workspace", "POST", "/api/v1/sim/migration/workspace", 404,
+               body={"target_workspace": {"id": 987654321}, "sims": [{"id": "{sim}"}]})
+    yield Step("sim-migration-workspace", "POST", "/api/v1/sim/migration/workspace", 400,
+               body={"target_workspace": {"id": "{org}"}, "iccids": ["123"]})
 
 
 def cloud_connect_steps(w: World) -> Iterator[Step]:
