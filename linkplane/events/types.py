@@ -90,8 +90,8 @@ RANGED_TYPES: dict[int, str] = {
 TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)} | {
     name: i for i, name in RANGED_TYPES.items()
 }
-#: Every type id and its description, in id order.
-DESCRIPTION: dict[int, str] = {i: name for name, i in sorted(TYPE_ID.items(), key=lambda x: x[1])}
+#: Every type id and its description, in id order (reserved ids included).
+DESCRIPTION: dict[int, str] = {i + 1: name for i, name in enumerate(EVENT_TYPES)} | RANGED_TYPES
 GENERIC = 1
 
 
