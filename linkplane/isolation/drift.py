@@ -225,16 +225,22 @@ def _principals(ctx: _Ctx, live: Iterable[str], owned: dict[str, OwnedBreakout])
 # --- attachments and associations -----------------------------------------------------------
 def _attachments(ctx: _Ctx) -> None:
     owned = {b.attachment_id for b in ctx.breakouts if b.attachment_id}
+    vpns = {b.vpn_connection_id for b in ctx.breakouts if b.vpn_connection_id}
     waiting = {b.account for b in ctx.breakouts if b.in_flight and not b.attachment_id}
     live = {a.id: a for a in ctx.cloud.attachments if a.state not in GONE}
     for att in sorted(live.values(), key=lambda a: a.id):
         if att.id == ctx.region.core_attachment_id or att.id in owned:
             continue
+        if att.resource_type == "vpn" and att.resource_id in vpns:
+            continue  # its breakout's workflow records it once the connection is available
         if att.state == "pendingAcceptance" and att.resource_owner_id in waiting:
             continue  # a provisioning workflow is about to claim it
+        # A VPN attachment goes with its VPN connection (DeleteVpnConnection): report only.
+        remove = () if att.resource_type == "vpn" else (
+            fix(FixOp.REMOVE_ATTACHMENT, attachment_id=att.id),)  # fmt: skip
         ctx.add("unowned_attachment", att.id, f"{att.resource_type} attachment {att.id} of "
                 f"account {att.resource_owner_id} ({att.state}) belongs to no breakout",
-                fix(FixOp.REMOVE_ATTACHMENT, attachment_id=att.id))  # fmt: skip
+                *remove)  # fmt: skip
     for b in ctx.active:
         if b.attachment_id not in live:
             ctx.add("missing_attachment", b.attachment_id or "-", f"breakout {b.id}'s "
