@@ -275,3 +275,16 @@ def test_tunnel_going_up_and_down_is_an_event_and_metrics_show_on_get(stack: Sta
     other = stack.client.get("/api/v1/event", headers=stack.auth["other"],
                              params={"per_page": 1000}).json()  # fmt: skip
     assert not [e for e in other if first in e["description"]]  # tenants see only their own
+
+
+def test_vpn_connection_deleted_outside_linkplane_is_cleaned_up_by_the_sweep(
+    stack: Stack,
+) -> None:
+    cidrs = new_cidrs(1)
+    bid = create_vpn(stack, 2, cidrs)["id"]
+    vpn_id = stack.status(bid, ACTIVE)["aws_vpn_connection_id"]
+    stack.customer(stack.provider.account_id, "ec2").delete_vpn_connection(VpnConnectionId=vpn_id)
+    stack.sweep()
+    data = stack.status(bid, DEACTIVATED)
+    assert data["status_reason"] == "the VPN connection was deleted outside linkplane"
+    assert left_in_cloud(stack, bid, cidrs) == NOTHING
