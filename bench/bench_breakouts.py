@@ -71,6 +71,35 @@ class Bench:
     last_ids: list[int] | None = None
 
 
+class CallCounter:
+    """Provider-side AWS calls made in this process (botocore's API calls; customers' clients
+    are marked and not counted): what AWS would bill linkplane's account for, per run."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from botocore.client import BaseClient
+
+        self.count = 0
+        lock = threading.Lock()
+        original = BaseClient._make_api_call
+
+        def counted(client: Any, operation: str, params: Any) -> Any:
+            if not getattr(client, "_lp_customer", False):
+                with lock:
+                    self.count += 1
+            return original(client, operation, params)
+
+        BaseClient._make_api_call = counted  # type: ignore[method-assign]
+
+    def take(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
+CALLS: CallCounter | None = None
+
+
 def _cidr() -> str:
     k = next(_nets)
     return f"172.{16 + k // 256}.{k % 256}.0/24"
@@ -172,6 +201,7 @@ class Customer:
         session = session_for(account, region=REGION, endpoint_url=bench.endpoint)
         self.ram = session.client("ram", endpoint_url=bench.endpoint)
         self.ec2 = session.client("ec2", endpoint_url=bench.endpoint)
+        self.ram._lp_customer = self.ec2._lp_customer = True  # not counted in CallCounter
         self.tgw_id, self.cidr, self.account = bench.tgw_id, cidr, account
 
     def act(self) -> None:
@@ -265,6 +295,8 @@ def workflow_errors(bench: Bench, ids: list[int]) -> int:
 def run_linkplane(bench: Bench, n: int, timeout: float) -> tuple[float, float, int]:
     """Wall and CPU seconds until all n are Active (customers acting meanwhile), user errors."""
     customers = [Customer(bench, str(next(_accounts)), _cidr()) for _ in range(n)]
+    if CALLS is not None:
+        CALLS.take()
     cpu0, start = _cpu(), time.perf_counter()
     ids = _create(bench, customers)
     by_id, invited = dict(zip(ids, customers, strict=True)), set()
@@ -327,6 +359,8 @@ def run_baseline(bench: Bench, n: int) -> float:
     provider = (session.client("ram", endpoint_url=bench.endpoint),
                 session.client("ec2", endpoint_url=bench.endpoint))  # fmt: skip
     customers = [Customer(bench, str(next(_accounts)), _cidr()) for _ in range(n)]
+    if CALLS is not None:
+        CALLS.take()
     start = time.perf_counter()
     for c in customers:
         _baseline_one(bench, provider, c, next(_nets))
@@ -350,7 +384,9 @@ def lower_bound(n: int) -> float:
 
 def child(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
     """One measurement in this process: a fresh cloud process, databases and engine."""
+    global CALLS
     throttled = mode == "throttled"
+    CALLS = CallCounter()
     cloud, endpoint = start_cloud(throttled=throttled)
     database_url, drop = fresh_postgres(postgres) if postgres else ("", None)
     try:
@@ -358,13 +394,14 @@ def child(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
         bench = setup(data_dir, endpoint, database_url)
         client_limiter(on=throttled)
         wall, cpu, errors = run_linkplane(bench, n, timeout)
-        result = {"n": n, "wall": wall, "cpu": cpu, "errors": errors,
+        result = {"n": n, "wall": wall, "cpu": cpu, "errors": errors, "calls": CALLS.take(),
                   "workflow_errors": workflow_errors(bench, bench.last_ids or [])}  # fmt: skip
         # Printed at once (and again by the caller with the baseline): a measurement that
         # took half an hour must survive whatever goes wrong afterwards.
         print("PARTIAL " + json.dumps(result), flush=True)
         if not throttled:
             result["baseline"] = run_baseline(bench, n)
+            result["baseline_calls"] = CALLS.take()
         bench.runtime.shutdown()
         return result
     finally:
@@ -429,26 +466,27 @@ def main() -> None:
 def _report(ns: list[int], throttled: list[int], timeout: float, postgres: str) -> None:
     if ns:
         print("| N | linkplane s | linkplane /s | CPU s per breakout | baseline s "
-              "| baseline /s | ratio | user errors | workflow errors |")  # fmt: skip
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| baseline /s | ratio | user errors | workflow errors "
+              "| AWS calls per breakout (linkplane / script) |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in ns:
         r = _measure("plain", n, timeout, postgres)
         wall, base = r["wall"], r["baseline"]
         print(f"| {n} | {wall:.1f} | {n / wall:.2f} | {r['cpu'] / n:.3f} | {base:.1f} | "
-              f"{n / base:.2f} | {base / wall:.2f} | {r['errors']} | {r['workflow_errors']} |",
-              flush=True)  # fmt: skip
+              f"{n / base:.2f} | {base / wall:.2f} | {r['errors']} | {r['workflow_errors']} | "
+              f"{r['calls'] / n:.1f} / {r['baseline_calls'] / n:.1f} |", flush=True)  # fmt: skip
     if not throttled:
         return
     print("\nthrottled (embedded cloud enforces EC2 buckets: mutating 50 + 5/s, reads 100 + 20/s)")
     print("| N | wall s | lower bound s | wall / bound | breakouts/s | user errors "
-          "| workflow errors |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+          "| workflow errors | AWS calls per breakout |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in throttled:
         r = _measure("throttled", n, timeout, postgres)
         wall, bound = r["wall"], lower_bound(n)
         ratio = f"{wall / bound:.2f}" if bound else "n/a (within burst)"
         print(f"| {n} | {wall:.1f} | {bound:.1f} | {ratio} | {n / wall:.2f} | {r['errors']} | "
-              f"{r['workflow_errors']} |", flush=True)  # fmt: skip
+              f"{r['workflow_errors']} | {r['calls'] / n:.1f} |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

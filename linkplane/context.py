@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.db import make_engine, make_sessionmaker, migrate
+from linkplane.db import make_engine, make_sessionmaker, migrate, private_dir
 from linkplane.settings import Settings
 
 RUNTIME_FILE = "runtime.json"
@@ -70,8 +70,11 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
     return base.model_copy(update=update) if update else base
 
 
-def open_context(settings: Settings) -> AppContext:
-    """Open (and migrate) the database of ``settings``."""
-    engine = make_engine(settings.effective_database_url)
+def open_context(settings: Settings, **pool: int) -> AppContext:
+    """Open (and migrate) the database of ``settings``; the data directory is made private;
+    ``pool``: sizes for :func:`~linkplane.db.make_engine` (the small default suits a CLI
+    command)."""
+    private_dir(settings.data_dir)
+    engine = make_engine(settings.effective_database_url, **pool)
     migrate(engine)
     return AppContext(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine))

@@ -6,13 +6,14 @@ and a busy timeout so the API, the workers and CLI commands can share one file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -52,6 +53,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def like_contains(column: Any, text: str, *, case_sensitive: bool = False) -> ColumnElement[bool]:
+    """``column`` contains ``text`` literally: ``%``, ``_`` and ``\\`` in a user's search are
+    characters, not LIKE wildcards (``_`` would match anything, ``%`` everything)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    found: ColumnElement[bool] = (
+        column.like(pattern, escape="\\")
+        if case_sensitive
+        else column.ilike(pattern, escape="\\")
+    )
+    return found
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -61,15 +75,60 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
+#: Files of a data directory hold password and token hashes and the signing key.
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+
+
+def private_files() -> None:
+    """Every file this process creates from now on is its owner's only (umask 077): SQLite
+    databases and their -wal/-shm, DBOS's database, snapshots, keys and logs alike."""
+    os.umask(0o077)
+
+
+def private_dir(path: Path) -> None:
+    """Create or tighten a data directory to mode 0700 (others may not even list it)."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    os.chmod(path, PRIVATE_DIR)
+
+
+def _private_sqlite(path: Path) -> None:
+    """The database file exists with mode 0600 before SQLite opens it (SQLite gives its
+    -wal and -shm files the database's mode); an older 0644 file is tightened."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+    for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        if part.exists():
+            os.chmod(part, PRIVATE_FILE)
+
+
+def make_engine(url: str, *, pool_size: int | None = None, max_overflow: int | None = None
+                ) -> Engine:  # fmt: skip
+    """An engine whose pool holds ``pool_size`` connections (+ ``max_overflow`` at peaks).
+
+    Callers that serve requests or run background loops size it for what shares it
+    (:func:`api_pool`; ``settings.background_pool_size``); others (CLI commands) get the
+    defaults, 5 + 10 on SQLite and 10 + 20 on PostgreSQL.
+    """
+    sqlite = url.startswith("sqlite")
+    pool = {"pool_size": pool_size or (5 if sqlite else 10),
+            "max_overflow": (10 if sqlite else 20) if max_overflow is None else max_overflow}
+    if sqlite:
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        in_memory = url == "sqlite://" or not path or path == ":memory:"  # no pool to size
+        if not in_memory:
+            _private_sqlite(Path(path))
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                               **({} if in_memory else pool))  # fmt: skip
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
+
+
+def api_pool(max_concurrent_requests: int) -> dict[str, int]:
+    """Pool sizes for an API process admitting ``max_concurrent_requests`` at once
+    (:mod:`linkplane.api.admission`): one connection each, plus a few for the requests that
+    open a second transaction (sign-in counting failures) and the operations endpoints."""
+    return {"pool_size": max_concurrent_requests + 4, "max_overflow": 4}
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

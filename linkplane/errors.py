@@ -43,8 +43,24 @@ class InvalidInput(LinkplaneError):
     code = "invalid_input"
 
 
+class BadRequest(InvalidInput):
+    """A malformed request where the published API answers 400 rather than 422."""
+
+    code = "bad_request"
+
+
 class Forbidden(LinkplaneError):
     code = "forbidden"
+
+
+class TooManyRequests(LinkplaneError):
+    """A rate limit was hit; ``retry_after`` says in how many seconds to try again."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Unauthorized(LinkplaneError):

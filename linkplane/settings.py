@@ -14,7 +14,9 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+# ASCII digits only, no trailing newline: ``\d`` also matches full-width digits
+# (U+FF10-U+FF19), and ``$`` accepts a final "\n".
+ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
 #: Installation ids go into AWS names, tags and client tokens: short, lowercase, no separator.
 INSTALLATION_ID_RE = re.compile(r"^[a-z0-9]{4,16}$")
 
@@ -114,8 +116,10 @@ class Settings(BaseSettings):
     dbos_application_version: str = "linkplane-1"
     #: Empty means ``<hostname>-<pid>``; a dead executor's workflows are recovered by others.
     dbos_executor_id: str = ""
-    #: How often DBOS polls for messages on a SQLite system database (PostgreSQL notifies).
-    dbos_polling_interval_seconds: float = 0.05
+    #: How often DBOS polls for messages on a SQLite system database (PostgreSQL notifies):
+    #: the delay of a wake-up or deletion message; 0.05 s cost ~20% of the engine's CPU with
+    #: 1,000 breakouts waiting.
+    dbos_polling_interval_seconds: float = 0.2
     #: How often each workflow executor records that it is alive.
     executor_heartbeat_seconds: float = 5.0
     #: An executor silent this long is dead: live ones take over its workflows.
@@ -123,6 +127,9 @@ class Settings(BaseSettings):
     #: How often each worker looks for new workflow starts on the queue (``serve`` and the
     #: API of ``up`` enqueue them).
     workflow_queue_polling_seconds: float = Field(default=0.5, gt=0)
+    #: Workflow starts of a worker runtime (``up``'s API, the engine's own) are handed to a
+    #: thread instead of waited for; a start lost with the process is made by the sweep.
+    workflow_starts_in_background: bool = True
     #: Log lines as JSON (one object per line; production) instead of for a terminal.
     log_json: bool = False
     #: The lowest level of log lines written.
@@ -150,6 +157,14 @@ class Settings(BaseSettings):
     #: HS256 key signing auth tokens; empty means generated once and kept in ``data_dir``
     #: (set it explicitly when several hosts serve the API).
     jwt_secret: str = Field(default="", repr=False)
+    #: Comma-separated addresses or CIDRs of reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed (e.g. ``10.0.0.5,10.1.0.0/16``). Empty: forwarded
+    #: headers are ignored and the client is the TCP peer, so nobody can pick the address an
+    #: IP-bound application token checks. Never ``*`` unless only the proxy can reach linkplane.
+    trusted_proxies: str = ""
+    #: Sign-in attempts (``POST /authenticate``, the portal's sign-in) allowed per client
+    #: address and minute, per serving process; more answer 429 with ``Retry-After``.
+    auth_attempts_per_minute: int = Field(default=30, ge=1, le=100_000)
     #: Lifetime of an ``auth_token`` (a JWT); status is re-checked on every request anyway.
     auth_token_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
     #: Lifetime of a refresh token (a new ``auth_token`` without the password).
@@ -168,9 +183,29 @@ class Settings(BaseSettings):
     demo_password: str = Field(default="", repr=False)
     #: Request bodies above this size get 413 before any handler runs.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: Requests one API process runs at once (liveness, readiness and metrics excepted).
+    #: Each holds a database connection until it answers, and the API's connection pool is
+    #: sized from this, so an admitted request never waits for a connection.
+    http_max_concurrent_requests: int = Field(default=16, ge=1, le=256)
+    #: Of those, how many one client (one credential, else one address) may hold, so that
+    #: one tenant's burst leaves room for the others.
+    http_max_concurrent_per_client: int = Field(default=8, ge=1, le=256)
+    #: How long a request beyond that limit waits for a free slot before it is answered
+    #: 503 with ``Retry-After`` (a burst is refused quickly instead of timing out).
+    http_admission_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    #: The ``Retry-After`` (seconds) of that 503.
+    http_retry_after_seconds: int = Field(default=2, ge=1, le=300)
+    #: Database connections of a process's background work (workflow steps, heartbeat,
+    #: watch, sweep, core policy, callbacks, reconciler), a pool apart from the API's so
+    #: that neither can starve the other.
+    background_pool_size: int = Field(default=10, ge=2, le=200)
     #: Isolation (linkplane.isolation): network namespace of the core gateway whose nftables
     #: policy ``apply`` loads ("" = write the file only; the lab's namespace when it is up).
     core_gateway_netns: str = ""
+    #: Seconds between snapshots of the embedded cloud's state into the data dir by
+    #: ``linkplane up`` (also written at shutdown, loaded at start: TGWs, shares, invitations
+    #: and attachments survive a restart). 0 keeps the embedded cloud in memory only.
+    cloud_snapshot_seconds: float = Field(default=15.0, ge=0)
     #: Seconds between reconciliation passes in ``linkplane up`` (policy + audit --repair);
     #: 0 switches the reconciler off.
     reconcile_interval_seconds: float = Field(default=0.0, ge=0.0)
@@ -236,6 +271,24 @@ class Settings(BaseSettings):
         if value and not INSTALLATION_ID_RE.match(value):
             raise ValueError("installation_id must be 4-16 lowercase letters or digits")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        import ipaddress
+
+        entries = [e.strip() for e in value.split(",") if e.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an IP address or CIDR; give a "
+                    "comma-separated list such as 10.0.0.5,10.1.0.0/16"
+                ) from None
+        return ",".join(entries)
 
     @field_validator("jwt_secret")
     @classmethod

@@ -145,6 +145,32 @@ def test_customer_deletes_its_attachment_while_active(live: Live) -> None:
     assert_nothing_left(live, ledger, before)
 
 
+def test_a_transit_gateway_gone_is_not_blamed_on_the_customer(live: Live) -> None:
+    """Issue 13 item 7: a reset embedded cloud ended Active breakouts with "the customer
+    deleted its attachment". Here the breakout's row names a TGW that does not exist (as
+    after a reset: the region was bootstrapped again, the breakout still names the old one)
+    and its attachment is gone: the sweep says whose doing it was not."""
+    from sqlalchemy import update
+
+    from linkplane.attachments.models import Breakout
+    from linkplane.db import transaction
+
+    ledger, (account,), cidrs = _start(live)
+    before = ledger.snapshot(live.stack)
+    bid = live.create(account, cidrs)["id"]
+    attachment = _to_active(live, ledger, account, cidrs[0], bid)
+    with transaction(live.stack.ctx.sessionmaker) as session:
+        session.execute(update(Breakout).where(Breakout.id == bid).values(tgw_id="tgw-0ld0ld0ld"))
+    live.stack.customer(account, "ec2").delete_transit_gateway_vpc_attachment(
+        TransitGatewayAttachmentId=attachment
+    )
+    live.stack.sweep()
+    reason = live.status(bid, 7)["status_reason"]
+    assert "transit gateway no longer exists" in reason and "not the customer's doing" in reason
+    assert "customer deleted" not in reason
+    assert_nothing_left(live, ledger, before)
+
+
 def test_delete_while_waiting_for_the_attachment(live: Live) -> None:
     ledger, (account,), cidrs = _start(live)
     before = ledger.snapshot(live.stack)

@@ -245,6 +245,15 @@ def _park(rt: Runtime, org_id: int, counts: list[int]) -> None:
                           "py_threads": threading.active_count()}), flush=True)  # fmt: skip
 
 
+def _hold_starts(rt: Any) -> None:
+    """The background thread's starts block forever: the process dies with them unmade."""
+    from linkplane.durable.client import BackgroundStarts
+
+    assert isinstance(rt.client, BackgroundStarts)
+    held = threading.Event()
+    rt.client.inner = type("Held", (), {"start": lambda *_: held.wait()})()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", type=Path, required=True)
@@ -257,6 +266,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--org", type=int, default=0)
     parser.add_argument("--changed-code", action="store_true")
     parser.add_argument("--sweep", action="store_true", help="run the periodic sweep")
+    parser.add_argument("--hold-starts", action="store_true",
+                        help="background starts never reach DBOS")  # fmt: skip
     parser.add_argument("--fail-load", type=int, default=0, help="the first N 'load' steps fail")
     parser.add_argument("--fail-with", choices=["timeout", "bug"], default="timeout")
     args = parser.parse_args(argv)
@@ -279,6 +290,8 @@ def main(argv: list[str] | None = None) -> None:
     rt = Runtime.build(settings, ctx.sessionmaker)
     hooks.install_workflows(rt, sweep=args.sweep)
     rt.launch()
+    if args.hold_starts:
+        _hold_starts(rt)
     print(json.dumps({"executor": rt.executor_id,
                       "pinned": settings.dbos_application_version,
                       "computed": _computed_version()}), flush=True)  # fmt: skip

@@ -120,3 +120,23 @@ def test_audit_reports_a_stranded_breakout_until_the_sweep_repairs_it(procs: Pro
     with running(procs.data_dir, env, "--sweep"):
         assert _wait_settled(procs, ids, timeout=90) == []
     assert stranded() == []
+
+
+def test_background_starts_lost_with_their_process_are_made_by_the_sweep(
+    procs: ProcStack,
+) -> None:
+    """Starts are handed to a thread (``BackgroundStarts``); a process killed before the
+    thread enqueued them leaves rows no workflow works on: the sweep starts them."""
+    ids = _rows(procs, 60, 3)
+    starts = [a for bid in ids for a in ("--start", str(bid))]
+    with running(procs.data_dir, procs.env("lost-1"), "--hold-starts", *starts) as worker:
+        next(worker.lines())  # launched; the starts are handed to the held thread
+        worker.proc.kill()
+        worker.proc.wait(timeout=60)
+    assert [procs.workflow_status(f"breakout-{b}-1") for b in ids] == [None] * 3
+    env = procs.env("lost-2", breakout_sweep_interval_seconds=1)
+    with running(procs.data_dir, env, "--sweep"):
+        stranded = _wait_settled(procs, ids, timeout=90)
+    assert stranded == [], [(b, procs.row(b).status_id, procs.workflow_status(f"breakout-{b}-1"))
+                            for b in stranded]  # fmt: skip
+    assert [(procs.row(b).status_id, procs.row(b).revision) for b in ids] == [(WAITING, 1)] * 3

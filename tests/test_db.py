@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import inspect
 
 from linkplane.context import AppContext
-from linkplane.db import migrate
+from linkplane.db import make_engine, migrate
 from linkplane.settings import Settings
 
 
@@ -84,3 +85,17 @@ def test_a_reconciler_skips_its_pass_while_another_holds_the_lock(postgres_url: 
             assert held and rec.run_once() is None
     finally:
         ctx.close()
+
+
+def test_the_api_pool_has_a_connection_for_every_admitted_request(tmp_path: Path) -> None:
+    """Issue 13 item 1: 40 request threads shared 15 connections, and a burst deadlocked
+    until the pool timeout. The API's pool is sized from the admission limit."""
+    from linkplane.db import api_pool
+
+    settings = Settings(data_dir=tmp_path, http_max_concurrent_requests=24)
+    engine = make_engine(settings.effective_database_url,
+                         **api_pool(settings.http_max_concurrent_requests))  # fmt: skip
+    try:
+        assert engine.pool.size() >= settings.http_max_concurrent_requests  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()

@@ -236,3 +236,32 @@ def test_repair_points_a_redirected_route_back_and_reinvites_a_removed_principal
     assert _audit(world).findings == []
     routes = world.provider.search_routes(r.core_table_id)
     assert [x.attachment_ids for x in routes if x.cidr == "10.41.0.0/24"] == [(a.attachment_id,)]
+
+
+def test_audit_reports_a_transit_gateway_deleted_behind_linkplanes_back(world: World) -> None:
+    """Issue 13 item 7: after the embedded cloud lost its state, audit said OK."""
+    ec2, tgw = world.ec2(), world.region.tgw_id
+    for att in ec2.describe_transit_gateway_attachments()["TransitGatewayAttachments"]:
+        if att["TransitGatewayId"] == tgw and att["ResourceType"] == "vpc":
+            ec2.delete_transit_gateway_vpc_attachment(
+                TransitGatewayAttachmentId=att["TransitGatewayAttachmentId"]
+            )
+    ec2.delete_transit_gateway(TransitGatewayId=tgw)
+
+    findings = _audit(world).findings
+    assert {f.code for f in findings} == {"missing_tgw"}  # nothing judged on a TGW that is gone
+    assert sorted(f.org_id for f in findings) == sorted(o.id for o in world.orgs[:2])
+    assert all(tgw in f.message and "region bootstrap" in f.message for f in findings)
+    assert all(f.fixes == () for f in findings)
+
+
+def test_audit_reports_a_share_deleted_behind_linkplanes_back(world: World) -> None:
+    with world.ctx.sessionmaker() as session:
+        from linkplane.attachments.models import Breakout
+
+        row = session.scalars(select(Breakout).where(Breakout.org_id == world.orgs[0].id)).one()
+    world.ram().delete_resource_share(resourceShareArn=row.share_arn)
+
+    findings = _audit(world).findings
+    assert ("missing_share", row.share_arn) in {(f.code, f.resource) for f in findings}
+    assert [f.breakout_id for f in findings if f.code == "missing_share"] == [row.id]

@@ -44,6 +44,21 @@ def test_wrong_password_is_shown_and_no_session(web: PortalClient, tenants: dict
     assert SESSION_COOKIE not in web.cookies
 
 
+def test_sign_in_is_rate_limited_per_address(web: PortalClient, tenants: dict[str, Org]) -> None:
+    from linkplane.tenancy.throttle import AttemptLimiter
+
+    web.app.state.auth_limiter = AttemptLimiter(1)  # type: ignore[attr-defined]
+    for route in web.app.routes:  # type: ignore[attr-defined]
+        if getattr(route, "name", "") == "portal":
+            route.app.state.auth_limiter = web.app.state.auth_limiter  # type: ignore[attr-defined]
+    data = {"csrf_token": web.csrf("/login"), "username": tenants["acme"].admin,
+            "password": "wrong password"}  # fmt: skip
+    assert web.post("/login", data=data, follow_redirects=False).status_code == 401
+    response = web.post("/login", data=data, follow_redirects=False)
+    assert response.status_code == 429 and 1 <= int(response.headers["Retry-After"]) <= 60
+    assert "too many sign-in attempts" in response.text
+
+
 def test_next_cannot_leave_the_site(web: PortalClient, tenants: dict[str, Org]) -> None:
     data = {"csrf_token": web.csrf("/login"), "username": tenants["acme"].admin,
             "password": "correct horse battery", "next": "//evil.example.com/"}  # fmt: skip
@@ -67,6 +82,18 @@ def test_sign_out_ends_the_session(web: PortalClient, tenants: dict[str, Org]) -
     assert response.status_code == 303  # type: ignore[attr-defined]
     assert SESSION_COOKIE not in web.cookies
     assert web.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_copied_cookie_is_dead_after_sign_out(web: PortalClient, tenants: dict[str, Org]) -> None:
+    """Issue 13 item 8: sign-out ends the session on the server, not only in this browser."""
+    web.sign_in(tenants["acme"].admin)
+    copied = web.cookies[SESSION_COOKIE]
+    assert web.get("/api/v1/user", headers={"Authorization": f"Bearer {copied}"}).status_code == 200
+    web.submit("/logout", "/")
+    web.cookies.set(SESSION_COOKIE, copied)
+    assert web.get("/", follow_redirects=False).status_code == 303
+    r = web.get("/api/v1/user", headers={"Authorization": f"Bearer {copied}"})
+    assert r.status_code == 401
 
 
 def test_an_expired_session_asks_to_sign_in_again(
@@ -110,7 +137,15 @@ def test_the_api_schema_does_not_list_portal_pages(web: PortalClient) -> None:
 def test_pages_cannot_be_framed_or_cached(web: PortalClient) -> None:
     response = web.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    # Issue 13 (low): no inline script or style may run, only what /static serves.
+    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    for page in ("/login", "/"):
+        html = web.get(page).text
+        assert "<script>" not in html and " style=" not in html and " onchange=" not in html
     assert response.headers["Cache-Control"] == "no-store"
     assert "no-store" not in web.get("/static/portal.css").headers.get("Cache-Control", "")
 

@@ -51,6 +51,25 @@ def test_sign_in_page_through_60_devices_and_suspend_a_sim(
     assert page.locator("#sim-status").inner_text() == "Suspended"
 
 
+def test_the_content_security_policy_blocks_nothing_of_ours(
+    live_portal: LivePortal, trackers: list[int], page: Any
+) -> None:
+    """With ``default-src 'self'`` and no inline script or style, the portal's own pages
+    still work (htmx and portal.js load, the per-page select submits) and log no CSP
+    violation."""
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    sign_in(page, live_portal.url, live_portal.orgs["acme"].admin)
+    page.get_by_role("link", name="Connected Devices").click()
+    page.get_by_label("Rows per page").select_option("25")
+    page.wait_for_url(re.compile(r"per_page=25"))
+    assert page.evaluate("typeof htmx") == "object"
+    assert violations == []
+
+
 def test_read_only_user_on_a_phone_sees_no_controls(
     live_portal: LivePortal, trackers: list[int], page: Any
 ) -> None:

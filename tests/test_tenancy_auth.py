@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +16,12 @@ from sqlalchemy import select, text
 
 from linkplane.context import AppContext, open_context
 from linkplane.db import transaction
+from linkplane.errors import TooManyRequests
 from linkplane.process.app import create_app
 from linkplane.settings import Settings
 from linkplane.tenancy import service
 from linkplane.tenancy.models import ApplicationToken, RefreshToken, User
+from linkplane.tenancy.throttle import AttemptLimiter
 
 PASSWORD = "correct horse battery"
 
@@ -107,6 +110,53 @@ def test_three_failures_lock_the_account(api: Api) -> None:
     assert events.status_code == 200
 
 
+def test_parallel_wrong_passwords_still_lock_the_account(api: Api) -> None:
+    """Issue 13 item 3: the failure count is atomic, so a burst of wrong passwords cannot
+    slip past the lockout (before: lost increments, and SQLite answered some with 500)."""
+    wrong = {"username": api.email, "password": "wrong password!"}
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(
+            pool.map(lambda _: api.client.post("/api/v1/authenticate", json=wrong), range(20))
+        )
+    assert [r.status_code for r in codes] == [401] * 20
+    r = api.client.post("/api/v1/authenticate", json={"username": api.email, "password": PASSWORD})
+    assert r.status_code == 401 and "locked" in r.json()["message"]
+
+
+def test_unknown_and_locked_users_get_the_same_answers(api: Api) -> None:
+    """No username enumeration: an unknown username locks exactly like a known one."""
+
+    def answers(username: str) -> list[tuple[int, str]]:
+        body = {"username": username, "password": "wrong password!"}
+        replies = [api.client.post("/api/v1/authenticate", json=body) for _ in range(4)]
+        return [(r.status_code, r.json()["message"]) for r in replies]
+
+    known, unknown = answers(api.email), answers(f"nobody-{secrets.token_hex(3)}@example.com")
+    assert known == unknown
+    assert "locked" in known[-1][1]
+
+
+def test_a_lockout_binds_only_the_source_that_failed(api: Api) -> None:
+    """Someone elsewhere cannot lock a user out: the lock is per username and address."""
+    settings: Settings = api.client.app.state.settings  # type: ignore[attr-defined]
+
+    def attempt(password: str, source: str) -> service.Tokens:
+        return service.authenticate_password(
+            factory=api.ctx.sessionmaker,
+            settings=settings,
+            username=api.email,
+            password=password,
+            source=source,
+        )
+
+    for _ in range(3):
+        with pytest.raises(service.Unauthorized):
+            attempt("wrong password!", "198.51.100.66")
+    with pytest.raises(service.Unauthorized, match="locked"):
+        attempt(PASSWORD, "198.51.100.66")
+    assert attempt(PASSWORD, "203.0.113.10").auth_token
+
+
 def _other_admin_of(api: Api) -> dict[str, str]:
     """A second admin of the same organisation (the first one is locked out)."""
     with transaction(api.ctx.sessionmaker) as session:
@@ -124,20 +174,58 @@ def _other_admin_of(api: Api) -> dict[str, str]:
 def test_refresh_token(api: Api) -> None:
     tokens = api.login()
     r = api.client.post("/api/v1/authenticate", json={"refresh_token": tokens["refresh_token"]})
-    assert r.status_code == 200 and set(r.json()) == {"auth_token"}
+    assert r.status_code == 200 and set(r.json()) == {"auth_token", "refresh_token"}
     assert api.client.get("/api/v1/user", headers=bearer(r.json()["auth_token"])).status_code == 200
     bad = api.client.post("/api/v1/authenticate", json={"refresh_token": "x" * 43})
     assert bad.status_code == 401
 
 
+def test_refresh_tokens_rotate(api: Api) -> None:
+    """Issue 13 item 8: a refresh token is spent on use; its replacement carries on."""
+    first = api.login()
+    second = api.client.post(
+        "/api/v1/authenticate", json={"refresh_token": first["refresh_token"]}
+    ).json()
+    again = api.client.post("/api/v1/authenticate", json={"refresh_token": first["refresh_token"]})
+    assert again.status_code == 401
+    assert api.client.get("/api/v1/user", headers=bearer(first["auth_token"])).status_code == 401
+    third = api.client.post("/api/v1/authenticate", json={"refresh_token": second["refresh_token"]})
+    assert third.status_code == 200
+    assert (
+        api.client.get("/api/v1/user", headers=bearer(third.json()["auth_token"])).status_code
+        == 200
+    )
+
+
+@pytest.mark.parametrize("change", ["password", "suspend"])
+def test_password_change_or_suspension_ends_every_session(api: Api, change: str) -> None:
+    admin = api.admin()
+    user = _create_user(api, admin, roles=[{"id": 1}], password=PASSWORD).json()
+    sessions = [api.login(email=user["username"]) for _ in range(2)]
+    body = {"password": "a new long passphrase"} if change == "password" else {"status": {"id": 2}}
+    assert (
+        api.client.patch(f"/api/v1/user/{user['id']}", json=body, headers=admin).status_code == 204
+    )
+    for tokens in sessions:
+        r = api.client.get("/api/v1/user", headers=bearer(tokens["auth_token"]))
+        assert r.status_code == 401
+        r = api.client.post("/api/v1/authenticate", json={"refresh_token": tokens["refresh_token"]})
+        assert r.status_code == 401
+
+
 def test_authenticate_needs_one_complete_method(api: Api) -> None:
+    """A malformed body is 400 as emnify's authentication spec says (issue 12 defect 5)."""
     r = api.client.post("/api/v1/authenticate", json={})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "application_token"
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "application_token"
     r = api.client.post("/api/v1/authenticate", json={"username": api.email})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "password"
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "password"
     r = api.client.post("/api/v1/authenticate", json={"username": 5, "password": []})
-    assert r.status_code == 422
+    assert r.status_code == 400
     assert {e["field"] for e in r.json()["errors"]} == {"username", "password"}
+    r = api.client.post(
+        "/api/v1/authenticate", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400 and r.json()["error_code"] == 400
 
 
 # --- application tokens --------------------------------------------------------------------
@@ -196,6 +284,64 @@ def test_deleted_or_expired_or_ip_bound_tokens_stop_working(api: Api) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "expiry_date"
     r = api.client.post("/api/v1/application_token", json={"ip": "not-an-ip"}, headers=admin)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "ip"
+
+
+def test_expiry_date_without_time_zone_is_utc(api: Api) -> None:
+    """Issue 12 defect 1: a zone-less expiry_date was a 500 (naive vs aware comparison)."""
+    admin = api.admin()
+    token_id, _ = _new_app_token(api, admin, expiry_date="2999-01-02T03:04:05")
+    r = api.client.get(f"/api/v1/application_token/{token_id}", headers=admin)
+    assert r.json()["expiry_date"].startswith("2999-01-02T03:04:05")
+    assert r.json()["expiry_date"].endswith(("Z", "+00:00"))
+    for past in ("2001-01-01T00:00:00", "2001-01-01"):
+        r = api.client.post("/api/v1/application_token", json={"expiry_date": past}, headers=admin)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "expiry_date"
+
+
+def test_unset_expiry_date_and_ip_are_left_out(api: Api) -> None:
+    """Issue 12 defect 6: emnify omits unset keys; its schema allows no null there."""
+    admin = api.admin()
+    token_id, _ = _new_app_token(api, admin, description="plain")
+    (item,) = api.client.get("/api/v1/application_token", headers=admin).json()
+    assert "expiry_date" not in item and "ip" not in item
+    one = api.client.get(f"/api/v1/application_token/{token_id}", headers=admin).json()
+    assert "expiry_date" not in one and "ip" not in one
+    bound_id, _ = _new_app_token(api, admin, ip="203.0.113.7")
+    bound = api.client.get(f"/api/v1/application_token/{bound_id}", headers=admin).json()
+    assert bound["ip"] == "203.0.113.7/32"
+
+
+def _token_of_second_admin(api: Api) -> tuple[dict[str, str], int, dict[str, str]]:
+    """(first admin's headers, a second admin's id, an auth_token of the second admin's
+    application token)."""
+    admin = api.admin()
+    body = {"roles": [{"id": 1}], "password": PASSWORD}
+    second = _create_user(api, admin, **body).json()
+    tokens = api.login(email=second["username"])
+    _, secret = _new_app_token(api, bearer(tokens["auth_token"]))
+    auth = api.client.post("/api/v1/authenticate", json={"application_token": secret}).json()
+    return admin, second["id"], bearer(auth["auth_token"])
+
+
+def test_a_demoted_creators_token_acts_as_an_observer(api: Api) -> None:
+    """Issue 13 item 5: a token never outlives its creator's rights."""
+    admin, creator, token = _token_of_second_admin(api)
+    r = api.client.patch(f"/api/v1/user/{creator}", json={"roles": [{"id": 3}]}, headers=admin)
+    assert r.status_code == 204
+    r = _create_user(api, token, roles=[{"id": 1}], password=PASSWORD)
+    assert r.status_code == 403, r.text
+    assert api.client.get("/api/v1/user", headers=token).status_code == 200  # still reads
+
+
+@pytest.mark.parametrize("change", ["suspend", "delete"])
+def test_a_suspended_or_deleted_creators_token_stops_working(api: Api, change: str) -> None:
+    admin, creator, token = _token_of_second_admin(api)
+    if change == "suspend":
+        r = api.client.patch(f"/api/v1/user/{creator}", json={"status": {"id": 2}}, headers=admin)
+    else:
+        r = api.client.delete(f"/api/v1/user/{creator}", headers=admin)
+    assert r.status_code == 204
+    assert api.client.get("/api/v1/user", headers=token).status_code == 401
 
 
 def test_secrets_are_stored_only_as_hashes(api: Api) -> None:
@@ -270,6 +416,30 @@ def test_user_input_errors_name_the_field(api: Api) -> None:
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "username"
 
 
+def test_trivial_passwords_are_refused_with_the_reason(api: Api) -> None:
+    admin = api.admin()
+    username = f"kim-{secrets.token_hex(3)}@example.com"
+    for weak, reason in (
+        ("password", "most common"),
+        ("12345678", "most common"),
+        ("PassWord123", "most common"),
+        (" " * 8, "one character"),
+        ("aaaaaaaaaaaa", "one character"),
+        (username, "username"),
+        (username.split("@")[0], "username"),
+    ):
+        body = {"username": username, "name": "Kim", "password": weak}
+        r = api.client.post("/api/v1/user", json=body, headers=admin)
+        assert r.status_code == 422, (weak, r.text)
+        assert r.json()["errors"][0]["field"] == "password" and reason in r.text, weak
+    ok = _create_user(api, admin, password="four random words here")
+    assert ok.status_code == 201
+    r = api.client.patch(
+        f"/api/v1/user/{ok.json()['id']}", json={"password": "12345678"}, headers=admin
+    )
+    assert r.status_code == 422 and "most common" in r.text
+
+
 def test_last_admin_cannot_lock_the_organisation_out(api: Api) -> None:
     admin = api.admin()
     me = api.client.get("/api/v1/user/my", headers=admin).json()["id"]
@@ -328,3 +498,29 @@ def test_oversized_body_is_413_and_writes_nothing(api: Api) -> None:
     assert r.status_code == 413
     assert r.json()["error_code"] == 413 and r.json()["errors"][0]["field"] == "body"
     assert api.client.get("/api/v1/user", headers=admin).headers["X-Total-Count"] == before
+
+
+# --- rate limit ----------------------------------------------------------------------------
+
+
+def test_sign_in_attempts_are_rate_limited_per_source(api: Api) -> None:
+    """Issue 13 (low): argon2 per attempt made /authenticate a CPU lever; past the budget
+    an address gets 429 with Retry-After, before any password is checked."""
+    api.client.app.state.auth_limiter = AttemptLimiter(3)  # type: ignore[attr-defined]
+    wrong = {"username": "nobody@example.com", "password": "wrong password!"}
+    codes = [api.client.post("/api/v1/authenticate", json=wrong).status_code for _ in range(3)]
+    assert codes == [401, 401, 401]
+    r = api.client.post("/api/v1/authenticate", json={"username": api.email, "password": PASSWORD})
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 20
+    assert "too many sign-in attempts" in r.json()["message"]
+
+
+def test_the_attempt_budget_refills_and_is_per_address() -> None:
+    limiter = AttemptLimiter(2)
+    limiter.take("198.51.100.1", now=0.0)
+    limiter.take("198.51.100.1", now=0.0)
+    with pytest.raises(TooManyRequests) as refused:
+        limiter.take("198.51.100.1", now=0.0)
+    assert refused.value.retry_after == 30
+    limiter.take("198.51.100.2", now=0.0)  # another address has its own budget
+    limiter.take("198.51.100.1", now=30.0)  # one attempt back after 60 / 2 seconds

@@ -83,6 +83,7 @@ def test_ensure_demo_org_uses_environment_then_is_idempotent(ctx: AppContext) ->
         settings=settings,
         username="demo@example.com",
         password=hashlib.sha1(b"demo-password-1").hexdigest(),
+        source="127.0.0.1",
     )
     assert tokens.auth_token and tokens.refresh_token
     with transaction(ctx.sessionmaker) as session:

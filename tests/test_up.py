@@ -30,7 +30,8 @@ def cli(*args: str) -> list[str]:
 
 
 def start_up(data_dir: Path) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINKPLANE_", "AWS_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LINKPLANE_", "AWS_", "MOTO_"))}  # fmt: skip
     proc = subprocess.Popen(
         cli("up", "--data-dir", str(data_dir), "--port", str(free_port()),
             "--cloud-port", str(free_port())),
@@ -83,6 +84,13 @@ def provider_tgws(endpoint: str) -> list[str]:
     return [t["TransitGatewayId"] for t in ec2.describe_transit_gateways()["TransitGateways"]]
 
 
+def no_images(endpoint: str) -> bool:
+    session: boto3.Session = session_for(
+        "444400000003", region="eu-central-1", endpoint_url=endpoint
+    )
+    return not session.client("ec2", endpoint_url=endpoint).describe_images()["Images"]
+
+
 def test_up_runs_bootstraps_and_stops_cleanly(tmp_path: Path) -> None:
     data = tmp_path / "data"
     proc, runtime = start_up(data)
@@ -94,6 +102,7 @@ def test_up_runs_bootstraps_and_stops_cleanly(tmp_path: Path) -> None:
         regions = region_list(data)
         assert [(r["name"], r["tgw_id"]) for r in regions] == [("eu-central-1", tgws[0])]
         assert len(tgws) == 1
+        assert no_images(runtime["cloud_endpoint"])  # moto's AMI catalogue: 4 MiB per account
         again = subprocess.run(
             cli("region", "bootstrap", "--region", "eu-central-1", "--data-dir", str(data)),
             capture_output=True, text=True, timeout=60,
@@ -104,7 +113,17 @@ def test_up_runs_bootstraps_and_stops_cleanly(tmp_path: Path) -> None:
     assert "linkplane is up" in out and runtime["api_url"] in out
     assert not (data / "runtime.json").exists()
 
-    # The embedded cloud is in memory only: a restart finds the stored TGW gone and says so.
+    # The embedded cloud was snapshotted at the stop: a restart finds the same TGW.
+    proc, runtime = start_up(data)
+    try:
+        assert provider_tgws(runtime["cloud_endpoint"]) == [regions[0]["tgw_id"]]
+    finally:
+        out = stop(proc)
+    assert "embedded cloud: restored from" in out and "up to date" in out
+
+    # A snapshot that cannot be used: the cloud starts empty, up says so plainly, finds the
+    # stored TGW gone and bootstraps the region again.
+    (data / "cloud-snapshot.pickle.gz").write_bytes(b"damaged")
     proc, runtime = start_up(data)
     try:
         tgws = provider_tgws(runtime["cloud_endpoint"])
@@ -112,4 +131,5 @@ def test_up_runs_bootstraps_and_stops_cleanly(tmp_path: Path) -> None:
         assert stored_tgw(data) == tgws[0]
     finally:
         out = stop(proc)
+    assert "embedded cloud: RESET, started empty: the snapshot could not be read" in out
     assert f"stored transit gateway {regions[0]['tgw_id']} no longer exists" in out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from linkplane.addressing import service
 from linkplane.addressing.models import IpAddressSpace
@@ -68,7 +70,8 @@ def create_pool_space(
 
 @router.get("/ip_address_space/available")
 def list_available(
-    session: SessionDep, _principal: PrincipalDep, ip_address_version: int = 4
+    session: SessionDep, _principal: PrincipalDep,
+    ip_address_version: Annotated[int, Query(ge=0, le=255)] = 4,
 ) -> list[IpAddressSpaceAvailable]:
     if ip_address_version != 4:
         return []

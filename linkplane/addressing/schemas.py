@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from linkplane.ids import Code
 
 
 class IpAddressSpaceRead(BaseModel):
@@ -20,5 +22,7 @@ class IpAddressSpaceAvailable(BaseModel):
 
 
 class IpAddressSpaceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # unknown fields are refused, naming them
+
     ip_address_space: str = Field(max_length=43, examples=["100.96.0.0/24"])
-    ip_address_version: int = 4
+    ip_address_version: Code = 4

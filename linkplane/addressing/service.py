@@ -73,7 +73,9 @@ def ensure_no_overlap_with_device_spaces(
             raise InvalidInput(f"{cidr} overlaps the device IP address space {hit}", field=field)
 
 
-def _check_new_space(session: Session, network: IPv4Network, device_cidr: str) -> None:
+def _check_new_space(
+    session: Session, network: IPv4Network, device_cidr: str, org_id: int | None
+) -> None:
     field = "ip_address_space"
     pool = IPv4Network(device_cidr)
     if not network.subnet_of(pool):
@@ -83,9 +85,15 @@ def _check_new_space(session: Session, network: IPv4Network, device_cidr: str) -
     for label, reserved in reserved_cidrs(session=session):
         if reserved.overlaps(network):
             raise InvalidInput(f"{network} overlaps reserved {reserved} ({label})", field=field)
-    hit = next((s for s in _all_space_cidrs(session) if s.overlaps(network)), None)
-    if hit is not None:
-        raise Conflict(f"{network} overlaps the existing IP address space {hit}", field=field)
+    hits = [(IPv4Network(cidr), owner) for cidr, owner in session.execute(
+        select(IpAddressSpace.cidr, IpAddressSpace.org_id)
+    ) if IPv4Network(cidr).overlaps(network)]  # fmt: skip
+    if hits:
+        # Only the caller's own or the shared pool's spaces are named: another
+        # organisation's address space is its business, not the caller's.
+        named = [str(n) for n, owner in hits if owner is None or owner == org_id]
+        where = f"the IP address space {named[0]}" if named else "an IP address space in use"
+        raise Conflict(f"{network} overlaps {where}; choose another range", field=field)
 
 
 def _record(session: Session, org_id: int, what: str, space: IpAddressSpace, who: Any) -> None:
@@ -102,7 +110,7 @@ def create_space(
 ) -> IpAddressSpace:  # fmt: skip
     """Create a space (in the pool, or assigned to ``org_id``) after the overlap checks."""
     network = parse_cidr(cidr, field="ip_address_space")
-    _check_new_space(session, network, device_cidr)
+    _check_new_space(session, network, device_cidr, org_id)
     space = IpAddressSpace(
         cidr=str(network), ip_version=4, org_id=org_id, next_offset=1, used_count=0
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,10 +25,24 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+#: Methods that only read (no write lock needed on SQLite).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; committed when the handler returns, rolled back on error."""
+    """One session per request; committed when the handler returns, rolled back on error.
+
+    On SQLite (``app.state.sqlite_writes``, a lock) the writing requests of this process
+    take turns, whole transaction by whole transaction: SQLite's busy handler polls, so
+    under a burst an unlucky writer could lose the race for the write lock until its
+    ``busy_timeout`` ran out ("database is locked", a 500; issue 13 item 1). A lock that
+    blocks instead of polling is handed on in order; admission bounds how many wait."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session, session.begin():
+    turn: AbstractContextManager[object] = nullcontext()
+    writes: threading.Lock | None = getattr(request.app.state, "sqlite_writes", None)
+    if writes is not None and request.method not in SAFE_METHODS:
+        turn = writes
+    with turn, factory() as session, session.begin():
         yield session
 
 

@@ -21,9 +21,11 @@ log = get_logger(__name__)
 STATUS: list[tuple[type[errors.LinkplaneError], int]] = [
     (errors.NotFound, 404),
     (errors.Conflict, 409),
+    (errors.BadRequest, 400),
     (errors.InvalidInput, 422),
     (errors.Forbidden, 403),
     (errors.Unauthorized, 401),
+    (errors.TooManyRequests, 429),
     (cloud_errors.Transient, 503),
     (cloud_errors.CloudError, 502),
 ]
@@ -53,6 +55,8 @@ async def _domain(_req: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     fields = [{"field": field, "message": message} for field, message in exc.details]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, errors.TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(error_body(status, exc.message, exc.code, fields), status, headers)
 
 
@@ -74,16 +78,54 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
-async def _validation(_req: Request, exc: Exception) -> JSONResponse:
+def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """``[{"field", "message"}]`` of a request that failed validation (API and portal)."""
+    return [_field_error(e) for e in exc.errors()]
+
+
+def _field_error(error: Any) -> dict[str, str]:
+    if error.get("type") == "json_invalid":
+        # Its loc is ("body", <character offset>): the offset is no field name.
+        position = error["loc"][-1] if len(error["loc"]) > 1 else 0
+        why = (error.get("ctx") or {}).get("error", "malformed")
+        return {
+            "field": "body",
+            "message": f"the body is not valid JSON ({why} at character {position}); "
+            "send a JSON object with Content-Type: application/json",
+        }
+    return {"field": _loc(tuple(error["loc"])), "message": _message(error)}
+
+
+#: A route declares ``openapi_extra={MALFORMED_STATUS: 400}`` where the published API answers
+#: a malformed body with 400 instead of 422 (``POST /authenticate``).
+MALFORMED_STATUS = "x-linkplane-malformed-status"
+
+
+def _malformed_status(request: Request) -> int:
+    extra = getattr(request.scope.get("route"), "openapi_extra", None) or {}
+    return int(extra.get(MALFORMED_STATUS, 422))
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = [{"field": _loc(tuple(e["loc"])), "message": _message(e)} for e in exc.errors()]
+    fields = field_errors(exc)
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    body = error_body(422, f"Invalid request: {summary}", "invalid_input", fields)
-    return JSONResponse(body, 422)
+    status = _malformed_status(request)
+    code = "bad_request" if status == 400 else "invalid_input"
+    body = error_body(status, f"Invalid request: {summary}", code, fields)
+    return JSONResponse(body, status)
+
+
+#: FastAPI's words for a body it could not even decode (not UTF-8, say).
+UNPARSABLE = "There was an error parsing the body"
 
 
 async def _http(_req: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == UNPARSABLE:
+        message = "the body could not be read: send UTF-8 JSON with Content-Type: application/json"
+        fields = [{"field": "body", "message": message}]
+        return JSONResponse(error_body(400, message, "invalid_input", fields), 400)
     return JSONResponse(
         error_body(exc.status_code, str(exc.detail), "http_error"), exc.status_code, exc.headers
     )

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Form, Path, Query
 
 from linkplane.errors import InvalidInput, NotFound
+from linkplane.ids import MAX_ID, ascii_digits
 from linkplane.tenancy.principal import Principal
 
-MAX_ID = 2**31 - 1
+__all__ = ["MAX_ID", "CodeForm", "CodeQuery", "IdPath", "OrgParam", "own_org"]
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Numeric id of the resource")]
+#: A status or type code in a form or query (the portal's): the same bounds as in bodies.
+CodeForm = Annotated[int, Form(ge=0, le=MAX_ID)]
+CodeQuery = Annotated[int, Query(ge=0, le=MAX_ID)]
 OrgParam = Annotated[
     str, Path(max_length=12, description="`my` or the numeric id of your organisation")
 ]
@@ -26,11 +30,7 @@ def own_org(org_id_or_my: str, principal: Principal) -> int:
     linkplane has no child organisations."""
     if org_id_or_my == "my":
         return principal.org_id
-    # isascii: str.isdigit() also accepts digits that int() refuses, such as '²'.
-    if (
-        not (org_id_or_my.isascii() and org_id_or_my.isdigit())
-        or not 1 <= int(org_id_or_my) <= MAX_ID
-    ):
+    if not ascii_digits(org_id_or_my) or not 1 <= int(org_id_or_my) <= MAX_ID:
         raise InvalidInput("org_id_or_my must be 'my' or a numeric id", field="org_id_or_my")
     if int(org_id_or_my) != principal.org_id:
         raise NotFound(f"organisation {org_id_or_my} not found", field="org_id_or_my")

@@ -22,6 +22,7 @@ from linkplane.api.deps import (
     WriterDep,
 )
 from linkplane.api.pagination import set_page_headers
+from linkplane.api.params import IdPath
 from linkplane.api.responses import set_location
 from linkplane.attachments import commands, cost, service
 from linkplane.attachments.models import (
@@ -47,8 +48,8 @@ from linkplane.attachments.schemas import (
     TunnelMetrics,
     VpnTunnelRead,
 )
-from linkplane.errors import NotFound
 from linkplane.events.models import Event
+from linkplane.ids import parse_id
 from linkplane.settings import Settings
 
 router = APIRouter(prefix="/api/v1/cnc", tags=["cloud connect"])
@@ -186,9 +187,8 @@ def create_vpn(
 
 
 def _parse_id(raw: str) -> int:
-    if not raw.isdigit():
-        raise NotFound(f"breakout {raw!r} not found")
-    return int(raw)
+    # The path takes a string (emnify's spec types it so); the id rules are the shared ones.
+    return parse_id(raw, "cloudconnect_attachment_id")
 
 
 @router.get(
@@ -306,7 +306,7 @@ def breakout_types(principal: PrincipalDep) -> list[IdDescription]:
 
 @router.get("/breakout_type/{breakout_type_id}/available_region")
 def available_regions(
-    breakout_type_id: int, session: SessionDep, principal: PrincipalDep
+    breakout_type_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> list[AvailableRegion]:
     """Bootstrapped regions for TGW and VPN (types 1-3); none for the types linkplane cannot
     provision yet (4, 5)."""

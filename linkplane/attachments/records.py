@@ -246,6 +246,11 @@ def mark_accepted(session: Session, plan: Plan, settings: Settings) -> float:
     return expiry.timestamp()
 
 
+def attachment_turn(session: Session, plan: Plan) -> bool:
+    """See :func:`service.attachment_turn` (several organisations, one account)."""
+    return service.attachment_turn(session, plan.breakout_id)
+
+
 def claim_attachment(session: Session, plan: Plan, attachment_id: str) -> None:
     row = _live_row(session, plan.breakout_id, plan.revision)
     row.attachment_id = attachment_id
@@ -436,13 +441,26 @@ def finish_retry(session: Session, breakout_id: int, problems: list[str]) -> Non
                         description="Cleanup completed: no AWS resources left")  # fmt: skip
 
 
+#: The "attachment state" the sweep passes when the breakout's transit gateway itself is gone:
+#: then the customer did nothing, and the reason must not say it did (issue 13, item 7).
+TGW_GONE = "transit-gateway-gone"
+
+
+def detach_reason(state: str, *, with_state: bool = True) -> str:
+    """Why an Active breakout lost its attachment, in the words its users read."""
+    if state == TGW_GONE:
+        return ("the provider's transit gateway no longer exists (deleted outside linkplane, "
+                "or the embedded cloud lost its state); not the customer's doing")  # fmt: skip
+    return "the customer deleted its attachment" + (f" (state {state})" if with_state else "")
+
+
 def begin_detach(session: Session, breakout_id: int, state: str) -> Resources | None:
-    """An Active breakout whose attachment the customer deleted: status 6, clean up."""
+    """An Active breakout whose attachment is gone: status 6, clean up."""
     row = _row(session, breakout_id)
     if row.status is not Status.ACTIVE:
         return None
     service.transition(session=session, row=row, to=Status.DEACTIVATION_PENDING,
-                       reason=f"the customer deleted its attachment (state {state})",
+                       reason=detach_reason(state),
                        detail={"attachment_id": row.attachment_id}, )  # fmt: skip
     return resources_of(row, session)
 
@@ -454,11 +472,11 @@ def begin_delete(session: Session, breakout_id: int) -> Resources | None:
     return resources_of(row, session)
 
 
-def active_attachments(session: Session) -> list[tuple[int, str, str]]:
-    """(breakout id, region, attachment id) of every Active breakout."""
-    stmt = select(Breakout.id, Breakout.region, Breakout.attachment_id)
+def active_attachments(session: Session) -> list[tuple[int, str, str, str]]:
+    """(breakout id, region, attachment id, TGW id) of every Active breakout."""
+    stmt = select(Breakout.id, Breakout.region, Breakout.attachment_id, Breakout.tgw_id)
     stmt = stmt.where(Breakout.status_id == Status.ACTIVE)
-    return [(i, r, a) for i, r, a in session.execute(stmt) if a]
+    return [(i, r, a, t or "") for i, r, a, t in session.execute(stmt) if a]
 
 
 @dataclass(frozen=True)
@@ -516,6 +534,9 @@ def expected_attachment(session: Session, region: str, owner: str, attachment_id
 def note_rejected(session: Session, region: str, owner: str, attachment_id: str) -> bool:
     """Record a rejected unexpected attachment on the account's newest breakout, if any."""
     rows = service.breakouts_of_account(session=session, region=region, account_id=owner)
+    # Only a breakout whose invitation this account accepted: an organisation that merely
+    # names the account (perhaps not its own) learns nothing about the account's attachments.
+    rows = [r for r in rows if r.accept_attachment_expiry_date is not None or r.attachment_id]
     if not rows:
         return False
     service.record_note(session=session, row=rows[0], severity=1,

@@ -8,9 +8,12 @@ Fields not in the emnify spec are linkplane extensions, documented in docs/cloud
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from linkplane.ids import Code, ascii_digits
+from linkplane.text import SafeName, SafeText
 
 
 class IdDescription(BaseModel):
@@ -19,30 +22,46 @@ class IdDescription(BaseModel):
 
 
 class TypeRef(BaseModel):
-    id: int
+    id: Code
+
+
+def _type_id(value: Any) -> Any:
+    """emnify's clients send ``type`` as 1, "1" or {"id": 1}: one number results, checked
+    by ``Code`` (so ``true``, ``"²"`` or a huge number are refused, not read as a type)."""
+    if isinstance(value, dict) and "id" in value:
+        value = value["id"]
+    if isinstance(value, str) and ascii_digits(value.strip()):
+        return int(value)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError('must be a breakout type id: 1, "1" or {"id": 1}')
 
 
 class BreakoutTgwCreate(BaseModel):
     """POST /api/v1/cnc/breakout/tgw. ``type`` may be 1, "1" or {"id": 1}."""
 
-    type: int | str | TypeRef | None = None
-    name: str = Field(min_length=1, max_length=128)
-    description: str = Field(default="", max_length=1000)
+    model_config = ConfigDict(extra="forbid")  # unknown fields are refused, naming them
+
+    type: Annotated[Code | None, BeforeValidator(_type_id)] = None
+    name: SafeName = Field(min_length=1, max_length=128)
+    description: SafeText = Field(default="", max_length=1000)
     vpc_cidr: list[str] = Field(max_length=1000)
     region: str = Field(min_length=1, max_length=32)
     aws_account_id: str = Field(min_length=1, max_length=32)
 
     def type_id(self) -> int | None:
-        return _type_id(self.type)
+        return self.type
 
 
 class BreakoutVpnCreate(BaseModel):
     """POST /api/v1/cnc/breakout/vpn. ``type`` 2 (static) or 3 (BGP), bare or ``{"id": n}``;
     the service checks every field (``linkplane.attachments.vpn``)."""
 
-    type: int | str | TypeRef | None = None
-    name: str = Field(min_length=1, max_length=128)
-    description: str = Field(default="", max_length=1000)
+    model_config = ConfigDict(extra="forbid")  # unknown fields are refused, naming them
+
+    type: Annotated[Code | None, BeforeValidator(_type_id)] = None
+    name: SafeName = Field(min_length=1, max_length=128)
+    description: SafeText = Field(default="", max_length=1000)
     region: str = Field(min_length=1, max_length=32)
     public_ip: str = Field(min_length=1, max_length=64)
     psk: str | None = None
@@ -51,18 +70,7 @@ class BreakoutVpnCreate(BaseModel):
     inside_cidr: list[str] = Field(default=[], max_length=1000)
 
     def type_id(self) -> int | None:
-        return _type_id(self.type)
-
-
-def _type_id(value: int | str | TypeRef | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, TypeRef):
-        return value.id
-    try:
-        return int(value)
-    except ValueError:
-        return -1
+        return self.type
 
 
 class TunnelMetrics(BaseModel):

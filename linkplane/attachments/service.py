@@ -149,10 +149,21 @@ def _check_type(type_id: int | None) -> None:
     raise InvalidInput(f"unknown breakout type {type_id}; use 1 (Transit Gateway)", field="type")
 
 
-def _check_account(account_id: str) -> None:
+def _check_account(session: Session, settings: Settings, account_id: str) -> None:
     if not ACCOUNT_ID_RE.match(account_id):
         raise InvalidInput(
-            f"{account_id!r} is not an AWS account id; it has exactly 12 digits",
+            f"{account_id!r} is not an AWS account id; it has exactly 12 digits 0-9",
+            field="aws_account_id",
+        )
+    from linkplane.regions.models import Region
+
+    # The provider's own account owns the TGWs: sharing a TGW with it or routing its VPCs as
+    # a customer's would bypass the isolation between customers.
+    provider = {settings.provider_account_id, *session.scalars(select(Region.account_id))}
+    if account_id in provider:
+        raise InvalidInput(
+            f"{account_id} is the connectivity provider's own AWS account; give the id of "
+            "the AWS account that owns your VPC",
             field="aws_account_id",
         )
 
@@ -265,9 +276,17 @@ def lock_region(session: Session, region: str) -> None:
     session.execute(select(Region.id).where(Region.name == region).with_for_update())
 
 
-def _check_account_free(session: Session, region: str, account_id: str) -> None:
-    """One waiting breakout per account and region: its attachment must be unambiguous."""
+def _check_account_free(session: Session, region: str, account_id: str, org_id: int) -> None:
+    """One waiting breakout per account, region *and organisation*.
+
+    Within one organisation two waiting breakouts of one account would make its attachment
+    ambiguous. Across organisations the account decides: each breakout has its own resource
+    share, and only the breakout whose invitation the account accepts goes on to wait for an
+    attachment (docs/cloud-connect.md, "One AWS account, several organisations"). So another
+    organisation's claim on the account blocks nobody, and is never named here.
+    """
     stmt = select(Breakout.id).where(
+        Breakout.org_id == org_id,
         Breakout.region == region,
         Breakout.aws_account_id == account_id,
         Breakout.status_id.in_([s.value for s in PROVISIONING]),
@@ -276,10 +295,39 @@ def _check_account_free(session: Session, region: str, account_id: str) -> None:
     waiting = session.scalars(stmt.limit(1)).first()
     if waiting is not None:
         raise Conflict(
-            f"breakout {waiting} for account {account_id} in {region} is still being "
+            f"your breakout {waiting} for account {account_id} in {region} is still being "
             "provisioned; wait until it is Active or delete it first",
             field="aws_account_id",
         )
+
+
+def attachment_turn(session: Session, breakout_id: int) -> bool:
+    """May this breakout claim its account's pending attachment now?
+
+    Breakouts of several organisations can wait for an attachment of the same account in one
+    region when the account accepted each one's invitation. An attachment does not say whose
+    it is, so they take turns: the one that entered Pending AWS Activation first (then the
+    lowest id) claims the next attachment; the others wait until it has one.
+    """
+    row = session.get(Breakout, breakout_id)
+    if row is None:
+        return False
+    rivals = select(Breakout.id, Breakout.accept_attachment_expiry_date).where(
+        Breakout.id != row.id,
+        Breakout.region == row.region,
+        Breakout.aws_account_id == row.aws_account_id,
+        Breakout.status_id == Status.PENDING_AWS_ACTIVATION,
+        Breakout.attachment_id.is_(None),
+        Breakout.expired.is_(False),
+        Breakout.delete_requested.is_(False),
+    )
+    mine = _turn_key(row.id, row.accept_attachment_expiry_date)
+    return all(_turn_key(rid, expiry) > mine for rid, expiry in session.execute(rivals))
+
+
+def _turn_key(breakout_id: int, expiry: datetime | None) -> tuple[float, int]:
+    # The expiry is acceptance + a fixed window, so it orders by acceptance.
+    return (expiry.timestamp() if expiry else float("inf"), breakout_id)
 
 
 # --- writes (within the caller's transaction; transports call them through ``commands``) ----
@@ -288,12 +336,12 @@ def create_tgw(
 ) -> Breakout:
     """Validate and store a new TGW breakout (status 1); ``commands`` starts its workflow."""
     _check_type(data.type_id())
-    _check_account(data.aws_account_id)
+    _check_account(session, settings, data.aws_account_id)
     lock_region(session, data.region)
     region = _check_region(session, settings, data.region)
     nets = validate_cidrs(session=session, settings=settings, region=region, cidrs=data.vpc_cidr,
                           org_id=principal.org_id)  # fmt: skip
-    _check_account_free(session, region.name, data.aws_account_id)
+    _check_account_free(session, region.name, data.aws_account_id, principal.org_id)
     row = Breakout(
         org_id=principal.org_id,
         user_id=principal.user_id,
@@ -424,7 +472,7 @@ def retry(
     region = _check_region(session, settings, row.region)
     validate_cidrs(session=session, settings=settings, region=region, cidrs=row.cidr_list,
                    exclude_id=row.id, org_id=row.org_id)  # fmt: skip
-    _check_account_free(session, row.region, row.aws_account_id)
+    _check_account_free(session, row.region, row.aws_account_id, row.org_id)
     row.revision += 1
     row.expired = False
     row.status_reason = None

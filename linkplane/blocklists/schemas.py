@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplane.ids import Code
+
 
 class RatRead(BaseModel):
     id: int
@@ -34,7 +36,7 @@ class BlockEntryRead(BaseModel):
 class RatRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: int
+    id: Code
 
 
 class RatTypesIn(BaseModel):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplane.ids import Code, Id
+
 #: HS256 wants a key of at least 32 bytes (RFC 7518 section 3.2).
 MIN_SECRET = 32
 
@@ -28,8 +30,8 @@ class SecretIn(BaseModel):
     secret: str | None = Field(None, min_length=MIN_SECRET, max_length=255, repr=False)
     purpose: str | None = Field(None, max_length=64)
     #: The reference lists these in the body; linkplane takes them from the caller.
-    organisation_id: int | str | None = None
-    id: int | None = None
+    organisation_id: Id | str | None = None
+    id: Code | None = None
 
 
 class SecretRead(BaseModel):

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, UnaryExpression, func, select
 from sqlalchemy.orm import Session
 
+from linkplane.db import like_contains
 from linkplane.errors import InvalidInput
+from linkplane.ids import bounded_int
 
 
 @dataclass(frozen=True)
@@ -31,15 +33,13 @@ class FilterField:
             return result
         value = self.parse(raw)
         if self.contains:
-            escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            like: ColumnElement[bool] = self.column.like(f"%{escaped}%", escape="\\")
-            return like
+            return like_contains(self.column, str(value), case_sensitive=True)
         eq: ColumnElement[bool] = self.column == value
         return eq
 
 
 def parse_int(raw: str) -> int:
-    return int(raw)
+    return bounded_int(raw)
 
 
 def _split(text: str) -> list[str]:

@@ -7,19 +7,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplane.ids import Code, Id
+
 
 class IdRef(BaseModel):
     # References may carry what a client read before (``{"id": 1, "name": ...}``): only the
     # id counts, so the rest of a reference is ignored.
     model_config = ConfigDict(extra="ignore")
 
-    id: int
+    id: Id
 
 
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: int
+    id: Code
     description: str | None = None
 
 
@@ -29,7 +31,7 @@ class SimLink(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: int | None = None
+    id: Id | None = None
     #: emnify: activate after assignment (linkplane has no factory test mode per organisation,
     #: so this always means Activated).
     activate: bool = False
@@ -158,10 +160,10 @@ class EndpointBulkCreate(BaseModel):
 class EndpointBulkUpdate(EndpointUpdate):
     """One item of a bulk update: the endpoint's id and only the fields to change."""
 
-    id: int = Field(ge=1, le=2**31 - 1)
+    id: Id
 
 
 class EndpointIdIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: int = Field(ge=1, le=2**31 - 1)
+    id: Id

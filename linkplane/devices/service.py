@@ -28,6 +28,7 @@ from linkplane.devices.schemas import (
 from linkplane.errors import Conflict, InvalidInput, NotFound
 from linkplane.events.models import Event
 from linkplane.events.service import record
+from linkplane.ids import ascii_digits
 from linkplane.profiles import service as profiles
 from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.sims import service as sims
@@ -146,8 +147,8 @@ def checked_status(value: int) -> int:
 def _imei(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    if not (value.isdigit() and len(value) in (15, 16)):
-        raise InvalidInput("imei must be 15 digits (IMEI) or 16 digits (IMEISV)", field="imei")
+    if not (ascii_digits(value) and len(value) in (15, 16)):
+        raise InvalidInput("imei must be 15 digits 0-9 (IMEI) or 16 (IMEISV)", field="imei")
     return value
 
 

@@ -9,12 +9,16 @@ start behaves the same in every process kind.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Any, Protocol
 
 from dbos import DBOSClient, EnqueueOptions
 
 from linkplane.durable.config import APP_NAME, QUEUE, system_database_url
+from linkplane.logs import get_logger
 from linkplane.settings import Settings
+
+log = get_logger(__name__)
 
 
 class WorkflowClient(Protocol):
@@ -73,3 +77,85 @@ class QueueClient:
             if self._client is not None:
                 self._client.destroy()
                 self._client = None
+
+
+class BackgroundStarts:
+    """A :class:`WorkflowClient` whose starts return at once; one thread enqueues them.
+
+    A start is DBOS's write into its system database, which waits behind the steps of every
+    running workflow (SQLite has one writer; 0.3-0.4 s per create with 1,000 breakouts in
+    flight). The caller has already committed its row, so the start need not be waited for:
+    a start lost with the process (or refused by the database) leaves a row no workflow works
+    on, which the sweep starts (``recovery``: "its workflow never started"); ids are
+    deterministic, so a start made twice is one workflow.
+
+    ``send`` and ``states`` first wait for the starts handed in before them: a message to a
+    workflow that is not started yet would find no workflow.
+    """
+
+    def __init__(self, inner: WorkflowClient) -> None:
+        self.inner = inner
+        self._pending: deque[tuple[str, str, tuple[Any, ...]]] = deque()
+        self._busy = 0  # starts taken off the queue and not yet done
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def start(self, workflow: str, workflow_id: str, *args: Any) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the workflow client is closed")
+            self._pending.append((workflow, workflow_id, args))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="workflow-starts",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                workflow, workflow_id, args = self._pending.popleft()
+                self._busy += 1
+            try:
+                self.inner.start(workflow, workflow_id, *args)
+            except Exception as exc:  # the sweep starts it; the caller is long gone
+                log.warning("workflow start failed; the sweep will start it",
+                            workflow_id=workflow_id, error=str(exc))  # fmt: skip
+            finally:
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every start handed in so far was made (or failed); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._pending) + self._busy
+
+    def send(self, workflow_id: str, message: str, topic: str) -> None:
+        self.flush()
+        self.inner.send(workflow_id, message, topic)
+
+    def states(self, workflow_ids: list[str]) -> dict[str, str]:
+        self.flush()
+        return self.inner.states(workflow_ids)
+
+    def close(self) -> None:
+        """Make the starts handed in, then stop the thread and close the inner client."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()

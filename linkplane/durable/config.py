@@ -25,6 +25,11 @@ QUEUE = "linkplane-workflows"
 #: steps; unbounded by default, it grows to the peak number of blocking calls in flight
 #: (300 breakouts started at once -> 230 threads kept forever). Bounded, steps queue instead.
 EXECUTOR_THREADS = 32
+#: DBOS's system-database pool on SQLite: every step thread plus DBOS's own loops (queue,
+#: notifications, scheduler) can hold a connection. DBOS's default of 20 made steps queue for
+#: a connection (py-spy: 12% of the engine's samples in the pool's wait at N = 100); SQLite
+#: connections are cheap, PostgreSQL's keep DBOS's default (their slots are the server's).
+SQLITE_POOL_SIZE = EXECUTOR_THREADS + 8
 
 
 def system_database_url(settings: Settings) -> str:
@@ -50,7 +55,9 @@ def _wal(url: str) -> None:
 def engine_kwargs(url: str) -> dict[str, Any]:
     if not url.startswith("sqlite"):
         return {}
-    return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    # No pre-ping: a local file does not drop connections, and it cost a query per checkout.
+    return {"connect_args": {"timeout": 30, "check_same_thread": False},
+            "pool_size": SQLITE_POOL_SIZE, "pool_pre_ping": False}  # fmt: skip
 
 
 def dbos_config(settings: Settings, executor_id: str, *, run_migrations: bool) -> DBOSConfig:
@@ -69,6 +76,7 @@ def dbos_config(settings: Settings, executor_id: str, *, run_migrations: bool) -
     kwargs = engine_kwargs(url)
     if kwargs:
         config["db_engine_kwargs"] = kwargs
+        config["sys_db_pool_size"] = kwargs["pool_size"]
     return config
 
 

@@ -24,7 +24,7 @@ from dbos import DBOS
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.cloud.ratelimit import PROCESS_LIMITER, Limiter
-from linkplane.durable.client import QueueClient, WorkflowClient
+from linkplane.durable.client import BackgroundStarts, QueueClient, WorkflowClient
 from linkplane.durable.clouds import CloudFactory, RegionClouds, step_clouds
 from linkplane.durable.config import QUEUE, dbos_config, prepare_system_database
 from linkplane.durable.executors import Heartbeat
@@ -93,7 +93,10 @@ class Runtime:
     def build(cls, settings: Settings, sessions: sessionmaker[Session], **kwargs: Any) -> Runtime:
         """A runtime with the default cloud factory, queue client and executor id."""
         kwargs.setdefault("clouds", step_clouds(settings, kwargs.get("limiter")))
-        kwargs.setdefault("client", QueueClient(settings))
+        if "client" not in kwargs:
+            queue = QueueClient(settings)
+            background = settings.workflow_starts_in_background
+            kwargs["client"] = BackgroundStarts(queue) if background else queue
         kwargs.setdefault("executor_id", default_executor_id(settings))
         return cls(settings=settings, sessions=sessions, **kwargs)
 
@@ -154,7 +157,7 @@ class Runtime:
         if self._heartbeat is not None:
             self._heartbeat.resign()
             self._heartbeat = None
-        if isinstance(self.client, QueueClient):
+        if isinstance(self.client, QueueClient | BackgroundStarts):
             self.client.close()
         _unbind(self)
 

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, UnaryExpression, func, insert, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from linkplane.db import utcnow
+from linkplane.db import like_contains, utcnow
 from linkplane.errors import InvalidInput
 from linkplane.events.models import Event
 from linkplane.events.types import GENERIC, SOURCE_ID, TYPE_ID, type_names
+from linkplane.ids import bounded_int
 from linkplane.tenancy.models import Organisation, User
 from linkplane.tenancy.principal import Principal
 from linkplane.tenancy.scope import scoped
@@ -145,7 +146,7 @@ def _when(value: str, field: str) -> datetime:
 
 def _ints(values: Sequence[str], field: str) -> set[int]:
     try:
-        return {int(v) for v in values}
+        return {bounded_int(v) for v in values}
     except ValueError:
         raise InvalidInput(
             f"{field} takes numeric ids, got {list(values)!r}", field=field
@@ -184,13 +185,14 @@ def _condition(key: str, values: Sequence[str], org_id: int) -> ColumnElement[bo
             raise InvalidInput("alert must be true or false", field=field)
         return Event.severity >= 1 if flag == "true" else Event.severity == 0
     if key == "description":
-        return Event.description.ilike(f"%{values[0]}%")
+        return like_contains(Event.description, values[0])
     if key == "user":
-        names = select(User.id).where(User.org_id == org_id, User.username.ilike(f"%{values[0]}%"))
+        own_users = select(User.id).where(User.org_id == org_id)
+        names = own_users.where(like_contains(User.username, values[0]))
         return Event.user_id.in_(names)
     # organisation: only one's own is visible, so the filter keeps all or nothing.
     own = select(Organisation.id).where(
-        Organisation.id == org_id, Organisation.name.ilike(f"%{values[0]}%")
+        Organisation.id == org_id, like_contains(Organisation.name, values[0])
     )
     return Event.org_id.in_(own)
 

@@ -22,10 +22,11 @@ the other installation's).
 Codes (stable): ``unowned_share``, ``foreign_share``, ``unowned_principal``,
 ``unowned_attachment``, ``unowned_association``, ``unowned_route``, ``unowned_propagation``,
 ``missing_share``, ``missing_principal``, ``missing_attachment``, ``missing_association``,
-``missing_route``, ``changed_association``, ``changed_route``, ``undeclared_vpn_route`` (a
-core route to a VPN attachment for a prefix its breakout did not declare: BGP containment).
-Each finding carries the :class:`Fix` that ``--repair`` applies, or none when only the
-customer can fix it.
+``missing_route``, ``changed_association``, ``changed_route``, ``missing_tgw`` (the region's
+TGW itself is gone; nothing else is judged on it), ``undeclared_vpn_route`` (a core route to
+a VPN attachment for a prefix its breakout did not declare: BGP containment). Each finding
+carries the :class:`Fix` that ``--repair`` applies, or none when only the customer can fix
+it.
 """
 
 from __future__ import annotations
@@ -130,6 +131,25 @@ def audit(
     _routes(ctx, region.customers_table_id, {region.device_cidr: region.core_attachment_id}, set())
     _propagations(ctx)
     return [_report_only(d) for d in ctx.out] if shared else ctx.out
+
+
+def missing_tgw(region: RegionSpec, breakouts: Iterable[OwnedBreakout]) -> list[Drift]:
+    """The region's transit gateway is gone (deleted behind linkplane's back, or an embedded
+    cloud that lost its state): one finding per breakout standing on it (Active or in
+    flight), or one for the region when none does. Nothing is judged further on a TGW that
+    does not exist, and nothing is repairable by ``--repair``: ``region bootstrap`` builds a
+    new TGW; the breakouts on the old one must be deleted and created again."""
+    standing = [b for b in breakouts
+                if b.region == region.name and (b.active or b.in_flight)]  # fmt: skip
+    what = (f"transit gateway {region.tgw_id} of region {region.name} does not exist (deleted "
+            "outside linkplane, or the embedded cloud lost its state)")  # fmt: skip
+    todo = "; run `linkplane region bootstrap` for a new one"
+    if not standing:
+        return [Drift("missing_tgw", region.name, region.tgw_id, what + todo)]
+    return [Drift("missing_tgw", region.name, region.tgw_id,
+                  f"{what}: breakout {b.id} ({b.status.name}) has no network{todo}, then "
+                  "delete the breakout and create it again", b.id, b.org_id)
+            for b in standing]  # fmt: skip
 
 
 def _report_only(d: Drift) -> Drift:

@@ -132,9 +132,13 @@ class PolicyApplier:
     shutdown. ``applies`` counts finished passes (changed or not), ``failures`` failed ones."""
 
     def __init__(self, *, settings: Settings, factory: Factory, debounce: float = 0.3,
-                 listen: bool = False) -> None:  # fmt: skip
-        """``listen``: also apply on other processes' notifications (PostgreSQL only)."""
+                 listen: bool = False, reads: Factory | None = None) -> None:  # fmt: skip
+        """``listen``: also apply on other processes' notifications (PostgreSQL only).
+        ``factory``: the sessions whose commits are watched; ``reads``: the sessions an
+        apply reads with, watched too (default the same; ``up`` passes its background pool
+        so that an apply never takes a connection the API's admitted requests count on)."""
         self._settings, self._factory, self._debounce = settings, factory, debounce
+        self._reads = reads or factory
         self._listener = (
             threading.Thread(target=self._listen, name="policy-listener", daemon=True)
             if listen and settings.on_postgres
@@ -143,13 +147,13 @@ class PolicyApplier:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="policy-applier", daemon=True)
-        self._unwatch: Callable[[], None] | None = None
+        self._unwatch: list[Callable[[], None]] = []
         self.applies = 0
         self.failures = 0
 
     def start(self) -> None:
         """Hook the sessionmaker, then apply once (heals a signal lost before a restart)."""
-        self._unwatch = watch(self._factory, self.signal)
+        self._unwatch = [watch(f, self.signal) for f in dict.fromkeys((self._factory, self._reads))]
         self._wake.set()
         self._thread.start()
         if self._listener is not None:
@@ -161,9 +165,8 @@ class PolicyApplier:
 
     def stop(self, timeout: float = 60.0) -> None:
         """Remove the hooks and end the thread (after the apply in progress, if any)."""
-        if self._unwatch is not None:
-            self._unwatch()
-            self._unwatch = None
+        while self._unwatch:
+            self._unwatch.pop()()
         self._stopping.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -206,7 +209,7 @@ class PolicyApplier:
 
     def _apply(self) -> None:
         try:
-            result = service.apply_policy(settings=self._settings, factory=self._factory)
+            result = service.apply_policy(settings=self._settings, factory=self._reads)
         except (LinkplaneError, OSError) as exc:
             self.failures += 1
             log.error("core_policy_trigger_failed", error=str(exc))

@@ -212,7 +212,11 @@ def audit(
     specs = _regions(desired, region)
     findings: list[Drift] = []
     for spec in specs:
-        cloud = read_cloud(cloud_for(spec.name), spec, shares=True)
+        port = cloud_for(spec.name)
+        if not _tgw_exists(port, spec.tgw_id):
+            findings += drift.missing_tgw(spec, desired.in_region(spec.name))
+            continue
+        cloud = read_cloud(port, spec, shares=True)
         findings += drift.audit(spec, cloud, desired.in_region(spec.name), ownership)
     if workflows is not None:
         names = {s.name for s in specs}
@@ -220,6 +224,10 @@ def audit(
     if region is None:
         metrics.findings("audit", (f.code for f in findings))
     return AuditResult(findings, [s.name for s in specs])
+
+
+def _tgw_exists(cloud: CloudPort, tgw_id: str) -> bool:
+    return cloud.describe_transit_gateway(tgw_id) is not None  # None also when deleting
 
 
 def stranded_findings(factory: Factory, workflows: WorkflowClient) -> list[Drift]:

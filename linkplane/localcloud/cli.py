@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -55,6 +56,14 @@ def serve(
     read_refill: Annotated[float, typer.Option(help="Non-mutating refill per second.", min=0)] = 20,
     write_bucket: Annotated[float, typer.Option(help="Mutating bucket size.", min=1)] = 50,
     write_refill: Annotated[float, typer.Option(help="Mutating refill per second.", min=0)] = 5,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Keep the cloud's state here: loaded at start, "
+                     "snapshotted periodically and at shutdown (default: in memory only)."),
+    ] = None,
+    snapshot_every: Annotated[
+        float, typer.Option(help="Seconds between snapshots (with --data-dir).", min=0.1)
+    ] = 15,
 ) -> None:
     """Serve the embedded cloud (moto + linkplane's TGW/RAM extension) until Ctrl-C or SIGTERM."""
     throttle.configure(
@@ -65,7 +74,12 @@ def serve(
     if invitation_ttl is not None:
         ram_state.set_invitation_ttl(invitation_ttl)
     stop = _stop_on_signal()
-    running = server.start(host, port)
+    keep = server.Persistence(data_dir, snapshot_every) if data_dir is not None else None
+    running = server.start(host, port, keep)
+    if running.loaded.reset_reason:
+        typer.echo(f"embedded cloud RESET, started empty: {running.loaded.reset_reason}")
+    elif running.loaded.existed:
+        typer.echo(f"embedded cloud state restored from {data_dir}")
     typer.echo(_banner(running.endpoint_url), nl=True)
     try:
         stop.wait()

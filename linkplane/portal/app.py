@@ -12,13 +12,14 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from linkplane import errors
-from linkplane.api.errors import error_body, status_for
+from linkplane.api.errors import error_body, field_errors, status_for
 from linkplane.durable.client import WorkflowClient
 from linkplane.portal import sessions, views
 from linkplane.settings import Settings
@@ -39,14 +40,31 @@ def create_portal(
     portal.include_router(breakout_routes.router)
     portal.add_exception_handler(errors.LinkplaneError, _domain)
     portal.add_exception_handler(StarletteHTTPException, _http)
+    portal.add_exception_handler(RequestValidationError, _invalid)
     portal.middleware("http")(_page_headers)
     return portal
 
 
+#: Only our own scripts, styles and images, no inline script or style (htmx and portal.js
+#: are served from /static), forms post only to us, and pages are never framed.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+
 #: Pages may not be framed (their buttons change things) nor kept in shared caches.
 PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
@@ -102,3 +120,16 @@ async def _http(request: Request, exc: Exception) -> Response:
     return views.render(
         request, "error.html", None, exc.status_code, status=exc.status_code, message=message
     )
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    """A page, never FastAPI's raw ``{"detail": ...}``: a malformed id in the address is a
+    page that does not exist (404); a bad form or query value says which field (422)."""
+    assert isinstance(exc, RequestValidationError)
+    if any(e["loc"][:1] == ("path",) for e in exc.errors()):
+        status, message = 404, "page not found"
+    else:
+        fields = field_errors(exc)
+        status = 422
+        message = "Invalid request: " + "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return views.render(request, "error.html", None, status, status=status, message=message)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from linkplane.api.deps import FactoryDep, SessionDep, SettingsDep, WorkflowsDep
+from linkplane.api.params import CodeForm, CodeQuery, IdPath
 from linkplane.attachments import commands, cost, service
 from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
@@ -92,7 +93,10 @@ def _details(
 
 @router.get("/new/details", response_class=HTMLResponse)
 def wizard_details(
-    request: Request, principal: PortalWriter, session: SessionDep, type: int = BreakoutType.TGW
+    request: Request,
+    principal: PortalWriter,
+    session: SessionDep,
+    type: CodeQuery = BreakoutType.TGW,
 ) -> HTMLResponse:
     return _details(request, principal, session, wizard.BreakoutForm(type=type))
 
@@ -102,7 +106,7 @@ def _form(
     region: Annotated[str, Form()] = "",
     aws_account_id: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
-    type: Annotated[int, Form()] = BreakoutType.TGW,
+    type: CodeForm = BreakoutType.TGW,
     vpc_cidr: Annotated[list[str] | None, Form()] = None,
 ) -> wizard.BreakoutForm:
     return wizard.BreakoutForm.parse(
@@ -172,7 +176,7 @@ def _live_context(
 
 @router.get("/{breakout_id}", response_class=HTMLResponse)
 def breakout_page(
-    request: Request, breakout_id: int, principal: PortalPrincipal, session: SessionDep,
+    request: Request, breakout_id: IdPath, principal: PortalPrincipal, session: SessionDep,
     settings: SettingsDep, started: bool = False,
 ) -> HTMLResponse:  # fmt: skip
     live = _live_context(session, settings, principal, breakout_id)
@@ -195,7 +199,7 @@ def _row(live: dict[str, object]) -> Breakout:
 
 @router.get("/{breakout_id}/live", response_class=HTMLResponse)
 def breakout_live(
-    request: Request, breakout_id: int, principal: PortalPrincipal, session: SessionDep,
+    request: Request, breakout_id: IdPath, principal: PortalPrincipal, session: SessionDep,
     settings: SettingsDep,
 ) -> HTMLResponse:  # fmt: skip
     """The part of the page that changes while the workflow runs (polled by htmx)."""
@@ -205,7 +209,7 @@ def breakout_live(
 
 @router.post("/{breakout_id}/retry", dependencies=[CsrfChecked])
 def breakout_retry(
-    breakout_id: int, principal: PortalWriter, settings: SettingsDep, factory: FactoryDep,
+    breakout_id: IdPath, principal: PortalWriter, settings: SettingsDep, factory: FactoryDep,
     workflows: WorkflowsDep,
 ) -> Response:  # fmt: skip
     row = commands.retry_breakout(factory=factory, settings=settings, principal=principal,
@@ -215,7 +219,7 @@ def breakout_retry(
 
 @router.get("/{breakout_id}/delete", response_class=HTMLResponse)
 def breakout_delete_confirm(
-    request: Request, breakout_id: int, principal: PortalWriter, session: SessionDep
+    request: Request, breakout_id: IdPath, principal: PortalWriter, session: SessionDep
 ) -> HTMLResponse:
     row = service.get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
     return views.render(request, "breakout_delete.html", principal, row=row)
@@ -223,7 +227,7 @@ def breakout_delete_confirm(
 
 @router.post("/{breakout_id}/delete", dependencies=[CsrfChecked])
 def breakout_delete(
-    breakout_id: int, principal: PortalWriter, factory: FactoryDep, workflows: WorkflowsDep
+    breakout_id: IdPath, principal: PortalWriter, factory: FactoryDep, workflows: WorkflowsDep
 ) -> Response:
     row = commands.delete_breakout(factory=factory, principal=principal, breakout_id=breakout_id,
                                    workflows=workflows)  # fmt: skip

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from linkplane.api.deps import SessionDep
+from linkplane.api.params import CodeForm, IdPath
 from linkplane.devices import service as devices
 from linkplane.devices.models import SETTABLE_ENDPOINT_STATUSES, EndpointStatus
 from linkplane.devices.schemas import EndpointUpdate, StatusIn
 from linkplane.errors import InvalidInput
+from linkplane.ids import ascii_digits
 from linkplane.portal import usage, views
 from linkplane.portal.deps import CsrfChecked, PortalPrincipal, PortalWriter
 from linkplane.quotas import service as quotas
@@ -63,7 +65,7 @@ def device_table(
     per_page: int | None = None,
 ) -> HTMLResponse:
     size = views.clamp_per_page(per_page)
-    q = _query(name, int(status) if status.isdigit() else None)
+    q = _query(name, int(status) if ascii_digits(status) else None)
     error: str | None = None
     try:
         rows, total = _page_of_devices(session, principal.org_id, q, page, size)
@@ -84,7 +86,7 @@ def device_table(
 
 @router.get("/devices/{endpoint_id}", response_class=HTMLResponse)
 def device_page(
-    request: Request, endpoint_id: int, principal: PortalPrincipal, session: SessionDep
+    request: Request, endpoint_id: IdPath, principal: PortalPrincipal, session: SessionDep
 ) -> HTMLResponse:
     view = devices.get(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
     sim_actions = []
@@ -116,10 +118,10 @@ def _quotas(session: Session, endpoint_id: int) -> list[tuple[str, str, QuotaRea
 
 @router.post("/devices/{endpoint_id}/status", dependencies=[CsrfChecked])
 def set_device_status(
-    endpoint_id: int,
+    endpoint_id: IdPath,
     principal: PortalWriter,
     session: SessionDep,
-    status: Annotated[int, Form()],
+    status: CodeForm,
 ) -> Response:
     data = EndpointUpdate(status=StatusIn(id=status))
     devices.update(
@@ -131,10 +133,10 @@ def set_device_status(
 
 @router.post("/devices/{endpoint_id}/sim-status", dependencies=[CsrfChecked])
 def set_sim_status(
-    endpoint_id: int,
+    endpoint_id: IdPath,
     principal: PortalWriter,
     session: SessionDep,
-    status: Annotated[int, Form()],
+    status: CodeForm,
 ) -> Response:
     view = devices.get(session=session, org_id=principal.org_id, endpoint_id=endpoint_id)
     if view.sim is None:

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.api.deps import SessionDep, SettingsDep
-from linkplane.errors import Unauthorized
+from linkplane.errors import TooManyRequests, Unauthorized
 from linkplane.portal import dashboard, sessions, views
 from linkplane.portal.deps import CsrfChecked, PortalPrincipal
+from linkplane.tenancy.throttle import limiter_on
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,17 +59,24 @@ def login_submit(
     from linkplane.tenancy.service import MfaPending, authenticate_password
 
     factory: sessionmaker[Session] = request.app.state.sessionmaker
+    source = request.client.host if request.client else None
     try:
+        limiter_on(request.app.state, settings.auth_attempts_per_minute).take(source)
         result = authenticate_password(
             factory=factory, settings=settings, username=username, password=password,
+            source=source,
             second_factor=second_factor(
                 settings=settings, fingerprint=request.cookies.get(TRUSTED_COOKIE)),
         )  # fmt: skip
-    except Unauthorized as exc:
-        return _login_page(
+    except (Unauthorized, TooManyRequests) as exc:
+        limited = isinstance(exc, TooManyRequests)
+        page = _login_page(
             request, next_path=_safe_next(next), username=username, error=exc.message,
-            status_code=401,
+            status_code=429 if limited else 401,
         )  # fmt: skip
+        if isinstance(exc, TooManyRequests):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if isinstance(result, MfaPending):
         return _code_page(request, mfa_token=result.mfa_token, next_path=_safe_next(next))
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -136,7 +144,13 @@ def _browser(request: Request) -> str | None:
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout() -> Response:
+def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Ends the session on the server too: a copied cookie or bearer use of it is refused."""
+    from linkplane.tenancy.service import end_session
+
+    token = sessions.session_token(request)
+    if token:
+        end_session(session=session, settings=settings, token=token)
     response = RedirectResponse("/login?signed_out=1", status_code=303)
     sessions.end_session(response)
     return response

@@ -16,9 +16,11 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from linkplane.portal import sessions
 from linkplane.tenancy.principal import Principal
+from linkplane.text import TEXT_FORBIDDEN
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -57,6 +59,18 @@ def fmt_date(value: date | datetime | None) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d")
 
 
+def visible_controls(value: Any) -> Any:
+    """Every value a template prints: control characters and bidirectional overrides become
+    visible ``\\uXXXX`` text. HTML escaping leaves them alone, and a stored name (from
+    before the API refused them, or from an import) would otherwise reorder or hide what
+    the page shows."""
+    if isinstance(value, str) and not isinstance(value, Markup) and CONTROL.search(value):
+        return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    return value
+
+
+CONTROL = TEXT_FORBIDDEN
+templates.env.finalize = visible_controls
 templates.env.filters["bytes"] = human_bytes
 templates.env.filters["dt"] = fmt_datetime
 templates.env.filters["d"] = fmt_date

@@ -31,10 +31,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def worker(
-        metrics_port: Annotated[int | None, typer.Option(
-            "--metrics-port", help="Serve /health, /ready and /metrics on this port.")] = None,
-        metrics_host: Annotated[str, typer.Option(
-            "--metrics-host", help="Listen address of --metrics-port.")] = "127.0.0.1",
+        metrics_port: Annotated[
+            int | None,
+            typer.Option("--metrics-port", help="Serve /health, /ready and /metrics on this port."),
+        ] = None,
+        metrics_host: Annotated[
+            str, typer.Option("--metrics-host", help="Listen address of --metrics-port.")
+        ] = "127.0.0.1",
     ) -> None:
         """Run workflows, the sweep, the watch and the reconciler until SIGTERM."""
         from linkplane.process import worker as root

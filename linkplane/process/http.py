@@ -27,18 +27,27 @@ def bind(host: str, port: int, what: str, option: str) -> socket.socket:
     return sock
 
 
-def server(app: FastAPI) -> uvicorn.Server:
-    # Our own log configuration (linkplane.logs) stays in place: log_config=None.
-    return uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on",
-                                         log_config=None))  # fmt: skip
+def server(app: FastAPI, trusted_proxies: str) -> uvicorn.Server:
+    """uvicorn believes ``X-Forwarded-*`` only from ``trusted_proxies`` (its own default
+    trusts 127.0.0.1, so any local process or same-host proxy could choose its address).
+    Our own log configuration (linkplane.logs) stays in place: log_config=None."""
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="on",
+        log_config=None,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or "",
+    )
+    return uvicorn.Server(config)
 
 
 class ApiThread:
     """uvicorn in a thread on a socket bound beforehand (``up``: the main thread waits for
     Ctrl-C/SIGTERM and stops everything in order)."""
 
-    def __init__(self, app: FastAPI, sock: socket.socket) -> None:
-        self._server = server(app)
+    def __init__(self, app: FastAPI, sock: socket.socket, trusted_proxies: str) -> None:
+        self._server = server(app, trusted_proxies)
         self._sock = sock
         self._thread = threading.Thread(target=self._run, name="api", daemon=True)
 

@@ -59,8 +59,10 @@ def check_schema(engine: Engine) -> None:
         return
     where = engine.url.render_as_string(hide_password=True)
     state = "has no linkplane schema" if current is None else f"is at schema {current}"
-    raise Conflict(f"the database {where} {state}, this version needs {head}: "
-                   "run `linkplane migrate` first (with the same LINKPLANE_DATABASE_URL)")
+    raise Conflict(
+        f"the database {where} {state}, this version needs {head}: "
+        "run `linkplane migrate` first (with the same LINKPLANE_DATABASE_URL)"
+    )
 
 
 def run_migrations(settings: Settings) -> dict[str, str]:

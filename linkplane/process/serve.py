@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from linkplane.context import AppContext
+from linkplane.db import api_pool
 from linkplane.durable.client import QueueClient
 from linkplane.errors import InvalidInput
 from linkplane.logs import get_logger
@@ -52,14 +53,14 @@ def run(host: str, port: int) -> None:
     settings = process_settings()
     require_shared_secret(settings)
     sock = bind(host, port, "API", "--port")
-    ctx = open_migrated(settings)
+    ctx = open_migrated(settings, **api_pool(settings.http_max_concurrent_requests))
     hooks.register_reserved_cidrs()
     workflows = QueueClient(settings)
     unwatch = _notify_policy_changes(settings, ctx)
     try:
         app = create_app(settings, ctx.sessionmaker, workflows)
         log.info("serving", url=f"http://{host}:{sock.getsockname()[1]}")
-        server(app).run(sockets=[sock])
+        server(app, settings.trusted_proxies).run(sockets=[sock])
     finally:
         unwatch()
         workflows.close()

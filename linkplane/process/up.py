@@ -10,9 +10,12 @@ must run at shutdown (``on_stop``). Features plug in by adding their call to the
 tenancy (:func:`seed_demo_org`), the fleet (:func:`seed_demo_fleet`), the workflows
 (:func:`launch_workers`: the same durable runtime and hooks as ``linkplane worker``).
 
-The embedded cloud keeps its state in memory only. On a restart the stored region points at
-resources that no longer exist; bootstrap notices (it describes the stored TGW) and builds
-the region again, and ``up`` says so.
+The embedded cloud's state is snapshotted into the data dir every
+``cloud_snapshot_seconds`` and at shutdown, and loaded at start
+(:mod:`linkplane.localcloud.snapshot`), so breakouts keep their TGW, shares and attachments
+across a restart or a ``kill -9`` (losing at most the last interval). Without a usable
+snapshot the stored region points at resources that no longer exist; bootstrap notices (it
+describes the stored TGW) and builds the region again, and ``up`` says so.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -40,12 +43,17 @@ from linkplane.context import (
     read_runtime,
     write_runtime,
 )
+from linkplane.db import api_pool, private_files
 from linkplane.durable.runtime import Runtime
 from linkplane.errors import Conflict
 from linkplane.logs import configure, get_logger
 from linkplane.process import hooks
+from linkplane.process.base import open_background
 from linkplane.process.http import ApiThread, bind
 from linkplane.settings import Settings
+
+if TYPE_CHECKING:
+    from linkplane.localcloud import server, snapshot
 
 log = get_logger(__name__)
 
@@ -55,7 +63,9 @@ class UpContext:
     """What a startup step may use, and where it reports back."""
 
     settings: Settings
-    app: AppContext
+    app: AppContext  # the API's pool
+    #: The pool of the background work (workflow steps, loops), apart from the API's.
+    background: AppContext
     cloud: CloudPort  # the provider account in ``region``
     region: str
     cloud_endpoint: str
@@ -91,8 +101,9 @@ def bootstrap_region(up: UpContext) -> None:
     gone = [c for c in result.changes if c.endswith("no longer exists")]
     if gone:
         up.notes.append(
-            f"region {up.region}: {gone[0]} (the embedded cloud keeps state in memory only); "
-            f"bootstrapped again as {result.region.tgw_id}"
+            f"region {up.region}: {gone[0]} (the embedded cloud lost its state); "
+            f"bootstrapped again as {result.region.tgw_id}; breakouts on the old one are "
+            "listed by `linkplane audit` (missing_tgw)"
         )
     elif result.changes:
         up.notes.append(f"region {up.region}: bootstrapped, transit gateway {result.region.tgw_id}")
@@ -134,7 +145,8 @@ def start_policy_applier(up: UpContext) -> None:
     workers) re-apply the core policy promptly; it is applied once at start as well."""
     from linkplane.isolation.policy_trigger import PolicyApplier
 
-    applier = PolicyApplier(settings=up.settings, factory=up.app.sessionmaker)
+    applier = PolicyApplier(settings=up.settings, factory=up.app.sessionmaker,
+                            reads=up.background.sessionmaker)  # fmt: skip
     applier.start()
     up.on_stop.append(applier.stop)
     up.notes.append("core policy: applied after every endpoint, SIM or profile change")
@@ -143,8 +155,8 @@ def start_policy_applier(up: UpContext) -> None:
 def launch_workers(up: UpContext) -> None:
     """The durable runtime of this process (the workflows, sweep and watch of
     ``linkplane worker``), stopped at shutdown."""
-    limiter = process_limiter(up.settings, up.app.engine)
-    rt = Runtime.build(up.settings, up.app.sessionmaker, limiter=limiter)
+    limiter = process_limiter(up.settings, up.background.engine)
+    rt = Runtime.build(up.settings, up.background.sessionmaker, limiter=limiter)
     hooks.install_workflows(rt)
     rt.launch()
     up.runtime = rt
@@ -156,7 +168,7 @@ def start_callback_worker(up: UpContext) -> None:
     """SMS: delivers MO SMS to the service profiles' API callbacks (durable outbox)."""
     from linkplane.callbacks.worker import CallbackWorker
 
-    worker = CallbackWorker(factory=up.app.sessionmaker, settings=up.settings)
+    worker = CallbackWorker(factory=up.background.sessionmaker, settings=up.settings)
     worker.start()
     up.on_stop.append(worker.stop)
     up.notes.append("callback worker: delivering MO SMS to API callbacks")
@@ -173,7 +185,7 @@ def start_reconciler(up: UpContext) -> None:
     settings = up.settings
     reconciler = Reconciler(
         settings=settings,
-        factory=up.app.sessionmaker,
+        factory=up.background.sessionmaker,
         cloud_for=lambda r: make_cloud(settings, r),
         interval=interval,
     )
@@ -210,6 +222,7 @@ class UpOptions:
 
 def run(options: UpOptions, stop: threading.Event) -> None:
     """Run until ``stop`` is set; everything started is stopped again, in reverse."""
+    private_files()  # the embedded cloud's snapshots, keys and databases: owner only
     base = load_settings(options.data_dir, reconcile_interval_seconds=options.reconcile_interval)
     configure(base.log_level, json=base.log_json)
     hooks.register_reserved_cidrs()
@@ -241,25 +254,32 @@ def _serve(
 
     # The embedded cloud's per-request access log would drown the banner; errors still show.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    cloud = server.start("127.0.0.1", options.cloud_port)
+    every = base.cloud_snapshot_seconds
+    keep = server.Persistence(base.data_dir, every) if every else None
+    cloud = server.start("127.0.0.1", options.cloud_port, keep)
     stops.append(cloud.stop)
     settings = base.model_copy(update={"aws_endpoint_url": cloud.endpoint_url,
                                        "cloud": "embedded"})  # fmt: skip
-    app_ctx = open_context(settings)
+    app_ctx = open_context(settings, **api_pool(settings.http_max_concurrent_requests))
     stops.append(app_ctx.close)
+    background = open_background(settings)
+    stops.append(background.close)
     api_url = f"http://{options.host}:{api_sock.getsockname()[1]}"
     up = UpContext(
-        settings=settings, app=app_ctx, cloud=make_cloud(settings, region), region=region,
+        settings=settings, app=app_ctx, background=background, cloud=make_cloud(settings, region),
+        region=region,
         cloud_endpoint=cloud.endpoint_url, api_url=api_url,
     )  # fmt: skip
     stops.append(lambda: _stop_all(up.on_stop))
+    up.notes.append(cloud_note(cloud.loaded, keep))
     for name, step in startup_steps():
         log.info("up_step", step=name)
         step(up)
     from linkplane.process.app import create_app
 
     assert up.runtime is not None  # launch_workers is a startup step
-    api = ApiThread(create_app(settings, app_ctx.sessionmaker, up.runtime.client), api_sock)
+    app = create_app(settings, app_ctx.sessionmaker, up.runtime.client)
+    api = ApiThread(app, api_sock, settings.trusted_proxies)
     api.start()
     stops.append(api.stop)
     write_runtime(settings.data_dir, _runtime_info(up))
@@ -267,6 +287,20 @@ def _serve(
     typer.echo(banner(up))
     stop.wait()
     typer.echo("linkplane: stopping")
+
+
+def cloud_note(loaded: snapshot.Loaded, keep: server.Persistence | None) -> str:
+    """The banner's line on what the embedded cloud remembers, plainly."""
+    if keep is None:
+        return "embedded cloud: in memory only (LINKPLANE_CLOUD_SNAPSHOT_SECONDS=0)"
+    if loaded.reset_reason:
+        return (
+            f"embedded cloud: RESET, started empty: {loaded.reset_reason}. Breakouts built "
+            "in the old cloud lost their AWS resources (not the customers' doing)"
+        )
+    if loaded.existed:
+        return f"embedded cloud: restored from {keep.path} (saved every {keep.every_seconds:g} s)"
+    return f"embedded cloud: new, saved to {keep.path} every {keep.every_seconds:g} s"
 
 
 def _runtime_info(up: UpContext) -> dict[str, Any]:

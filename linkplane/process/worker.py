@@ -57,7 +57,7 @@ def _operations(settings: Settings, ctx: AppContext, sock: socket.socket) -> Api
     """``/health``, ``/ready`` and ``/metrics`` of this worker, on its own small port."""
     from linkplane.ops.api import create_ops_app
 
-    return ApiThread(create_ops_app(settings, ctx.sessionmaker), sock)
+    return ApiThread(create_ops_app(settings, ctx.sessionmaker), sock, settings.trusted_proxies)
 
 
 def run(stop: threading.Event, metrics: tuple[str, int] | None = None) -> None:
@@ -65,7 +65,8 @@ def run(stop: threading.Event, metrics: tuple[str, int] | None = None) -> None:
     endpoints, bound before anything starts so that a busy port is a clear error."""
     settings = process_settings()
     sock = bind(*metrics, "worker's metrics", "--metrics-port") if metrics else None
-    ctx = open_migrated(settings)
+    size = settings.background_pool_size
+    ctx = open_migrated(settings, pool_size=size, max_overflow=size)
     ops: ApiThread | None = None
     try:
         limiter = process_limiter(settings, ctx.engine)  # one AWS budget for all workers

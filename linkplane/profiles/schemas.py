@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from linkplane.callbacks.schemas import CallbackRef, SecretRef
+from linkplane.ids import Id
 from linkplane.tariffs.schemas import ProfileVolumeRead, TariffRead
 from linkplane.trafficlimits.schemas import ProfileServiceRead
 
@@ -19,7 +20,7 @@ SERVICE_FLAGS = (
 class RefIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: int | None = Field(None, ge=1, le=2**31 - 1)
+    id: Id | None = None
 
 
 class ServiceProfileUpdate(BaseModel):
@@ -94,7 +95,7 @@ class TariffIn(BaseModel):
     # A reference may echo a read tariff (name, currency, ...): only the id counts.
     model_config = ConfigDict(extra="ignore")
 
-    id: int
+    id: Id
 
 
 class TariffProfileUpdate(BaseModel):

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplane.ids import Code
+
 #: A volume larger than this (MB or SMS) is refused: 1 PB of data is no device's quota.
 MAX_VOLUME = 1_000_000_000
 
@@ -15,17 +17,17 @@ class CodeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: int
+    id: Code
     description: str | None = None
 
 
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: int
+    id: Code
     description: str | None = None
     #: Deprecated by emnify with Throttle; accepted only so old clients are not refused.
-    peak_throughput: int | None = None
+    peak_throughput: Code | None = None
 
 
 class QuotaIn(BaseModel):
@@ -36,7 +38,7 @@ class QuotaIn(BaseModel):
     #: ISO 8601; without a zone it is UTC; emnify's "YYYY-MM-DD hh:mm:ss" works too.
     expiry_date: datetime
     action_on_exhaustion: ActionIn | None = None
-    auto_refill: int | bool = 0
+    auto_refill: Code | bool = 0
     threshold_percentage: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
     threshold_volume: float | None = Field(None, ge=0, le=MAX_VOLUME, allow_inf_nan=False)
     #: Kept by linkplane itself; accepted (the reference lists them) and not used.

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 from linkplane.errors import InvalidInput
+from linkplane.ids import ascii_digits
 
 COLUMNS = ("iccid", "imsi", "msisdn", "bic")
 MAX_REPORTED = 50
@@ -45,13 +46,13 @@ def iccid_with_luhn(iccid: str) -> str:
 
 def _row_errors(iccid: str, imsi: str, msisdn: str, bic: str) -> list[str]:
     errors = []
-    if not (iccid.isdigit() and len(iccid) in (19, 20)):
+    if not (ascii_digits(iccid) and len(iccid) in (19, 20)):
         errors.append(f"iccid {iccid!r} must be 19 or 20 digits")
     elif len(iccid) == 20 and luhn_digit(iccid[:19]) != iccid[19]:
         errors.append(f"iccid {iccid!r} has a wrong Luhn check digit")
-    if not (imsi.isdigit() and len(imsi) == 15):
+    if not (ascii_digits(imsi) and len(imsi) == 15):
         errors.append(f"imsi {imsi!r} must be 15 digits")
-    if not (msisdn.isdigit() and 7 <= len(msisdn) <= 15):
+    if not (ascii_digits(msisdn) and 7 <= len(msisdn) <= 15):
         errors.append(f"msisdn {msisdn!r} must be 7 to 15 digits")
     if not (bic and len(bic) <= 64 and bic.replace("-", "").isalnum()):
         errors.append(f"bic {bic!r} must be 1 to 64 letters, digits or '-'")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from linkplane.devices.models import Endpoint
 from linkplane.errors import Conflict, Forbidden, LinkplaneError, NotFound
 from linkplane.events.service import record
+from linkplane.ids import ascii_digits
 from linkplane.sims import service as sims
 from linkplane.sims.models import Sim, SimStatus
 from linkplane.tenancy.models import Organisation
@@ -67,7 +68,7 @@ class Moved:
 
 
 def _check_iccid(value: str, name: str) -> str:
-    if len(value) != 19 or not value.isdigit():
+    if len(value) != 19 or not ascii_digits(value):
         raise MigrationRequestInvalid(f"{name} must be an ICCID of exactly 19 digits", field=name)
     return value
 

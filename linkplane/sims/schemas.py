@@ -6,9 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linkplane.ids import Code, Id
+
 
 class StatusRef(BaseModel):
-    id: int
+    id: Code
     description: str | None = None
 
 
@@ -16,7 +18,7 @@ class IdRef(BaseModel):
     # A reference may echo what a client read (``{"id": 1, "name": ...}``): only id counts.
     model_config = ConfigDict(extra="ignore")
 
-    id: int
+    id: Code
 
 
 class OrgRef(BaseModel):
@@ -73,7 +75,7 @@ class SimIdIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: int = Field(ge=1, le=2**31 - 1)
+    id: Id
 
 
 class SimBatchRegister(BaseModel):
@@ -83,7 +85,7 @@ class SimBatchRegister(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sim_status: IdRef | None = None
-    id: int | None = None
+    id: Code | None = None
     description: str | None = None
 
 
@@ -117,7 +119,7 @@ class IccidRange(BaseModel):
 class MigrationRef(BaseModel):
     """A workspace, SIM or status by id (bounded: ids are 32-bit)."""
 
-    id: int = Field(ge=0, le=2**31 - 1)
+    id: Code
 
 
 class MigrationRequest(BaseModel):

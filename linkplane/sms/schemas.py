@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from linkplane.ids import Code
+
 #: One SMS; longer texts are split by the sender into parts carrying a ``udh``.
 MAX_PAYLOAD = 160
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
@@ -15,7 +17,7 @@ _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
 class AddressTypeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: int
+    id: Code
     description: str | None = None
 
 

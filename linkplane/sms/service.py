@@ -19,6 +19,7 @@ from linkplane.devices import service as devices
 from linkplane.devices.models import Endpoint
 from linkplane.errors import Conflict, InvalidInput, NotFound
 from linkplane.events.service import record
+from linkplane.ids import ascii_digits
 from linkplane.profiles.models import ServiceProfile
 from linkplane.sims.models import Sim
 from linkplane.sms import admission
@@ -89,16 +90,18 @@ def _source(data: SmsIn) -> tuple[str, AddressType]:
             ) from None
     else:
         kind = (
-            AddressType.INTERNATIONAL if address.lstrip("+").isdigit() else AddressType.ALPHANUMERIC
+            AddressType.INTERNATIONAL
+            if ascii_digits(address.lstrip("+"))
+            else AddressType.ALPHANUMERIC
         )
     if kind == AddressType.ALPHANUMERIC and len(address) > MAX_ALPHANUMERIC:
         raise InvalidInput(
             f"an alphanumeric sender has at most {MAX_ALPHANUMERIC} characters",
             field="source_address",
         )
-    if kind != AddressType.ALPHANUMERIC and not address.lstrip("+").isdigit():
+    if kind != AddressType.ALPHANUMERIC and not ascii_digits(address.lstrip("+")):
         raise InvalidInput(
-            "a numeric sender (type 145 or 161) has digits only", field="source_address"
+            "a numeric sender (type 145 or 161) has digits 0-9 only", field="source_address"
         )
     return address.lstrip("+"), kind
 

@@ -20,6 +20,7 @@ from linkplane.api.deps import (
     SettingsDep,
     WriterDep,
 )
+from linkplane.api.errors import MALFORMED_STATUS
 from linkplane.api.pagination import (
     Q_PARAM,
     SORT_PARAM,
@@ -28,7 +29,7 @@ from linkplane.api.pagination import (
     set_page_headers,
 )
 from linkplane.api.responses import no_content, set_location
-from linkplane.errors import InvalidInput, NotFound, Unauthorized
+from linkplane.errors import BadRequest, InvalidInput, NotFound, Unauthorized
 from linkplane.mfa import service as mfa
 from linkplane.settings import Settings
 from linkplane.tenancy import service
@@ -57,6 +58,7 @@ from linkplane.tenancy.schemas import (
     UserRead,
     UserUpdate,
 )
+from linkplane.tenancy.throttle import limiter_on
 
 router = APIRouter(prefix="/api/v1")
 UserRef = Annotated[str, Path(min_length=1, max_length=254, description="id, username or `my`")]
@@ -72,6 +74,8 @@ OrgId = Annotated[int, Path(ge=1, le=2**31 - 1)]
     response_model=AuthenticateResponse,
     response_model_exclude_none=True,
     tags=["authentication"],
+    openapi_extra={MALFORMED_STATUS: 400},
+    responses={400: {"description": "Malformed body: wrong types, invalid JSON or no method"}},
 )
 def authenticate(
     body: AuthenticateRequest,
@@ -82,12 +86,13 @@ def authenticate(
 ) -> service.Tokens | service.MfaPending:
     """Exchange an application token, user credentials or a refresh token for an auth_token;
     a user with MFA gets an ``mfa_token`` first and sends it back with the ``code``."""
+    source = request.client.host if request.client else None
+    limiter_on(request.app.state, settings.auth_attempts_per_minute).take(source)
     if body.mfa_token or body.code:
         return _second_step(body, factory, settings)
     if body.application_token:
-        client = request.client.host if request.client else None
         return service.authenticate_application_token(
-            session=session, settings=settings, token=body.application_token, client_ip=client
+            session=session, settings=settings, token=body.application_token, client_ip=source
         )
     if body.refresh_token:
         return service.authenticate_refresh_token(
@@ -96,12 +101,13 @@ def authenticate(
     if body.username and body.password:
         return service.authenticate_password(
             factory=factory, settings=settings, username=body.username, password=body.password,
+            source=source,
             second_factor=mfa.second_factor(settings=settings, fingerprint=body.fingerprint),
         )  # fmt: skip
     if body.username or body.password:
         missing = "password" if body.username else "username"
-        raise InvalidInput(f"{missing} is required with user credentials", field=missing)
-    raise InvalidInput(
+        raise BadRequest(f"{missing} is required with user credentials", field=missing)
+    raise BadRequest(
         "send application_token, username and password, or refresh_token",
         field="application_token",
     )

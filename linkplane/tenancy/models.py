@@ -63,7 +63,8 @@ class User(Base):
     #: "admin" or "observer" (see :class:`linkplane.tenancy.principal.Role`).
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    #: Consecutive failed logins and the lockout they caused (emnify: 3 failures, 5 minutes).
+    #: Unused since migration 0014: failures are counted per username and source address in
+    #: :class:`LoginThrottle`. Kept so that older processes in a rolling upgrade still run.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -98,3 +99,18 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per (username, source address): 3 in a row lock that pair for five
+    minutes. Unknown usernames are counted too, so a lockout reveals nothing."""
+
+    __tablename__ = "login_throttle"
+
+    #: The username as typed (lowercased), whether or not such a user exists.
+    username: Mapped[str] = mapped_column(String(254), primary_key=True)
+    #: The client address (behind proxies: as ``LINKPLANE_TRUSTED_PROXIES`` vouch for it).
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from linkplane.db import utcnow
 from linkplane.errors import Conflict, Forbidden, InvalidInput, NotFound
 from linkplane.events.service import record
+from linkplane.ids import ascii_digits, in_range
 from linkplane.settings import Settings
 from linkplane.tenancy import security, service
 from linkplane.tenancy.models import ApplicationToken, TokenStatus, User, UserStatus
@@ -116,7 +117,7 @@ def create_support_token(
 
 
 def _support_target(session: Session, user_ref: str) -> User:
-    known = user_ref.isdigit() and int(user_ref) <= service.MAX_ID
+    known = ascii_digits(user_ref) and in_range(int(user_ref))
     user = session.get(User, int(user_ref)) if known else None
     if user is None or user.status != UserStatus.ACTIVE:
         raise NotFound(f"user {user_ref} not found or not active", field="user_id")

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
+from linkplane.ids import Code
 from linkplane.tenancy.models import TokenStatus, UserStatus
 from linkplane.tenancy.principal import Role
 
@@ -65,7 +72,7 @@ class AuthenticateResponse(BaseModel):
 
 
 class IdRef(BaseModel):
-    id: int = Field(ge=0, le=2**31 - 1)
+    id: Code
 
 
 class IdName(BaseModel):
@@ -169,6 +176,15 @@ class ApplicationTokenRead(BaseModel):
     expiry_date: datetime | None
     ip: str | None
     creator: CreatorRead
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """emnify leaves out ``expiry_date`` and ``ip`` when unset; its schema has no null."""
+        data: dict[str, Any] = handler(self)
+        for key in ("expiry_date", "ip"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class StatusRef(BaseModel):

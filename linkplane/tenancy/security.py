@@ -88,11 +88,43 @@ def _digest(password: str) -> str:
     return hashlib.sha1(password.encode()).hexdigest()  # noqa: S324 - emnify wire format
 
 
-def hash_password(password: str) -> str:
+#: Passwords every guessing list starts with; refused whatever their case.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password", "password1", "password12", "password123", "passw0rd", "p@ssw0rd",
+        "12345678", "123456789", "1234567890", "87654321", "12341234", "11223344",
+        "qwertyui", "qwerty12", "qwerty123", "qwertyuiop", "asdfghjk", "azertyui",
+        "abcdefgh", "abcd1234", "abc12345", "iloveyou", "letmein1", "welcome1", "sunshine",
+        "football", "baseball", "princess", "trustno1", "superman", "starwars", "whatever",
+        "changeme", "admin123", "administrator", "linkplane", "emnify123", "secret123",
+    }
+)  # fmt: skip
+
+
+def check_password(password: str, username: str | None = None) -> None:
+    """Refuse passwords a guesser tries first, saying why (issue 13: ``password``,
+    ``12345678``, eight spaces and the username itself were accepted)."""
     if len(password) < 8:
         raise InvalidInput("password must have at least 8 characters", field="password")
     if len(password) > 1024:
         raise InvalidInput("password must have at most 1024 characters", field="password")
+    lowered = password.strip().lower()
+    if len(set(password)) == 1 or not lowered:
+        raise InvalidInput(
+            "password is one character repeated: use a passphrase of several words",
+            field="password",
+        )
+    if lowered in COMMON_PASSWORDS:
+        raise InvalidInput(
+            "password is on the list of the most common passwords: choose another",
+            field="password",
+        )
+    if username and lowered in {username.lower(), username.lower().partition("@")[0]}:
+        raise InvalidInput("password must not be the username", field="password")
+
+
+def hash_password(password: str, username: str | None = None) -> str:
+    check_password(password, username)
     return _hasher.hash(_digest(password))
 
 
@@ -142,6 +174,10 @@ class AuthClaims:
     role: str
     user_id: int | None
     app_token_id: int | None
+    #: The server-side session (its refresh token's row) a user's sign-in opened; checked on
+    #: every request, so sign-out and password changes end it at once. None only for tokens
+    #: minted locally by holders of the signing key (tests, ``linkplane demo``).
+    session_id: int | None = None
 
 
 def mint_auth_token(*, key: str, claims: AuthClaims, now: datetime, ttl_seconds: int) -> str:
@@ -157,6 +193,8 @@ def mint_auth_token(*, key: str, claims: AuthClaims, now: datetime, ttl_seconds:
         "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
         "jti": secrets.token_hex(8),
     }
+    if claims.session_id is not None:
+        payload["sid"] = claims.session_id
     return jwt.encode(payload, key, algorithm=JWT_ALGORITHM)
 
 
@@ -177,6 +215,7 @@ def decode_auth_token(*, key: str, token: str) -> AuthClaims:
             app_token_id=(
                 int(data["app_token_id"]) if data.get("app_token_id") is not None else None
             ),
+            session_id=int(data["sid"]) if data.get("sid") is not None else None,
         )
     except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
         raise Unauthorized("invalid or expired auth_token: authenticate again") from exc

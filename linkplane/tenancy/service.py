@@ -10,19 +10,24 @@ import ipaddress
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.db import transaction, utcnow
+from linkplane.db import UTCDateTime, like_contains, transaction, utcnow
 from linkplane.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from linkplane.events.service import record
+from linkplane.ids import MAX_ID, ascii_digits, bounded_int, in_range
 from linkplane.settings import Settings
 from linkplane.tenancy import security
 from linkplane.tenancy.models import (
     USER_TRANSITIONS,
     ApplicationToken,
+    LoginThrottle,
     Organisation,
     RefreshToken,
     TokenStatus,
@@ -34,9 +39,8 @@ from linkplane.tenancy.scope import get_scoped, scoped
 
 LOCKOUT_AFTER = 3
 LOCKOUT_SECONDS = 300
-#: Ids are 32-bit in the API (emnify's descriptions); a larger number names no row.
-MAX_ID = 2**31 - 1
 _BAD_LOGIN = "invalid username or password"
+_LOCKED = "TooManyRequests: account locked for 5 minutes after 3 failures"
 _REVOKED = "auth_token no longer valid: the user or token was revoked or suspended"
 _BAD_APP_TOKEN = "invalid application token"  # noqa: S105 - a message
 
@@ -82,11 +86,16 @@ def mint(
     role: str,
     user_id: int | None = None,
     app_token_id: int | None = None,
+    session_id: int | None = None,
     now: datetime | None = None,
 ) -> str:
     """A signed auth_token for a user or an application token (also used by tests)."""
     claims = security.AuthClaims(
-        org_id=org_id, role=role, user_id=user_id, app_token_id=app_token_id
+        org_id=org_id,
+        role=role,
+        user_id=user_id,
+        app_token_id=app_token_id,
+        session_id=session_id,
     )
     return security.mint_auth_token(
         key=_key(settings),
@@ -106,6 +115,8 @@ def principal_from_auth_token(*, session: Session, settings: Settings, token: st
     claims = security.decode_auth_token(key=_key(settings), token=token)
     if claims.user_id is not None:
         org_id, role_name, is_provider = _live_user(session, claims.user_id)
+        if claims.session_id is not None and not _session_live(session, claims):
+            raise Unauthorized(_REVOKED)
     else:
         assert claims.app_token_id is not None
         org_id, role_name, is_provider = _live_app_token(session, claims.app_token_id)
@@ -132,7 +143,48 @@ def _live_user(session: Session, user_id: int) -> tuple[int, str, bool]:
     return row.org_id, row.role, bool(row.is_provider)
 
 
+def _session_live(session: Session, claims: security.AuthClaims) -> bool:
+    """The sign-in this token belongs to is still open (not signed out, not rotated away by
+    a refresh, not ended by a password change or suspension)."""
+    row = session.execute(
+        select(RefreshToken.revoked, RefreshToken.expires_at).where(
+            RefreshToken.id == claims.session_id, RefreshToken.user_id == claims.user_id
+        )
+    ).one_or_none()
+    return row is not None and not row.revoked and row.expires_at > utcnow()
+
+
+def end_session(*, session: Session, settings: Settings, token: str) -> None:
+    """Sign out: the session of this auth_token ends now (its cookie, bearer use and
+    refresh token are all refused afterwards). Unknown or expired tokens are ignored."""
+    try:
+        claims = security.decode_auth_token(key=_key(settings), token=token)
+    except Unauthorized:
+        return
+    if claims.session_id is None:
+        return
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == claims.session_id, RefreshToken.user_id == claims.user_id)
+        .values(revoked=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _live_app_token(session: Session, token_id: int) -> tuple[int, str, bool]:
+    state = _app_token_state(session, ApplicationToken.id == token_id)
+    if state is None:
+        raise Unauthorized(_REVOKED)
+    return state
+
+
+def _app_token_state(session: Session, which: ColumnElement[bool]) -> tuple[int, str, bool] | None:
+    """(org, effective role, provider org) of a usable application token, else None.
+
+    A token acts for its creator and never beyond them: it stops working when the creator
+    is deleted or is no longer active, and its role is the lesser of the role it was
+    created with and the creator's current role (a demoted admin's token is an observer's).
+    """
     row = session.execute(
         select(
             ApplicationToken.status,
@@ -140,13 +192,19 @@ def _live_app_token(session: Session, token_id: int) -> tuple[int, str, bool]:
             ApplicationToken.org_id,
             ApplicationToken.expiry_date,
             Organisation.is_provider,
+            User.status.label("creator_status"),
+            User.role.label("creator_role"),
         )
         .join(Organisation, Organisation.id == ApplicationToken.org_id)
-        .where(ApplicationToken.id == token_id)
+        .outerjoin(User, User.id == ApplicationToken.creator_id)
+        .where(which)
     ).one_or_none()
     if row is None or not _token_usable(row.status, row.expiry_date, utcnow()):
-        raise Unauthorized(_REVOKED)
-    return row.org_id, row.role, bool(row.is_provider)
+        return None
+    if row.creator_status != UserStatus.ACTIVE:
+        return None
+    role = Role.OBSERVER.value if Role.OBSERVER.value in (row.role, row.creator_role) else row.role
+    return row.org_id, role, bool(row.is_provider)
 
 
 def _token_usable(status: int, expiry: datetime | None, now: datetime) -> bool:
@@ -171,7 +229,7 @@ def authenticate_application_token(
     app = session.scalar(
         select(ApplicationToken).where(ApplicationToken.token_hash == security.token_hash(token))
     )
-    if app is None or not _token_usable(app.status, app.expiry_date, utcnow()):
+    if app is None or _app_token_state(session, ApplicationToken.id == app.id) is None:
         raise Unauthorized(_BAD_APP_TOKEN)
     if not _ip_allowed(app.ip, client_ip):
         raise Unauthorized(_BAD_APP_TOKEN)
@@ -185,63 +243,126 @@ def authenticate_password(
     settings: Settings,
     username: str,
     password: str,
+    source: str | None,
     second_factor: SecondFactor | None = None,
 ) -> Tokens | MfaPending:
-    """Log a user in. Failures are counted in their own committed transaction, so three
-    wrong passwords lock the account for five minutes even though the request fails.
-    With ``second_factor``, a user who owes one gets :class:`MfaPending` instead of tokens."""
+    """Log a user in. Failures are counted per username and source address in their own
+    committed transaction: three in a row lock that pair for five minutes, for unknown
+    usernames exactly as for known ones (the answers reveal nothing). With
+    ``second_factor``, a user who owes one gets :class:`MfaPending` instead of tokens.
+
+    The slow password check runs outside any transaction: no connection is held during it,
+    and each write transaction starts with its write (SQLite then waits for the lock instead
+    of failing a read-to-write upgrade under parallel logins)."""
     now = utcnow()
+    name, where = username.strip().lower(), (source or "")[:64]
     with transaction(factory) as session:
-        user = session.scalar(select(User).where(User.username == username.strip().lower()))
-        if user is None:
-            security.burn_password_check()
-            failure = _BAD_LOGIN
-        elif user.locked_until is not None and user.locked_until > now:
-            raise Unauthorized("TooManyRequests: account locked for 5 minutes after 3 failures")
-        elif not security.verify_password(user.password_hash, password):
-            failure = _count_failure(session=session, user=user, now=now)
-        elif user.status != UserStatus.ACTIVE:
-            failure = _BAD_LOGIN
-        else:
-            user.failed_logins, user.locked_until = 0, None
-            mfa_token = second_factor(session, user) if second_factor else None
-            if mfa_token is not None:
-                return MfaPending(mfa_token=mfa_token)
-            return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
-    raise Unauthorized(failure)
+        if _locked(session, name, where, now):
+            raise Unauthorized(_LOCKED)
+        user = session.scalar(select(User).where(User.username == name))
+    if user is None:
+        security.burn_password_check()
+    if user is None or not security.verify_password(user.password_hash, password):
+        with transaction(factory) as session:
+            failure = _count_failure(session=session, name=name, source=where, user=user, now=now)
+        raise Unauthorized(failure)
+    if user.status != UserStatus.ACTIVE:
+        raise Unauthorized(_BAD_LOGIN)
+    with transaction(factory) as session:
+        if not _clear_failures(session=session, name=name, source=where, now=now):
+            raise Unauthorized(_LOCKED)  # locked by parallel failures while we verified
+        mfa_token = second_factor(session, user) if second_factor else None
+        if mfa_token is not None:
+            return MfaPending(mfa_token=mfa_token)
+        return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
 
 
-def _count_failure(*, session: Session, user: User, now: datetime) -> str:
-    user.failed_logins += 1
-    record(
-        session=session,
-        org_id=user.org_id,
-        event_type="User authentication failed",
-        description=f"Failed login for user {user.username}",
-        actor="system",
-        entity_type="user",
-        entity_id=user.id,
-        severity=1,
+def _locked(session: Session, name: str, source: str, now: datetime) -> bool:
+    until = session.scalar(
+        select(LoginThrottle.locked_until).where(
+            LoginThrottle.username == name, LoginThrottle.source == source
+        )
     )
-    if user.failed_logins >= LOCKOUT_AFTER:
-        user.failed_logins, user.locked_until = 0, now + timedelta(seconds=LOCKOUT_SECONDS)
-        return "TooManyRequests: account locked for 5 minutes after 3 failures"
-    return _BAD_LOGIN
+    return until is not None and until > now
+
+
+def _upsert(session: Session) -> Callable[..., Any]:
+    dialect = session.get_bind().dialect.name
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def _count_failure(
+    *, session: Session, name: str, source: str, user: User | None, now: datetime
+) -> str:
+    """Count one failure atomically in the database (one upsert of ``failures + 1``), never
+    in Python: parallel wrong passwords each read the same count and would otherwise lose
+    increments, so the account never locked (issue 13 item 3)."""
+    table = LoginThrottle.__table__
+    locks = table.c.failures + 1 >= LOCKOUT_AFTER
+    until = literal(now + timedelta(seconds=LOCKOUT_SECONDS), UTCDateTime())
+    stmt = (
+        _upsert(session)(table)
+        .values(username=name, source=source, failures=1, last_failure_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.username, table.c.source],
+            set_={
+                "failures": case((locks, 0), else_=table.c.failures + 1),
+                "locked_until": case((locks, until), else_=table.c.locked_until),
+                "last_failure_at": now,
+            },
+        )
+        .returning(table.c.failures)
+    )
+    count = session.execute(stmt).scalar_one()
+    if user is not None:
+        record(
+            session=session,
+            org_id=user.org_id,
+            event_type="User authentication failed",
+            description=f"Failed login for user {user.username}",
+            actor="system",
+            entity_type="user",
+            entity_id=user.id,
+            severity=1,
+        )
+    return _LOCKED if count == 0 else _BAD_LOGIN
+
+
+def _clear_failures(*, session: Session, name: str, source: str, now: datetime) -> bool:
+    """Forget this pair's failures unless it is locked (the delete comes first, so a lock
+    set by a parallel request after our first read still wins)."""
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.username == name,
+            LoginThrottle.source == source,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        )
+    )
+    return not _locked(session, name, source, now)
 
 
 def _issue_user_tokens(
     *, session: Session, settings: Settings, user: User, now: datetime
 ) -> Tokens:
+    """Open a session: its refresh token's row is the server-side session the auth_token
+    names (``sid``), so ending the row ends both."""
     refresh = security.new_token()
-    session.add(
-        RefreshToken(
-            user_id=user.id,
-            token_hash=security.token_hash(refresh),
-            created_at=now,
-            expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
-        )
+    row = RefreshToken(
+        user_id=user.id,
+        token_hash=security.token_hash(refresh),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
     )
-    auth = mint(settings=settings, org_id=user.org_id, role=user.role, user_id=user.id, now=now)
+    session.add(row)
+    session.flush()
+    auth = mint(
+        settings=settings,
+        org_id=user.org_id,
+        role=user.role,
+        user_id=user.id,
+        session_id=row.id,
+        now=now,
+    )
     return Tokens(auth_token=auth, refresh_token=refresh)
 
 
@@ -253,7 +374,9 @@ def issue_user_tokens(
 
 
 def authenticate_refresh_token(*, session: Session, settings: Settings, token: str) -> Tokens:
-    """A fresh auth_token for a valid, unrevoked refresh token of an active user."""
+    """Rotate: a valid, unused refresh token of an active user is spent (one atomic update,
+    so two parallel uses cannot both succeed) for a new session and a new refresh token;
+    the old refresh token and the auth_tokens of its session stop working."""
     row = session.execute(
         select(RefreshToken, User)
         .join(User, User.id == RefreshToken.user_id)
@@ -265,8 +388,15 @@ def authenticate_refresh_token(*, session: Session, settings: Settings, token: s
     refresh, user = row
     if refresh.revoked or refresh.expires_at <= now or user.status != UserStatus.ACTIVE:
         raise Unauthorized("invalid refresh token")
-    auth = mint(settings=settings, org_id=user.org_id, role=user.role, user_id=user.id, now=now)
-    return Tokens(auth_token=auth)
+    spent = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == refresh.id, RefreshToken.revoked.is_(False))
+        .values(revoked=True)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(spent, "rowcount", 0):
+        raise Unauthorized("invalid refresh token")
+    return _issue_user_tokens(session=session, settings=settings, user=user, now=now)
 
 
 def revoke_refresh_tokens(*, session: Session, user_id: int) -> None:
@@ -399,7 +529,7 @@ def create_user(
         username=email,
         name=_check_name(name),
         role=role.value,
-        password_hash=security.hash_password(password) if password else None,
+        password_hash=security.hash_password(password, email) if password else None,
         status=UserStatus.ACTIVE if password else UserStatus.ACTIVATION_PENDING,
         created_at=utcnow(),
         failed_logins=0,
@@ -420,8 +550,8 @@ def create_user(
 
 def get_user(*, session: Session, org_id: int, user_ref: str | int) -> User:
     """A user of the organisation by id or username (emnify accepts both)."""
-    if isinstance(user_ref, int) or str(user_ref).isdigit():
-        if int(user_ref) > MAX_ID:  # beyond any id (SQLite cannot even bind it): unknown
+    if isinstance(user_ref, int) or ascii_digits(user_ref):
+        if not in_range(int(user_ref)):  # no such row can exist; the database would overflow
             raise NotFound(f"user {user_ref} not found", field="user_id")
         return get_scoped(session, User, org_id, int(user_ref), what="user", field="user_id")
     user = session.scalar(
@@ -467,11 +597,11 @@ def _user_filters(
             stmt = stmt.where((User.id if key == "id" else User.status).in_(ints))
         elif key in ("name", "username"):
             text = User.name if key == "name" else User.username
-            stmt = stmt.where(text.ilike(f"%{values[0]}%"))
+            stmt = stmt.where(like_contains(text, values[0]))
         elif key == "organisation":
             stmt = stmt.where(
                 User.org_id.in_(
-                    select(Organisation.id).where(Organisation.name.ilike(f"%{values[0]}%"))
+                    select(Organisation.id).where(like_contains(Organisation.name, values[0]))
                 )
             )
     return stmt
@@ -479,9 +609,11 @@ def _user_filters(
 
 def _int(value: str, field: str) -> int:
     try:
-        return int(value)
+        return bounded_int(value)
     except ValueError:
-        raise InvalidInput(f"{field} must be a number, got {value!r}", field=field) from None
+        raise InvalidInput(
+            f"{field} must be a whole number from 0 to {MAX_ID}, got {value!r}", field=field
+        ) from None
 
 
 def _active_admins(session: Session, org_id: int) -> int:
@@ -529,7 +661,7 @@ def update_user(
     if changes.status is not None and changes.status != user.status:
         _change_status(session, user, changes.status)
     if changes.password is not None:
-        user.password_hash = security.hash_password(changes.password)
+        user.password_hash = security.hash_password(changes.password, user.username)
         revoke_refresh_tokens(session=session, user_id=user.id)
     after = {"username": user.username, "name": user.name, "status": user.status, "role": user.role}
     if before["status"] != after["status"] or before["role"] != after["role"]:
@@ -593,6 +725,9 @@ def create_application_token(
     ip: str | None,
 ) -> tuple[ApplicationToken, str]:
     """A new token; the secret is returned once and only its SHA-256 is stored."""
+    if expiry_date is not None and expiry_date.tzinfo is None:
+        # emnify's "optional time + time zone": a date without a zone is UTC.
+        expiry_date = expiry_date.replace(tzinfo=UTC)
     if expiry_date is not None and expiry_date <= utcnow():
         raise InvalidInput("expiry_date must be in the future", field="expiry_date")
     if ip:

@@ -25,6 +25,7 @@ from linkplane.errors import NotFound
 from linkplane.events import service as events
 from linkplane.events.render import render_event
 from linkplane.events.schemas import EventRead
+from linkplane.ids import ascii_digits
 from linkplane.tenancy import roles, service
 from linkplane.tenancy.principal import Principal, Role
 from linkplane.tenancy.schemas import ROLE_BY_ID, ROLE_IDS, ROLE_NAMES, RoleRead
@@ -64,7 +65,7 @@ def _user_ref(ref: str, principal: Principal) -> str | int:
 
 
 def _role(role_id: str) -> Role:
-    role = ROLE_BY_ID.get(int(role_id)) if role_id.isdigit() else None
+    role = ROLE_BY_ID.get(int(role_id)) if ascii_digits(role_id) else None
     if role is None:
         allowed = ", ".join(f"{i} ({ROLE_NAMES[r]})" for r, i in ROLE_IDS.items())
         raise NotFound(f"role {role_id} not found; roles: {allowed}", field="role_id")

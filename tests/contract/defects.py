@@ -164,9 +164,4 @@ def tolerated(operation_id: str, status: str, schema: dict[str, Any]) -> dict[st
 #: Responses known to violate the description that another piece of work fixes: NOT
 #: tolerated defects of the description. Each must still occur (the test fails once it is
 #: fixed, so the entry is removed) and names what fixes it.
-KNOWN_VIOLATIONS: dict[str, str] = {
-    "GET /api/v1/application_token (application-token-get): 200 at /0/expiry_date: None is "
-    "not of type 'string'": "issue 12 defect 6, token nulls (the authentication work)",
-    "GET /api/v1/application_token (application-token-get): 200 at /0/ip: None is not of "
-    "type 'string'": "issue 12 defect 6, token nulls (the authentication work)",
-}
+KNOWN_VIOLATIONS: dict[str, str] = {}

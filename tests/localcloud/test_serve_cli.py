@@ -54,6 +54,7 @@ def served() -> Iterator[tuple[str, subprocess.Popen[str], list[str]]]:
     args = ["--port", str(port), "--invitation-ttl", "1"]
     args += ["--throttling", "--read-bucket", "3", "--read-refill", "0.01"]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    env.pop("MOTO_EC2_LOAD_DEFAULT_AMIS", None)  # the command must set it itself
     proc = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, text=True, env=env)
     banner = wait_for_banner(proc)
     yield f"http://127.0.0.1:{port}", proc, banner
@@ -89,6 +90,14 @@ def test_serves_boto3_with_the_given_knobs(
     with pytest.raises(ClientError) as exc:  # --throttling with a bucket of 3 reads
         ec2.describe_vpcs()
     assert exc.value.response["Error"]["Code"] == "RequestLimitExceeded"
+
+
+def test_new_accounts_get_no_default_amis(
+    served: tuple[str, subprocess.Popen[str], list[str]],
+) -> None:
+    """moto's AMI catalogue cost ~4 MiB per account; ``cloud serve`` turns it off."""
+    endpoint, _, _ = served
+    assert client(endpoint, "ec2", "444400000002").describe_images()["Images"] == []
 
 
 def test_stops_cleanly_on_sigterm(served: tuple[str, subprocess.Popen[str], list[str]]) -> None:

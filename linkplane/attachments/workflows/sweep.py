@@ -77,13 +77,26 @@ def _reject_if_pending(port: CloudPort, attachment_id: str) -> None:
 
 async def _notice_detached(rt: Runtime) -> None:
     active = await steps.db(rt, "active", records.active_attachments)
-    for breakout_id, region, attachment_id in active:
+    for breakout_id, region, attachment_id, tgw_id in active:
         found = await steps.cloud(rt, f"check {attachment_id}", region, describe(attachment_id))
         state = found.state if found else "deleted"
         if state in GONE_STATES:
+            # The TGW went with it (deleted outside linkplane, a reset embedded cloud)? Then
+            # the customer is not to blame, and the reason says so.
+            if tgw_id:
+                gone: bool = await steps.cloud(rt, f"tgw of {attachment_id}", region,
+                                               _tgw_gone(tgw_id))  # fmt: skip
+                state = records.TGW_GONE if gone else state
             revision = await steps.db(rt, f"rev {breakout_id}", records.revision_of(breakout_id))
             with SetWorkflowID(messages.detached_id(breakout_id, revision)):
                 await DBOS.start_workflow_async(teardown.detached, breakout_id, revision, state)
+
+
+def _tgw_gone(tgw_id: str) -> Callable[[CloudPort], bool]:
+    def call(port: CloudPort) -> bool:
+        return port.describe_transit_gateway(tgw_id) is None
+
+    return call
 
 
 async def _repair_stranded(rt: Runtime) -> None:

@@ -38,8 +38,9 @@ async def detached(breakout_id: int, revision: int, state: str) -> str:
         if res is None:
             return "nothing to do"
         problems = await plan_for(res.type_id).teardown(rt, res)
-        gone = ("the VPN connection was deleted outside linkplane" if res.type_id in VPN_TYPES
-                else "the customer deleted its attachment")  # fmt: skip
+        gone = ("the VPN connection was deleted outside linkplane"
+                if res.type_id in VPN_TYPES and state != records.TGW_GONE
+                else records.detach_reason(state, with_state=False))  # fmt: skip
         reason = gone + (
             f"; cleanup incomplete: {'; '.join(problems)}" if problems else ""
         )

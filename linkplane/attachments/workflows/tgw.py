@@ -135,7 +135,9 @@ async def _wait_attachment(rt: Runtime, plan: Plan, deadline: float) -> str:
         found, now = await steps.cloud_now(
             rt, "find_attachment", plan.region, lambda c: _pending_attachment(c, plan)
         )
-        if found is not None:
+        if found is not None and await steps.db(
+            rt, "attachment turn", lambda s: records.attachment_turn(s, plan)
+        ):
             return found
         if now >= deadline:
             raise Stop(StopKind.EXPIRED, "the customer created no attachment before the deadline")

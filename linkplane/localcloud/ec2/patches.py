@@ -14,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from linkplane.localcloud.ec2 import gateways, responses, vpn
+from linkplane.localcloud.ec2 import cleanup, gateways, responses, vpn
 
 Method = Callable[..., Any]
 
 RESPONSE = "moto.ec2.responses.EC2Response"
 TGW_BACKEND = "moto.ec2.models.transit_gateway.TransitGatewayBackend"
+SUBNET_BACKEND = "moto.ec2.models.subnets.SubnetBackend"
+VPC_BACKEND = "moto.ec2.models.vpcs.VPCBackend"
 ATTACHMENT_BACKEND = "moto.ec2.models.transit_gateway_attachments.TransitGatewayAttachmentBackend"
 
 
@@ -98,6 +100,13 @@ PATCHES: tuple[Patch, ...] = (
           wrapper=vpn.wrap_reject_peering, why="Timestamps the state (retention window)."),
     Patch(ATTACHMENT_BACKEND, "delete_transit_gateway_peering_attachment",
           wrapper=vpn.wrap_delete_peering, why="Drops associations; blackholes static routes."),
+    Patch(SUBNET_BACKEND, "delete_subnet", wrapper=cleanup.wrap_delete_subnet,
+          why="The subnet's network ACL association goes with it (moto kept it forever)."),
+    Patch("moto.ec2.models.subnets.Subnet", "_base_avail_ip_iterator",
+          replacement=cleanup.subnet_hosts,
+          why="moto's functools.cache on the method kept every subnet ever made in memory."),
+    Patch(VPC_BACKEND, "delete_vpc", wrapper=cleanup.wrap_delete_vpc,
+          why="The VPC's default network ACL goes with it (moto kept it forever)."),
 )  # fmt: skip
 
 #: moto's methods as found before patching, by (target, name); None where moto had none.
