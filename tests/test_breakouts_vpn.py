@@ -4,6 +4,7 @@ embedded cloud, and what is left in the cloud after a delete or a failure (nothi
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,6 +123,11 @@ def test_vpn_configuration_names_both_tunnels_psk_and_bgp(stack: Stack, vendor: 
     bad = stack.client.get(f"/api/v1/cnc/breakout/{bid}/vpn_configuration",
                            params={"vendor": "cisco"})  # fmt: skip
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "vendor"
+    # The PSK is for those who may change breakouts; another tenant does not see it exists.
+    path = f"/api/v1/cnc/breakout/{bid}/vpn_configuration"
+    assert stack.client.get(path, headers=stack.auth["observer"]).status_code == 403
+    assert stack.client.get(path, headers=stack.auth["other"]).status_code == 404
+    assert "my.secret_key1" not in json.dumps(stack.get(bid))
 
 
 def test_delete_active_vpn_leaves_nothing(stack: Stack) -> None:

@@ -210,11 +210,12 @@ def get_breakout(
             response_class=PlainTextResponse)  # fmt: skip
 def get_vpn_configuration(
     cloudconnect_attachment_id: str, session: SessionDep, settings: SettingsDep,
-    principal: PrincipalDep,
+    principal: WriterDep,
     vendor: Annotated[str, Query(description="strongswan or generic")] = "generic",
 ) -> PlainTextResponse:  # fmt: skip
     """Extension: what the customer applies to its VPN server (both tunnels' outside
-    addresses, PSK, inside addresses, proposals; for BGP the ASNs and neighbours)."""
+    addresses, PSK, inside addresses, proposals; for BGP the ASNs and neighbours). It holds
+    the pre-shared key: users who may change breakouts read it, observers do not."""
     row = service.get_breakout(session=session, org_id=principal.org_id,
                                breakout_id=_parse_id(cloudconnect_attachment_id))  # fmt: skip
     text = service.vpn_configuration(session=session, settings=settings, row=row, vendor=vendor)
