@@ -294,3 +294,52 @@ def test_vpn_connection_deleted_outside_linkplane_is_cleaned_up_by_the_sweep(
     data = stack.status(bid, DEACTIVATED)
     assert data["status_reason"] == "the VPN connection was deleted outside linkplane"
     assert left_in_cloud(stack, bid, cidrs) == NOTHING
+
+
+def test_a_customer_advertising_foreign_prefixes_over_bgp_is_contained(stack: Stack) -> None:
+    """The router advertises another breakout's CIDR, a more specific of the device range and
+    a stranger's prefix: none reaches the core or customers table, and the audit is clean for
+    the breakout; only propagation enabled behind linkplane's back would leak them, and the
+    audit names each leaked route then."""
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.isolation import service as isolation
+    from linkplane.localcloud.ec2 import vpn as embedded_vpn
+
+    victim = new_cidrs(1)
+    victim_attachment = stack.status(create_vpn(stack, 2, victim)["id"], ACTIVE)[
+        "aws_transit_gateway_attachment_id"]  # fmt: skip
+    cidrs = new_cidrs(1)
+    bid = create_vpn(stack, 3, cidrs)["id"]
+    data = stack.status(bid, ACTIVE)
+    vpn_id, attachment = data["aws_vpn_connection_id"], data["aws_transit_gateway_attachment_id"]
+    embedded_vpn.set_tunnel_status(vpn_id, data["tunnels"][0]["outside_address"], "UP")
+    advertised = [victim[0], "100.64.1.0/24", "172.31.88.0/24"]
+    embedded_vpn.advertise(vpn_id, advertised)
+    region = stack.region
+    tables = (region.core_route_table_id, region.customers_route_table_id)
+
+    def routes_to_vpn() -> dict[str, set[str]]:
+        return {t: {r.cidr for r in stack.provider.search_routes(t) if attachment in
+                    r.attachment_ids} for t in tables}  # fmt: skip
+
+    def findings() -> set[tuple[str, str]]:
+        result = isolation.audit(settings=stack.settings, factory=stack.ctx.sessionmaker,
+                                 cloud_for=lambda r: make_cloud(stack.settings, r))  # fmt: skip
+        return {(f.code, f.resource.split("#")[-1]) for f in result.findings
+                if attachment in f.resource + f.message}  # fmt: skip
+
+    assert routes_to_vpn() == {region.core_route_table_id: set(cidrs),
+                               region.customers_route_table_id: set()}  # fmt: skip
+    assert findings() == set()
+    ec2 = stack.customer(stack.provider.account_id, "ec2")
+    pair = {"TransitGatewayRouteTableId": region.core_route_table_id,
+            "TransitGatewayAttachmentId": attachment}  # fmt: skip
+    ec2.enable_transit_gateway_route_table_propagation(**pair)
+    try:
+        leaked = findings()
+        # The victim's static route keeps its prefix (AWS prefers static over propagated).
+        assert stack.core_routes()[victim[0]] == (victim_attachment,)
+    finally:
+        ec2.disable_transit_gateway_route_table_propagation(**pair)
+    assert {c for code, c in leaked if code == "undeclared_vpn_route"} == set(advertised[1:])
+    assert ("unowned_propagation", attachment) in leaked

@@ -130,3 +130,33 @@ def test_tunnel_state_and_traffic_as_telemetry_and_cloudwatch_metrics(cloud: Clo
     assert _metric(cloud, vpn_id, down_ip, "TunnelState", "Maximum") == [0.0]
     with pytest.raises(ValueError):
         vpn_ext.set_tunnel_status(vpn_id, up_ip, "SIDEWAYS")
+
+
+def test_bgp_advertised_prefixes_propagate_only_where_the_attachment_propagates(
+    cloud: Cloud,
+) -> None:
+    tgw_id = make_tgw(cloud)["TransitGatewayId"]
+    created = _connection(cloud, tgw_id, StaticRoutesOnly=False)
+    vpn_id, up = created["VpnConnectionId"], created["Options"]["TunnelOptions"][0]
+    ec2 = client(cloud, "ec2", PROVIDER)
+    ec2.describe_vpn_connections(VpnConnectionIds=[vpn_id])  # available
+    (att,) = ec2.describe_transit_gateway_attachments(Filters=[
+        {"Name": "resource-id", "Values": [vpn_id]}])["TransitGatewayAttachments"]  # fmt: skip
+    table = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw_id)[
+        "TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]  # fmt: skip
+
+    def propagated() -> list[str]:
+        routes = ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table, Filters=[
+            {"Name": "type", "Values": ["propagated"]}])["Routes"]  # fmt: skip
+        return [r["DestinationCidrBlock"] for r in routes]
+
+    vpn_ext.advertise(vpn_id, ["172.31.5.0/24"])
+    ec2.enable_transit_gateway_route_table_propagation(
+        TransitGatewayRouteTableId=table,
+        TransitGatewayAttachmentId=att["TransitGatewayAttachmentId"])  # fmt: skip
+    assert propagated() == []  # no tunnel up: no BGP session
+    vpn_ext.set_tunnel_status(vpn_id, up["OutsideIpAddress"], "UP")
+    assert propagated() == ["172.31.5.0/24"]
+    static = _connection(cloud, tgw_id, StaticRoutesOnly=True)
+    with pytest.raises(ValueError):
+        vpn_ext.advertise(static["VpnConnectionId"], ["172.31.6.0/24"])

@@ -269,3 +269,28 @@ def wrap_delete_peering(original: Method) -> Method:
         return attachment
 
     return delete
+
+
+def advertise(vpn_id: str, cidrs: Sequence[str]) -> None:
+    """What the customer's BGP router advertises over a BGP connection's tunnels (the embedded
+    cloud has no BGP speaker): while a tunnel is UP, the prefixes are the ``vpn``
+    attachment's propagated routes in every table it propagates to, as AWS's BGP-learned
+    routes are; ``AcceptedRouteCount`` counts them."""
+    with LOCK:
+        vpn = _find_vpn(vpn_id)
+        if (vpn.options or {}).get("StaticRoutesOnly"):
+            raise ValueError(f"{vpn_id} uses static routes only: it has no BGP session")
+        vpn.lp_advertised = [str(ipaddress.IPv4Network(c)) for c in cidrs]
+        for entry in vpn.vgw_telemetry:
+            entry["AcceptedRouteCount"] = len(cidrs) if entry["Status"] == "UP" else 0
+
+
+def learned_cidrs(backend: Any, vpn_id: str) -> list[str]:
+    """The prefixes a VPN connection's BGP session has learned now (none while no tunnel is
+    up, or for a static connection)."""
+    vpn = backend.vpn_connections.get(vpn_id)
+    if vpn is None or vpn.state != "available" or (vpn.options or {}).get("StaticRoutesOnly"):
+        return []
+    if not any(t["Status"] == "UP" for t in vpn.vgw_telemetry):
+        return []
+    return list(getattr(vpn, "lp_advertised", []))
