@@ -67,14 +67,12 @@ EVENT_TYPES: tuple[str, ...] = (
     "Network attach refused",
     "Operator blacklist updated",  # 54
     "Tariff profile blocklist updated",
-    # 56-65: reserved for work merged in parallel (event ids are assigned by range).
-    *(["Reserved"] * 10),
     # MFA, user roles, support access and SIM migration (linkplane.mfa, tenancy)
-    "MFA key created",  # 66
+    "MFA key created",  # 56
     "MFA key activated",
     "MFA key deleted",
     "MFA authentication failed",
-    "Trusted device added",  # 70
+    "Trusted device added",  # 60
     "Trusted device deleted",
     "Support token created",
     "SIM migrated",
