@@ -268,14 +268,15 @@ def test_retryable_errors_at_every_vpn_action_are_absorbed(stack: Stack, kind: s
     assert _vpc_routes(stack, cidrs[0]) == 0
 
 
+@pytest.mark.parametrize("type_id", [2, 3])
 @pytest.mark.parametrize(("service", "action"), _actions(VPN_PROVISION_ACTIONS))
 def test_permanent_error_while_provisioning_a_vpn_rolls_back_cleanly(
-    stack: Stack, service: str, action: str
+    stack: Stack, service: str, action: str, type_id: int
 ) -> None:
     cidrs = new_cidrs(1)
     throttle.inject_fault(action, *PERMANENT[service], 1, account_id=PROVIDER,
                           match=_VPN_MATCH.get(action))  # fmt: skip
-    bid = create_vpn(stack, 2, cidrs)["id"]
+    bid = create_vpn(stack, type_id, cidrs)["id"]
     data = _vpn_final(stack, bid)
     assert data["status"]["id"] == DEACTIVATED
     assert "AWS error" in data["status_reason"] and PERMANENT[service][0] in data["status_reason"]
