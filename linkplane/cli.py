@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from linkplane.errors import LinkplaneError
 
@@ -67,4 +68,10 @@ def main() -> None:
     except LinkplaneError as exc:
         where = f" ({exc.field})" if exc.field else ""
         typer.secho(f"error{where}: {exc.message}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except ValidationError as exc:  # settings from the environment that do not hold
+        for problem in exc.errors():
+            where = " ".join(["settings", *(str(p) for p in problem["loc"])])
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            typer.secho(f"error ({where}): {message}", err=True, fg=typer.colors.RED)
         sys.exit(2)

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     default_region: str = "eu-central-1"
     #: Device address space routed from the core to customers (the TGW "customers" table).
     device_cidr: str = "100.64.0.0/10"
+    #: Each core region's own device address pool, a part of ``device_cidr``, as a JSON map,
+    #: e.g. LINKPLANE_REGION_DEVICE_POOLS='{"eu-central-1": "100.64.0.0/12",
+    #: "us-east-1": "100.80.0.0/12"}'. Routing tells by it where a device breaks out, so pools
+    #: may not overlap. A region not in the map uses all of ``device_cidr`` (one region only).
+    region_device_pools: dict[str, str] = Field(default_factory=dict)
     #: Core VPC CIDR used when bootstrap creates the core VPC.
     core_vpc_cidr: str = "10.255.0.0/16"
     #: Breakout validation limits: VPC CIDRs per breakout.
@@ -257,6 +262,17 @@ class Settings(BaseSettings):
                     "cnc_monthly_prices maps breakout type ids 1-8 to amounts of 0 or more"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _pools(self) -> Settings:
+        from linkplane.network.pools import check_pools
+
+        check_pools(self.region_device_pools, self.device_cidr, KNOWN_REGIONS)
+        return self
+
+    def device_pool(self, region: str) -> str:
+        """The device address pool of core ``region`` (all of ``device_cidr`` if unset)."""
+        return self.region_device_pools.get(region, self.device_cidr)
 
     @field_validator("provider_account_id")
     @classmethod

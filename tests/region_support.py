@@ -9,7 +9,9 @@ from linkplane.db import transaction
 from linkplane.regions.models import Region
 
 
-def store_region(factory: sessionmaker[Session], info: RegionInfo) -> None:
+def store_region(
+    factory: sessionmaker[Session], info: RegionInfo, device_cidr: str = "100.64.0.0/10"
+) -> None:
     """Write ``info`` as the region table row ``linkplane region bootstrap`` would."""
     with transaction(factory) as session:
         session.add(
@@ -19,6 +21,6 @@ def store_region(factory: sessionmaker[Session], info: RegionInfo) -> None:
                 customers_route_table_id=info.customers_route_table_id,
                 core_vpc_id=info.core_vpc_id or "vpc-core", core_vpc_cidr=info.core_vpc_cidr,
                 core_attachment_id=info.core_attachment_id, subnet_ids=[],
-                device_cidr="100.64.0.0/10", customer_aggregate_cidr=info.customer_aggregate_cidr,
+                device_cidr=device_cidr, customer_aggregate_cidr=info.customer_aggregate_cidr,
             )
         )  # fmt: skip

@@ -35,8 +35,9 @@ from tests.test_breakouts_faults_support import (
 
 #: The happy path's steps ("{cidr}" is the breakout's one CIDR); the waits poll at least once.
 STEPS = ["load", "ensure_share", "record_share", "invitation_status", "accepted",
-         "find_attachment", "claim", "accept", "attachment_state", "routing", "associate",
-         "route {cidr}", "vpc route {cidr}", "activate", "update core policy"]  # fmt: skip
+         "find_attachment", "attachment turn", "claim", "accept", "attachment_state",
+         "routing", "associate", "route {cidr}", "vpc route {cidr}", "crossregion", "activate",
+         "update core policy"]  # fmt: skip
 AWS_STEPS = ["ensure_share", "invitation_status", "find_attachment", "accept",
              "attachment_state", "associate", "route {cidr}", "vpc route {cidr}"]  # fmt: skip
 #: The deletion of an Active breakout: every undo (reverse order of creation), then final.

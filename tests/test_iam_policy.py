@@ -49,6 +49,10 @@ FLOWS = (
     "tests/test_breakouts_vpn.py::test_delete_active_vpn_leaves_nothing",
     # the tunnel watch: tunnel states and AWS/VPN metrics
     "tests/test_breakouts_vpn.py::test_tunnel_going_up_and_down_is_an_event_and_metrics_show_on_get",
+    # region peering: request, accept, routes, then unpeer; and a failed run undone
+    "tests/test_regions_peering.py::"
+    "test_unpeer_refuses_while_breakouts_depend_then_removes_everything",
+    "tests/test_regions_peering.py::test_failure_mid_way_undoes_what_the_run_created",
 )
 #: The flows take minutes on a loaded machine (their own tests have 300 s each).
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]

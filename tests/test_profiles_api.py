@@ -85,7 +85,7 @@ def test_profile_bodies_refuse_unknown_fields(fleet: Fleet) -> None:
     assert len(fleet.get("/api/v1/tariff_profile").json()) == 1
     # Every field of emnify's description is accepted; the deprecated apply_quota applies.
     spec = {"name": "full", "prepaid": False, "dns": {"id": 1}, "moc_callback": {"id": 2},
-            "esme_interface_type": {"id": 1}, "breakout_region": {"id": 1}, "apply_quota": True}
+            "esme_interface_type": {"id": 1}, "apply_quota": True}
     r = fleet.post("/api/v1/service_profile", spec)
     assert r.status_code == 201, r.text
     assert r.json()["apply_data_quota"] is True

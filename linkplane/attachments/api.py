@@ -309,9 +309,10 @@ def breakout_types(principal: PrincipalDep) -> list[IdDescription]:
 def available_regions(
     breakout_type_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> list[AvailableRegion]:
-    """Bootstrapped regions for TGW and VPN (types 1-3); none for the types linkplane cannot
+    """Bootstrapped regions with themselves and peered pairs both ways, for TGW; each
+    bootstrapped region with itself for VPN (types 2-3); none for the types linkplane cannot
     provision yet (4, 5)."""
     return [
-        AvailableRegion(attachment_region=r.name, device_breakout_region=r.name)
-        for r in service.available_regions(session=session, type_id=breakout_type_id)
+        AvailableRegion(attachment_region=a, device_breakout_region=d)
+        for a, d in service.available_pairs(session=session, type_id=breakout_type_id)
     ]

@@ -151,6 +151,9 @@ class Breakout(Base):
     #: JSON list, one object per tunnel, as last seen: outside_ip, inside_cidr, status,
     #: last_status_change and the last hour's bytes_in / bytes_out (the tunnel watch).
     vpn_tunnels: Mapped[str] = mapped_column(Text, default="[]")
+    #: JSON list of routes over a region peering for devices that break out in another
+    #: region (see linkplane.attachments.crossregion), each recorded before it is created.
+    crossregion_routes: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
     @property
     def status(self) -> Status:

@@ -16,7 +16,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from linkplane.attachments import service
+from linkplane.attachments import crossregion, service
+from linkplane.attachments.crossregion import RemoteRoute
 from linkplane.attachments.models import (
     BREAKOUT_TAG,
     REVISION_TAG,
@@ -122,13 +123,15 @@ class Resources:
     delete_requested: bool = False
     customer_gateway_id: str | None = None
     vpn_connection_id: str | None = None
+    #: Routes for devices in other regions (linkplane.attachments.crossregion).
+    crossregion_routes: tuple[RemoteRoute, ...] = ()
 
     @property
     def anything(self) -> bool:
         """Does the row record any AWS resource (something a teardown must undo)?"""
         return bool(self.share_arn or self.attachment_id or self.associated_route_table_id
-                    or self.routes or self.vpc_routes or self.customer_gateway_id
-                    or self.vpn_connection_id)  # fmt: skip
+                    or self.routes or self.vpc_routes or self.crossregion_routes
+                    or self.customer_gateway_id or self.vpn_connection_id)  # fmt: skip
 
 
 def _row(session: Session, breakout_id: int, revision: int | None = None) -> Breakout:
@@ -274,6 +277,15 @@ def start_routing(session: Session, plan: Plan) -> None:
                        detail={"attachment_id": row.attachment_id})  # fmt: skip
 
 
+def start_crossregion(session: Session, plan: Plan) -> list[RemoteRoute]:
+    """Record the routes for the organisation's devices in other regions *before* they are
+    made (as :func:`start_routing` does), and return them."""
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    routes = crossregion.wanted(session, row)
+    crossregion.record_routes(row, routes)
+    return routes
+
+
 def activate(session: Session, plan: Plan) -> None:
     row = _live_row(session, plan.breakout_id, plan.revision)
     service.transition(session=session, row=row, to=Status.ACTIVE,
@@ -295,6 +307,7 @@ def resources_detail(row: Breakout) -> dict[str, object]:
         "associated_route_table_id": row.associated_route_table_id,
         "core_route_table_id": row.core_route_table_id,
         "routes": row.route_list,
+        "crossregion_routes": [r.label() for r in crossregion.recorded(row)],
         **({"customer_gateway_id": row.customer_gateway_id,
             "vpn_connection_id": row.vpn_connection_id} if row.is_vpn else {}),
     }
@@ -318,6 +331,7 @@ def resources_of(row: Breakout, session: Session | None = None) -> Resources:
         delete_requested=row.delete_requested,
         customer_gateway_id=row.customer_gateway_id,
         vpn_connection_id=row.vpn_connection_id,
+        crossregion_routes=tuple(crossregion.recorded(row)),
     )
 
 
@@ -394,6 +408,8 @@ def forget(session: Session, breakout_id: int, what: str) -> None:
         row.attachment_id = None
     elif what == "customer_gateway":
         row.customer_gateway_id = None
+    elif what == "crossregion":
+        row.crossregion_routes = "[]"
     else:
         raise ValueError(what)
 

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from linkplane.attachments import vpn
+from linkplane.attachments import crossregion, vpn
 from linkplane.attachments.models import (
     PROVISIONED_TYPES,
     PROVISIONING,
@@ -125,6 +125,15 @@ def history(*, session: Session, org_id: int, breakout_id: int) -> list[Event]:
     return list(session.scalars(stmt).all())
 
 
+def available_pairs(*, session: Session, type_id: int) -> list[tuple[str, str]]:
+    """(attachment region, device breakout region) pairs a breakout of ``type_id`` can use:
+    each bootstrapped region with itself, and both orders of every peered pair."""
+    names = {r.name for r in available_regions(session=session, type_id=type_id)}
+    pairs = [p for p in crossregion.available_pairs(session) if p[0] in names]
+    # A VPN breakout routes its own region's devices only (no cross-region routes yet).
+    return [p for p in pairs if p[0] == p[1]] if type_id in VPN_TYPES else pairs
+
+
 def available_regions(*, session: Session, type_id: int) -> list[RegionInfo]:
     """Where a breakout of ``type_id`` can be created: the bootstrapped regions for TGW and
     the VPN types (every VPN ends on the region's TGW), none for the types linkplane cannot
@@ -195,8 +204,11 @@ class _LiveRanges:
 def _live_in_region(session: Session, region: str, exclude_id: int | None) -> list[_LiveRanges]:
     # Columns, not entities: a create checks against every live breakout of the TGW, and
     # loading thousands of full rows per create was a tenth of the benchmark's time at N=1000.
+    # Breakouts of peered regions count too: their CIDRs may be routed in this region's
+    # tables for devices that break out here (linkplane.attachments.crossregion).
+    regions = [region, *crossregion.peered_regions(session, region)]
     stmt = select(Breakout.id, Breakout.org_id, Breakout.vpc_cidrs)
-    stmt = stmt.where(Breakout.region == region)
+    stmt = stmt.where(Breakout.region.in_(regions))
     stmt = stmt.where(Breakout.status_id.in_([s.value for s in LIVE]))
     stmt = stmt.where(Breakout.expired.is_(False))
     if exclude_id is not None:
@@ -215,7 +227,7 @@ def _device_cidrs(session: Session, settings: Settings) -> list[str]:
 def _ranges_of(other: _LiveRanges, org_id: int | None) -> list[cidr_rules.NamedRange]:
     if other.org_id == org_id:
         return cidr_rules.breakout_ranges(f"breakout {other.id}", other.cidrs)
-    hidden = "a range another organisation uses on this transit gateway"
+    hidden = "a range another organisation uses on this transit gateway or a peered one"
     return [cidr_rules.NamedRange.of(hidden, cidr) for cidr in other.cidrs]
 
 

@@ -596,6 +596,56 @@ class AwsCloud:
         except ResourceNotFound:
             return
 
+    def create_peering_attachment(
+        self, *, tgw_id: str, peer_tgw_id: str, peer_region: str, tags: dict[str, str]
+    ) -> TgwAttachment:
+        for existing in self.list_attachments(tgw_id=tgw_id, resource_type="peering"):
+            if existing.resource_id == peer_tgw_id and existing.state not in _GONE_ATTACHMENT:
+                return existing
+        out = self._ec2(
+            "CreateTransitGatewayPeeringAttachment",
+            lambda: self.ec2.create_transit_gateway_peering_attachment(
+                TransitGatewayId=tgw_id,
+                PeerTransitGatewayId=peer_tgw_id,
+                PeerAccountId=self.account_id,
+                PeerRegion=peer_region,
+                TagSpecifications=_tag_spec("transit-gateway-attachment", tags),
+            ),
+        )
+        created = out["TransitGatewayPeeringAttachment"]
+        return self._require_attachment(str(created.get("TransitGatewayAttachmentId", "")))
+
+    def accept_peering_attachment(self, attachment_id: str) -> TgwAttachment:
+        current = self._require_attachment(attachment_id)
+        if current.state != "pendingAcceptance":
+            if current.state in {"pending", "available", "modifying"}:
+                return current
+            raise ResourceConflict(
+                f"peering attachment {attachment_id} is {current.state}; it cannot be accepted",
+                aws_code="IncorrectState",
+            )
+        self._ec2(
+            "AcceptTransitGatewayPeeringAttachment",
+            lambda: self.ec2.accept_transit_gateway_peering_attachment(
+                TransitGatewayAttachmentId=attachment_id
+            ),
+        )
+        return self._require_attachment(attachment_id)
+
+    def delete_peering_attachment(self, attachment_id: str) -> None:
+        current = self.describe_attachment(attachment_id)
+        if current is None or current.state in _GONE_ATTACHMENT:
+            return
+        try:
+            self._ec2(
+                "DeleteTransitGatewayPeeringAttachment",
+                lambda: self.ec2.delete_transit_gateway_peering_attachment(
+                    TransitGatewayAttachmentId=attachment_id
+                ),
+            )
+        except ResourceNotFound:
+            return
+
     def associate_route_table(self, *, route_table_id: str, attachment_id: str) -> None:
         current = self._require_attachment(attachment_id)
         if _associated_with(current, route_table_id):

@@ -291,6 +291,21 @@ class CloudPort(Protocol):
 
     def delete_vpc_attachment(self, attachment_id: str) -> None: ...
 
+    def create_peering_attachment(
+        self, *, tgw_id: str, peer_tgw_id: str, peer_region: str, tags: dict[str, str]
+    ) -> TgwAttachment:
+        """Request a peering of ``tgw_id`` with the same account's ``peer_tgw_id`` in
+        ``peer_region``; a live peering of the two already requested is returned as is."""
+        ...
+
+    def accept_peering_attachment(self, attachment_id: str) -> TgwAttachment:
+        """Accept on the peer region's side; one already accepted is returned as is."""
+        ...
+
+    def delete_peering_attachment(self, attachment_id: str) -> None:
+        """Delete from either side; one already gone is success."""
+        ...
+
     def associate_route_table(self, *, route_table_id: str, attachment_id: str) -> None:
         """Associate; already associated with this table is success."""
         ...

@@ -30,6 +30,7 @@ from linkplane.devices.schemas import (
 )
 from linkplane.errors import Conflict, InvalidInput, LinkplaneError, NotFound, item_field
 from linkplane.events.service import event_values, record_many
+from linkplane.profiles import regions as profile_regions
 from linkplane.sims import service as sims
 from linkplane.sims.models import SIM_TRANSITIONS, Sim, SimStatus
 from linkplane.tenancy.principal import Principal
@@ -191,7 +192,8 @@ def create_many(
                                     data.tariff_profile)}  # fmt: skip
     if any(i.ip_address for i in data.endpoints) and data.ip_address_space is None:
         raise InvalidInput("ip_address needs ip_address_space as well", field="ip_address_space")
-    space = service.space_for(session, org_id, data.ip_address_space)
+    pool = profile_regions.pool_of_profile(session, shared.get("service_profile_id"))
+    space = service.space_for(session, org_id, data.ip_address_space, pool)
     problems = Problems("endpoints")
     states = load_sims(session, org_id, (i.sim.id for i in data.endpoints if i.sim and i.sim.id))
     checked: list[tuple[dict[str, Any], SimStatus | None]] = []

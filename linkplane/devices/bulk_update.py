@@ -115,6 +115,21 @@ def _moves(
     return moves
 
 
+def _check_pools(
+    session: Session, items: list[EndpointBulkUpdate], rows: dict[int, Endpoint],
+    problems: Problems,
+) -> None:  # fmt: skip
+    """Every item that changes a profile or an address leaves its endpoint inside the device
+    pool of its profile's breakout region (as the single PATCH does)."""
+    for n, item in enumerate(items):
+        if {"service_profile", "ip_address", "ip_address_space"} & item.model_fields_set:
+            try:
+                service.check_breakout_pool(session, rows[item.id])
+            except LinkplaneError as exc:
+                problems.add(n, exc)
+    problems.check("endpoints")
+
+
 def _readdress(
     session: Session, items: list[EndpointBulkUpdate], rows: dict[int, Endpoint], refs: _Refs,
     problems: Problems,
@@ -172,6 +187,7 @@ def update_many(
             moves.append((refs.sims[endpoint.sim_id].sim, target))
     problems.check("endpoints")
     _readdress(session, items, rows, refs, problems)
+    _check_pools(session, items, rows, problems)
     now = utcnow()
     for endpoint in rows.values():
         endpoint.last_updated = now

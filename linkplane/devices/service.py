@@ -7,6 +7,7 @@ Creating or re-addressing an endpoint allocates its IP in the same transaction (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -29,8 +30,10 @@ from linkplane.errors import Conflict, InvalidInput, NotFound
 from linkplane.events.models import Event
 from linkplane.events.service import record
 from linkplane.ids import ascii_digits
+from linkplane.profiles import regions as profile_regions
 from linkplane.profiles import service as profiles
 from linkplane.profiles.models import ServiceProfile, TariffProfile
+from linkplane.profiles.regions import Pool
 from linkplane.sims import service as sims
 from linkplane.sims.models import Sim, SimStatus
 from linkplane.tenancy.principal import Principal
@@ -212,11 +215,48 @@ def check_organisation(ref: IdRef | None, org_id: int) -> None:
         raise NotFound(f"organisation {ref.id} not found", field="organisation.id")
 
 
-def space_for(session: Session, org_id: int, ref: IdRef | None) -> IpAddressSpace:
-    """The space asked for, or the organisation's first."""
+def space_for(
+    session: Session, org_id: int, ref: IdRef | None, pool: Pool | None = None
+) -> IpAddressSpace:
+    """The space asked for, or the organisation's first; inside ``pool`` (the device pool of
+    the service profile's breakout region) when there is one."""
     if ref is None:
-        return addressing.default_space(session=session, org_id=org_id)
-    return addressing.get_for_org(session=session, org_id=org_id, space_id=ref.id)
+        if pool is None:
+            return addressing.default_space(session=session, org_id=org_id)
+        return _default_space_in(session, org_id, pool)
+    space = addressing.get_for_org(session=session, org_id=org_id, space_id=ref.id)
+    if pool is not None and not IPv4Network(space.cidr).subnet_of(pool.network):
+        raise InvalidInput(
+            f"IP address space {space.cidr} is not in the device pool {pool.network} of "
+            f"{pool.region}, where the endpoint's service profile breaks out; pick a space "
+            "inside that pool",
+            field="ip_address_space",
+        )
+    return space
+
+
+def _default_space_in(session: Session, org_id: int, pool: Pool) -> IpAddressSpace:
+    for space in addressing.list_for_org(session=session, org_id=org_id):
+        if IPv4Network(space.cidr).subnet_of(pool.network):
+            return space
+    raise InvalidInput(
+        f"your organisation has no IP address space in the device pool {pool.network} of "
+        f"{pool.region}, where the endpoint's service profile breaks out; assign one inside it",
+        field="ip_address_space",
+    )
+
+
+def check_breakout_pool(session: Session, endpoint: Endpoint) -> None:
+    """Refuse an endpoint whose address is outside its profile's breakout region pool (a
+    changed profile): its traffic would be routed to the wrong region."""
+    pool = profile_regions.pool_of_profile(session, endpoint.service_profile_id)
+    if pool is not None and endpoint.ip_address and not pool.holds(endpoint.ip_address):
+        raise InvalidInput(
+            f"the endpoint's address {endpoint.ip_address} is not in the device pool "
+            f"{pool.network} of {pool.region}, where its service profile breaks out; give "
+            "ip_address_space (a space inside that pool) in the same request",
+            field="service_profile",
+        )
 
 
 def _assign_address(
@@ -283,7 +323,8 @@ def create(
     _check_imei_lock(endpoint)
     if data.sim is not None and data.sim.id is not None:
         endpoint.sim_id = _link_sim(session, org_id, None, data.sim.id)
-    space = space_for(session, org_id, data.ip_address_space)
+    pool = profile_regions.pool_of_profile(session, endpoint.service_profile_id)
+    space = space_for(session, org_id, data.ip_address_space, pool)
     for attempt in range(ALLOCATION_ATTEMPTS):
         endpoint.ip_address_space_id, endpoint.ip_address = _assign_address(
             session, space, data.ip_address
@@ -309,7 +350,9 @@ def _readdress(session: Session, endpoint: Endpoint, data: EndpointUpdate) -> No
         return
     if data.ip_address is None and space_id == endpoint.ip_address_space_id:
         return  # nothing asked but "keep the address"
-    space = space_for(session, endpoint.org_id, IdRef(id=space_id) if space_id else None)
+    pool = profile_regions.pool_of_profile(session, endpoint.service_profile_id)
+    ref = IdRef(id=space_id) if space_id else None
+    space = space_for(session, endpoint.org_id, ref, pool)
     _release(session, endpoint)
     endpoint.ip_address_space_id, endpoint.ip_address = _assign_address(
         session, space, data.ip_address
@@ -341,6 +384,8 @@ def update(
     _check_imei_lock(endpoint)
     if {"ip_address", "ip_address_space"} & data.model_fields_set:
         _readdress(session, endpoint, data)
+    if {"service_profile", "ip_address", "ip_address_space"} & data.model_fields_set:
+        check_breakout_pool(session, endpoint)
     endpoint.last_updated = utcnow()
     _flush(session, endpoint)
     _apply_sim_status(session, endpoint, data.sim, principal)

@@ -76,6 +76,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "Trusted device deleted",
     "Support token created",
     "SIM migrated",
+    # Regions (linkplane.regions, issue 11)
+    "Breakout degraded",  # 64
 )
 
 #: Types with ids from a range reserved per feature (so that features landing in any order

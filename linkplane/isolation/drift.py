@@ -23,10 +23,17 @@ Codes (stable): ``unowned_share``, ``foreign_share``, ``unowned_principal``,
 ``unowned_attachment``, ``unowned_association``, ``unowned_route``, ``unowned_propagation``,
 ``missing_share``, ``missing_principal``, ``missing_attachment``, ``missing_association``,
 ``missing_route``, ``changed_association``, ``changed_route``, ``missing_tgw`` (the region's
-TGW itself is gone; nothing else is judged on it), ``undeclared_vpn_route`` (a core route to
-a VPN attachment for a prefix its breakout did not declare: BGP containment). Each finding
-carries the :class:`Fix` that ``--repair`` applies, or none when only the customer can fix
-it.
+TGW itself is gone; nothing else is judged on it), ``missing_peering``,
+``undeclared_vpn_route`` (a core route to a VPN attachment for a prefix its breakout did not
+declare: BGP containment).
+
+Regions and peerings. A region also owns its peerings (``linkplane region peer``): each
+peering attachment, its association with the region's peering table, the peer's pool in the
+customers table and the own pool in the peering table. Breakouts own their cross-region routes
+(the core table of their devices' region, the peering table of their attachment region). A
+recorded peering that is not available (deleted or rejected behind linkplane's back) is
+``missing_peering``: repair cannot bring it back; ``region peer`` can. Each finding carries the
+:class:`Fix` that ``--repair`` applies, or none when only the customer can fix it.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from linkplane.attachments.crossregion import RemoteRoute
 from linkplane.attachments.models import BREAKOUT_TAG
 from linkplane.cloud.port import ResourceShare, ShareAssociation, TgwRoute
 from linkplane.installation.tags import TAG as INSTALLATION_TAG
@@ -105,6 +113,9 @@ class _Ctx:
     breakouts: list[OwnedBreakout]
     ownership: Ownership
     out: list[Drift] = field(default_factory=list)
+    #: Routes in this region's tables for devices here of breakouts attached elsewhere (or
+    #: routes here from the peering to breakouts attached here), with their breakout.
+    remote: list[tuple[RemoteRoute, OwnedBreakout]] = field(default_factory=list)
 
     @property
     def active(self) -> list[OwnedBreakout]:
@@ -121,14 +132,27 @@ class _Ctx:
 def audit(
     region: RegionSpec, cloud: CloudState, breakouts: Iterable[OwnedBreakout], ownership: Ownership
 ) -> list[Drift]:
-    """Every drift of ``region``'s TGW and shares from what ``breakouts`` own and want."""
-    ctx = _Ctx(region, cloud, [b for b in breakouts if b.region == region.name], ownership)
+    """Every drift of ``region``'s TGW and shares from what ``breakouts`` own and want
+    (``breakouts`` of every region: those attached elsewhere may own routes here)."""
+    everyone = list(breakouts)
+    ctx = _Ctx(region, cloud, [b for b in everyone if b.region == region.name], ownership)
+    ctx.remote = [(r, b) for b in everyone for r in b.crossregion
+                  if r.region == region.name and r.kind == "tgw"]  # fmt: skip
     shared = _shares(ctx)
     _attachments(ctx)
+    _peerings(ctx)
     _associations(ctx)
     contained = _vpn_routes(ctx)
-    _routes(ctx, region.core_table_id, _core_routes(ctx), _in_flight_core_cidrs(ctx) | contained)
-    _routes(ctx, region.customers_table_id, {region.device_cidr: region.core_attachment_id}, set())
+    core_remote, core_busy = _remote_routes(ctx, region.core_table_id)
+    _routes(ctx, region.core_table_id, {**_core_routes(ctx), **core_remote},
+            _in_flight_core_cidrs(ctx) | core_busy | contained)  # fmt: skip
+    customers = {region.device_cidr: region.core_attachment_id}
+    customers.update({p.peer_device_cidr: p.attachment_id for p in region.peerings})
+    _routes(ctx, region.customers_table_id, customers, set())
+    if region.peering_table_id:
+        remote, busy = _remote_routes(ctx, region.peering_table_id)
+        own = {region.device_cidr: region.core_attachment_id}
+        _routes(ctx, region.peering_table_id, {**own, **remote}, busy)
     _propagations(ctx)
     return [_report_only(d) for d in ctx.out] if shared else ctx.out
 
@@ -246,6 +270,7 @@ def _principals(ctx: _Ctx, live: Iterable[str], owned: dict[str, OwnedBreakout])
 def _attachments(ctx: _Ctx) -> None:
     owned = {b.attachment_id for b in ctx.breakouts if b.attachment_id}
     vpns = {b.vpn_connection_id for b in ctx.breakouts if b.vpn_connection_id}
+    owned |= {p.attachment_id for p in ctx.region.peerings}
     waiting = {b.account for b in ctx.breakouts if b.in_flight and not b.attachment_id}
     live = {a.id: a for a in ctx.cloud.attachments if a.state not in GONE}
     for att in sorted(live.values(), key=lambda a: a.id):
@@ -268,6 +293,43 @@ def _attachments(ctx: _Ctx) -> None:
                     "(the customer must attach again)", breakout=b)  # fmt: skip
 
 
+def _peerings(ctx: _Ctx) -> None:
+    """Each recorded peering must be live and available: a peering deleted or rejected
+    behind linkplane's back leaves the breakouts that route over it without a path."""
+    seen = {a.id: a.state for a in ctx.cloud.attachments}
+    for p in ctx.region.peerings:
+        state = seen.get(p.attachment_id, "deleted")
+        if state == "available":
+            continue
+        users = {b.id: b for r, b in ctx.remote if r.target == p.attachment_id}
+        users |= {b.id: b for b in ctx.breakouts for r in b.crossregion
+                  if r.target == p.attachment_id}  # fmt: skip
+        who = ", ".join(f"breakout {i}" for i in sorted(users)) or "no breakout yet"
+        text = (f"the peering {p.attachment_id} with {p.peer_region} is {state}; devices "
+                f"there cannot reach customers here (affected: {who}). Run: linkplane region "
+                f"peer --region {ctx.region.name} --peer-region {p.peer_region}; then audit "
+                "--repair points their routes at the new peering")  # fmt: skip
+        # One finding per affected breakout, so its organisation learns of it (repair
+        # records a "Breakout degraded" event); one for the region when none is affected.
+        affected: list[OwnedBreakout | None] = [users[i] for i in sorted(users)]
+        for b in affected or [None]:
+            ctx.add("missing_peering", p.attachment_id, text, breakout=b)
+
+
+def _remote_routes(ctx: _Ctx, table: str) -> tuple[dict[str, str], set[str]]:
+    """Cross-region routes of ``table``: wanted (Active breakouts) and in flight."""
+    peering_to = {p.peer_region: p.attachment_id for p in ctx.region.peerings}
+    want = {
+        # a route to a peering goes to the current peering of the two regions (a peering
+        # made again after it was deleted has a new id)
+        r.cidr: peering_to.get(b.region, r.target) if table == ctx.region.core_table_id
+        else r.target
+        for r, b in ctx.remote if r.route_table_id == table and b.active
+    }  # fmt: skip
+    busy = {r.cidr for r, b in ctx.remote if r.route_table_id == table and b.in_flight}
+    return want, busy
+
+
 def _associations(ctx: _Ctx) -> None:
     assoc = {a.attachment_id: a.route_table_id for a in ctx.cloud.associations
              if a.state in _LIVE_ASSOC}  # fmt: skip
@@ -278,6 +340,10 @@ def _associations(ctx: _Ctx) -> None:
     for owned in ctx.active:
         if owned.attachment_id in live:
             want[str(owned.attachment_id)] = (ctx.region.customers_table_id, owned)
+    if ctx.region.peering_table_id:
+        for p in ctx.region.peerings:
+            if p.attachment_id in live:
+                want[p.attachment_id] = (ctx.region.peering_table_id, None)
     skip = {b.attachment_id for b in ctx.breakouts if b.in_flight}
     for att, table in sorted(assoc.items()):
         if att in want or att in skip:
@@ -291,7 +357,9 @@ def _associations(ctx: _Ctx) -> None:
 
 def _judge_association(ctx: _Ctx, att: str, table: str, got: str | None,
                        b: OwnedBreakout | None) -> None:  # fmt: skip
-    who = f"breakout {b.id}'s attachment {att}" if b else f"the core attachment {att}"
+    core = att == ctx.region.core_attachment_id
+    who = (f"breakout {b.id}'s attachment {att}" if b else
+           f"the core attachment {att}" if core else f"the peering {att}")  # fmt: skip
     associate = fix(FixOp.ASSOCIATE, route_table_id=table, attachment_id=att)
     if got is None:
         ctx.add("missing_association", f"{table}#{att}",
@@ -361,6 +429,8 @@ def _vpn_routes(ctx: _Ctx) -> set[str]:
 
 def _propagations(ctx: _Ctx) -> None:
     ours = {ctx.region.core_table_id, ctx.region.customers_table_id}
+    if ctx.region.peering_table_id:
+        ours.add(ctx.region.peering_table_id)
     for p in ctx.cloud.propagations:
         if p.route_table_id in ours and p.state in ("enabled", "enabling"):
             ctx.add("unowned_propagation", f"{p.route_table_id}#{p.attachment_id}",

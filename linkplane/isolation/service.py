@@ -23,6 +23,7 @@ from linkplane.cloud.port import CloudPort
 from linkplane.db import transaction
 from linkplane.durable.client import WorkflowClient
 from linkplane.errors import NotFound
+from linkplane.events.models import Event
 from linkplane.events.service import record
 from linkplane.installation.service import installation_id
 from linkplane.isolation import drift, gateway, stranded
@@ -37,8 +38,10 @@ from linkplane.isolation.state import (
     read_cloud,
 )
 from linkplane.logs import get_logger
+from linkplane.network import crossregion
 from linkplane.network.cidrs import as_network
 from linkplane.network.policy import CorePolicy
+from linkplane.network.routing import Topology
 from linkplane.network.verify import Intent, Report, verify
 from linkplane.ops import metrics
 from linkplane.settings import Settings
@@ -138,31 +141,85 @@ class VerifyResult:
 def verify_isolation(
     *, settings: Settings, factory: Factory, cloud_for: CloudFor, region: str | None = None
 ) -> VerifyResult:
-    """Verify each region's live TGW routing plus the applied core policy."""
+    """Verify each region's live TGW routing, the paths across region peerings, and the
+    applied core policy."""
     desired = _desired(factory)
     applied = gateway.read_applied(settings)
+    wanted = {s.name for s in _regions(desired, region)}
+    owners = org_of_attachment(desired.breakouts)
+    # Every region is read: a path across a peering is judged in both of its regions.
+    clouds = {spec.name: read_cloud(cloud_for(spec.name), spec, shares=False)
+              for spec in desired.regions}  # fmt: skip
+    topologies = {name: cloud.topology(owners) for name, cloud in clouds.items()}
+    hops = _peering_hops(desired)
     reports: dict[str, Report] = {}
-    for spec in _regions(desired, region):
-        breakouts = desired.in_region(spec.name)
-        cloud = read_cloud(cloud_for(spec.name), spec, shares=False)
-        intent = Intent(
-            core_attachment_id=spec.core_attachment_id,
-            core_table_id=spec.core_table_id,
-            customers_table_id=spec.customers_table_id,
-            breakouts=[b.as_network() for b in breakouts],
-            device_space=[as_network(spec.device_cidr)],
-            device_ranges=desired.device_ranges,
-            core_vpc=as_network(spec.core_vpc_cidr),
-            fleet=desired.endpoints,
-        )
+    for spec in desired.regions:
+        if spec.name not in wanted:
+            continue
+        here = [h for h in hops if h.device_region == spec.name]
+        intent = _intent(desired, spec, here)
+        served = {str(h.cidr) for h in here}
         others = {c for b in desired.breakouts if b.region != spec.name for c in b.cidrs}
-        policy = _without(applied, others) if applied is not None else None
-        reports[spec.name] = verify(cloud.topology(org_of_attachment(breakouts)), intent,
-                                    policy=policy)  # fmt: skip
+        policy = _without(applied, others - served) if applied is not None else None
+        reports[spec.name] = verify(topologies[spec.name], intent, policy=policy)
+    tables = {spec.name: _tables(spec, topologies[spec.name]) for spec in desired.regions}
+    for name, findings in crossregion.check_hops(hops, tables).items():
+        if name in reports:
+            reports[name].findings.extend(findings)
     source = str(gateway.policy_path(settings)) if applied is not None else "computed"
     if region is None:  # a whole run: what the metric reports as "the last verify"
         metrics.findings("verify", (f.code for r in reports.values() for f in r.findings))
     return VerifyResult(reports, source)
+
+
+def _intent(desired: Desired, spec: RegionSpec, hops: list[crossregion.PeeringHop]) -> Intent:
+    return Intent(
+        core_attachment_id=spec.core_attachment_id,
+        core_table_id=spec.core_table_id,
+        customers_table_id=spec.customers_table_id,
+        breakouts=[b.as_network() for b in desired.in_region(spec.name)],
+        device_space=[as_network(spec.device_cidr)],
+        device_ranges=desired.device_ranges,
+        core_vpc=as_network(spec.core_vpc_cidr),
+        fleet=desired.endpoints,
+        remote_core_routes={h.cidr: h.peering_id for h in hops},
+        remote_breakouts=[b.as_network() for b in desired.breakouts
+                          if b.id in {h.breakout_id for h in hops}],
+        peer_pool_routes={as_network(p.peer_device_cidr): p.attachment_id
+                          for p in spec.peerings if p.peer_device_cidr},
+    )
+
+
+def _tables(spec: RegionSpec, topology: Topology) -> crossregion.RegionTables:
+    return crossregion.RegionTables(
+        topology=topology, core_table_id=spec.core_table_id,
+        customers_table_id=spec.customers_table_id, core_attachment_id=spec.core_attachment_id,
+        device_pool=as_network(spec.device_cidr), peering_table_id=spec.peering_table_id,
+    )  # fmt: skip
+
+
+def _peering_hops(desired: Desired) -> list[crossregion.PeeringHop]:
+    """Each CIDR of each Active breakout served across a peering, as its routes record."""
+    specs = {s.name: s for s in desired.regions}
+    hops = []
+    for b in desired.breakouts:
+        home = specs.get(b.region)
+        if not b.active or b.attachment_id is None or home is None:
+            continue
+        peering_to = {p.peer_region: p.attachment_id for p in home.peerings}
+        for r in b.crossregion:
+            far = specs.get(r.region)
+            if r.kind != "tgw" or far is None or r.route_table_id != far.core_table_id:
+                continue
+            pool = as_network(far.device_cidr)
+            ranges = tuple(n for n in desired.device_ranges.get(b.org_id, ())
+                           if n.subnet_of(pool)) or (pool,)  # fmt: skip
+            hops.append(crossregion.PeeringHop(
+                org_id=b.org_id, breakout_id=b.id, cidr=as_network(r.cidr),
+                attachment_id=b.attachment_id, peering_id=peering_to.get(r.region, r.target),
+                attachment_region=b.region, device_region=r.region, device_ranges=ranges,
+            ))  # fmt: skip
+    return hops
 
 
 def _without(policy: CorePolicy, cidrs: set[str]) -> CorePolicy:
@@ -217,7 +274,7 @@ def audit(
             findings += drift.missing_tgw(spec, desired.in_region(spec.name))
             continue
         cloud = read_cloud(port, spec, shares=True)
-        findings += drift.audit(spec, cloud, desired.in_region(spec.name), ownership)
+        findings += drift.audit(spec, cloud, desired.breakouts, ownership)
     if workflows is not None:
         names = {s.name for s in specs}
         findings += [f for f in stranded_findings(factory, workflows) if f.region in names]
@@ -251,6 +308,9 @@ def repair(*, factory: Factory, cloud_for: CloudFor, findings: Sequence[Drift]) 
     """Apply every finding's fixes, in :class:`FixOp` order; each fix is idempotent (the
     port treats "already so" as success) and recorded as an event (source ``network``)."""
     result = AuditResult(list(findings), sorted({f.region for f in findings}))
+    for finding in findings:
+        if finding.code == "missing_peering" and finding.breakout_id is not None:
+            _degraded(factory, finding)
     order = list(FixOp)
     planned = [(f, x) for f in findings for x in f.fixes]
     planned.sort(key=lambda p: order.index(p[1].op))
@@ -292,6 +352,27 @@ _FIXES: dict[FixOp, Callable[[CloudPort, dict[str, str]], None]] = {
     FixOp.REMOVE_ATTACHMENT: _remove_attachment,
     FixOp.DELETE_SHARE: lambda c, a: c.delete_resource_share(**a),
 }
+
+
+def _degraded(factory: Factory, finding: Drift) -> None:
+    """Tell the breakout's organisation that its breakout lost its path (it stays Active:
+    the customer's side is intact and the path comes back with the peering). Recorded once
+    per breakout and peering, not at every reconciliation pass."""
+    text = (f"Breakout {finding.breakout_id} is degraded: the region peering "
+            f"{finding.resource} it routes over is gone")  # fmt: skip
+    with transaction(factory) as session:
+        seen = session.scalar(select(Event.id).where(
+            Event.entity_type == "breakout", Event.entity_id == finding.breakout_id,
+            Event.event_type == "Breakout degraded", Event.description == text,
+        ).limit(1))  # fmt: skip
+        if seen is not None or finding.org_id is None:
+            return
+        record(
+            session=session, org_id=finding.org_id, event_type="Breakout degraded",
+            description=text, actor="isolation", entity_type="breakout",
+            entity_id=finding.breakout_id, severity=2, source="network",
+            detail={"finding": finding.to_dict()},
+        )  # fmt: skip
 
 
 def _record(factory: Factory, finding: Drift, fx: Fix, *, error: str | None = None) -> None:

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linkplane.addressing.models import IpAddressSpace
+from linkplane.attachments import crossregion
+from linkplane.attachments.crossregion import RemoteRoute
 from linkplane.attachments.models import Breakout as BreakoutRow
 from linkplane.attachments.models import Status
 from linkplane.cloud.port import (
@@ -35,7 +37,7 @@ from linkplane.network.cidrs import as_network
 from linkplane.network.policy import Breakout, Endpoint
 from linkplane.network.routing import Topology
 from linkplane.profiles.models import ServiceProfile
-from linkplane.regions.models import Region
+from linkplane.regions.models import Region, RegionPeering
 from linkplane.sims.models import Sim, SimStatus
 
 #: Breakout statuses whose workflow is still creating or removing resources: what such a row
@@ -47,8 +49,18 @@ IN_FLIGHT = frozenset(
 
 
 @dataclass(frozen=True)
+class PeeringSpec:
+    """One peering of a region as ``linkplane region peer`` recorded it."""
+
+    attachment_id: str
+    peer_region: str
+    #: The peer region's device pool, routed over the peering from the customers table.
+    peer_device_cidr: str
+
+
+@dataclass(frozen=True)
 class RegionSpec:
-    """What bootstrap built in one region (the ``region`` table)."""
+    """What bootstrap built in one region (the ``region`` table), and its peerings."""
 
     name: str
     tgw_id: str
@@ -58,6 +70,8 @@ class RegionSpec:
     core_attachment_id: str
     core_vpc_cidr: str
     device_cidr: str
+    peering_table_id: str | None = None
+    peerings: tuple[PeeringSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,8 @@ class OwnedBreakout:
     #: VPN breakouts: the connection whose ``vpn`` attachment the breakout owns (recorded
     #: before the attachment is, which AWS lists while the connection is still pending).
     vpn_connection_id: str | None = None
+    #: Routes for the organisation's devices in other regions (any region's tables).
+    crossregion: tuple[RemoteRoute, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -173,6 +189,7 @@ def load_breakouts(session: Session) -> list[OwnedBreakout]:
             attachment_id=r.attachment_id, associated_table_id=r.associated_route_table_id,
             core_table_id=r.core_route_table_id, routes=tuple(r.route_list),
             vpn_connection_id=r.vpn_connection_id,
+            crossregion=tuple(crossregion.recorded(r)),
         )
         for r in rows
     ]
@@ -190,16 +207,22 @@ def load_device_ranges(session: Session) -> dict[int, list[IPv4Network]]:
 
 def load_regions(session: Session) -> list[RegionSpec]:
     rows = session.scalars(select(Region).order_by(Region.name)).all()
+    pools = {r.name: r.device_cidr for r in rows}
+    peerings = session.scalars(select(RegionPeering).order_by(RegionPeering.id)).all()
     return [
         RegionSpec(
             name=r.name, tgw_id=r.tgw_id, tgw_arn=r.tgw_arn,
             core_table_id=r.core_route_table_id, customers_table_id=r.customers_route_table_id,
             core_attachment_id=r.core_attachment_id, core_vpc_cidr=r.core_vpc_cidr,
-            device_cidr=r.device_cidr,
+            device_cidr=r.device_cidr, peering_table_id=r.peering_route_table_id,
+            peerings=tuple(
+                PeeringSpec(p.attachment_id, p.other(r.name), pools.get(p.other(r.name), ""))
+                for p in peerings if r.name in (p.region, p.peer_region)
+            ),
         )
         for r in rows
         if r.tgw_id
-    ]
+    ]  # fmt: skip
 
 
 # --- the cloud ------------------------------------------------------------------------------

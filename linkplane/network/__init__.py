@@ -4,4 +4,6 @@
 - :mod:`.routing` -- TGW route tables and AWS route evaluation (``Topology.from_reads``).
 - :mod:`.policy` -- the core packet policy and its nftables ruleset (``CorePolicy``).
 - :mod:`.verify` -- the isolation verifier (``verify(topology, intent, policy=...)``).
+- :mod:`.pools` -- per-region device address pools (``check_pools``).
+- :mod:`.crossregion` -- paths across a region peering, hop by hop (``check_hops``).
 """

@@ -113,6 +113,15 @@ class Intent:
     device_ranges: Mapping[int, Sequence[IPv4Network]] = field(default_factory=dict)
     core_vpc: IPv4Network | None = None
     fleet: Sequence[Endpoint] = ()
+    #: Routes over region peerings this region's tables hold by design, network -> peering
+    #: attachment: in the core table, CIDRs of breakouts attached elsewhere serving devices
+    #: here; in the customers table, the peer regions' device pools. They are judged hop by
+    #: hop by :mod:`linkplane.network.crossregion`, not reported as stray routes here.
+    remote_core_routes: Mapping[IPv4Network, str] = field(default_factory=dict)
+    peer_pool_routes: Mapping[IPv4Network, str] = field(default_factory=dict)
+    #: Breakouts attached elsewhere that this region's devices reach over a peering: the
+    #: (one, shared) core policy lets their organisations' devices here reach their CIDRs.
+    remote_breakouts: Sequence[Breakout] = ()
 
     @property
     def active(self) -> list[Breakout]:
@@ -128,7 +137,7 @@ def verify(topology: Topology, intent: Intent, *, policy: CorePolicy | None = No
     ``policy`` is the policy in force (e.g. parsed from the gateway); when None the policy
     computed from ``intent`` is assumed to be in force, and only routing is really judged.
     """
-    expected = CorePolicy.compute(intent.fleet, intent.breakouts)
+    expected = CorePolicy.compute(intent.fleet, [*intent.breakouts, *intent.remote_breakouts])
     actual = policy if policy is not None else expected
     cidr_index = _cidr_index(intent)
     findings: list[Finding] = []
@@ -288,7 +297,7 @@ def check_forward_paths(topology: Topology, intent: Intent) -> list[Finding]:
         for c in b.cidrs:
             net = as_network(c)
             route = table.covering(net)
-            finding = _judge_hop(
+            finding = judge_hop(
                 topology,
                 route,
                 net,
@@ -315,7 +324,7 @@ def check_return_paths(topology: Topology, intent: Intent) -> list[Finding]:
             f" and {len(orgs) - 5} more" if len(orgs) > 5 else ""
         )
         route = table.covering(net)
-        finding = _judge_hop(
+        finding = judge_hop(
             topology,
             route,
             net,
@@ -330,7 +339,7 @@ def check_return_paths(topology: Topology, intent: Intent) -> list[Finding]:
     return out
 
 
-def _judge_hop(
+def judge_hop(
     topology: Topology,
     route: Route | None,
     net: IPv4Network,
@@ -390,6 +399,8 @@ def audit_core_table(
     for route in _table(topology, intent.core_table_id).winners():
         if route.network in exact:
             continue
+        if route.attachment_ids == (intent.remote_core_routes.get(route.network),):
+            continue
         hits = [owned[h.name] for h in index.overlapping(route.network)]
         if hits:
             out.append(_overlap_finding(topology, route, hits))
@@ -438,6 +449,8 @@ def audit_customers_table(topology: Topology, intent: Intent) -> list[Finding]:
     for route in table.winners():
         if route.is_blackhole:
             continue  # a blackhole opens no path; one inside device space fails check_return
+        if route.attachment_ids == (intent.peer_pool_routes.get(route.network),):
+            continue  # the peer region's pool over the peering (judged in crossregion)
         to_core = route.attachment_ids == (intent.core_attachment_id,)
         inside_devices = any(
             route.network.subnet_of(h.network) for h in device.overlapping(route.network)

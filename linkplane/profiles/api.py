@@ -10,10 +10,11 @@ from linkplane.api.params import IdPath
 from linkplane.api.responses import set_location
 from linkplane.callbacks import service as callbacks
 from linkplane.callbacks.schemas import CallbackRef, SecretRef
-from linkplane.profiles import service
+from linkplane.profiles import regions, service
 from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.profiles.schemas import (
     SERVICE_FLAGS,
+    BreakoutRegionRead,
     ServiceProfileCreate,
     ServiceProfileRead,
     ServiceProfileUpdate,
@@ -52,6 +53,7 @@ def _service_reads(session: Session, profiles: list[ServiceProfile]) -> list[Ser
     services = traffic.services_of(session=session, profile_ids=ids)
     limits = traffic.sms_limits_of(session=session, profile_ids=ids)
     links = callbacks.profile_links(session=session, profile_ids=ids)
+    region_ids = regions.references(session) if any(p.breakout_region for p in profiles) else {}
     reads = []
     for p in profiles:
         callback, secret_id = links.get(p.id, (None, None))
@@ -60,9 +62,16 @@ def _service_reads(session: Session, profiles: list[ServiceProfile]) -> list[Ser
             service=_services(services.get(p.id, []), limits, p.id),
             api_callback=CallbackRef(id=callback.id, url=callback.url) if callback else None,
             api_secret=SecretRef(id=secret_id) if secret_id else None,
+            breakout_region=_region_read(p.breakout_region, region_ids),
             **{flag: getattr(p, flag) for flag in SERVICE_FLAGS},
         ))  # fmt: skip
     return reads
+
+
+def _region_read(name: str | None, ids: dict[str, int]) -> BreakoutRegionRead | None:
+    if name is None or name not in ids:
+        return None
+    return BreakoutRegionRead(id=ids[name], name=name)
 
 
 def _tariff_reads(session: Session, profiles: list[TariffProfile]) -> list[TariffProfileRead]:

@@ -31,6 +31,10 @@ class ServiceProfile(Base):
     #: linkplane extension: endpoints with this profile may reach the organisation's
     #: Cloud Connect breakouts (the core packet policy reads it).
     allow_cloud_connect: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: emnify's ``breakout_region``: the core region (a bootstrapped region's name) where the
+    #: traffic of this profile's endpoints leaves the core; their addresses come from that
+    #: region's device pool. None: no region chosen, any of the organisation's spaces.
+    breakout_region: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -23,6 +23,21 @@ class RefIn(BaseModel):
     id: Id | None = None
 
 
+class BreakoutRegionIn(BaseModel):
+    """emnify's untyped ``breakout_region``: linkplane reads a bootstrapped region by ``id``
+    or ``name`` (``{"id": null}`` or ``null`` clears it)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | None = Field(None, ge=1, le=2**31 - 1)
+    name: str | None = Field(None, min_length=1, max_length=32)
+
+
+class BreakoutRegionRead(BaseModel):
+    id: int
+    name: str
+
+
 class ServiceProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -46,7 +61,8 @@ class ServiceProfileUpdate(BaseModel):
     prepaid: bool | None = Field(None, exclude=True)
     moc_callback: dict[str, Any] | None = Field(None, exclude=True)
     esme_interface_type: dict[str, Any] | None = Field(None, exclude=True)
-    breakout_region: dict[str, Any] | None = Field(None, exclude=True)
+    #: Where the profile's endpoints break out (and take their addresses from).
+    breakout_region: BreakoutRegionIn | None = None
     dns: dict[str, Any] | None = Field(None, exclude=True)
     #: Where MO SMS of the profile's endpoints go (``/api/v1/api_callback``) and the secret
     #: that signs them (``/api/v1/api_secret``); ``{"id": null}`` removes it.
@@ -85,6 +101,7 @@ class ServiceProfileRead(BaseModel):
     sms_p2p_ext: bool
     nipdp: bool
     allow_cloud_connect: bool
+    breakout_region: BreakoutRegionRead | None = None
     #: The services endpoints of the profile may use, with their SMS limits.
     service: list[ProfileServiceRead]
     api_callback: CallbackRef | None = None

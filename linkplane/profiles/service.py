@@ -11,6 +11,7 @@ from linkplane.callbacks import service as callbacks
 from linkplane.devices.models import Endpoint
 from linkplane.errors import Conflict, NotFound
 from linkplane.events.service import record
+from linkplane.profiles import regions
 from linkplane.profiles.models import ServiceProfile, TariffProfile
 from linkplane.profiles.schemas import (
     ServiceProfileCreate,
@@ -26,6 +27,8 @@ from linkplane.trafficlimits import service as traffic
 P = TypeVar("P", ServiceProfile, TariffProfile)
 #: References kept by the callbacks feature, not columns of the profile.
 CALLBACK_REFS = frozenset({"api_callback", "api_secret"})
+#: Fields the profile keeps as something other than the request's value.
+NOT_COLUMNS = set(CALLBACK_REFS | {"breakout_region"})
 
 _LABEL = {ServiceProfile: "service profile", TariffProfile: "tariff profile"}
 _FIELD = {ServiceProfile: "service_profile", TariffProfile: "tariff_profile"}
@@ -88,7 +91,8 @@ def _create(
 def create_service_profile(
     *, session: Session, org_id: int, data: ServiceProfileCreate, principal: Principal | None = None
 ) -> ServiceProfile:
-    values = data.model_dump(exclude_none=True, exclude=set(CALLBACK_REFS))
+    values = data.model_dump(exclude_none=True, exclude=NOT_COLUMNS)
+    values["breakout_region"] = regions.resolve(session, data.breakout_region)
     profile = _create(session, ServiceProfile, org_id, values, principal)
     traffic.add_default_services(session=session, profile=profile)
     _link_callbacks(session, profile, data)
@@ -139,7 +143,11 @@ def update_service_profile(
 ) -> ServiceProfile:  # fmt: skip
     profile = get_service_profile(session=session, org_id=org_id, profile_id=profile_id)
     _link_callbacks(session, profile, data)
-    values = data.model_dump(exclude_unset=True, exclude=set(CALLBACK_REFS))
+    values = data.model_dump(exclude_unset=True, exclude=NOT_COLUMNS)
+    if "breakout_region" in data.model_fields_set:
+        region = regions.resolve(session, data.breakout_region)
+        regions.check_change(session, profile, region)
+        values["breakout_region"] = region
     return _update(session, profile, values, principal)
 
 

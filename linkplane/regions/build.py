@@ -335,6 +335,14 @@ def ensure_device_route(
     )
 
 
+def remove_device_route(run: Run, *, table: TgwRouteTable, device_cidr: str) -> None:
+    """customers table: drop the route of a pool the region no longer has (the pool changed
+    in settings), so customers stop reaching addresses that now break out elsewhere."""
+    if any(r.cidr == device_cidr for r in run.cloud.search_routes(table.id)):
+        run.cloud.delete_static_route(route_table_id=table.id, cidr=device_cidr)
+        run.changes.append(f"removed route {device_cidr} from {table.id} (old device pool)")
+
+
 def ensure_aggregate_route(run: Run, *, vpc: Vpc, tgw: TransitGateway, cidr: str) -> None:
     """Core VPC main table: an operator-chosen aggregate of customer CIDRs -> the TGW."""
     cloud = run.cloud

@@ -1,4 +1,4 @@
-"""``linkplane region``: bootstrap a region's Transit Gateway side and list stored regions."""
+"""``linkplane region``: bootstrap regions, peer and unpeer them, list regions and peerings."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 
+from linkplane.attachments import crossregion
 from linkplane.cloud.factory import make_cloud
 from linkplane.context import load_settings, open_context
 from linkplane.db import transaction
-from linkplane.regions import service
-from linkplane.regions.schemas import BootstrapResult, RegionRead
+from linkplane.regions import peering, service
+from linkplane.regions.schemas import BootstrapResult, PeeringRead, RegionRead
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -79,7 +80,9 @@ def _print_region(region: RegionRead) -> None:
     typer.echo(f"  core VPC:              {region.core_vpc_id} {region.core_vpc_cidr}{adopted}")
     typer.echo(f"  core attachment:       {region.core_attachment_id}")
     typer.echo(f"  subnets:               {', '.join(region.subnet_ids)}")
-    typer.echo(f"  device CIDR:           {region.device_cidr} (customers table -> core)")
+    typer.echo(f"  device pool:           {region.device_cidr} (customers table -> core)")
+    if region.peering_route_table_id:
+        typer.echo(f"  peering route table:   {region.peering_route_table_id}")
 
 
 @app.command("list")
@@ -92,10 +95,11 @@ def list_cmd(
     try:
         with transaction(ctx.sessionmaker) as session:
             regions = service.list_regions(session=session)
+            peerings = peering.list_peerings(session=session)
     finally:
         ctx.close()
     if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in regions], indent=2))
+        typer.echo(json.dumps([_region_json(r, peerings) for r in regions], indent=2))
         return
     if not regions:
         typer.echo("no regions bootstrapped; run: linkplane region bootstrap --region REGION")
@@ -103,3 +107,64 @@ def list_cmd(
     for region in regions:
         typer.echo(f"{region.name} (account {region.account_id})")
         _print_region(region)
+    for p in peerings:
+        typer.echo(_peering_line(p))
+
+
+def _region_json(region: RegionRead, peerings: list[PeeringRead]) -> dict[str, object]:
+    """The region with its peerings, each seen from this region (``peer_region`` = the
+    other one)."""
+    mine = [
+        {"peer_region": p.peer_region if p.region == region.name else p.region,
+         "attachment_id": p.attachment_id, "state": p.state,
+         "requester": p.region == region.name}
+        for p in peerings if region.name in (p.region, p.peer_region)
+    ]  # fmt: skip
+    return {**region.model_dump(mode="json"), "peerings": mine}
+
+
+def _peering_line(p: PeeringRead) -> str:
+    return f"peering {p.region} <-> {p.peer_region}: {p.attachment_id} {p.state}"
+
+
+Peer = Annotated[str, typer.Option("--peer-region", help="The other region, e.g. us-east-1.")]
+Here = Annotated[str, typer.Option("--region", help="AWS region, e.g. eu-central-1.")]
+
+
+@app.command("peer")
+def peer_cmd(region: Here, peer_region: Peer, data_dir: DataDir = None) -> None:
+    """Peer two bootstrapped regions' TGWs (request, accept, wait) with their routes."""
+    service.check_region_name(region)
+    service.check_region_name(peer_region, field="peer_region")
+    settings = load_settings(data_dir)
+    ctx = open_context(settings)
+    try:
+        result = peering.peer(
+            factory=ctx.sessionmaker, cloud=make_cloud(settings, region), settings=settings,
+            region=region, peer_region=peer_region,
+        )  # fmt: skip
+    finally:
+        ctx.close()
+    if not result.changes:
+        typer.echo(f"peering {region} <-> {peer_region} is up to date (no changes)")
+        return
+    typer.echo(f"peered {region} <-> {peer_region}:")
+    for change in result.changes:
+        typer.echo(f"  {change}")
+    typer.echo(_peering_line(result.peering))
+
+
+@app.command("unpeer")
+def unpeer_cmd(region: Here, peer_region: Peer, data_dir: DataDir = None) -> None:
+    """Remove a peering and its routes; refused while a breakout routes over it."""
+    settings = load_settings(data_dir)
+    ctx = open_context(settings)
+    try:
+        changes = peering.unpeer(factory=ctx.sessionmaker, cloud=make_cloud(settings, region),
+                                 settings=settings, region=region, peer_region=peer_region,
+                                 dependents=crossregion.dependents)  # fmt: skip
+    finally:
+        ctx.close()
+    typer.echo(f"unpeered {region} <-> {peer_region}:")
+    for change in changes:
+        typer.echo(f"  {change}")

@@ -18,6 +18,7 @@ from linkplane.db import transaction
 from linkplane.errors import InvalidInput, LinkplaneError, NotFound
 from linkplane.installation.service import installation_id
 from linkplane.logs import get_logger
+from linkplane.network.pools import pool_overlap
 from linkplane.regions import build
 from linkplane.regions.models import Region
 from linkplane.regions.schemas import BootstrapResult, RegionRead
@@ -26,18 +27,18 @@ from linkplane.settings import KNOWN_REGIONS, Settings
 log = get_logger(__name__)
 
 
-def check_region_name(name: str) -> None:
+def check_region_name(name: str, field: str = "region") -> None:
     if name not in KNOWN_REGIONS:
         raise InvalidInput(
-            f"unknown region {name!r}; use one of: {', '.join(KNOWN_REGIONS)}", field="region"
+            f"unknown region {name!r}; use one of: {', '.join(KNOWN_REGIONS)}", field=field
         )
 
 
-def _check_cidrs(settings: Settings, aggregate: str | None) -> None:
+def _check_cidrs(settings: Settings, region: str, aggregate: str | None) -> None:
     nets = {}
     for field, value in (
         ("core_vpc_cidr", settings.core_vpc_cidr),
-        ("device_cidr", settings.device_cidr),
+        ("device_cidr", settings.device_pool(region)),
         ("customer_aggregate", aggregate),
     ):
         if value is None:
@@ -56,12 +57,29 @@ def _check_cidrs(settings: Settings, aggregate: str | None) -> None:
                 )
 
 
+def _check_pool_free(factory: sessionmaker[Session], settings: Settings, region: str) -> None:
+    """Refuse a pool overlapping another bootstrapped region's: routing could not tell
+    which region such a device breaks out in."""
+    pool = settings.device_pool(region)
+    with factory() as session:
+        others = {r.name: r.device_cidr for r in session.scalars(select(Region))}
+    others.pop(region, None)
+    hit = pool_overlap(pool, others)
+    if hit is not None:
+        raise InvalidInput(
+            f"the device pool of {region} ({pool}) overlaps the pool of bootstrapped region "
+            f"{hit} ({others[hit]}); give each region its own part of the device space in "
+            "LINKPLANE_REGION_DEVICE_POOLS (docs/cloud-connect.md, Regions)",
+            field="region",
+        )
+
+
 def _stored(factory: sessionmaker[Session], name: str) -> Region | None:
     with factory() as session:
         return session.scalars(select(Region).where(Region.name == name)).one_or_none()
 
 
-def _installation(factory: sessionmaker[Session], settings: Settings) -> str:
+def installation_of(factory: sessionmaker[Session], settings: Settings) -> str:
     with factory() as session:
         return installation_id(session, settings)
 
@@ -84,14 +102,15 @@ def bootstrap(
     breakout workflow adds one per customer CIDR.
     """
     check_region_name(region)
-    _check_cidrs(settings, customer_aggregate)
+    _check_cidrs(settings, region, customer_aggregate)
+    _check_pool_free(factory, settings, region)
     cloud.check_reachable()
     stored = _stored(factory, region)
     if stored is not None and stored.tgw_adopted and not tgw_id:
         tgw_id = stored.tgw_id
     if stored is not None and stored.core_vpc_adopted and not core_vpc_id:
         core_vpc_id = stored.core_vpc_id
-    run = build.Run(cloud=cloud, region=region, installation=_installation(factory, settings))
+    run = build.Run(cloud=cloud, region=region, installation=installation_of(factory, settings))
     if sleep is not None:
         run.sleep = sleep
     build.check_adoptions(run, tgw_id=tgw_id, core_vpc_id=core_vpc_id)
@@ -126,9 +145,10 @@ def _build(
     subnets = build.ensure_subnets(run, vpc=vpc, adopted=vpc_adopted)
     att = build.ensure_core_attachment(run, tgw=tgw, vpc=vpc, subnets=subnets)
     build.ensure_association(run, table=core, attachment=att)
-    build.ensure_device_route(
-        run, table=customers, attachment=att, device_cidr=settings.device_cidr
-    )
+    pool = settings.device_pool(run.region)
+    build.ensure_device_route(run, table=customers, attachment=att, device_cidr=pool)
+    if stored is not None and stored.device_cidr != pool:
+        build.remove_device_route(run, table=customers, device_cidr=stored.device_cidr)
     if aggregate:
         build.ensure_aggregate_route(run, vpc=vpc, tgw=tgw, cidr=aggregate)
     return Region(
@@ -144,7 +164,7 @@ def _build(
         core_vpc_adopted=vpc_adopted,
         core_attachment_id=att.id,
         subnet_ids=[s.id for s in subnets],
-        device_cidr=settings.device_cidr,
+        device_cidr=pool,
         customer_aggregate_cidr=aggregate or (stored.customer_aggregate_cidr if stored else None),
     )
 

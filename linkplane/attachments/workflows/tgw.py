@@ -16,6 +16,7 @@ from dbos import DBOS
 from sqlalchemy.orm import Session
 
 from linkplane.attachments import records
+from linkplane.attachments.crossregion import RemoteRoute
 from linkplane.attachments.models import Breakout, BreakoutType
 from linkplane.attachments.records import Plan, Resources, Stop, StopKind
 from linkplane.attachments.workflows.messages import DELETE, TOPIC, WAKE
@@ -63,6 +64,9 @@ async def _provision(rt: Runtime, plan: Plan) -> None:
         await steps.cloud(rt, f"route {cidr}", plan.region, _route(plan, cidr, attachment_id))
     for cidr in plan.vpc_route_cidrs:
         await steps.cloud(rt, f"vpc route {cidr}", plan.region, _vpc_route(plan, cidr))
+    remote = await steps.db(rt, "crossregion", lambda s: records.start_crossregion(s, plan))
+    for route in remote:
+        await steps.cloud(rt, route.label(), route.region, _remote_route(route))
     await steps.db(rt, "activate", lambda s: records.activate(s, plan))
     await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the new CIDRs
 
@@ -71,6 +75,32 @@ def _route(plan: Plan, cidr: str, attachment_id: str) -> Callable[[CloudPort], N
     def call(port: CloudPort) -> None:
         port.create_static_route(route_table_id=plan.core_route_table_id, cidr=cidr,
                                  attachment_id=attachment_id)  # fmt: skip
+
+    return call
+
+
+def _remote_route(route: RemoteRoute) -> Callable[[CloudPort], None]:
+    """A route for devices in another region (see linkplane.attachments.crossregion)."""
+
+    def call(port: CloudPort) -> None:
+        if route.kind == "vpc":
+            table = port.main_route_table_id(route.route_table_id)
+            port.ensure_vpc_route_to_tgw(route_table_id=table, cidr=route.cidr,
+                                         tgw_id=route.target)  # fmt: skip
+        else:
+            port.create_static_route(route_table_id=route.route_table_id, cidr=route.cidr,
+                                     attachment_id=route.target)  # fmt: skip
+
+    return call
+
+
+def _remote_unroute(route: RemoteRoute) -> Callable[[CloudPort], None]:
+    def call(port: CloudPort) -> None:
+        if route.kind == "vpc":
+            table = port.main_route_table_id(route.route_table_id)
+            port.delete_vpc_route(route_table_id=table, cidr=route.cidr)
+        else:
+            port.delete_static_route(route_table_id=route.route_table_id, cidr=route.cidr)
 
     return call
 
@@ -190,6 +220,12 @@ async def teardown(rt: Runtime, res: Resources) -> list[str]:
     Returns the failures.
     """
     undo = _Undo(rt, res.breakout_id, res.region)
+    remote_gone = True
+    for route in reversed(res.crossregion_routes):
+        remote_gone &= await undo(f"un{route.label()}", _remote_unroute(route), route.region)
+    if res.crossregion_routes and remote_gone:
+        await undo.forget("crossregion", "Routes for devices in other regions removed",
+                          {"routes": [r.label() for r in res.crossregion_routes]})  # fmt: skip
     routes_gone = True
     for cidr in reversed(res.vpc_routes):
         routes_gone &= await undo(f"vpc unroute {cidr}", _vpc_unroute(res.core_vpc_id, cidr))
@@ -255,10 +291,13 @@ class _Undo:
         self.rt, self.bid, self.region = rt, breakout_id, region
         self.problems: list[str] = []
 
-    async def __call__(self, name: str, call: Callable[[CloudPort], Any]) -> bool:
-        """Run one undo; on a permanent failure record it and return False."""
+    async def __call__(
+        self, name: str, call: Callable[[CloudPort], Any], region: str | None = None
+    ) -> bool:
+        """Run one undo (in the breakout's region unless told); on a permanent failure
+        record it and return False."""
         try:
-            await steps.cloud(self.rt, name, self.region, call)
+            await steps.cloud(self.rt, name, region or self.region, call)
             return True
         except CloudError as exc:  # its retries were spent in the adapter
             await self.failed(name, str(exc))

@@ -1,0 +1,132 @@
+"""Breakouts whose devices break out in another region: routes over a region peering.
+
+A TGW breakout lives in its attachment region (``breakout.region``). The organisation's
+devices break out in the regions its service profiles name (``breakout_region``). For each
+such device region D other than the attachment region A, over the peering of A and D:
+
+- D's core table: each customer CIDR -> the peering (device traffic reaches A);
+- D's core VPC: each customer CIDR -> D's TGW, unless D's bootstrap routes an aggregate
+  that holds it (as for local breakouts);
+- A's peering table: each customer CIDR -> the customer attachment (and on to the VPC).
+
+The reverse direction (the customer reaching D's device pool) is the peering's own route in
+A's customers table (``linkplane region peer``), shared by every customer of A as the local
+device route is. Nothing else is added; deleting the breakout removes exactly these routes,
+the peering stays.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from ipaddress import IPv4Network
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from linkplane.attachments.models import Breakout, Status
+from linkplane.profiles.models import ServiceProfile
+from linkplane.regions.models import Region, RegionPeering
+from linkplane.regions.peering import find
+
+
+@dataclass(frozen=True)
+class RemoteRoute:
+    """One route for devices in another region, as recorded on the breakout.
+
+    ``kind`` ``tgw``: a static route in TGW route table ``route_table_id`` to attachment
+    ``target``; ``vpc``: a route in the main table of core VPC ``route_table_id`` to TGW
+    ``target``.
+    """
+
+    region: str
+    route_table_id: str
+    cidr: str
+    target: str
+    kind: str = "tgw"
+
+    def label(self) -> str:
+        return f"{self.kind} route {self.cidr} in {self.region} {self.route_table_id}"
+
+
+def device_regions(session: Session, org_id: int) -> set[str]:
+    """The regions the organisation's devices break out in (its profiles' regions)."""
+    stmt = select(ServiceProfile.breakout_region).where(
+        ServiceProfile.org_id == org_id, ServiceProfile.breakout_region.is_not(None)
+    )
+    return {r for r in session.scalars(stmt.distinct()) if r}
+
+
+def recorded(breakout: Breakout) -> list[RemoteRoute]:
+    return [RemoteRoute(**item) for item in json.loads(breakout.crossregion_routes or "[]")]
+
+
+def record_routes(breakout: Breakout, routes: list[RemoteRoute]) -> None:
+    breakout.crossregion_routes = json.dumps([asdict(r) for r in routes])
+
+
+def wanted(session: Session, breakout: Breakout) -> list[RemoteRoute]:
+    """The routes the breakout needs over peerings (empty: all its devices are local).
+
+    A device region that is not peered with the attachment region contributes nothing:
+    available_region never offers such a pair, and a profile may change region later.
+    """
+    if breakout.attachment_id is None:
+        return []
+    regions = {r.name: r for r in session.scalars(select(Region))}
+    home = regions.get(breakout.region)
+    routes: list[RemoteRoute] = []
+    for name in sorted(device_regions(session, breakout.org_id) - {breakout.region}):
+        peering = find(session, breakout.region, name)
+        far = regions.get(name)
+        if home is None or far is None or peering is None or not home.peering_route_table_id:
+            continue
+        for cidr in breakout.cidr_list:
+            routes.append(RemoteRoute(name, far.core_route_table_id, cidr, peering.attachment_id))
+            if _needs_vpc_route(far, cidr):
+                routes.append(RemoteRoute(name, far.core_vpc_id, cidr, far.tgw_id, "vpc"))
+            routes.append(RemoteRoute(breakout.region, home.peering_route_table_id, cidr,
+                                      breakout.attachment_id))  # fmt: skip
+    return routes
+
+
+def _needs_vpc_route(region: Region, cidr: str) -> bool:
+    aggregate = region.customer_aggregate_cidr
+    return not aggregate or not IPv4Network(cidr).subnet_of(IPv4Network(aggregate))
+
+
+def peered_regions(session: Session, region: str) -> list[str]:
+    """The regions peered with ``region`` (whose tables may hold its customers' CIDRs)."""
+    stmt = select(RegionPeering).where(
+        (RegionPeering.region == region) | (RegionPeering.peer_region == region)
+    )
+    return sorted(p.other(region) for p in session.scalars(stmt))
+
+
+def dependents(session: Session, region: str, peer_region: str) -> list[str]:
+    """Breakouts (not yet deactivated) with routes over the peering of the two regions."""
+    peering = find(session, region, peer_region)
+    if peering is None:
+        return []
+    stmt = select(Breakout).where(
+        Breakout.region.in_([region, peer_region]), Breakout.status_id != Status.DEACTIVATED
+    )
+    users = []
+    for breakout in session.scalars(stmt.order_by(Breakout.id)):
+        other = peering.other(breakout.region)
+        if other in device_regions(session, breakout.org_id) or any(
+            r.target == peering.attachment_id for r in recorded(breakout)
+        ):
+            users.append(f"breakout {breakout.id} ({breakout.name!r})")
+    return users
+
+
+def available_pairs(session: Session) -> list[tuple[str, str]]:
+    """(attachment region, device breakout region) for every bootstrapped region with
+    itself and every peered pair of bootstrapped regions, in both directions."""
+    names = set(session.scalars(select(Region.name)))
+    pairs = {(n, n) for n in names}
+    for p in session.scalars(select(RegionPeering).where(RegionPeering.state == "available")):
+        if {p.region, p.peer_region} <= names:
+            pairs |= {(p.region, p.peer_region), (p.peer_region, p.region)}
+    return sorted(pairs)
