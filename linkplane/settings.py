@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     #: One shared read per region (all invitations, all pending attachments) that wakes the
     #: breakouts whose customer acted; 0 turns it off and leaves only each breakout's polling.
     breakout_watch_interval_seconds: float = 5.0
+    #: How often the tunnel watch reads every VPN tunnel's state (one DescribeVpnConnections
+    #: per region) and records a change as an event on its breakout; 0 turns it off.
+    vpn_tunnel_watch_seconds: float = 30.0
+    #: How often the tunnel watch reads the last hour's AWS/VPN metrics (bytes in and out;
+    #: one GetMetricData per region and 150 tunnels) that GET /breakout/{id} shows.
+    vpn_metrics_seconds: float = 300.0
     #: How long a workflow process reuses one region's AWS adapter (session, clients).
     cloud_adapter_ttl_seconds: float = 900.0
     #: Waiting for an accepted attachment / association to become available.

@@ -42,8 +42,13 @@ def _tagged(body: Any) -> bool:
     return False
 
 
+#: Services whose IAM prefix is not botocore's signing name.
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
 def _hook(model: Any, params: Any = None, **_kwargs: Any) -> None:
-    action = f"{model.service_model.signing_name}:{model.name}"
+    signing = model.service_model.signing_name
+    action = f"{_IAM_PREFIX.get(signing, signing)}:{model.name}"
     actions = {action}
     if isinstance(params, dict) and _tagged(params.get("body")):
         actions.add(TAGGED + action)

@@ -94,7 +94,8 @@ def test_every_served_operation_answers_as_published(stack: Stack) -> None:
                           recipes.stamp())  # fmt: skip
     with ctx.sessionmaker() as session:
         cidr = addressing.first_free_subnet(session=session, device_cidr=stack.settings.device_cidr)
-    world.ids.update(cidr=str(cidr), vpc_cidr=new_cidrs()[0], account=new_account())
+    world.ids.update(cidr=str(cidr), vpc_cidr=new_cidrs()[0], account=new_account(),
+                     vpn_cidr=new_cidrs()[0], octet="9")
     covered: set[str] = set()
     failures: list[str] = []
     phases: list[Callable[[World], Iterator[Step]]] = [

@@ -33,6 +33,8 @@ from tests.test_breakouts_faults_support import (
 )
 from tests.test_breakouts_support import Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the process-wide fixture
+from tests.test_breakouts_vpn import NOTHING as VPN_NOTHING
+from tests.test_breakouts_vpn import create_vpn, left_in_cloud
 
 ACTIVE, DEACTIVATED = 5, 7
 #: Every provider action of provisioning and of the teardown of an Active breakout.
@@ -48,6 +50,8 @@ TEARDOWN_ACTIONS = {
             "DeleteTransitGatewayVpcAttachment"],
 }  # fmt: skip
 RETRYABLE = {"ram": ("ThrottlingException", 429), "ec2": ("RequestLimitExceeded", 503)}
+VPN_ACTIVE_ONE_CIDR = {"customer_gateways": 1, "vpn_connections": 1, "attachments": 1,
+                       "associations": 1, "routes": 1}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -217,4 +221,102 @@ def test_permanent_error_in_teardown_is_reported_and_leaves_only_that_resource(
     assert _left(stack, account, bid, cidrs) == NOTHING
     assert _vpc_routes(stack, cidrs[0]) == 0
     assert data["status"]["id"] == DEACTIVATED
+    assert "leftover AWS resources removed later" in data["status_reason"]
+
+
+# --- the same matrix for VPN breakouts (types 2 and 3 share one plan) -----------------------
+VPN_PROVISION_ACTIONS = {
+    "ec2": ["DescribeCustomerGateways", "CreateCustomerGateway", "DescribeVpnConnections",
+            "CreateVpnConnection", "DescribeTransitGatewayAttachments",
+            "AssociateTransitGatewayRouteTable", "SearchTransitGatewayRoutes",
+            "CreateTransitGatewayRoute", "DescribeRouteTables", "CreateRoute"],
+}  # fmt: skip
+VPN_TEARDOWN_ACTIONS = {
+    "ec2": ["DeleteRoute", "DeleteTransitGatewayRoute", "DisassociateTransitGatewayRouteTable",
+            "DeleteVpnConnection", "DeleteCustomerGateway"],
+}  # fmt: skip
+#: Other breakouts (TGW ones waiting for their customer) list attachments too: a fault meant
+#: for the VPN's attachment look-up matches its resource-type filter.
+_VPN_MATCH = {"DescribeTransitGatewayAttachments": "vpn"}
+
+
+def _vpn_final(stack: Stack, bid: int) -> dict[str, Any]:
+    return stack.wait_for(bid, lambda d: d["status"]["id"] in (ACTIVE, DEACTIVATED), 60)
+
+
+@pytest.mark.parametrize("kind", ["throttled", "server-error", "connection-dropped"])
+def test_retryable_errors_at_every_vpn_action_are_absorbed(stack: Stack, kind: str) -> None:
+    cidrs = new_cidrs(1)
+    for _service, action in _actions(VPN_PROVISION_ACTIONS, VPN_TEARDOWN_ACTIONS):
+        match = _VPN_MATCH.get(action)
+        if kind == "connection-dropped":
+            throttle.inject_disconnect(action, 3, account_id=PROVIDER, match=match)
+        else:
+            code, status = RETRYABLE["ec2"] if kind == "throttled" else ("InternalError", 500)
+            throttle.inject_fault(action, code, status, 3, account_id=PROVIDER, match=match)
+    bid = create_vpn(stack, 3, cidrs)["id"]
+    data = _vpn_final(stack, bid)
+    assert data["status"]["id"] == ACTIVE, data["status_reason"]
+    assert left_in_cloud(stack, bid, cidrs) == VPN_ACTIVE_ONE_CIDR
+    assert _vpc_routes(stack, cidrs[0]) == 1
+    assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 200
+    data = stack.status(bid, DEACTIVATED, 60)
+    assert data["status_reason"] == "deleted"
+    assert _user_errors(data) == []
+    assert throttle.pending_faults() == {}, "some action was never called"
+    assert left_in_cloud(stack, bid, cidrs) == VPN_NOTHING
+    assert _vpc_routes(stack, cidrs[0]) == 0
+
+
+@pytest.mark.parametrize("type_id", [2, 3])
+@pytest.mark.parametrize(("service", "action"), _actions(VPN_PROVISION_ACTIONS))
+def test_permanent_error_while_provisioning_a_vpn_rolls_back_cleanly(
+    stack: Stack, service: str, action: str, type_id: int
+) -> None:
+    cidrs = new_cidrs(1)
+    throttle.inject_fault(action, *PERMANENT[service], 1, account_id=PROVIDER,
+                          match=_VPN_MATCH.get(action))  # fmt: skip
+    bid = create_vpn(stack, type_id, cidrs)["id"]
+    data = _vpn_final(stack, bid)
+    assert data["status"]["id"] == DEACTIVATED
+    assert "AWS error" in data["status_reason"] and PERMANENT[service][0] in data["status_reason"]
+    assert throttle.pending_faults() == {}
+    assert left_in_cloud(stack, bid, cidrs) == VPN_NOTHING
+    assert _vpc_routes(stack, cidrs[0]) == 0
+
+
+#: What a VPN undo that failed permanently leaves (left_in_cloud kinds, core VPC routes) and
+#: what the row still records. A VPN connection that could not be deleted keeps its
+#: attachment and its customer gateway (AWS refuses to delete a gateway in use).
+VPN_LEFT_BY_FAILED_UNDO = {
+    "DeleteRoute": ({}, 1, {"routes", "core_route_table_id"}),
+    "DeleteTransitGatewayRoute": ({"routes": 1}, 0, {"routes", "core_route_table_id"}),
+    "DisassociateTransitGatewayRouteTable": ({}, 0, {"associated_route_table_id"}),
+    "DeleteVpnConnection": ({"vpn_connections": 1, "attachments": 1, "customer_gateways": 1}, 0,
+                            {"vpn_connection_id", "transit_gateway_attachment_id",
+                             "customer_gateway_id"}),
+    "DeleteCustomerGateway": ({"customer_gateways": 1}, 0, {"customer_gateway_id"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("service", "action"), _actions(VPN_TEARDOWN_ACTIONS))
+def test_permanent_error_in_vpn_teardown_leaves_only_that_resource(
+    stack: Stack, service: str, action: str
+) -> None:
+    cidrs = new_cidrs(1)
+    bid = create_vpn(stack, 2, cidrs)["id"]
+    assert _vpn_final(stack, bid)["status"]["id"] == ACTIVE
+    throttle.inject_fault(action, *PERMANENT[service], 1, account_id=PROVIDER)
+    assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 200
+    data = stack.status(bid, DEACTIVATED, 60)
+    assert "cleanup incomplete" in data["status_reason"], data["status_reason"]
+    kinds, vpc_routes, recorded = VPN_LEFT_BY_FAILED_UNDO[action]
+    assert left_in_cloud(stack, bid, cidrs) == {**VPN_NOTHING, **kinds}
+    assert _vpc_routes(stack, cidrs[0]) == vpc_routes
+    assert _recorded(data) == recorded
+    stack.sweep()  # retries what the row still records
+    data = stack.get(bid)
+    assert _recorded(data) == set()
+    assert left_in_cloud(stack, bid, cidrs) == VPN_NOTHING
+    assert _vpc_routes(stack, cidrs[0]) == 0
     assert "leftover AWS resources removed later" in data["status_reason"]

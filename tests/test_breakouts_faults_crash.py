@@ -153,3 +153,64 @@ def test_deletion_killed_after_every_recorded_teardown_step(procs: ProcStack) ->
 
 def test_deletion_killed_inside_every_aws_undo_before_it_is_recorded(procs: ProcStack) -> None:
     _check(_teardown_chain(procs, "inside", 2), TEARDOWN_AWS, DELETED)
+
+
+# --- the same chains for a VPN breakout (type 2; type 3 runs the same plan) -----------------
+VPN_STEPS = ["load", "vpn_start", "customer_gateway", "record_cgw", "vpn_connection",
+             "record_vpn", "vpn_state", "claim", "routing", "associate", "route {cidr}",
+             "vpc route {cidr}", "activate", "update core policy"]  # fmt: skip
+VPN_AWS_STEPS = ["customer_gateway", "vpn_connection", "vpn_state", "associate", "route {cidr}",
+                 "vpc route {cidr}"]  # fmt: skip
+VPN_TEARDOWN = ["load", "vpc unroute {cidr}", "unroute {cidr}", "forget routes", "disassociate",
+                "forget association", "delete_vpn", "vpn_deleted", "forget vpn_connection",
+                "delete_cgw", "forget customer_gateway", "update core policy", "final"]  # fmt: skip
+VPN_TEARDOWN_AWS = ["vpc unroute {cidr}", "unroute {cidr}", "disassociate", "delete_vpn",
+                    "vpn_deleted", "delete_cgw"]  # fmt: skip
+VPN_ACTIVE = {"customer_gateways": 1, "vpn_connections": 1, "attachments": 1,
+              "associations": 1, "routes": 1}  # fmt: skip
+VPN_NOTHING = dict.fromkeys(VPN_ACTIVE, 0)
+
+
+def _vpn_chain(procs: ProcStack, mode: str, n: int) -> Run:
+    """Provision one VPN breakout through a crashing worker (no customer acts)."""
+    cidr = f"10.{220 + n}.0.0/24"
+    bid = procs.create_vpn(f"81.2.72.{n}", [cidr])
+    visited, exits = _crash_until_done(procs, f"vpn-{mode}", mode, f"breakout-{bid}-1", [],
+                                       "--start", str(bid))  # fmt: skip
+    return Run(cidr, visited, exits, {"status": procs.status(bid),
+                                      "records": procs.vpn_left(bid, cidr),
+                                      "vpc_routes": procs.vpc_routes_to(cidr)})  # fmt: skip
+
+
+def _vpn_teardown_chain(procs: ProcStack, mode: str, n: int) -> Run:
+    cidr = f"10.{230 + n}.0.0/24"
+    bid = procs.create_vpn(f"81.2.73.{n}", [cidr])
+    with running(procs.data_dir, procs.env(f"vpn-active-{n}"), "--start", str(bid)) as worker:
+        drive_until([], lambda: procs.workflow_status(f"breakout-{bid}-1") == "SUCCESS",
+                    worker=worker)  # fmt: skip
+        worker.stop()
+    assert procs.status(bid) == ACTIVE
+    assert procs.delete(bid) == "teardown"
+    wid = f"breakout-{bid}-1-delete"
+    visited, exits = _crash_until_done(procs, f"vpn-teardown-{mode}", mode, wid, [],
+                                       "--delete", str(bid))  # fmt: skip
+    row = procs.row(bid)
+    return Run(cidr, visited, exits, {"status": row.status_id, "reason": row.status_reason,
+                                      "records": procs.vpn_left(bid, cidr),
+                                      "vpc_routes": procs.vpc_routes_to(cidr),
+                                      "problems": procs.problems(bid)})  # fmt: skip
+
+
+@pytest.mark.parametrize(("mode", "steps"), [("after", VPN_STEPS), ("inside", VPN_AWS_STEPS)])
+def test_vpn_killed_at_every_step_and_restarted(procs: ProcStack, mode: str,
+                                                steps: list[str]) -> None:  # fmt: skip
+    outcome = {"status": ACTIVE, "records": VPN_ACTIVE, "vpc_routes": 1}
+    _check(_vpn_chain(procs, mode, 1 if mode == "after" else 2), steps, outcome)
+
+
+@pytest.mark.parametrize(("mode", "steps"), [("after", VPN_TEARDOWN),
+                                             ("inside", VPN_TEARDOWN_AWS)])  # fmt: skip
+def test_vpn_deletion_killed_at_every_step_and_restarted(procs: ProcStack, mode: str,
+                                                         steps: list[str]) -> None:  # fmt: skip
+    deleted = {**DELETED, "records": VPN_NOTHING}
+    _check(_vpn_teardown_chain(procs, mode, 1 if mode == "after" else 2), steps, deleted)

@@ -451,6 +451,52 @@ class ProcStack:
                                      principal=self._admin(), data=data)  # fmt: skip
             return int(row.id)
 
+    def create_vpn(self, public_ip: str, cidrs: list[str]) -> int:
+        """A static VPN breakout row in status 1 (started by a worker, ``--start``)."""
+        from linkplane.attachments import service
+        from linkplane.attachments.schemas import BreakoutVpnCreate
+        from linkplane.db import transaction
+
+        data = BreakoutVpnCreate(type=2, name="crash-vpn", region=REGION, public_ip=public_ip,
+                                 on_prem_cidr=cidrs)  # fmt: skip
+        with transaction(self.factory) as session:
+            row = service.create_vpn(session=session, settings=self.settings,
+                                     principal=self._admin(), data=data)  # fmt: skip
+            return int(row.id)
+
+    def vpn_left(self, breakout_id: int, cidr: str) -> dict[str, int]:
+        """What the cloud holds of a VPN breakout: its customer gateways and connections (by
+        the breakout tag), their live attachments, associations and static routes."""
+        from linkplane.localcloud.accounts import session_for
+
+        session = session_for(self.provider, region=REGION, endpoint_url=self.endpoint)
+        ec2 = session.client("ec2", endpoint_url=self.endpoint)
+        tag = {"Key": "linkplane:breakout", "Value": str(breakout_id)}
+        gone = {"deleting", "deleted"}
+
+        def live(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [i for i in items if i["State"] not in gone]
+
+        cgws = [g for g in live(ec2.describe_customer_gateways()["CustomerGateways"])
+                if tag in g.get("Tags", [])]  # fmt: skip
+        vpns = {v["VpnConnectionId"] for v in live(
+            ec2.describe_vpn_connections()["VpnConnections"]) if tag in v.get("Tags", [])}
+        atts = [a for a in live(ec2.describe_transit_gateway_attachments()[
+            "TransitGatewayAttachments"]) if a["ResourceId"] in vpns]  # fmt: skip
+        ids = {a["TransitGatewayAttachmentId"] for a in atts}
+        assoc = [a for a in atts if a.get("Association", {}).get("State") == "associated"]
+        tables = ec2.describe_transit_gateway_route_tables(Filters=[
+            {"Name": "transit-gateway-id", "Values": [self.tgw_id]}])["TransitGatewayRouteTables"]
+        static = [{"Name": "type", "Values": ["static"]}]
+        routes = [r for t in tables for r in ec2.search_transit_gateway_routes(
+            TransitGatewayRouteTableId=t["TransitGatewayRouteTableId"], Filters=static)["Routes"]
+            if r["DestinationCidrBlock"] == cidr or {
+                x.get("TransitGatewayAttachmentId") for x in
+                r.get("TransitGatewayAttachments", [])} & ids]  # fmt: skip
+        return {"customer_gateways": len(cgws), "vpn_connections": len(vpns),
+                "attachments": len(atts), "associations": len(assoc),
+                "routes": len(routes)}  # fmt: skip
+
     def delete(self, breakout_id: int) -> str:
         """Request the deletion as ``commands.delete_breakout`` does (status 6, committed);
         returns what must follow: ``teardown`` (a worker starts the deletion workflow,

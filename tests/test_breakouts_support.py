@@ -197,6 +197,8 @@ def make_settings(data_dir: Path, endpoint: str, **overrides: Any) -> Settings:
         dbos_executor_id="breakout-tests",
         executor_heartbeat_seconds=0.5,
         breakout_watch_interval_seconds=1.0,
+        vpn_tunnel_watch_seconds=0,  # tests run the tunnel watch when they want (and faults
+        # injected into DescribeVpnConnections stay for the workflow they aim at)
         breakout_cleanup_retry_seconds=0,  # a sweep retries a failed cleanup at once
         workflow_queue_polling_seconds=0.1,
         **overrides,

@@ -211,3 +211,47 @@ def test_customer_attachment_waits_for_the_provider(cloud: lc.Cloud) -> None:
     accepted = c.accept_vpc_attachment(pending[0].id)
     assert accepted.state in {"pending", "available"}
     assert c.accept_vpc_attachment(pending[0].id).id == pending[0].id  # again: success
+
+
+def test_vpn_connection_on_the_gateway_idempotent_with_tunnels_and_metrics(
+    cloud: lc.Cloud,
+) -> None:
+    from linkplane.cloud.port import TunnelSpec
+    from linkplane.localcloud.ec2 import vpn as vpn_ext
+
+    c = adapter(cloud)
+    tgw = c.create_transit_gateway(description="d", client_token="vpn", tags={})
+    tags = {"linkplane:breakout": "7"}
+    cgw = c.ensure_customer_gateway(public_ip="198.51.100.20", asn=65001, device_name="b7",
+                                    tags=tags)  # fmt: skip
+    assert c.ensure_customer_gateway(public_ip="198.51.100.20", asn=65001, device_name="b7",
+                                     tags=tags).id == cgw.id  # fmt: skip
+    assert (cgw.public_ip, cgw.asn) == ("198.51.100.20", 65001)
+    specs = (TunnelSpec("psk.for_one", "169.254.50.0/30"), TunnelSpec("psk.for_two", ""))
+    made = c.ensure_vpn_connection(customer_gateway_id=cgw.id, tgw_id=tgw.id,
+                                   static_routes_only=True, tunnels=specs, tags=tags)  # fmt: skip
+    again = c.ensure_vpn_connection(customer_gateway_id=cgw.id, tgw_id=tgw.id,
+                                    static_routes_only=True, tunnels=specs, tags=tags)  # fmt: skip
+    assert again.id == made.id and made.static_routes_only
+    found = c.describe_vpn_connection(made.id)
+    assert found is not None and found.state == "available"
+    first = found.tunnels[0]
+    assert (first.psk, first.inside_cidr) == ("psk.for_one", "169.254.50.0/30")
+    assert found.tunnels[1].psk == "psk.for_two" and found.tunnels[1].inside_cidr
+    assert [v.id for v in c.list_vpn_connections(tgw_id=tgw.id)] == [made.id]
+    attachment = c.vpn_attachment(tgw_id=tgw.id, vpn_id=made.id)
+    assert attachment is not None and attachment.resource_type == "vpn"
+    up = found.tunnels[0].outside_ip
+    vpn_ext.set_tunnel_status(made.id, up, "UP")
+    vpn_ext.record_tunnel_traffic(made.id, up, bytes_in=10, bytes_out=20)
+    metrics = c.tunnel_metrics([(made.id, t.outside_ip) for t in found.tunnels])
+    assert [(m.state, m.bytes_in, m.bytes_out) for m in metrics] == [(1.0, 10.0, 20.0),
+                                                                    (0.0, 0.0, 0.0)]
+    now = c.describe_vpn_connection(made.id)
+    assert now is not None and [t.status for t in now.tunnels] == ["UP", "DOWN"]
+    c.delete_vpn_connection(made.id)
+    c.delete_vpn_connection(made.id)  # already gone: success
+    assert c.vpn_attachment(tgw_id=tgw.id, vpn_id=made.id) is None
+    c.delete_customer_gateway(cgw.id)
+    c.delete_customer_gateway(cgw.id)
+    assert c.describe_vpn_connection("vpn-0123456789abcdef0") is None

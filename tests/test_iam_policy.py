@@ -29,8 +29,8 @@ from tests.aws_recorder import RECORD_ENV, TAGGED
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "deploy" / "iam" / "linkplane-provider-policy.json"
 
-#: The flows whose AWS calls the policy is derived from (add a VPN or peering flow here when
-#: those features call AWS: the adapter check below fails until one does).
+#: The flows whose AWS calls the policy is derived from (add a peering flow here when it
+#: calls AWS: the adapter check below fails until one does).
 FLOWS = (
     # bootstrap, a breakout to Active and deleted, every step retried once when throttled
     "tests/test_breakouts_faults.py::test_retryable_errors_at_every_action_are_absorbed"
@@ -45,6 +45,10 @@ FLOWS = (
     "tests/test_isolation_audit.py::test_repair_fixes_everything_idempotently_with_events",
     "tests/test_isolation_audit.py::"
     "test_repair_points_a_redirected_route_back_and_reinvites_a_removed_principal",
+    # a VPN breakout to Active and deleted (customer gateway, VPN connection)
+    "tests/test_breakouts_vpn.py::test_delete_active_vpn_leaves_nothing",
+    # the tunnel watch: tunnel states and AWS/VPN metrics
+    "tests/test_breakouts_vpn.py::test_tunnel_going_up_and_down_is_an_event_and_metrics_show_on_get",
     # region peering: request, accept, routes, then unpeer; and a failed run undone
     "tests/test_regions_peering.py::"
     "test_unpeer_refuses_while_breakouts_depend_then_removes_everything",

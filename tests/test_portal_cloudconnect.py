@@ -111,7 +111,8 @@ def test_wizard_offers_the_bootstrapped_regions_and_types(
     web.sign_in(tenants["acme"].admin)
     types = web.get("/cloud-connect/new").text
     assert re.search(r'value="1"\s+checked', types)
-    assert re.search(r'value="2"\s+disabled', types)
+    assert re.search(r'value="2"\s+disabled', types)  # VPN: the API only, for now
+    assert "POST /api/v1/cnc/breakout/vpn" in types
     details = web.get("/cloud-connect/new/details?type=1").text
     assert '<option value="eu-central-1"' in details
     for label in ("Name", "Region", "AWS account id", "CIDR 1", "Description"):
@@ -208,3 +209,29 @@ def test_breakout_page_shows_price_and_aws_cost_so_far(
     text = " ".join(cost.group(1).split())
     assert text.startswith("1.00 USD (20.0 attachment-hours at 0.05 USD"), text
     assert "99.00 EUR a month" in page
+
+
+def test_vpn_breakout_page_shows_tunnels_and_no_customer_steps(
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+) -> None:
+    import json
+
+    from linkplane.attachments import service
+    from linkplane.attachments.schemas import BreakoutVpnCreate
+
+    ctx, _ = portal_ctx
+    principal = Principal(user_id=None, org_id=tenants["acme"].id, role=Role.ADMIN)
+    data = BreakoutVpnCreate(type=2, name="site", region=REGION.name, public_ip="81.2.69.9",
+                             on_prem_cidr=["10.48.0.0/24"])  # fmt: skip
+    tunnels = [{"outside_ip": "203.0.113.7", "inside_cidr": "169.254.44.0/30", "status": "UP"}]
+    with transaction(ctx.sessionmaker) as session:
+        row = service.create_vpn(session=session, settings=ctx.settings, principal=principal,
+                                 data=data)  # fmt: skip
+        row.status_id, row.vpn_connection_id = 5, "vpn-0123456789abcdef0"
+        row.vpn_tunnels = json.dumps(tunnels)
+        bid = row.id
+    web.sign_in(tenants["acme"].admin)
+    page = web.get(f"/cloud-connect/{bid}").text
+    assert "vpn-0123456789abcdef0" in page and "203.0.113.7 (169.254.44.0/30): UP" in page
+    assert f"/api/v1/cnc/breakout/{bid}/vpn_configuration" in page
+    assert "accept-resource-share-invitation" not in page

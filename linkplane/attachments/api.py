@@ -10,6 +10,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from linkplane.api.deps import (
     FactoryDep,
@@ -38,12 +39,15 @@ from linkplane.attachments.schemas import (
     BreakoutEventRead,
     BreakoutRead,
     BreakoutTgwCreate,
+    BreakoutVpnCreate,
     CurrencyRef,
     IdDescription,
     ListPrices,
     PriceRead,
+    TunnelInformation,
+    TunnelMetrics,
+    VpnTunnelRead,
 )
-from linkplane.errors import InvalidInput
 from linkplane.events.models import Event
 from linkplane.ids import parse_id
 from linkplane.settings import Settings
@@ -86,9 +90,46 @@ def render(row: Breakout, events: list[Event] | None = None) -> BreakoutRead:
             associated_route_table_id=row.associated_route_table_id,
             core_route_table_id=row.core_route_table_id,
             routes=row.route_list,
+            customer_gateway_id=row.customer_gateway_id,
+            vpn_connection_id=row.vpn_connection_id,
         ),
         history=[_event(e) for e in events] if events is not None else None,
+        **(_vpn_fields(row) if row.is_vpn else {}),
     )
+
+
+def _vpn_fields(row: Breakout) -> dict[str, Any]:
+    """What a VPN breakout adds: emnify's ``aws_vpn_connection_id`` and ``tunnel_information``
+    (the first tunnel that is up, else the first), and every tunnel as an extension."""
+    tunnels = row.tunnel_list
+    shown = next((t for t in tunnels if t.get("status") == "UP"), tunnels[0] if tunnels else None)
+    return {
+        "aws_vpn_connection_id": row.vpn_connection_id,
+        "on_prem_cidr": row.cidr_list,
+        "public_ip": row.vpn_public_ip,
+        "asn": row.vpn_asn,
+        "inside_cidr": [t["inside_cidr"] for t in tunnels] or row.inside_cidr_list,
+        "tunnels": [_tunnel(t) for t in tunnels],
+        "tunnel_information": _tunnel_information(row, shown) if shown else None,
+    }
+
+
+def _tunnel(t: dict[str, Any]) -> VpnTunnelRead:
+    return VpnTunnelRead(outside_address=t["outside_ip"], inside_cidr=t["inside_cidr"],
+                         status=t.get("status", "DOWN"),
+                         last_status_change=t.get("last_status_change"),
+                         bytes_in=t.get("bytes_in", 0),
+                         bytes_out=t.get("bytes_out", 0))  # fmt: skip
+
+
+def _tunnel_information(row: Breakout, t: dict[str, Any]) -> TunnelInformation:
+    at = t.get("metrics_at")
+    metrics = TunnelMetrics(tunnel_state=t.get("status", "DOWN"),
+                            bytes_in={at: t.get("bytes_in", 0.0)} if at else {},
+                            bytes_out={at: t.get("bytes_out", 0.0)} if at else {})  # fmt: skip
+    return TunnelInformation(public_ip=row.vpn_public_ip or "", outside_address=t["outside_ip"],
+                             inside_cidr=t["inside_cidr"], asn=row.vpn_asn,
+                             metrics=metrics)  # fmt: skip
 
 
 @router.get("/breakout", response_model=list[BreakoutRead], response_model_exclude_none=True)
@@ -127,12 +168,22 @@ def create_tgw(
     return render(row)
 
 
-@router.post("/breakout/vpn", status_code=201)
-def create_vpn(principal: WriterDep, body: dict[str, Any] | None = None) -> None:
-    raise InvalidInput(
-        "VPN breakouts (types 2-4) are not supported yet; use POST /api/v1/cnc/breakout/tgw",
-        field="type",
-    )
+@router.post("/breakout/vpn", status_code=201, response_model_exclude_none=True)
+def create_vpn(
+    data: BreakoutVpnCreate,
+    factory: FactoryDep,
+    settings: SettingsDep,
+    principal: WriterDep,
+    workflows: WorkflowsDep,
+    request: Request,
+    response: Response,
+) -> BreakoutRead:
+    """Types 2 (static) and 3 (BGP); emnify answers 201 with an empty body, linkplane with
+    the breakout (a superset), and ``Location`` as for TGW breakouts."""
+    row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
+                                    data=data, workflows=workflows)  # fmt: skip
+    set_location(response, request, f"/api/v1/cnc/breakout/{row.id}")
+    return render(row)
 
 
 def _parse_id(raw: str) -> int:
@@ -153,6 +204,24 @@ def get_breakout(
     row = service.get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
     events = service.history(session=session, org_id=principal.org_id, breakout_id=row.id)
     return [render(row, events)]
+
+
+@router.get("/breakout/{cloudconnect_attachment_id}/vpn_configuration",
+            response_class=PlainTextResponse)  # fmt: skip
+def get_vpn_configuration(
+    cloudconnect_attachment_id: str, session: SessionDep, settings: SettingsDep,
+    principal: WriterDep,
+    vendor: Annotated[str, Query(description="strongswan or generic")] = "generic",
+) -> PlainTextResponse:  # fmt: skip
+    """Extension: what the customer applies to its VPN server (both tunnels' outside
+    addresses, PSK, inside addresses, proposals; for BGP the ASNs and neighbours). It holds
+    the pre-shared key: users who may change breakouts read it, observers do not."""
+    row = service.get_breakout(session=session, org_id=principal.org_id,
+                               breakout_id=_parse_id(cloudconnect_attachment_id))  # fmt: skip
+    text = service.vpn_configuration(session=session, settings=settings, row=row, vendor=vendor)
+    name = f"linkplane-breakout-{row.id}-{vendor}.conf"
+    disposition = f'attachment; filename="{name}"'
+    return PlainTextResponse(text, headers={"Content-Disposition": disposition})
 
 
 @router.get("/breakout/{cloudconnect_attachment_id}/cost")
@@ -240,8 +309,9 @@ def breakout_types(principal: PrincipalDep) -> list[IdDescription]:
 def available_regions(
     breakout_type_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> list[AvailableRegion]:
-    """Bootstrapped regions with themselves and peered pairs both ways, for TGW; none for
-    the types linkplane cannot provision yet."""
+    """Bootstrapped regions with themselves and peered pairs both ways, for TGW; each
+    bootstrapped region with itself for VPN (types 2-3); none for the types linkplane cannot
+    provision yet (4, 5)."""
     return [
         AvailableRegion(attachment_region=a, device_breakout_region=d)
         for a, d in service.available_pairs(session=session, type_id=breakout_type_id)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.attachments import records, service
 from linkplane.attachments.models import Breakout
-from linkplane.attachments.schemas import BreakoutTgwCreate
+from linkplane.attachments.schemas import BreakoutTgwCreate, BreakoutVpnCreate
 from linkplane.attachments.workflows import messages, recovery
 from linkplane.attachments.workflows.recovery import Act, Repair
 from linkplane.db import transaction
@@ -47,13 +47,17 @@ def request_breakout(
     factory: sessionmaker[Session],
     settings: Settings,
     principal: Principal,
-    data: BreakoutTgwCreate,
+    data: BreakoutTgwCreate | BreakoutVpnCreate,
     workflows: WorkflowClient,
 ) -> Breakout:
-    """Store a new TGW breakout (status 1), then start its provisioning workflow."""
+    """Store a new TGW or VPN breakout (status 1), then start its provisioning workflow."""
     with transaction(factory) as session:
-        row = service.create_tgw(session=session, settings=settings, principal=principal,
-                                 data=data)  # fmt: skip
+        if isinstance(data, BreakoutVpnCreate):
+            row = service.create_vpn(session=session, settings=settings, principal=principal,
+                                     data=data)  # fmt: skip
+        else:
+            row = service.create_tgw(session=session, settings=settings, principal=principal,
+                                     data=data)  # fmt: skip
     _then("start", row.id, lambda: messages.start_provisioning(workflows, row.id, row.revision))
     return row
 

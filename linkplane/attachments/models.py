@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import IntEnum
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linkplane.db import Base, UTCDateTime, utcnow
 
 
 class BreakoutType(IntEnum):
-    """emnify breakout type ids; only TGW is provisioned by linkplane so far."""
+    """emnify breakout type ids; linkplane provisions TGW, IPsec VPN and IPsec VPN BGP."""
 
     TGW = 1
     IPSEC_VPN = 2
@@ -26,6 +27,11 @@ class BreakoutType(IntEnum):
     VPN_BGP_HA = 4
     DIRECT_CONNECT = 5
 
+
+#: The IPsec VPN types linkplane provisions (type 4, BGP HA, not yet).
+VPN_TYPES = frozenset({BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP})
+#: The types a breakout can be created with today.
+PROVISIONED_TYPES = frozenset({BreakoutType.TGW}) | VPN_TYPES
 
 TYPE_DESCRIPTION: dict[BreakoutType, str] = {
     BreakoutType.TGW: "Transit Gateway",
@@ -62,10 +68,12 @@ STATUS_DESCRIPTION: dict[Status, str] = {
 
 S = Status
 #: The allowed transitions, written once; :func:`linkplane.attachments.service.transition`
-#: refuses anything else. 2 -> 1 is a PATCH retry of an expired breakout.
+#: refuses anything else. 2 -> 1 is a PATCH retry of an expired breakout; 1 -> 3 is a VPN
+#: breakout's first step (it waits for no customer).
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    S.PENDING_CUSTOMER_ACTION: frozenset(
-        {S.PENDING_AWS_ACTIVATION, S.ROLLING_BACK, S.DEACTIVATION_PENDING}
+    S.PENDING_CUSTOMER_ACTION: frozenset(  # VPN breakouts need no customer: 1 -> 3
+        {S.PENDING_AWS_ACTIVATION, S.PENDING_EGN_ACTIVATION, S.ROLLING_BACK,
+         S.DEACTIVATION_PENDING}
     ),
     S.PENDING_AWS_ACTIVATION: frozenset(
         {S.PENDING_CUSTOMER_ACTION, S.PENDING_EGN_ACTIVATION, S.ROLLING_BACK,
@@ -129,6 +137,20 @@ class Breakout(Base):
     core_route_table_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: JSON list of CIDRs routed in the core table to ``attachment_id``.
     routes: Mapped[str] = mapped_column(Text, default="[]")
+    # --- VPN breakouts (types 2-3): the request, and the VPN resources it owns -------------
+    #: The customer's VPN server (its customer gateway's IP); None for TGW breakouts.
+    vpn_public_ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    #: The customer's BGP ASN (type 3; type 2: AWS's default 65000).
+    vpn_asn: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: The pre-shared key of both tunnels (given or generated at creation).
+    vpn_psk: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: JSON list of the requested tunnel inside CIDRs (empty: AWS picks them).
+    vpn_inside_cidrs: Mapped[str] = mapped_column(Text, default="[]")
+    customer_gateway_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    vpn_connection_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: JSON list, one object per tunnel, as last seen: outside_ip, inside_cidr, status,
+    #: last_status_change and the last hour's bytes_in / bytes_out (the tunnel watch).
+    vpn_tunnels: Mapped[str] = mapped_column(Text, default="[]")
     #: JSON list of routes over a region peering for devices that break out in another
     #: region (see linkplane.attachments.crossregion), each recorded before it is created.
     crossregion_routes: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
@@ -146,6 +168,20 @@ class Breakout(Base):
     def route_list(self) -> list[str]:
         routes: list[str] = json.loads(self.routes or "[]")
         return routes
+
+    @property
+    def is_vpn(self) -> bool:
+        return self.type_id in VPN_TYPES
+
+    @property
+    def inside_cidr_list(self) -> list[str]:
+        cidrs: list[str] = json.loads(self.vpn_inside_cidrs or "[]")
+        return cidrs
+
+    @property
+    def tunnel_list(self) -> list[dict[str, Any]]:
+        tunnels: list[dict[str, Any]] = json.loads(self.vpn_tunnels or "[]")
+        return tunnels
 
     @property
     def workflow_id(self) -> str:

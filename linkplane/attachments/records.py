@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -49,6 +49,17 @@ class Stop(Exception):
 
 
 @dataclass(frozen=True)
+class VpnSpec:
+    """What a VPN breakout asks of AWS (types 2-3), carried by its plan."""
+
+    public_ip: str
+    asn: int
+    psk: str
+    static_routes_only: bool
+    inside_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Plan:
     breakout_id: int
     revision: int
@@ -71,6 +82,8 @@ class Plan:
     #: Which plan (attachment type) provisions it; plans checkpointed before types were
     #: plans read the class default.
     type_id: int = BreakoutType.TGW
+    #: VPN breakouts only.
+    vpn: VpnSpec | None = None
 
     @property
     def client_token(self) -> str:
@@ -108,6 +121,8 @@ class Resources:
     vpc_routes: tuple[str, ...] = field(default_factory=tuple)
     type_id: int = BreakoutType.TGW
     delete_requested: bool = False
+    customer_gateway_id: str | None = None
+    vpn_connection_id: str | None = None
     #: Routes for devices in other regions (linkplane.attachments.crossregion).
     crossregion_routes: tuple[RemoteRoute, ...] = ()
 
@@ -115,7 +130,8 @@ class Resources:
     def anything(self) -> bool:
         """Does the row record any AWS resource (something a teardown must undo)?"""
         return bool(self.share_arn or self.attachment_id or self.associated_route_table_id
-                    or self.routes or self.vpc_routes or self.crossregion_routes)  # fmt: skip
+                    or self.routes or self.vpc_routes or self.crossregion_routes
+                    or self.customer_gateway_id or self.vpn_connection_id)  # fmt: skip
 
 
 def _row(session: Session, breakout_id: int, revision: int | None = None) -> Breakout:
@@ -169,6 +185,48 @@ def tgw_plan(session: Session, row: Breakout, installation: str) -> Plan:
         installation_id=installation,
         type_id=row.type_id,
     )
+
+
+def vpn_plan(session: Session, row: Breakout, installation: str) -> Plan:
+    """The TGW plan's routing part plus what the VPN connection needs."""
+    spec = VpnSpec(public_ip=row.vpn_public_ip or "", asn=int(row.vpn_asn or 0),
+                   psk=row.vpn_psk or "", static_routes_only=row.type_id == BreakoutType.IPSEC_VPN,
+                   inside_cidrs=tuple(row.inside_cidr_list))  # fmt: skip
+    return replace(tgw_plan(session, row, installation), vpn=spec)
+
+
+def start_vpn(session: Session, plan: Plan) -> None:
+    """Status 3: linkplane makes the customer gateway and the VPN connection now."""
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    service.transition(session=session, row=row, to=Status.PENDING_EGN_ACTIVATION,
+                       reason="creating the customer gateway and the VPN connection",
+                       detail={"public_ip": row.vpn_public_ip})  # fmt: skip
+
+
+def record_customer_gateway(session: Session, plan: Plan, gateway_id: str) -> None:
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    row.customer_gateway_id = gateway_id
+    service.record_note(session=session, row=row, description="Customer gateway created",
+                        detail={"customer_gateway_id": gateway_id,
+                                "public_ip": row.vpn_public_ip})  # fmt: skip
+
+
+def record_vpn_connection(session: Session, plan: Plan, vpn_id: str,
+                          tunnels: list[dict[str, object]]) -> None:  # fmt: skip
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    row.vpn_connection_id = vpn_id
+    row.vpn_tunnels = json.dumps(tunnels)
+    service.record_note(session=session, row=row, description="VPN connection created",
+                        detail={"vpn_connection_id": vpn_id, "tgw_id": plan.tgw_id,
+                                "tunnels": [t["outside_ip"] for t in tunnels]})  # fmt: skip
+
+
+def record_vpn_attachment(session: Session, plan: Plan, attachment_id: str) -> None:
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    row.attachment_id = attachment_id
+    service.record_note(session=session, row=row, description="VPN connection available",
+                        detail={"attachment_id": attachment_id,
+                                "vpn_connection_id": row.vpn_connection_id})  # fmt: skip
 
 
 def record_share(session: Session, plan: Plan, share_arn: str) -> None:
@@ -250,6 +308,8 @@ def resources_detail(row: Breakout) -> dict[str, object]:
         "core_route_table_id": row.core_route_table_id,
         "routes": row.route_list,
         "crossregion_routes": [r.label() for r in crossregion.recorded(row)],
+        **({"customer_gateway_id": row.customer_gateway_id,
+            "vpn_connection_id": row.vpn_connection_id} if row.is_vpn else {}),
     }
 
 
@@ -269,6 +329,8 @@ def resources_of(row: Breakout, session: Session | None = None) -> Resources:
         routes=tuple(row.route_list),
         type_id=row.type_id,
         delete_requested=row.delete_requested,
+        customer_gateway_id=row.customer_gateway_id,
+        vpn_connection_id=row.vpn_connection_id,
         crossregion_routes=tuple(crossregion.recorded(row)),
     )
 
@@ -341,6 +403,11 @@ def forget(session: Session, breakout_id: int, what: str) -> None:
         row.attachment_id = None
     elif what == "share":
         row.share_arn = None
+    elif what == "vpn_connection":  # its vpn attachment went with it
+        row.vpn_connection_id = None
+        row.attachment_id = None
+    elif what == "customer_gateway":
+        row.customer_gateway_id = None
     elif what == "crossregion":
         row.crossregion_routes = "[]"
     else:
@@ -366,7 +433,8 @@ def leftovers(session: Session, retry_after_seconds: float) -> list[Resources]:
     stmt = select(Breakout).where(
         Breakout.status_id == Status.DEACTIVATED,
         (Breakout.share_arn.is_not(None)) | (Breakout.attachment_id.is_not(None))
-        | (Breakout.associated_route_table_id.is_not(None)) | (Breakout.routes != "[]"),
+        | (Breakout.associated_route_table_id.is_not(None)) | (Breakout.routes != "[]")
+        | (Breakout.customer_gateway_id.is_not(None)) | (Breakout.vpn_connection_id.is_not(None)),
     )  # fmt: skip
     cutoff = utcnow() - timedelta(seconds=retry_after_seconds)
     due = []
@@ -460,7 +528,9 @@ def in_flight(session: Session, ids: list[int] | None = None) -> list[InFlight]:
 def in_flight_of(row: Breakout) -> InFlight:
     res = resources_of(row)
     recorded = (("share", res.share_arn), ("attachment", res.attachment_id),
-                ("association", res.associated_route_table_id), ("routes", res.routes))
+                ("association", res.associated_route_table_id), ("routes", res.routes),
+                ("customer_gateway", res.customer_gateway_id),
+                ("vpn_connection", res.vpn_connection_id))
     owns = tuple(name for name, value in recorded if value)
     return InFlight(row.id, row.revision, row.status_id, bool(row.delete_requested),
                     restartable(row), row.region, row.org_id, owns)  # fmt: skip

@@ -53,6 +53,55 @@ class BreakoutTgwCreate(BaseModel):
         return self.type
 
 
+class BreakoutVpnCreate(BaseModel):
+    """POST /api/v1/cnc/breakout/vpn. ``type`` 2 (static) or 3 (BGP), bare or ``{"id": n}``;
+    the service checks every field (``linkplane.attachments.vpn``)."""
+
+    model_config = ConfigDict(extra="forbid")  # unknown fields are refused, naming them
+
+    type: Annotated[Code | None, BeforeValidator(_type_id)] = None
+    name: SafeName = Field(min_length=1, max_length=128)
+    description: SafeText = Field(default="", max_length=1000)
+    region: str = Field(min_length=1, max_length=32)
+    public_ip: str = Field(min_length=1, max_length=64)
+    psk: str | None = None
+    asn: int | None = None
+    on_prem_cidr: list[str] = Field(max_length=1000)
+    inside_cidr: list[str] = Field(default=[], max_length=1000)
+
+    def type_id(self) -> int | None:
+        return self.type
+
+
+class TunnelMetrics(BaseModel):
+    """emnify's last-hour metrics of a tunnel."""
+
+    tunnel_state: str
+    bytes_in: dict[str, float] = {}
+    bytes_out: dict[str, float] = {}
+
+
+class TunnelInformation(BaseModel):
+    """emnify's ``tunnel_information``: one tunnel (the first that is up, else the first)."""
+
+    public_ip: str
+    outside_address: str
+    inside_cidr: str
+    asn: int | None = None
+    metrics: TunnelMetrics
+
+
+class VpnTunnelRead(BaseModel):
+    """Extension: every tunnel of the VPN connection (AWS gives two)."""
+
+    outside_address: str
+    inside_cidr: str
+    status: str
+    last_status_change: str | None = None
+    bytes_in: float = 0
+    bytes_out: float = 0
+
+
 class AwsResources(BaseModel):
     """Extension: the AWS resources this breakout owns right now."""
 
@@ -62,6 +111,8 @@ class AwsResources(BaseModel):
     associated_route_table_id: str | None = None
     core_route_table_id: str | None = None
     routes: list[str] = []
+    customer_gateway_id: str | None = None
+    vpn_connection_id: str | None = None
 
 
 class BreakoutEventRead(BaseModel):
@@ -99,6 +150,13 @@ class BreakoutRead(BaseModel):
     invitation_expiry_date: datetime | None = None
     aws_resources: AwsResources
     history: list[BreakoutEventRead] | None = None
+    tunnel_information: TunnelInformation | None = None
+    # --- VPN extensions (types 2-3) ---------------------------------------------------------
+    on_prem_cidr: list[str] | None = None
+    public_ip: str | None = None
+    asn: int | None = None
+    inside_cidr: list[str] | None = None
+    tunnels: list[VpnTunnelRead] | None = None
 
 
 class AvailableRegion(BaseModel):

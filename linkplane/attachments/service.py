@@ -21,17 +21,19 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from linkplane.attachments import crossregion
+from linkplane.attachments import crossregion, vpn
 from linkplane.attachments.models import (
+    PROVISIONED_TYPES,
     PROVISIONING,
     STATUS_DESCRIPTION,
     TRANSITIONS,
+    VPN_TYPES,
     Breakout,
     BreakoutType,
     Status,
 )
 from linkplane.attachments.regions import RegionInfo, bootstrapped_regions, region_info
-from linkplane.attachments.schemas import BreakoutTgwCreate
+from linkplane.attachments.schemas import BreakoutTgwCreate, BreakoutVpnCreate
 from linkplane.db import utcnow
 from linkplane.errors import Conflict, InvalidInput, NotFound
 from linkplane.events import service as events
@@ -127,15 +129,18 @@ def available_pairs(*, session: Session, type_id: int) -> list[tuple[str, str]]:
     """(attachment region, device breakout region) pairs a breakout of ``type_id`` can use:
     each bootstrapped region with itself, and both orders of every peered pair."""
     names = {r.name for r in available_regions(session=session, type_id=type_id)}
-    return [p for p in crossregion.available_pairs(session) if p[0] in names]
+    pairs = [p for p in crossregion.available_pairs(session) if p[0] in names]
+    # A VPN breakout routes its own region's devices only (no cross-region routes yet).
+    return [p for p in pairs if p[0] == p[1]] if type_id in VPN_TYPES else pairs
 
 
 def available_regions(*, session: Session, type_id: int) -> list[RegionInfo]:
-    """Where a breakout of ``type_id`` can be created: the bootstrapped regions for TGW, none
-    for the types linkplane cannot provision yet; an unknown type is a 404."""
+    """Where a breakout of ``type_id`` can be created: the bootstrapped regions for TGW and
+    the VPN types (every VPN ends on the region's TGW), none for the types linkplane cannot
+    provision yet; an unknown type is a 404."""
     if type_id not in {t.value for t in BreakoutType}:
         raise NotFound(f"breakout type {type_id} not found", field="breakout_type_id")
-    if type_id != BreakoutType.TGW:
+    if type_id not in PROVISIONED_TYPES:
         return []
     return bootstrapped_regions(session=session)
 
@@ -234,6 +239,7 @@ def validate_cidrs(
     cidrs: list[str],
     exclude_id: int | None = None,
     org_id: int | None = None,
+    field: str = cidr_rules.FIELD,
 ) -> list[IPv4Network]:
     """The full CIDR check of a breakout on ``region``'s TGW (field-named 422 on failure).
 
@@ -249,13 +255,20 @@ def validate_cidrs(
         existing += _ranges_of(other, org_id)
     # Customers-table routes to the device spaces and the core VPC's own also count.
     in_use = sum(len(o.cidrs) for o in others) + len(_device_cidrs(session, settings)) + 1
-    return cidr_rules.validate_breakout_cidrs(
-        cidrs,
-        existing=existing,
-        limits=cidr_rules.CidrLimits.from_settings(settings),
-        routes_in_use=in_use,
-        route_quota=settings.tgw_route_quota,
-    )
+    try:
+        return cidr_rules.validate_breakout_cidrs(
+            cidrs,
+            existing=existing,
+            limits=cidr_rules.CidrLimits.from_settings(settings),
+            routes_in_use=in_use,
+            route_quota=settings.tgw_route_quota,
+        )
+    except InvalidInput as exc:
+        if field == cidr_rules.FIELD or not exc.field:
+            raise
+        # The same rules name the request's own field (VPN: on_prem_cidr[i]).
+        renamed = field + exc.field.removeprefix(cidr_rules.FIELD)
+        raise InvalidInput(exc.message, field=renamed) from None
 
 
 def lock_region(session: Session, region: str) -> None:
@@ -362,6 +375,80 @@ def create_tgw(
     return row
 
 
+def _vpn_inside_cidrs_in_use(session: Session, region: str) -> set[str]:
+    stmt = select(Breakout.vpn_tunnels, Breakout.vpn_inside_cidrs).where(
+        Breakout.region == region, Breakout.status_id.in_([s.value for s in LIVE]),
+        Breakout.type_id.in_([t.value for t in VPN_TYPES]))  # fmt: skip
+    taken: set[str] = set()
+    for tunnels, requested in session.execute(stmt):
+        taken.update(json.loads(requested or "[]"))
+        taken.update(t.get("inside_cidr", "") for t in json.loads(tunnels or "[]"))
+    return taken
+
+
+def create_vpn(
+    *, session: Session, settings: Settings, principal: Principal, data: BreakoutVpnCreate
+) -> Breakout:
+    """Validate and store a new VPN breakout (status 1); ``commands`` starts its workflow.
+    Every refusal names its field, and nothing is stored."""
+    kind = vpn.check_type(data.type_id())
+    public_ip = vpn.check_public_ip(data.public_ip)
+    psk = vpn.check_psk(data.psk)
+    asn = vpn.check_asn(kind, data.asn)
+    if len(data.on_prem_cidr) > MAX_ON_PREM_CIDRS:
+        raise InvalidInput(f"{len(data.on_prem_cidr)} CIDRs given; a VPN breakout takes 1 to "
+                           f"{MAX_ON_PREM_CIDRS}", field="on_prem_cidr")  # fmt: skip
+    lock_region(session, data.region)
+    region = _check_region(session, settings, data.region)
+    inside = vpn.check_inside_cidrs(kind, data.inside_cidr,
+                                    _vpn_inside_cidrs_in_use(session, region.name))  # fmt: skip
+    nets = validate_cidrs(session=session, settings=settings, region=region,
+                          cidrs=data.on_prem_cidr, org_id=principal.org_id,
+                          field="on_prem_cidr")  # fmt: skip
+    row = Breakout(
+        org_id=principal.org_id, user_id=principal.user_id, type_id=kind, name=data.name,
+        description=data.description, region=region.name, aws_account_id="",
+        vpc_cidrs=json.dumps([str(n) for n in nets]), status_id=Status.PENDING_CUSTOMER_ACTION,
+        tgw_id=region.tgw_id, vpn_public_ip=public_ip, vpn_asn=asn, vpn_psk=psk,
+        vpn_inside_cidrs=json.dumps(inside), vpn_tunnels="[]",
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    _event(session, row, "Breakout created", f"VPN breakout {row.name!r} created",
+           principal=principal, detail={"on_prem_cidr": row.cidr_list, "region": row.region,
+                                        "public_ip": public_ip, "asn": asn,
+                                        "type": int(kind)})  # fmt: skip
+    return row
+
+
+def vpn_configuration(*, session: Session, settings: Settings, row: Breakout, vendor: str) -> str:
+    """The text the customer applies to its VPN server, for ``vendor``."""
+    if not row.is_vpn:
+        raise InvalidInput(f"breakout {row.id} is not a VPN breakout; only types 2 and 3 have "
+                           "a VPN configuration", field="cloudconnect_attachment_id")  # fmt: skip
+    info = region_info(session=session, name=row.region)
+    remote = [info.core_vpc_cidr] if info else []
+    remote += _device_cidrs_of(session, settings, row.org_id)
+    return vpn.configuration(vendor, {
+        "id": row.id, "public_ip": row.vpn_public_ip, "psk": row.vpn_psk, "asn": row.vpn_asn,
+        "bgp": row.type_id == BreakoutType.VPN_BGP, "amazon_asn": vpn.AMAZON_SIDE_ASN,
+        "on_prem_cidr": row.cidr_list, "remote_cidrs": remote, "tunnels": row.tunnel_list,
+    })  # fmt: skip
+
+
+def _device_cidrs_of(session: Session, settings: Settings, org_id: int) -> list[str]:
+    """The organisation's device ranges (else the whole device range): what the customer's
+    side routes into the tunnels, besides the core VPC."""
+    from linkplane.addressing.service import assigned_device_cidrs
+
+    own = [str(net) for org, net in assigned_device_cidrs(session=session) if org == org_id]
+    return own or [settings.device_cidr]
+
+
+#: emnify: "You can configure up to 3 ranges".
+MAX_ON_PREM_CIDRS = 3
+
+
 def request_delete(
     *, session: Session, principal: Principal, breakout_id: int
 ) -> tuple[Breakout, DeleteAction]:
@@ -455,6 +542,14 @@ def record_note(
 ) -> None:  # fmt: skip
     """An event without a status change: an AWS resource created or removed, a rejection."""
     _event(session, row, "Breakout state changed", description, detail=detail, severity=severity)
+
+
+def record_event(
+    *, session: Session, row: Breakout, event_type: str, description: str,
+    detail: dict[str, Any], severity: int = 0,
+) -> None:  # fmt: skip
+    """An event of its own type on the breakout (e.g. a VPN tunnel went down)."""
+    _event(session, row, event_type, description, detail=detail, severity=severity)
 
 
 def _event(

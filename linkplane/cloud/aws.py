@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,6 +25,7 @@ from botocore.config import Config
 
 from linkplane.cloud.errors import CloudError, ResourceConflict, ResourceNotFound
 from linkplane.cloud.port import (
+    CustomerGateway,
     PrincipalStatus,
     ResourceShare,
     RouteTableAssociation,
@@ -34,8 +36,12 @@ from linkplane.cloud.port import (
     TgwRoute,
     TgwRouteTable,
     TransitGateway,
+    TunnelMetrics,
+    TunnelSpec,
     Vpc,
     VpcRoute,
+    VpnConnection,
+    VpnTunnel,
     principal_status_of,
 )
 from linkplane.cloud.ratelimit import PROCESS_LIMITER, Limiter, action_class
@@ -953,6 +959,120 @@ class AwsCloud:
             return
 
 
+    # --- Site-to-Site VPN -----------------------------------------------------------------------
+    @cached_property
+    def cloudwatch(self) -> Any:
+        return self._translated_once("CreateClient", lambda: self._client("cloudwatch"))
+
+    def _customer_gateways(self, tags: dict[str, str]) -> list[CustomerGateway]:
+        out = self._ec2("DescribeCustomerGateways", lambda: self.ec2.describe_customer_gateways(
+            Filters=_tag_filters(tags)))  # fmt: skip
+        found = [_customer_gateway(g) for g in out.get("CustomerGateways", [])]
+        return [g for g in found if g.state not in _GONE_VPN and _has_tags(g.tags, tags)]
+
+    def ensure_customer_gateway(
+        self, *, public_ip: str, asn: int, device_name: str, tags: dict[str, str]
+    ) -> CustomerGateway:
+        existing = self._customer_gateways(tags) if tags else []
+        if existing:
+            return existing[0]
+        out = self._ec2("CreateCustomerGateway", lambda: self.ec2.create_customer_gateway(
+            Type="ipsec.1", PublicIp=public_ip, BgpAsn=asn, DeviceName=device_name,
+            TagSpecifications=_tag_spec("customer-gateway", tags)))  # fmt: skip
+        return _customer_gateway(out["CustomerGateway"])
+
+    def delete_customer_gateway(self, customer_gateway_id: str) -> None:
+        try:
+            self._ec2("DeleteCustomerGateway", lambda: self.ec2.delete_customer_gateway(
+                CustomerGatewayId=customer_gateway_id))  # fmt: skip
+        except ResourceNotFound:
+            return
+
+    def _vpn_connections(self, filters: list[FilterTypeDef]) -> list[VpnConnection]:
+        out = self._ec2("DescribeVpnConnections",
+                        lambda: self.ec2.describe_vpn_connections(Filters=filters))  # fmt: skip
+        return [_vpn_connection(v) for v in out.get("VpnConnections", [])]
+
+    def ensure_vpn_connection(
+        self,
+        *,
+        customer_gateway_id: str,
+        tgw_id: str,
+        static_routes_only: bool,
+        tunnels: tuple[TunnelSpec, ...],
+        tags: dict[str, str],
+    ) -> VpnConnection:
+        """CreateVpnConnection has no ClientToken: the tags identify it, looked up first."""
+        gateway: FilterTypeDef = {"Name": "transit-gateway-id", "Values": [tgw_id]}
+        existing = [v for v in self._vpn_connections([gateway, *_tag_filters(tags)])
+                    if v.state not in _GONE_VPN and _has_tags(v.tags, tags)]  # fmt: skip
+        if existing:
+            return existing[0]
+        options: Any = {"StaticRoutesOnly": static_routes_only,
+                                   "TunnelOptions": [_tunnel_option(t) for t in tunnels]}
+        out = self._ec2("CreateVpnConnection", lambda: self.ec2.create_vpn_connection(
+            Type="ipsec.1", CustomerGatewayId=customer_gateway_id, TransitGatewayId=tgw_id,
+            Options=options, TagSpecifications=_tag_spec("vpn-connection", tags)))  # fmt: skip
+        return _vpn_connection(out["VpnConnection"])
+
+    def describe_vpn_connection(self, vpn_id: str) -> VpnConnection | None:
+        try:
+            out = self._ec2("DescribeVpnConnections", lambda: self.ec2.describe_vpn_connections(
+                VpnConnectionIds=[vpn_id]))  # fmt: skip
+        except ResourceNotFound:
+            return None
+        found = [_vpn_connection(v) for v in out.get("VpnConnections", [])]
+        return next((v for v in found if v.id == vpn_id), None)
+
+    def list_vpn_connections(self, *, tgw_id: str) -> list[VpnConnection]:
+        found = self._vpn_connections([{"Name": "transit-gateway-id", "Values": [tgw_id]}])
+        return [v for v in found if v.transit_gateway_id == tgw_id and v.state != "deleted"]
+
+    def delete_vpn_connection(self, vpn_id: str) -> None:
+        current = self.describe_vpn_connection(vpn_id)
+        if current is None or current.state in _GONE_VPN:
+            return
+        try:
+            self._ec2("DeleteVpnConnection",
+                      lambda: self.ec2.delete_vpn_connection(VpnConnectionId=vpn_id))  # fmt: skip
+        except ResourceNotFound:
+            return
+
+    def vpn_attachment(self, *, tgw_id: str, vpn_id: str) -> TgwAttachment | None:
+        found = self.list_attachments(tgw_id=tgw_id, resource_type="vpn")
+        live = [a for a in found if a.resource_id == vpn_id and a.state not in _GONE_ATTACHMENT]
+        return live[0] if live else None
+
+    def tunnel_metrics(
+        self, tunnels: list[tuple[str, str]], *, window_seconds: int = 3600
+    ) -> list[TunnelMetrics]:
+        out: list[TunnelMetrics] = []
+        for start in range(0, len(tunnels), _TUNNELS_PER_QUERY):
+            out += self._tunnel_metrics(tunnels[start:start + _TUNNELS_PER_QUERY], window_seconds)
+        return out
+
+    def _tunnel_metrics(self, tunnels: list[tuple[str, str]], window: int) -> list[TunnelMetrics]:
+        # A minute ahead: AWS takes a future end, and a data point of this very second counts.
+        end = datetime.now(UTC) + timedelta(minutes=1)
+        queries = [_metric_query(i, name, stat, vpn_id, ip, window)
+                   for i, (vpn_id, ip) in enumerate(tunnels)
+                   for name, stat in _TUNNEL_METRICS]  # fmt: skip
+        results: dict[str, list[float]] = {}
+        token: str | None = None
+        while True:
+            extra = {"NextToken": token} if token else {}
+            page = self._call("cloudwatch", "GetMetricData", partial(
+                self.cloudwatch.get_metric_data, MetricDataQueries=queries,
+                StartTime=end - timedelta(seconds=window), EndTime=end,
+                ScanBy="TimestampDescending", **extra))  # fmt: skip
+            for result in page.get("MetricDataResults", []):
+                results.setdefault(result["Id"], []).extend(result.get("Values", []))
+            token = page.get("NextToken")
+            if not token:
+                break
+        return [_tunnel_metric(i, vpn_id, ip, results) for i, (vpn_id, ip) in enumerate(tunnels)]
+
+
 # --- conversions from boto3 dicts to port values -------------------------------------------
 _GONE_SHARE = {"DELETING", "DELETED"}
 _TARGET_KEYS = (
@@ -1097,3 +1217,73 @@ def _subnet(item: Mapping[str, Any]) -> Subnet:
         cidr=str(item.get("CidrBlock", "")),
         availability_zone=str(item.get("AvailabilityZone", "")),
     )
+
+
+_GONE_VPN = {"deleting", "deleted"}
+#: GetMetricData takes 500 queries; three per tunnel.
+_TUNNELS_PER_QUERY = 150
+_TUNNEL_METRICS = (("TunnelState", "Maximum"), ("TunnelDataIn", "Sum"), ("TunnelDataOut", "Sum"))
+
+
+def _customer_gateway(item: Mapping[str, Any]) -> CustomerGateway:
+    return CustomerGateway(
+        id=str(item.get("CustomerGatewayId", "")),
+        public_ip=str(item.get("IpAddress", "")),
+        asn=int(item.get("BgpAsn") or 0),
+        state=str(item.get("State", "")),
+        tags=_tags(item.get("Tags")),
+    )
+
+
+def _tunnel_option(spec: TunnelSpec) -> dict[str, str]:
+    option: dict[str, str] = {}
+    if spec.psk:
+        option["PreSharedKey"] = spec.psk
+    if spec.inside_cidr:
+        option["TunnelInsideCidr"] = spec.inside_cidr
+    return option
+
+
+def _vpn_connection(item: Mapping[str, Any]) -> VpnConnection:
+    options = item.get("Options") or {}
+    telemetry = {t.get("OutsideIpAddress"): t for t in item.get("VgwTelemetry") or []}
+    tunnels = []
+    for option in options.get("TunnelOptions") or []:
+        seen = telemetry.get(option.get("OutsideIpAddress"), {})
+        changed = seen.get("LastStatusChange")
+        tunnels.append(VpnTunnel(
+            outside_ip=str(option.get("OutsideIpAddress", "")),
+            inside_cidr=str(option.get("TunnelInsideCidr", "")),
+            psk=str(option.get("PreSharedKey", "")),
+            status=str(seen.get("Status", "DOWN")),
+            status_message=str(seen.get("StatusMessage", "")),
+            last_status_change=changed.isoformat() if isinstance(changed, datetime) else "",
+        ))  # fmt: skip
+    return VpnConnection(
+        id=str(item.get("VpnConnectionId", "")),
+        state=str(item.get("State", "")),
+        customer_gateway_id=str(item.get("CustomerGatewayId", "")),
+        transit_gateway_id=str(item.get("TransitGatewayId", "")),
+        static_routes_only=bool(options.get("StaticRoutesOnly", False)),
+        tunnels=tuple(tunnels),
+        tags=_tags(item.get("Tags")),
+    )
+
+
+def _metric_query(index: int, name: str, stat: str, vpn_id: str, ip: str, window: int
+                  ) -> dict[str, Any]:  # fmt: skip
+    dimensions = [{"Name": "VpnId", "Value": vpn_id}, {"Name": "TunnelIpAddress", "Value": ip}]
+    metric = {"Namespace": "AWS/VPN", "MetricName": name, "Dimensions": dimensions}
+    # The whole window as one period: one value per tunnel and metric.
+    return {"Id": f"{name.lower()}{index}", "ReturnData": True,
+            "MetricStat": {"Metric": metric, "Period": window, "Stat": stat}}  # fmt: skip
+
+
+def _tunnel_metric(index: int, vpn_id: str, ip: str, results: Mapping[str, list[float]]
+                   ) -> TunnelMetrics:  # fmt: skip
+    state = results.get(f"tunnelstate{index}") or []
+    return TunnelMetrics(
+        vpn_id=vpn_id, outside_ip=ip, state=state[0] if state else None,
+        bytes_in=sum(results.get(f"tunneldatain{index}", [])),
+        bytes_out=sum(results.get(f"tunneldataout{index}", [])),
+    )  # fmt: skip

@@ -144,6 +144,58 @@ class VpcRoute:
     target: str  # gateway, TGW id, ...
 
 
+@dataclass(frozen=True)
+class CustomerGateway:
+    id: str
+    public_ip: str
+    asn: int
+    state: str  # pending | available | deleting | deleted
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TunnelSpec:
+    """What linkplane asks of one tunnel; empty lets AWS generate it."""
+
+    psk: str = ""
+    inside_cidr: str = ""
+
+
+@dataclass(frozen=True)
+class VpnTunnel:
+    """One tunnel of a VPN connection (AWS gives two): options and ``VgwTelemetry``."""
+
+    outside_ip: str
+    inside_cidr: str
+    psk: str
+    status: str  # UP | DOWN
+    status_message: str = ""
+    last_status_change: str = ""  # ISO 8601, "" when AWS gave none
+
+
+@dataclass(frozen=True)
+class VpnConnection:
+    id: str
+    state: str  # pending | available | deleting | deleted
+    customer_gateway_id: str
+    transit_gateway_id: str
+    static_routes_only: bool
+    tunnels: tuple[VpnTunnel, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TunnelMetrics:
+    """A tunnel's ``AWS/VPN`` metrics over a window: the last state (1 up, 0 down, None: no
+    data point) and the bytes in and out."""
+
+    vpn_id: str
+    outside_ip: str
+    state: float | None
+    bytes_in: float
+    bytes_out: float
+
+
 class CloudPort(Protocol):
     """AWS operations of one account in one region.
 
@@ -308,3 +360,50 @@ class CloudPort(Protocol):
         ...
 
     def delete_vpc_route(self, *, route_table_id: str, cidr: str) -> None: ...
+
+    # --- Site-to-Site VPN -----------------------------------------------------------------------
+    def ensure_customer_gateway(
+        self, *, public_ip: str, asn: int, device_name: str, tags: dict[str, str]
+    ) -> CustomerGateway:
+        """The gateway with these tags, else a new one (AWS answers an identical request with
+        the existing gateway: type, IP, ASN and device name)."""
+        ...
+
+    def delete_customer_gateway(self, customer_gateway_id: str) -> None:
+        """Delete; a gateway already gone is success."""
+        ...
+
+    def ensure_vpn_connection(
+        self,
+        *,
+        customer_gateway_id: str,
+        tgw_id: str,
+        static_routes_only: bool,
+        tunnels: tuple[TunnelSpec, ...],
+        tags: dict[str, str],
+    ) -> VpnConnection:
+        """The live connection on ``tgw_id`` with these tags, else a new one."""
+        ...
+
+    def describe_vpn_connection(self, vpn_id: str) -> VpnConnection | None:
+        """The connection, or None when it does not exist (deleted ones are returned)."""
+        ...
+
+    def list_vpn_connections(self, *, tgw_id: str) -> list[VpnConnection]:
+        """Every non-deleted connection on the gateway, one paginated read (the watch)."""
+        ...
+
+    def delete_vpn_connection(self, vpn_id: str) -> None:
+        """Delete (AWS removes its ``vpn`` attachment too); already gone is success."""
+        ...
+
+    def vpn_attachment(self, *, tgw_id: str, vpn_id: str) -> TgwAttachment | None:
+        """The gateway's ``vpn`` attachment of the connection, if listed and not gone."""
+        ...
+
+    def tunnel_metrics(
+        self, tunnels: list[tuple[str, str]], *, window_seconds: int = 3600
+    ) -> list[TunnelMetrics]:
+        """``AWS/VPN`` TunnelState, TunnelDataIn and TunnelDataOut of each (VPN id, outside
+        IP) over the last ``window_seconds``: one GetMetricData per 150 tunnels."""
+        ...

@@ -9,7 +9,7 @@ from linkplane.api.pagination import Q_PARAM, SORT_PARAM, parse_q, parse_sort, s
 from linkplane.events import service
 from linkplane.events.render import render_event
 from linkplane.events.schemas import EventRead, Lookup
-from linkplane.events.types import EVENT_TYPES
+from linkplane.events.types import DESCRIPTION
 from linkplane.tenancy.models import Organisation
 
 router = APIRouter(prefix="/api/v1", tags=["event"])
@@ -40,7 +40,7 @@ def list_events(
 
 
 def _types() -> list[Lookup]:
-    return [Lookup(id=i + 1, description=name) for i, name in enumerate(EVENT_TYPES)]
+    return [Lookup(id=i, description=name) for i, name in DESCRIPTION.items()]
 
 
 @router.get("/event/type", response_model=list[Lookup])

@@ -14,7 +14,7 @@ from linkplane.events.schemas import (
     Lookup,
 )
 from linkplane.events.types import (
-    EVENT_TYPES,
+    DESCRIPTION,
     SEVERITY_DESCRIPTION,
     SOURCE_DESCRIPTION,
     SOURCE_ID,
@@ -39,7 +39,7 @@ def render_event(
         alert=event.severity >= 1,
         description=event.description,
         timestamp=event.timestamp,
-        event_type=Lookup(id=tid, description=EVENT_TYPES[tid - 1]),
+        event_type=Lookup(id=tid, description=DESCRIPTION[tid]),
         event_source=Lookup(id=source.value, description=SOURCE_DESCRIPTION[source]),
         event_severity=Lookup(
             id=event.severity, description=SEVERITY_DESCRIPTION.get(event.severity, "INFO")

@@ -23,7 +23,9 @@ Codes (stable): ``unowned_share``, ``foreign_share``, ``unowned_principal``,
 ``unowned_attachment``, ``unowned_association``, ``unowned_route``, ``unowned_propagation``,
 ``missing_share``, ``missing_principal``, ``missing_attachment``, ``missing_association``,
 ``missing_route``, ``changed_association``, ``changed_route``, ``missing_tgw`` (the region's
-TGW itself is gone; nothing else is judged on it), ``missing_peering``.
+TGW itself is gone; nothing else is judged on it), ``missing_peering``,
+``undeclared_vpn_route`` (a core route to a VPN attachment for a prefix its breakout did not
+declare: BGP containment).
 
 Regions and peerings. A region also owns its peerings (``linkplane region peer``): each
 peering attachment, its association with the region's peering table, the peer's pool in the
@@ -140,9 +142,10 @@ def audit(
     _attachments(ctx)
     _peerings(ctx)
     _associations(ctx)
+    contained = _vpn_routes(ctx)
     core_remote, core_busy = _remote_routes(ctx, region.core_table_id)
     _routes(ctx, region.core_table_id, {**_core_routes(ctx), **core_remote},
-            _in_flight_core_cidrs(ctx) | core_busy)  # fmt: skip
+            _in_flight_core_cidrs(ctx) | core_busy | contained)  # fmt: skip
     customers = {region.device_cidr: region.core_attachment_id}
     customers.update({p.peer_device_cidr: p.attachment_id for p in region.peerings})
     _routes(ctx, region.customers_table_id, customers, set())
@@ -266,17 +269,23 @@ def _principals(ctx: _Ctx, live: Iterable[str], owned: dict[str, OwnedBreakout])
 # --- attachments and associations -----------------------------------------------------------
 def _attachments(ctx: _Ctx) -> None:
     owned = {b.attachment_id for b in ctx.breakouts if b.attachment_id}
+    vpns = {b.vpn_connection_id for b in ctx.breakouts if b.vpn_connection_id}
     owned |= {p.attachment_id for p in ctx.region.peerings}
     waiting = {b.account for b in ctx.breakouts if b.in_flight and not b.attachment_id}
     live = {a.id: a for a in ctx.cloud.attachments if a.state not in GONE}
     for att in sorted(live.values(), key=lambda a: a.id):
         if att.id == ctx.region.core_attachment_id or att.id in owned:
             continue
+        if att.resource_type == "vpn" and att.resource_id in vpns:
+            continue  # its breakout's workflow records it once the connection is available
         if att.state == "pendingAcceptance" and att.resource_owner_id in waiting:
             continue  # a provisioning workflow is about to claim it
+        # A VPN attachment goes with its VPN connection (DeleteVpnConnection): report only.
+        remove = () if att.resource_type == "vpn" else (
+            fix(FixOp.REMOVE_ATTACHMENT, attachment_id=att.id),)  # fmt: skip
         ctx.add("unowned_attachment", att.id, f"{att.resource_type} attachment {att.id} of "
                 f"account {att.resource_owner_id} ({att.state}) belongs to no breakout",
-                fix(FixOp.REMOVE_ATTACHMENT, attachment_id=att.id))  # fmt: skip
+                *remove)  # fmt: skip
     for b in ctx.active:
         if b.attachment_id not in live:
             ctx.add("missing_attachment", b.attachment_id or "-", f"breakout {b.id}'s "
@@ -395,6 +404,27 @@ def _routes(ctx: _Ctx, table: str, want: dict[str, str], skip: set[str]) -> None
             ctx.add("changed_route", f"{table}#{cidr}", f"static route {cidr} in table "
                     f"{table} points to {now} ({found.state}) instead of {att}", put,
                     breakout=b)  # fmt: skip
+
+
+def _vpn_routes(ctx: _Ctx) -> set[str]:
+    """BGP containment: a core route (static or propagated) to a VPN attachment for a prefix
+    its breakout did not declare lets the customer's router draw other traffic (another
+    customer's range, a more specific of the device range). Returns the CIDRs it reported."""
+    vpn = {a.id for a in ctx.cloud.attachments if a.resource_type == "vpn"}
+    declared = {(str(b.attachment_id), c) for b in ctx.breakouts if b.attachment_id
+                for c in (*b.cidrs, *b.routes)}  # fmt: skip
+    table, found = ctx.region.core_table_id, set()
+    for route in sorted(ctx.cloud.routes.get(table, []), key=lambda r: r.cidr):
+        for att in set(route.attachment_ids) & vpn:
+            if (att, route.cidr) in declared:
+                continue
+            found.add(route.cidr)
+            fixes = [fix(FixOp.DELETE_ROUTE, route_table_id=table, cidr=route.cidr)]
+            ctx.add("undeclared_vpn_route", f"{table}#{route.cidr}", f"{route.type} route "
+                    f"{route.cidr} -> VPN attachment {att} in the core table: its breakout did "
+                    "not declare this prefix (only declared on_prem_cidr may reach the core)",
+                    *(fixes if route.type == "static" else []))  # fmt: skip
+    return found
 
 
 def _propagations(ctx: _Ctx) -> None:

@@ -89,6 +89,9 @@ class OwnedBreakout:
     associated_table_id: str | None
     core_table_id: str | None
     routes: tuple[str, ...]
+    #: VPN breakouts: the connection whose ``vpn`` attachment the breakout owns (recorded
+    #: before the attachment is, which AWS lists while the connection is still pending).
+    vpn_connection_id: str | None = None
     #: Routes for the organisation's devices in other regions (any region's tables).
     crossregion: tuple[RemoteRoute, ...] = ()
 
@@ -185,6 +188,7 @@ def load_breakouts(session: Session) -> list[OwnedBreakout]:
             status=r.status, cidrs=tuple(r.cidr_list), share_arn=r.share_arn,
             attachment_id=r.attachment_id, associated_table_id=r.associated_route_table_id,
             core_table_id=r.core_route_table_id, routes=tuple(r.route_list),
+            vpn_connection_id=r.vpn_connection_id,
             crossregion=tuple(crossregion.recorded(r)),
         )
         for r in rows

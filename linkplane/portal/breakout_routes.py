@@ -19,6 +19,7 @@ from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
     TRANSITIONS,
     TYPE_DESCRIPTION,
+    VPN_TYPES,
     Breakout,
     BreakoutType,
 )
@@ -49,18 +50,27 @@ def breakout_list(
 
 
 # --- the wizard -----------------------------------------------------------------------------
+#: What the wizard can create; VPN breakouts (types 2-3) are created through the API for now.
+WIZARD_TYPES = frozenset({BreakoutType.TGW})
+
+
 def _available_types(session: Session) -> dict[int, bool]:
     return {
-        int(t): bool(service.available_regions(session=session, type_id=t))
+        int(t): t in WIZARD_TYPES and bool(service.available_regions(session=session, type_id=t))
         for t in TYPE_DESCRIPTION
     }
+
+
+def _api_only(session: Session) -> set[int]:
+    """Types offered in some region that the wizard cannot create yet."""
+    return {int(t) for t in VPN_TYPES if service.available_regions(session=session, type_id=t)}
 
 
 @router.get("/new", response_class=HTMLResponse)
 def wizard_type(request: Request, principal: PortalWriter, session: SessionDep) -> HTMLResponse:
     return views.render(
         request, "wizard_type.html", principal, steps=STEPS, step=0,
-        types=TYPE_DESCRIPTION, available=_available_types(session),
+        types=TYPE_DESCRIPTION, available=_available_types(session), api_only=_api_only(session),
     )  # fmt: skip
 
 

@@ -81,8 +81,9 @@ def _route(row: Breakout, device_cidr: str) -> CustomerStep:
 
 
 def customer_steps(row: Breakout, device_cidr: str) -> list[CustomerStep]:
-    """The customer's to-do list while the breakout is being set up or in use."""
-    if row.expired or row.status in (
+    """The customer's to-do list while the breakout is being set up or in use (none for a
+    VPN breakout: linkplane creates everything; the router's configuration is shown)."""
+    if row.is_vpn or row.expired or row.status in (
         Status.DEACTIVATION_PENDING,
         Status.DEACTIVATED,
         Status.ROLLING_BACK,

@@ -49,3 +49,7 @@ def install_workflows(rt: Runtime, *, sweep: bool = True) -> None:
                     rt.settings.breakout_sweep_interval_seconds)  # fmt: skip
     if rt.settings.breakout_watch_interval_seconds > 0:
         rt.add_service(Watcher.for_runtime)
+    if rt.settings.vpn_tunnel_watch_seconds > 0:
+        from linkplane.attachments.tunnels import TunnelWatch
+
+        rt.add_service(TunnelWatch.for_runtime)

@@ -418,9 +418,13 @@ def cloud_connect_steps(w: World) -> Iterator[Step]:
     yield Step("create-cloud-connect-attachment-tgw", "POST", "/api/v1/cnc/breakout/tgw", 422,
                body={"type": 1, "name": "contract", "vpc_cidr": ["8.8.8.0/24"],
                      "region": w.region, "aws_account_id": "{account}"})  # fmt: skip
-    # VPN breakouts are not provisioned yet: the error answer is what is checked.
+    yield Step("create-cloud-connect-attachment-vpn", "POST", "/api/v1/cnc/breakout/vpn", 201,
+               body={"type": {"id": 2}, "name": "vpn", "region": w.region,
+                     "public_ip": "81.2.71.{octet}", "on_prem_cidr": ["{vpn_cidr}"]},
+               keep=_keep("vpn_breakout"))  # fmt: skip
     yield Step("create-cloud-connect-attachment-vpn", "POST", "/api/v1/cnc/breakout/vpn", 422,
-               body={"type": {"id": "2"}, "name": "vpn"})
+               body={"type": {"id": 2}, "name": "vpn", "region": w.region,
+                     "public_ip": "10.0.0.1", "on_prem_cidr": ["{vpn_cidr}"]})  # fmt: skip
     yield Step("get-cloud-connect-attachments", "GET", "/api/v1/cnc/breakout", 200)
     yield Step("get-cloud-connect-attachment-by-id", "GET", "/api/v1/cnc/breakout/{breakout}", 200)
     yield Step("retry-cloud-connect-attachment", "PATCH", "/api/v1/cnc/breakout/{breakout}", 409)

@@ -50,11 +50,12 @@ def _http_cloud() -> Iterator[str]:
 
 
 def _reset() -> None:
+    from moto.cloudwatch.models import cloudwatch_backends
     from moto.ec2.models import ec2_backends
     from moto.ram.models import ram_backends
     from moto.sts.models import sts_backends
 
-    for backends in (ec2_backends, ram_backends, sts_backends):
+    for backends in (ec2_backends, ram_backends, sts_backends, cloudwatch_backends):
         backends.reset()
 
 

@@ -2,9 +2,9 @@
 workflows (provisioning, teardown, rollback) are the same for all of them.
 
 A plan is loaded once per provisioning attempt, in the workflow's first step, and DBOS
-checkpoints it: every later step and every replay sees the same plan. Adding a type (VPN)
-is a class with the three methods below and a row in :data:`PLANS`, not a fork of the
-workflows.
+checkpoints it: every later step and every replay sees the same plan. A type is a class
+with the three methods below and a row in :data:`PLANS` (``TgwPlan``; ``VpnPlan`` for types
+2 and 3), not a fork of the workflows.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from linkplane.attachments.models import Breakout, BreakoutType
 from linkplane.attachments.records import Plan, Resources, Stop, StopKind
 from linkplane.attachments.workflows.tgw import TgwPlan
+from linkplane.attachments.workflows.vpn_plan import VpnPlan
 from linkplane.durable.runtime import Runtime
 
 
@@ -30,7 +31,9 @@ class AttachmentPlan(Protocol):
         """Undo what ``res`` records, in reverse; return the undos that failed."""
 
 
-PLANS: dict[int, AttachmentPlan] = {BreakoutType.TGW: TgwPlan()}
+_VPN = VpnPlan()
+PLANS: dict[int, AttachmentPlan] = {BreakoutType.TGW: TgwPlan(), BreakoutType.IPSEC_VPN: _VPN,
+                                    BreakoutType.VPN_BGP: _VPN}
 
 
 def plan_for(type_id: int) -> AttachmentPlan:

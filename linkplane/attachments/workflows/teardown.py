@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from linkplane.attachments import records
+from linkplane.attachments.models import VPN_TYPES
 from linkplane.attachments.workflows import messages
 from linkplane.attachments.workflows.plans import plan_for
 from linkplane.durable import steps
@@ -37,7 +38,10 @@ async def detached(breakout_id: int, revision: int, state: str) -> str:
         if res is None:
             return "nothing to do"
         problems = await plan_for(res.type_id).teardown(rt, res)
-        reason = records.detach_reason(state, with_state=False) + (
+        gone = ("the VPN connection was deleted outside linkplane"
+                if res.type_id in VPN_TYPES and state != records.TGW_GONE
+                else records.detach_reason(state, with_state=False))  # fmt: skip
+        reason = gone + (
             f"; cleanup incomplete: {'; '.join(problems)}" if problems else ""
         )
         await steps.db(rt, "final", lambda s: records.finish_unwind(s, breakout_id, "detached",

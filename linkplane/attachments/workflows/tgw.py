@@ -300,11 +300,15 @@ class _Undo:
             await steps.cloud(self.rt, name, region or self.region, call)
             return True
         except CloudError as exc:  # its retries were spent in the adapter
-            self.problems.append(f"{name}: {exc}")
-            text, bid = f"Compensation {name} failed: {exc}", self.bid
-            await steps.db(self.rt, f"failed {name}",
-                           lambda s: records.note(s, bid, text, {"step": name}, 2))  # fmt: skip
+            await self.failed(name, str(exc))
             return False
+
+    async def failed(self, name: str, why: str) -> None:
+        """Record a permanent failure of undo ``name`` (an event of severity 2)."""
+        self.problems.append(f"{name}: {why}")
+        text, bid = f"Compensation {name} failed: {why}", self.bid
+        await steps.db(self.rt, f"failed {name}",
+                       lambda s: records.note(s, bid, text, {"step": name}, 2))  # fmt: skip
 
     async def forget(self, what: str, text: str, detail: dict[str, object]) -> None:
         bid = self.bid

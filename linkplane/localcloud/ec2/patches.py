@@ -81,9 +81,16 @@ PATCHES: tuple[Patch, ...] = (
     _r("delete_transit_gateway_route", "InvalidRoute.NotFound instead of a 500."),
     _r("search_transit_gateway_routes", "TransitGatewayAttachments per route, propagated routes, "
        "MaxResults with AdditionalRoutesAvailable, all documented filters."),
-    _r("create_vpn_connection", "Two tunnels in the description; the vpn attachment gets "
-       "default routing like any attachment."),
-    _r("delete_vpn_connection", "The vpn attachment is deleted the AWS way (routing dropped)."),
+    _r("create_vpn_connection", "Two tunnels in the description with the requested PSKs and "
+       "inside CIDRs (validated as AWS does), VgwTelemetry and AWS/VPN metrics; the vpn "
+       "attachment gets default routing like any attachment."),
+    _r("describe_vpn_connections", "A new connection is pending until the next read, then "
+       "available (AWS takes minutes; moto is available at once); a deleted one deleting."),
+    _r("delete_vpn_connection", "The vpn attachment is deleted the AWS way (routing dropped); "
+       "the connection is deleting until the next read."),
+    _r("create_customer_gateway", "An identical request (type, IP, ASN, device name) returns "
+       "the existing gateway, as AWS documents; moto made a new one each time."),
+    _r("delete_customer_gateway", "AWS refuses to delete a gateway a live VPN connection uses."),
     Patch(ATTACHMENT_BACKEND, "create_transit_gateway_peering_attachment",
           wrapper=vpn.wrap_create_peering,
           why="The accepter's regional backend may not exist yet; AWS shows it the request."),

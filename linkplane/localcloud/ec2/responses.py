@@ -233,21 +233,58 @@ def search_transit_gateway_routes(self: Any) -> ActionResult:
 @locked
 def create_vpn_connection(self: Any) -> ActionResult:
     backend = self.ec2_backend
+    options = self._get_param("Options", {}) or {}
+    tgw_id = self._get_param("TransitGatewayId")
+    vpn.check_tunnel_options(backend, tgw_id, options)
     connection = backend.create_vpn_connection(
         self._get_param("Type"),
         self._get_param("CustomerGatewayId"),
         vpn_gateway_id=self._get_param("VpnGatewayId"),
-        transit_gateway_id=self._get_param("TransitGatewayId"),
+        transit_gateway_id=tgw_id,
         tags=_tags(self, "vpn-connection"),
     )
-    vpn.describe_tunnels(connection, self._get_param("Options", {}) or {})
+    vpn.describe_tunnels(connection, options)
     if connection.transit_gateway_id:
         vpn.attach(backend, connection)
     return ActionResult({"VpnConnection": connection})
 
 
 @locked
+def describe_vpn_connections(self: Any) -> ActionResult:
+    found = self.ec2_backend.describe_vpn_connections(
+        vpn_connection_ids=_ids(self, "VpnConnectionIds"),
+        filters=self._filters_from_querystring(),
+    )
+    for connection in found:
+        vpn.settle(connection)
+    return ActionResult({"VpnConnections": found})
+
+
+@locked
 def delete_vpn_connection(self: Any) -> EmptyResult:
     connection = self.ec2_backend.delete_vpn_connection(self._get_param("VpnConnectionId"))
+    connection.state = "deleting"  # AWS: deleted a while later (the next read here)
     vpn.retire_vpn_attachments(self.ec2_backend, connection.id)
+    return EmptyResult()
+
+
+@locked
+def create_customer_gateway(self: Any) -> ActionResult:
+    backend = self.ec2_backend
+    kind = self._get_param("Type") or "ipsec.1"
+    ip = self._get_param("IpAddress") or self._get_param("PublicIp")
+    asn, device = str(self._get_param("BgpAsn") or "65000"), self._get_param("DeviceName") or ""
+    found = vpn.same_customer_gateway(backend, kind, ip, asn, device)
+    if found is None:
+        found = backend.create_customer_gateway(kind, ip_address=ip, bgp_asn=asn,
+                                                tags=_tags(self, "customer-gateway"))  # fmt: skip
+        found.device_name = device
+    return ActionResult({"CustomerGateway": found})
+
+
+@locked
+def delete_customer_gateway(self: Any) -> EmptyResult:
+    cgw_id = self._get_param("CustomerGatewayId")
+    vpn.check_customer_gateway_unused(self.ec2_backend, cgw_id)
+    self.ec2_backend.delete_customer_gateway(cgw_id)
     return EmptyResult()

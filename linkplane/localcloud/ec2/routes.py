@@ -117,9 +117,16 @@ def delete(caller_backend: Any, route_table_id: str, cidr: str) -> dict[str, Any
 
 
 def _propagated_cidrs(attachment: Any) -> list[str]:
-    """CIDRs an attachment propagates: a VPC's associated IPv4 CIDR blocks. VPN (BGP) and
-    Direct Connect learn routes dynamically, which the embedded cloud does not simulate."""
-    if attachment.resource_type != "vpc" or attachment.state != "available":
+    """CIDRs an attachment propagates: a VPC's associated IPv4 CIDR blocks; a BGP VPN's
+    learned prefixes (what :func:`linkplane.localcloud.ec2.vpn.advertise` says the customer's
+    router advertises). Direct Connect is not simulated."""
+    if attachment.state != "available":
+        return []
+    if attachment.resource_type == "vpn":
+        from linkplane.localcloud.ec2.vpn import learned_cidrs
+
+        return learned_cidrs(attachment.ec2_backend, attachment.resource_id)
+    if attachment.resource_type != "vpc":
         return []
     vpc = attachment.ec2_backend.vpcs.get(attachment.vpc_id)
     if vpc is None:

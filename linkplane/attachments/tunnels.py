@@ -1,0 +1,169 @@
+"""The tunnel watch: VPN tunnels going down or up become events on their breakout.
+
+emnify shows only last-hour metrics; linkplane's users are told. Polling cost stays per
+region, as for the shared watch (:mod:`linkplane.attachments.watcher`): every
+``vpn_tunnel_watch_seconds`` one DescribeVpnConnections per region (filtered by the TGW)
+reads every tunnel's ``VgwTelemetry``; every ``vpn_metrics_seconds`` one GetMetricData per
+region (per 150 tunnels) reads the last hour's ``AWS/VPN`` metrics. A change of status is
+written to the row (``vpn_tunnels``, which ``GET /breakout/{id}`` shows) with an event in
+the same transaction; the row is re-read there, so a pass that raced another executor's
+records nothing twice for the same change.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from linkplane.attachments import service
+from linkplane.attachments.models import VPN_TYPES, Breakout, Status
+from linkplane.cloud.errors import CloudError
+from linkplane.cloud.port import CloudPort, TunnelMetrics, VpnConnection
+from linkplane.db import transaction, utcnow
+from linkplane.durable.loop import Periodic
+from linkplane.logs import get_logger
+
+if TYPE_CHECKING:
+    from linkplane.durable.runtime import Runtime
+
+log = get_logger(__name__)
+
+TUNNEL_DOWN = "VPN tunnel down"
+TUNNEL_UP = "VPN tunnel up"
+#: Statuses whose VPN connection exists and is not being removed.
+_WATCHED = (Status.PENDING_EGN_ACTIVATION, Status.PENDING_CRG_ACTIVATION, Status.ACTIVE)
+
+
+@dataclass(frozen=True)
+class Watched:
+    breakout_id: int
+    region: str
+    tgw_id: str
+    vpn_id: str
+    tunnels: tuple[str, ...]  # outside IPs
+
+
+def watched(session: Session) -> list[Watched]:
+    """Every VPN breakout whose connection exists (columns only: this runs every pass)."""
+    stmt = select(Breakout.id, Breakout.region, Breakout.tgw_id, Breakout.vpn_connection_id,
+                  Breakout.vpn_tunnels).where(
+        Breakout.type_id.in_([t.value for t in VPN_TYPES]),
+        Breakout.status_id.in_([s.value for s in _WATCHED]),
+        Breakout.vpn_connection_id.is_not(None), Breakout.delete_requested.is_(False),
+    )  # fmt: skip
+    return [Watched(bid, region, tgw or "", vpn, tuple(t["outside_ip"] for t in json.loads(ts)))
+            for bid, region, tgw, vpn, ts in session.execute(stmt)]  # fmt: skip
+
+
+def apply_telemetry(session: Session, breakout_id: int, connection: VpnConnection) -> int:
+    """Record what changed in ``connection``'s tunnels on the breakout; returns the number of
+    status changes (each an event: down is severity 1, a warning)."""
+    row = session.get(Breakout, breakout_id, with_for_update=True)
+    if row is None or row.vpn_connection_id != connection.id:
+        return 0
+    tunnels = row.tunnel_list
+    by_ip = {t.outside_ip: t for t in connection.tunnels}
+    changed = 0
+    for stored in tunnels:
+        seen = by_ip.get(stored["outside_ip"])
+        if seen is None or seen.status == stored.get("status"):
+            continue
+        was, stored["status"] = stored.get("status", "DOWN"), seen.status
+        stored["last_status_change"] = seen.last_status_change or utcnow().isoformat()
+        changed += 1
+        up = seen.status == "UP"
+        service.record_event(
+            session=session, row=row, event_type=TUNNEL_UP if up else TUNNEL_DOWN,
+            description=f"VPN tunnel {stored['outside_ip']} is {seen.status} (was {was})"
+                        + (f": {seen.status_message}" if seen.status_message else ""),
+            detail={"vpn_connection_id": connection.id, "outside_ip": stored["outside_ip"],
+                    "from": was, "to": seen.status, "message": seen.status_message},
+            severity=0 if up else 1,
+        )  # fmt: skip
+    if changed:
+        row.vpn_tunnels = json.dumps(tunnels)
+    return changed
+
+
+def apply_metrics(session: Session, breakout_id: int, found: list[TunnelMetrics]) -> None:
+    """The last hour's bytes in and out of each tunnel, as ``GET`` shows them."""
+    row = session.get(Breakout, breakout_id, with_for_update=True)
+    if row is None:
+        return
+    at = utcnow().isoformat()
+    by_ip = {m.outside_ip: m for m in found if m.vpn_id == row.vpn_connection_id}
+    tunnels = row.tunnel_list
+    for stored in tunnels:
+        m = by_ip.get(stored["outside_ip"])
+        if m is not None:
+            stored.update(bytes_in=m.bytes_in, bytes_out=m.bytes_out, metrics_at=at)
+    row.vpn_tunnels = json.dumps(tunnels)
+
+
+class TunnelWatch:
+    """A supervised thread of the durable runtime, like the shared watch."""
+
+    def __init__(
+        self, *, interval: float, metrics_every: float, sessions: sessionmaker[Session],
+        cloud: Callable[[str], CloudPort],
+    ) -> None:  # fmt: skip
+        self.metrics_every = metrics_every
+        self._sessions, self._cloud = sessions, cloud
+        self._metrics_at: dict[str, float] = {}
+        self._loop = Periodic("vpn-tunnel-watch", interval, self.watch_once)
+
+    @classmethod
+    def for_runtime(cls, rt: Runtime) -> TunnelWatch:
+        s = rt.settings
+        return cls(interval=s.vpn_tunnel_watch_seconds, metrics_every=s.vpn_metrics_seconds,
+                   sessions=rt.sessions, cloud=rt.clouds)  # fmt: skip
+
+    def start(self) -> None:
+        self._loop.start()
+
+    def stop(self) -> None:
+        self._loop.stop()
+
+    def watch_once(self, *, metrics: bool | None = None) -> int:
+        """One pass over every region with VPN breakouts; returns the status changes seen.
+        ``metrics`` forces (True) or skips (False) the metrics read; None: when it is due."""
+        with self._sessions() as session:
+            found = watched(session)
+        by_region: dict[str, list[Watched]] = defaultdict(list)
+        for w in found:
+            by_region[w.region].append(w)
+        changes = 0
+        for region, group in by_region.items():
+            try:
+                changes += self._region(region, group, metrics)
+            except CloudError as exc:  # one region's trouble must not stall the others
+                log.warning("tunnel watch: region unreadable", region=region, error=str(exc))
+        return changes
+
+    def _region(self, region: str, group: list[Watched], metrics: bool | None) -> int:
+        port = self._cloud(region)
+        connections: dict[str, VpnConnection] = {}
+        for tgw_id in {w.tgw_id for w in group}:
+            connections.update({c.id: c for c in port.list_vpn_connections(tgw_id=tgw_id)})
+        changes = 0
+        for w in group:
+            connection = connections.get(w.vpn_id)
+            if connection is not None:
+                with transaction(self._sessions) as session:
+                    changes += apply_telemetry(session, w.breakout_id, connection)
+        now = time.monotonic()
+        due = now - self._metrics_at.get(region, float("-inf")) >= self.metrics_every
+        if metrics or (metrics is None and due):
+            self._metrics_at[region] = now
+            read = port.tunnel_metrics([(w.vpn_id, ip) for w in group for ip in w.tunnels])
+            for w in group:
+                with transaction(self._sessions) as session:
+                    apply_metrics(session, w.breakout_id, read)
+        return changes

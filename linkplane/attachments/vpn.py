@@ -1,0 +1,208 @@
+"""IPsec VPN breakouts (types 2 static, 3 BGP): the request's rules, and what the customer
+applies to its router.
+
+Each check raises :class:`InvalidInput` naming the request field and saying how to fix it,
+before anything is stored. The rules are AWS's (Site-to-Site VPN guide, "Tunnel options" and
+"Customer gateway options"), so AWS never refuses what linkplane accepted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+import string
+from collections.abc import Sequence
+from typing import Any
+
+from linkplane.attachments.models import BreakoutType
+from linkplane.errors import InvalidInput
+
+#: emnify and AWS: 8-64 letters, digits, periods and underscores, not starting with zero.
+PSK_RE = re.compile(r"^[A-Za-z1-9._][A-Za-z0-9._]{7,63}$")
+_PSK_ALPHABET = string.ascii_letters + string.digits + "._"
+#: AWS's customer gateway BGP ASN range (2-byte and 4-byte ASNs up to 2^31 - 1).
+ASN_MIN, ASN_MAX = 1, 2_147_483_647
+#: ASNs AWS reserves in some regions (Site-to-Site VPN guide, "Customer gateway options").
+RESERVED_ASNS = frozenset({7224, 9059, 10124, 17943})
+#: AWS's side of linkplane's transit gateways (bootstrap leaves AWS's default ASN).
+AMAZON_SIDE_ASN = 64512
+#: What AWS uses for a customer gateway of a static VPN (it needs one even without BGP).
+STATIC_ASN = 65000
+LINK_LOCAL = ipaddress.IPv4Network("169.254.0.0/16")
+RESERVED_INSIDE = tuple(ipaddress.IPv4Network(c) for c in (
+    "169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30", "169.254.4.0/30",
+    "169.254.5.0/30", "169.254.169.252/30"))  # fmt: skip
+#: A VPN connection has two tunnels; each takes one inside CIDR.
+TUNNELS = 2
+#: The IKE and ESP proposals AWS's endpoints accept by default (and the configuration offers).
+IKE_PROPOSAL = "aes256-sha256-modp2048"
+ESP_PROPOSAL = "aes256-sha256-modp2048"
+
+
+def check_type(type_id: int | None) -> BreakoutType:
+    if type_id in (BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP):
+        return BreakoutType(type_id)
+    if type_id == BreakoutType.VPN_BGP_HA:
+        raise InvalidInput("breakout type 4 (IPsec VPN BGP High Availability) is not supported "
+                           "yet; use 2 (static) or 3 (BGP)", field="type")  # fmt: skip
+    raise InvalidInput(f"type {type_id} is not a VPN breakout type; use 2 (IPsec VPN, static "
+                       "routes) or 3 (IPsec VPN BGP); Transit Gateway breakouts are created "
+                       "with POST /api/v1/cnc/breakout/tgw", field="type")  # fmt: skip
+
+
+def check_public_ip(text: str) -> str:
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not an IP address; give your VPN server's public "
+                           "IPv4 address, e.g. 81.2.69.160", field="public_ip") from None
+    if ip.version != 4:
+        raise InvalidInput(f"{text} is IPv6; AWS Site-to-Site VPN needs the VPN server's "
+                           "public IPv4 address", field="public_ip")  # fmt: skip
+    if not ip.is_global:
+        raise InvalidInput(f"{text} is not a public address (private, reserved or special "
+                           "use); AWS must reach your VPN server on the internet",
+                           field="public_ip")  # fmt: skip
+    return str(ip)
+
+
+def check_psk(psk: str | None) -> str:
+    """The given PSK, or a generated one when empty (as emnify: retrievable with GET)."""
+    if not psk:
+        first = secrets.choice(_PSK_ALPHABET.replace("0", ""))
+        return first + "".join(secrets.choice(_PSK_ALPHABET) for _ in range(31))
+    if not PSK_RE.match(psk):
+        raise InvalidInput("the pre-shared key must be 8 to 64 characters of letters, digits, "
+                           "'.' and '_', and must not start with 0; leave it empty to have "
+                           "one generated", field="psk")  # fmt: skip
+    return psk
+
+
+def check_asn(kind: BreakoutType, asn: int | None) -> int:
+    if asn is None:
+        if kind is BreakoutType.VPN_BGP:
+            raise InvalidInput("a BGP VPN (type 3) needs the ASN of your router: give 'asn', "
+                               "e.g. a private one from 64512 to 65534", field="asn")  # fmt: skip
+        return STATIC_ASN
+    if not ASN_MIN <= asn <= ASN_MAX:
+        raise InvalidInput(f"ASN {asn} is outside what AWS accepts ({ASN_MIN} to {ASN_MAX})",
+                           field="asn")  # fmt: skip
+    if asn == AMAZON_SIDE_ASN:
+        raise InvalidInput(f"ASN {asn} is the transit gateway's own (AWS's side of the BGP "
+                           "session); use another one, e.g. 65000", field="asn")  # fmt: skip
+    if asn in RESERVED_ASNS:
+        raise InvalidInput(f"ASN {asn} is reserved by AWS; use another one, e.g. a private "
+                           "one from 64512 to 65534", field="asn")  # fmt: skip
+    return asn
+
+
+def check_inside_cidrs(kind: BreakoutType, cidrs: Sequence[str], taken: set[str]) -> list[str]:
+    """The tunnels' inside /30s (``taken``: those of other live VPNs on the same TGW)."""
+    if cidrs and kind is not BreakoutType.VPN_BGP:
+        raise InvalidInput("inside_cidr is for BGP VPNs (type 3) only; leave it out for a "
+                           "static VPN", field="inside_cidr")  # fmt: skip
+    if len(cidrs) > TUNNELS:
+        raise InvalidInput(f"{len(cidrs)} inside CIDRs given; a VPN connection has {TUNNELS} "
+                           "tunnels, one /30 each", field="inside_cidr")  # fmt: skip
+    out: list[str] = []
+    for i, text in enumerate(cidrs):
+        field = f"inside_cidr[{i}]"
+        net = _inside_net(text, field)
+        if str(net) in out:
+            raise InvalidInput(f"{net} is given twice; each tunnel needs its own /30",
+                               field=field)  # fmt: skip
+        if str(net) in taken:
+            raise InvalidInput(f"{net} is already used by another VPN on this transit "
+                               "gateway; choose another /30 or leave inside_cidr empty",
+                               field=field)  # fmt: skip
+        out.append(str(net))
+    return out
+
+
+def _inside_net(text: str, field: str) -> ipaddress.IPv4Network:
+    try:
+        net = ipaddress.IPv4Network(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not an IPv4 CIDR with its network address, e.g. "
+                           "169.254.10.0/30", field=field) from None  # fmt: skip
+    if net.prefixlen != 30 or not net.subnet_of(LINK_LOCAL):
+        raise InvalidInput(f"{net} must be a /30 inside 169.254.0.0/16, e.g. 169.254.10.0/30",
+                           field=field)  # fmt: skip
+    if any(net.overlaps(r) for r in RESERVED_INSIDE):
+        raise InvalidInput(f"{net} is reserved by AWS (169.254.0.0/30 to 169.254.5.0/30 and "
+                           "169.254.169.252/30); choose another /30", field=field)  # fmt: skip
+    return net
+
+
+# --- what the customer's router needs ----------------------------------------------------------
+VENDORS = ("strongswan", "generic")
+
+
+def inside_addresses(cidr: str) -> tuple[str, str]:
+    """(AWS's, the customer's) inside address of a tunnel: the /30's first and second host."""
+    hosts = list(ipaddress.IPv4Network(cidr).hosts())
+    return str(hosts[0]), str(hosts[1])
+
+
+def configuration(vendor: str, breakout: dict[str, Any]) -> str:
+    """The text the customer applies: ``breakout`` has ``id``, ``public_ip``, ``psk``,
+    ``asn``, ``bgp``, ``amazon_asn``, ``on_prem_cidr``, ``remote_cidrs`` and ``tunnels``
+    (``outside_ip``, ``inside_cidr``)."""
+    if vendor not in VENDORS:
+        raise InvalidInput(f"unknown vendor {vendor!r}; use one of {', '.join(VENDORS)}",
+                           field="vendor")  # fmt: skip
+    if not breakout["tunnels"]:
+        raise InvalidInput("the VPN connection is not created yet; its configuration exists "
+                           "once the breakout is Pending CRG Activation or Active",
+                           field="status")  # fmt: skip
+    render = _strongswan if vendor == "strongswan" else _generic
+    return render(breakout)
+
+
+def _generic(b: dict[str, Any]) -> str:
+    lines = [f"# linkplane breakout {b['id']}: AWS Site-to-Site VPN, two tunnels",
+             f"# Your VPN server: {b['public_ip']}; your networks: {', '.join(b['on_prem_cidr'])}",
+             f"# Networks behind AWS (route them into the tunnels): {', '.join(b['remote_cidrs'])}",
+             f"IKE version: IKEv2; IKE proposal: {IKE_PROPOSAL}; ESP proposal: {ESP_PROPOSAL}",
+             "IKE lifetime: 28800 s; IPsec lifetime: 3600 s; DPD: 10 s, 3 retries", ""]  # fmt: skip
+    for n, tunnel in enumerate(b["tunnels"], 1):
+        aws_inside, own_inside = inside_addresses(tunnel["inside_cidr"])
+        lines += [f"[tunnel {n}]", f"AWS outside address: {tunnel['outside_ip']}",
+                  f"Pre-shared key: {b['psk']}",
+                  f"Inside CIDR: {tunnel['inside_cidr']} (AWS {aws_inside}, you {own_inside})"]
+        if b["bgp"]:
+            lines += [f"BGP: your ASN {b['asn']}, neighbour {aws_inside} ASN {b['amazon_asn']}",
+                      "BGP: advertise only your declared networks; others are never routed"]
+        else:
+            lines += ["Routing: static (no BGP)"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _strongswan(b: dict[str, Any]) -> str:
+    """swanctl.conf for strongSwan 5.9+ (IKEv2, route-based with XFRM interfaces 1 and 2)."""
+    local = ",".join(b["on_prem_cidr"])
+    remote = ",".join(b["remote_cidrs"])
+    out = [f"# swanctl.conf for linkplane breakout {b['id']} (strongSwan)", "connections {"]
+    secrets_part = ["secrets {"]
+    for n, tunnel in enumerate(b["tunnels"], 1):
+        aws_inside, own_inside = inside_addresses(tunnel["inside_cidr"])
+        out += [f"  aws-tunnel-{n} {{", "    version = 2", "    local_addrs = %any",
+                f"    remote_addrs = {tunnel['outside_ip']}", f"    proposals = {IKE_PROPOSAL}",
+                "    dpd_delay = 10s", "    rekey_time = 28800s",
+                f"    local {{ auth = psk\n      id = {b['public_ip']} }}",
+                f"    remote {{ auth = psk\n      id = {tunnel['outside_ip']} }}",
+                "    children {", f"      aws-tunnel-{n} {{",
+                f"        local_ts = {'0.0.0.0/0' if b['bgp'] else local}",
+                f"        remote_ts = {'0.0.0.0/0' if b['bgp'] else remote}",
+                f"        esp_proposals = {ESP_PROPOSAL}", "        start_action = start",
+                "        dpd_action = restart", f"        if_id_in = {n}",
+                f"        if_id_out = {n}", "      }", "    }", "  }",
+                f"  # tunnel {n} inside: AWS {aws_inside}, you {own_inside}/30"]  # fmt: skip
+        if b["bgp"]:
+            out.append(f"  # BGP: neighbor {aws_inside} remote-as {b['amazon_asn']}, "
+                       f"local-as {b['asn']}; advertise only {local}")  # fmt: skip
+        secrets_part += [f"  ike-aws-{n} {{", f"    id = {tunnel['outside_ip']}",
+                         f"    secret = \"{b['psk']}\"", "  }"]  # fmt: skip
+    return "\n".join([*out, "}", *secrets_part, "}", ""])
