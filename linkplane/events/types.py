@@ -78,20 +78,14 @@ EVENT_TYPES: tuple[str, ...] = (
     "SIM migrated",
     # Regions (linkplane.regions, issue 11)
     "Breakout degraded",  # 64
+    # IPsec VPN breakouts (linkplane.attachments, issue 14)
+    "VPN tunnel down",  # 65
+    "VPN tunnel up",
 )
 
-#: Types with ids from a range reserved per feature (so that features landing in any order
-#: never renumber each other): 81-90 IPsec VPN breakouts.
-RANGED_TYPES: dict[int, str] = {
-    81: "VPN tunnel down",
-    82: "VPN tunnel up",
-}
-
-TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)} | {
-    name: i for i, name in RANGED_TYPES.items()
-}
-#: Every type id and its description, in id order (reserved ids included).
-DESCRIPTION: dict[int, str] = {i + 1: name for i, name in enumerate(EVENT_TYPES)} | RANGED_TYPES
+TYPE_ID: dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}
+#: Every type id and its description, in id order.
+DESCRIPTION: dict[int, str] = {i + 1: name for i, name in enumerate(EVENT_TYPES)}
 GENERIC = 1
 
 

@@ -1,6 +1,6 @@
 """VPN breakouts (types 2-3): the request and the VPN resources a breakout owns.
 
-Revision ID: 0017_vpn_breakouts
+Revision ID: 0016_vpn_breakouts
 Revises: 0015_regions_peering
 
 Owned by linkplane.attachments. Columns on ``breakout`` (not a table of their own) because
@@ -10,7 +10,7 @@ compensations, the sweep's leftovers and the audit read what a row owns in one p
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_vpn_breakouts"
+revision = "0016_vpn_breakouts"
 down_revision = "0015_regions_peering"
 branch_labels = None
 depends_on = None
