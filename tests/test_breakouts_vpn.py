@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from linkplane.events.types import type_id as event_type_id
 from linkplane.localcloud import throttle
 from tests.test_breakouts_support import REGION, Stack, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the process-wide fixture
@@ -275,7 +276,8 @@ def test_tunnel_going_up_and_down_is_an_event_and_metrics_show_on_get(stack: Sta
     assert (shown["status"], shown["bytes_in"], shown["bytes_out"]) == ("DOWN", 4096, 1024)
     assert data["tunnel_information"]["metrics"]["bytes_in"]  # {timestamp: bytes}
     events = stack.client.get("/api/v1/event", params={"per_page": 1000}).json()
-    mine = [e for e in events if e["event_type"]["id"] in (81, 82)
+    tunnel_types = {event_type_id("VPN tunnel up"), event_type_id("VPN tunnel down")}
+    mine = [e for e in events if e["event_type"]["id"] in tunnel_types
             and first in e["description"]]  # fmt: skip
     assert {e["event_type"]["description"] for e in mine} == {"VPN tunnel up", "VPN tunnel down"}
     other = stack.client.get("/api/v1/event", headers=stack.auth["other"],
