@@ -28,6 +28,7 @@ imported automatically)::
     lookup("/api/v1/endpoint/status")          # no tenant data: reads only
     provider_only("/api/v1/organisation")      # provider admins only: others get 403
     own("/api/v1/user/mfa")                    # the caller's own account, observers too
+    @secret("/api/v1/x/{x_id}/key")            # a resource's secret: observers get 403
     public("/api/v1/authenticate")             # no authentication at all
 
 Every string made with ``h.unique()`` contains the run's marker; the harness fails if the
@@ -65,7 +66,7 @@ UNKNOWN_ID = 987_654_321
 class Declaration:
     name: str
     templates: tuple[str, ...]
-    kind: str  # "resource" | "lookup" | "provider" | "public" | "own"
+    kind: str  # "resource" | "secret" | "lookup" | "provider" | "public" | "own"
     factory: Factory | None = None
     bodies: dict[str, Body] = field(default_factory=dict)
 
@@ -100,6 +101,19 @@ def lookup(*templates: str, bodies: dict[str, Body] | None = None) -> None:
 def provider_only(*templates: str, bodies: dict[str, Body] | None = None) -> None:
     """Routes only provider administrators may use: every tenant gets 403."""
     _register(Declaration("provider", templates, "provider", None, bodies or {}))
+
+
+def secret(
+    *templates: str, bodies: dict[str, Body] | None = None
+) -> Callable[[Factory], Factory]:
+    """Reads of a resource that hold a secret (a VPN's pre-shared keys): like
+    :func:`resource`, but an observer is refused (403) on reads too."""
+
+    def wrap(factory: Factory) -> Factory:
+        _register(Declaration(factory.__name__, templates, "secret", factory, bodies or {}))
+        return factory
+
+    return wrap
 
 
 def own(*templates: str, bodies: dict[str, Body] | None = None) -> None:
@@ -182,7 +196,7 @@ def check_route(h: Harness, decl: Declaration, method: str, template: str, gets:
     observer = send(h, method, path, h.owner.observer, h.body_for(decl, method, template))
     if decl.kind == "own":
         assert observer.status_code != 403 and observer.status_code < 500, observer.text
-    elif decl.kind == "provider" or method in MUTATING:
+    elif decl.kind in ("provider", "secret") or method in MUTATING:
         assert observer.status_code == 403, f"observer got {observer.status_code}: {observer.text}"
     elif complete:
         assert 200 <= observer.status_code < 300, observer.text

@@ -18,7 +18,7 @@ from linkplane.attachments.schemas import BreakoutTgwCreate
 from linkplane.db import transaction
 from linkplane.regions.models import Region
 from linkplane.tenancy.principal import Principal, Role
-from tests.api_harness import Harness, lookup, resource
+from tests.api_harness import Harness, lookup, resource, secret
 
 REGION = "eu-central-1"
 
@@ -69,3 +69,9 @@ def breakout(h: Harness) -> dict[str, Any]:
     with transaction(h.factory) as session:
         row = service.create_tgw(session=session, settings=h.settings, principal=owner, data=data)
         return {"cloudconnect_attachment_id": row.id}
+
+
+@secret("/api/v1/cnc/breakout/{cloudconnect_attachment_id}/vpn_configuration")
+def breakout_secret(h: Harness) -> dict[str, Any]:
+    """The customer router's configuration holds the pre-shared keys: writers only."""
+    return breakout(h)
