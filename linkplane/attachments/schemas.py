@@ -65,7 +65,7 @@ class BreakoutVpnCreate(BaseModel):
     region: str = Field(min_length=1, max_length=32)
     public_ip: str = Field(min_length=1, max_length=64)
     psk: str | None = None
-    asn: int | None = None
+    asn: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None  # AWS's customer range
     on_prem_cidr: list[str] = Field(max_length=1000)
     inside_cidr: list[str] = Field(default=[], max_length=1000)
 
