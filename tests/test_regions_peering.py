@@ -229,10 +229,10 @@ def test_cli_peer_list_and_unpeer(endpoint_env: dict[str, str], tmp_path: Path) 
 
 @pytest.fixture
 def endpoint_env(_http_cloud: str) -> Any:
-    lc._reset()
+    # No reset of the embedded cloud here: it is shared by the test process, and the
+    # breakout stack other modules use keeps its transit gateway in it.
     yield {
         "LINKPLANE_AWS_ENDPOINT_URL": _http_cloud, "LINKPLANE_CLOUD": "embedded",
         "LINKPLANE_REGION_DEVICE_POOLS": '{"eu-central-1": "100.64.0.0/12", '
         '"eu-west-1": "100.80.0.0/12"}',
     }  # fmt: skip
-    lc._reset()
