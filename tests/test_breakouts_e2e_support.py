@@ -180,4 +180,7 @@ def live(stack: Stack) -> Live:
     """One served app per test process, authenticated as the admin of a fresh organisation."""
     if not _lives:
         _lives.append(_build(stack))
+    # The stack is rebuilt after another module reset the embedded cloud (a new transit
+    # gateway): the served app keeps its database, the customers must use the new gateway.
+    _lives[0].stack = stack
     return _lives[0]
