@@ -12,7 +12,6 @@ from fastapi import APIRouter, Path, Response
 
 from linkplane.api.deps import PrincipalDep, SessionDep, SettingsDep
 from linkplane.api.responses import no_content
-from linkplane.errors import NotFound
 from linkplane.mfa import service
 from linkplane.mfa.models import KeyStatus, KeyType, TrustedDevice
 from linkplane.mfa.schemas import (
@@ -24,19 +23,10 @@ from linkplane.mfa.schemas import (
     KeyCreated,
     TrustedDeviceRead,
 )
-from linkplane.tenancy.principal import Principal
 
 router = APIRouter(prefix="/api/v1/user", tags=["authentication"])
 UserRef = Annotated[str, Path(min_length=1, max_length=254, description="id, username or `my`")]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _user_ref(ref: str, principal: Principal) -> str | int:
-    if ref != "my":
-        return ref
-    if principal.user_id is None:
-        raise NotFound("an application token has no user", field="user_id")
-    return principal.user_id
 
 
 @router.get("/mfa/status", response_model=list[IdDescription])
@@ -108,7 +98,7 @@ def list_trusted_devices(
     user_id: UserRef, principal: PrincipalDep, session: SessionDep
 ) -> list[TrustedDeviceRead]:
     devices = service.list_devices(
-        session=session, principal=principal, user_ref=_user_ref(user_id, principal)
+        session=session, principal=principal, user_ref=principal.user_ref(user_id)
     )
     return [_device_read(d) for d in devices]
 
@@ -122,7 +112,7 @@ def delete_trusted_device(
     service.delete_device(
         session=session,
         principal=principal,
-        user_ref=_user_ref(user_id, principal),
+        user_ref=principal.user_ref(user_id),
         device_id=device_id,
     )
     return no_content()
@@ -133,7 +123,7 @@ def delete_key(
     user_id: UserRef, key_id: Id, principal: PrincipalDep, session: SessionDep
 ) -> Response:
     service.delete_key(
-        session=session, principal=principal, user_ref=_user_ref(user_id, principal),
+        session=session, principal=principal, user_ref=principal.user_ref(user_id),
         key_id=key_id,
     )  # fmt: skip
     return no_content()

@@ -225,14 +225,6 @@ def _user_read(user: User, org: Organisation) -> UserRead:
     )
 
 
-def _user_ref(ref: str, principal: Principal) -> str | int:
-    if ref != "my":
-        return ref
-    if principal.user_id is None:
-        raise NotFound("an application token has no user", field="user_id")
-    return principal.user_id
-
-
 def _role_from(refs: list[IdRef] | None, field: str) -> Role | None:
     if not refs:
         return None
@@ -310,7 +302,7 @@ def create_user(
 @router.get("/user/{user_id}", response_model=UserRead, tags=["user"])
 def get_user(user_id: UserRef, principal: PrincipalDep, session: SessionDep) -> UserRead:
     user = service.get_user(
-        session=session, org_id=principal.org_id, user_ref=_user_ref(user_id, principal)
+        session=session, org_id=principal.org_id, user_ref=principal.user_ref(user_id)
     )
     return _user_read(user, service.get_org(session=session, org_id=principal.org_id))
 
@@ -330,7 +322,7 @@ def update_user(
     service.update_user(
         session=session,
         principal=principal,
-        user_ref=_user_ref(user_id, principal),
+        user_ref=principal.user_ref(user_id),
         changes=changes,
     )
     return no_content()
@@ -339,7 +331,7 @@ def update_user(
 @router.delete("/user/{user_id}", status_code=204, response_class=Response, tags=["user"])
 def delete_user(user_id: UserRef, principal: WriterDep, session: SessionDep) -> Response:
     service.delete_user(
-        session=session, principal=principal, user_ref=_user_ref(user_id, principal)
+        session=session, principal=principal, user_ref=principal.user_ref(user_id)
     )
     return no_content()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from linkplane.errors import NotFound
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -23,3 +25,12 @@ class Principal:
     @property
     def can_write(self) -> bool:
         return self.role is Role.ADMIN
+
+    def user_ref(self, ref: str) -> str | int:
+        """A ``{user_id}`` path segment: ``my`` is the caller (application tokens have no
+        user), anything else a user id or name the service resolves in the organisation."""
+        if ref != "my":
+            return ref
+        if self.user_id is None:
+            raise NotFound("an application token has no user", field="user_id")
+        return self.user_id

@@ -27,7 +27,7 @@ from linkplane.events.render import render_event
 from linkplane.events.schemas import EventRead
 from linkplane.ids import ascii_digits
 from linkplane.tenancy import roles, service
-from linkplane.tenancy.principal import Principal, Role
+from linkplane.tenancy.principal import Role
 from linkplane.tenancy.schemas import ROLE_BY_ID, ROLE_IDS, ROLE_NAMES, RoleRead
 
 router = APIRouter(tags=["user"])
@@ -56,14 +56,6 @@ class SupportTokenCreated(BaseModel):
     support_token: str
 
 
-def _user_ref(ref: str, principal: Principal) -> str | int:
-    if ref != "my":
-        return ref
-    if principal.user_id is None:
-        raise NotFound("an application token has no user", field="user_id")
-    return principal.user_id
-
-
 def _role(role_id: str) -> Role:
     role = ROLE_BY_ID.get(int(role_id)) if ascii_digits(role_id) else None
     if role is None:
@@ -78,7 +70,7 @@ def role_permissions(
 ) -> RolePermissions:
     """What the user's role lets them do, per resource of their organisation."""
     role, granted = roles.permissions(
-        session=session, principal=principal, user_ref=_user_ref(user_id, principal)
+        session=session, principal=principal, user_ref=principal.user_ref(user_id)
     )
     return RolePermissions(
         role=RoleRead(id=ROLE_IDS[role], name=ROLE_NAMES[role], description=ROLE_NAMES[role]),
@@ -92,7 +84,7 @@ def assign_role(
 ) -> Response:
     """Give the user this role, replacing their current one (one role per user)."""
     roles.assign_role(
-        session=session, principal=principal, user_ref=_user_ref(user_id, principal),
+        session=session, principal=principal, user_ref=principal.user_ref(user_id),
         role=_role(role_id),
     )  # fmt: skip
     return no_content()
@@ -104,7 +96,7 @@ def remove_role(
 ) -> Response:
     """Refused (409): a user's one role can only be replaced, not removed."""
     roles.remove_role(
-        session=session, principal=principal, user_ref=_user_ref(user_id, principal),
+        session=session, principal=principal, user_ref=principal.user_ref(user_id),
         role=_role(role_id),
     )  # fmt: skip
     return no_content()
@@ -125,7 +117,7 @@ def user_events(
     """The events about one user of the caller's organisation (created, updated, failed
     logins, MFA changes), newest first."""
     user = service.get_user(
-        session=session, org_id=principal.org_id, user_ref=_user_ref(user_id, principal)
+        session=session, org_id=principal.org_id, user_ref=principal.user_ref(user_id)
     )
     rows, total = events.list_events(
         session=session,
