@@ -206,3 +206,19 @@ def test_date_ranges_follow_emnifys_defaults() -> None:
     with pytest.raises(InvalidInput) as err:
         service.endpoint_range(date(2026, 3, 1), date(2026, 2, 1), today)
     assert err.value.field == "start_date"
+
+
+def test_an_hourly_start_without_end_is_that_day_even_late_in_it() -> None:
+    """Asked at 23:30 for the hours since midnight: the range is that day, not a 422 about
+    a span longer than a day (the end defaults to an hour after now, capped at a day)."""
+    from datetime import UTC, datetime
+
+    from linkplane.usage.stats import hourly_range
+
+    late = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)
+    midnight = late.replace(hour=0, minute=0)
+    assert hourly_range(midnight, None, now=late) == (midnight, midnight + timedelta(days=1))
+    early = late.replace(hour=1)
+    assert hourly_range(midnight, None, now=early) == (midnight, early + timedelta(hours=1))
+    with pytest.raises(InvalidInput, match="at most one day"):
+        hourly_range(midnight, midnight + timedelta(days=1, hours=1), now=late)

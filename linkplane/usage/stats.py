@@ -117,7 +117,9 @@ def hourly_range(
         this_hour = moment.replace(minute=0, second=0, microsecond=0)
         return this_hour - timedelta(hours=2), moment + timedelta(hours=1)
     start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    stop = moment + timedelta(hours=1) if end is None else end
+    # Without an end the range runs to the hour after now, but never past a day: a start
+    # at midnight asked for at 23:30 is that day, not an error about a range nobody gave.
+    stop = min(moment + timedelta(hours=1), start + timedelta(days=1)) if end is None else end
     stop = stop if stop.tzinfo else stop.replace(tzinfo=UTC)
     if stop <= start:
         raise InvalidInput("start_date must be before end_date", field="start_date")
