@@ -128,6 +128,28 @@ def test_a_rolled_back_change_does_not_signal(ctx: AppContext) -> None:
         unwatch()
 
 
+def test_a_savepoint_signals_nothing_until_the_transaction_commits(ctx: AppContext) -> None:
+    """The endpoint insert runs in a savepoint (devices.service._flush): releasing it is not
+    the commit. Signalling then let the applier read before the commit and lose the change
+    under load; and a savepoint rolled back later must not forget an earlier marked flush."""
+    org_id = make_org(ctx.sessionmaker, "acme", seed=False)
+    signals: list[int] = []
+    unwatch = watch(ctx.sessionmaker, lambda: signals.append(1))
+    try:
+        with ctx.sessionmaker() as session, session.begin():
+            with session.begin_nested():
+                session.add(Sim(org_id=org_id, iccid="1", imsi="1", msisdn="1", bic="B"))
+            assert signals == []  # released, but nothing is committed yet
+            nested = session.begin_nested()
+            session.add(Organisation(name="other"))
+            session.flush()
+            nested.rollback()
+            assert signals == []
+        assert signals == [1]  # the commit, and the Sim flushed before the rollback counts
+    finally:
+        unwatch()
+
+
 def test_one_watcher_per_sessionmaker(ctx: AppContext) -> None:
     unwatch = watch(ctx.sessionmaker, lambda: None)
     try:

@@ -88,12 +88,17 @@ def watch(factory: Factory, on_change: Callable[[], None]) -> Callable[[], None]
         if bulk and mapper is not None and mapper.class_ in WATCHED:
             state.session.info[_MARK] = True
 
+    # Both events fire for savepoints too (``begin_nested``), while the outer transaction is
+    # still open: signalling then let the applier read before the commit and lose the change
+    # (the endpoint insert runs in a savepoint), and dropping the mark on a savepoint rollback
+    # forgot what the outer transaction had flushed. Only the outermost transaction counts.
     def after_commit(session: Session) -> None:
-        if session.info.pop(_MARK, False):
+        if not session.in_nested_transaction() and session.info.pop(_MARK, False):
             on_change()
 
     def after_rollback(session: Session) -> None:
-        session.info.pop(_MARK, None)
+        if not session.in_nested_transaction():
+            session.info.pop(_MARK, None)
 
     hooks: list[tuple[str, Callable[..., None]]] = [
         ("after_flush", after_flush), ("do_orm_execute", do_orm_execute),
