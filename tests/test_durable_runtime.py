@@ -77,3 +77,21 @@ def test_secrets_are_masked_in_our_lines_and_the_standard_librarys(
     assert theirs["event"] == "connecting to postgresql://u:***@h/db"
     assert theirs["level"] == "warning" and theirs["logger"] == "some.library"
     assert "hunter2" not in json_logs.getvalue() and "pa55word" not in json_logs.getvalue()
+
+
+def test_the_sign_in_housekeeping_is_scheduled_hourly(stack: Stack) -> None:
+    """Every workflow process schedules it on DBOS (one executor per tick), at :17 hourly;
+    the seconds-only "*/N" form of the other schedules cannot say "hourly"."""
+    from datetime import datetime
+
+    from croniter import croniter
+
+    from linkplane.durable.runtime import Runtime
+    from linkplane.process import hooks
+
+    rt = Runtime.build(stack.settings, stack.ctx.sessionmaker)
+    hooks.install_workflows(rt, sweep=False)
+    (schedule,) = [s for s in rt.schedules if s.name == "sign-in-housekeeping"]
+    ticks = croniter(schedule.crontab(), datetime(2026, 12, 4, 23, 0), second_at_beginning=True)
+    assert [ticks.get_next(datetime) for _ in range(2)] == [
+        datetime(2026, 12, 4, 23, 17), datetime(2026, 12, 5, 0, 17)]  # fmt: skip

@@ -524,3 +524,47 @@ def test_the_attempt_budget_refills_and_is_per_address() -> None:
     assert refused.value.retry_after == 30
     limiter.take("198.51.100.2", now=0.0)  # another address has its own budget
     limiter.take("198.51.100.1", now=30.0)  # one attempt back after 60 / 2 seconds
+
+
+def test_housekeeping_forgets_old_failures_and_expired_tokens_but_never_a_live_lock(
+    api: Api,
+) -> None:
+    """A password spray with made-up usernames must not grow ``login_throttle`` for ever:
+    the hourly pass deletes counts a day old and expired refresh tokens, nothing live."""
+    from datetime import timedelta
+
+    from linkplane.db import utcnow
+    from linkplane.tenancy.models import LoginThrottle
+    from linkplane.tenancy.workflows import prune
+
+    settings: Settings = api.client.app.state.settings  # type: ignore[attr-defined]
+    sprayed = [f"spray-{secrets.token_hex(4)}@example.com" for _ in range(3)]
+    for name in [*sprayed, api.email, api.email, api.email]:  # the last three lock the admin
+        with pytest.raises(service.Unauthorized):
+            service.authenticate_password(factory=api.ctx.sessionmaker, settings=settings,
+                                          username=name, password="wrong password!",
+                                          source="198.51.100.7")  # fmt: skip
+    live = api.login(email=None)["refresh_token"]  # another source: not locked
+    now = utcnow()
+    with transaction(api.ctx.sessionmaker) as session:
+        for row in session.scalars(select(LoginThrottle).where(LoginThrottle.username.in_(
+                [n.lower() for n in sprayed[:2]] + [api.email.lower()]))):  # fmt: skip
+            row.last_failure_at = now - timedelta(days=2)  # old, but the admin's is locked
+        stale = session.scalars(select(RefreshToken)).all()
+        expired = [t for t in stale if t.token_hash != hashlib.sha256(live.encode()).hexdigest()]
+        for token in expired:
+            token.expires_at = now - timedelta(seconds=1)
+        n_expired = len(expired)
+    with transaction(api.ctx.sessionmaker) as session:
+        counts = prune(session)
+    assert counts == {"sign_in_failures": 2, "refresh_tokens": n_expired}
+    with api.ctx.sessionmaker() as session:
+        left = set(session.scalars(select(LoginThrottle.username)))
+    assert {n.lower() for n in sprayed[:2]}.isdisjoint(left)
+    assert {sprayed[2].lower(), api.email.lower()} <= left  # a recent count, a live lock
+    with pytest.raises(service.Unauthorized, match="locked"):
+        service.authenticate_password(factory=api.ctx.sessionmaker, settings=settings,
+                                      username=api.email, password=PASSWORD,
+                                      source="198.51.100.7")  # fmt: skip
+    r = api.client.post("/api/v1/authenticate", json={"refresh_token": live})
+    assert r.status_code == 200, r.text  # the live refresh token survived

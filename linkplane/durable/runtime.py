@@ -54,11 +54,17 @@ class Service(Protocol):
 
 @dataclass(frozen=True)
 class Schedule:
-    """A workflow DBOS starts every ``every_seconds`` (once per tick across executors)."""
+    """A workflow DBOS starts every ``every_seconds`` (once per tick across executors), or
+    on ``cron`` (DBOS's six-field form, seconds first) for periods beyond a minute."""
 
     name: str
     workflow: Callable[..., Any]
     every_seconds: int
+    cron: str | None = None
+
+    def crontab(self) -> str:
+        # "*/N" of the seconds field: every N seconds (a divisor of 60 works best).
+        return self.cron or f"*/{max(1, min(59, self.every_seconds))} * * * * *"
 
 
 def default_executor_id(settings: Settings) -> str:
@@ -104,8 +110,10 @@ class Runtime:
     def on_routing_changed(self, name: str, run: Callable[[Runtime], str]) -> None:
         self.routing_hooks.append(RoutingHook(name, run))
 
-    def schedule(self, name: str, workflow: Callable[..., Any], every_seconds: int) -> None:
-        self.schedules.append(Schedule(name, workflow, every_seconds))
+    def schedule(
+        self, name: str, workflow: Callable[..., Any], every_seconds: int, cron: str | None = None
+    ) -> None:
+        self.schedules.append(Schedule(name, workflow, every_seconds, cron))
 
     def add_service(self, make: Callable[[Runtime], Service]) -> None:
         self.services.append(make)
@@ -137,10 +145,8 @@ class Runtime:
     def _apply_schedules(self) -> None:
         if not self.schedules:
             return
-        # "*/N" of the seconds field: every N seconds (a divisor of 60 works best).
         DBOS.apply_schedules([
-            {"schedule_name": s.name, "workflow_fn": s.workflow,
-             "schedule": f"*/{max(1, min(59, s.every_seconds))} * * * * *"}
+            {"schedule_name": s.name, "workflow_fn": s.workflow, "schedule": s.crontab()}
             for s in self.schedules
         ])  # fmt: skip
 

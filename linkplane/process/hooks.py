@@ -7,9 +7,9 @@ Two kinds of hook, each registered in exactly one function here and called by th
   of live breakouts (``linkplane.addressing`` never imports the breakouts). Every process
   kind that changes address spaces needs it: ``serve``, ``up``, the CLI.
 - :func:`install_workflows`: what a process that runs workflows adds to its runtime: the
-  breakout workflows (sweep, watcher) and, after a breakout's routes changed, the core policy
-  step of isolation. Every such process registers the same hooks, so a workflow replays the
-  same steps wherever it is taken over.
+  breakout workflows (sweep, watcher), the sign-in housekeeping and, after a breakout's
+  routes changed, the core policy step of isolation. Every such process registers the same
+  hooks, so a workflow replays the same steps wherever it is taken over.
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ def install_workflows(rt: Runtime, *, sweep: bool = True) -> None:
     if sweep:
         rt.schedule(sweeping.SWEEP_SCHEDULE, sweeping.sweep,
                     rt.settings.breakout_sweep_interval_seconds)  # fmt: skip
+    from linkplane.tenancy import workflows as tenancy_workflows
+
+    rt.schedule(tenancy_workflows.HOUSEKEEPING_SCHEDULE, tenancy_workflows.housekeeping,
+                3600, cron=tenancy_workflows.HOUSEKEEPING_CRON)  # fmt: skip
     if rt.settings.breakout_watch_interval_seconds > 0:
         rt.add_service(Watcher.for_runtime)
     if rt.settings.vpn_tunnel_watch_seconds > 0:

@@ -39,6 +39,10 @@ from linkplane.tenancy.scope import get_scoped, scoped
 
 LOCKOUT_AFTER = 3
 LOCKOUT_SECONDS = 300
+#: Failed sign-ins of a (username, address) pair are forgotten this long after the last one,
+#: unless the pair is locked: kept for ever, a password spray with made-up usernames grew
+#: ``login_throttle`` without end. Three failures in a row within it still lock.
+FAILURES_FORGOTTEN_AFTER = timedelta(days=1)
 _BAD_LOGIN = "invalid username or password"
 _LOCKED = "TooManyRequests: account locked for 5 minutes after 3 failures"
 _REVOKED = "auth_token no longer valid: the user or token was revoked or suspended"
@@ -820,3 +824,28 @@ def delete_application_token(*, session: Session, principal: Principal, token_id
         entity_id=token.id,
     )
     session.delete(token)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What one housekeeping pass deleted."""
+
+    sign_in_failures: int
+    refresh_tokens: int
+
+
+def prune_sign_in_state(*, session: Session, now: datetime) -> Pruned:
+    """Delete failure counts nobody needs any more (see :data:`FAILURES_FORGOTTEN_AFTER`;
+    never a live lock) and refresh tokens past their expiry (refused anyway; a revoked one
+    only matters while it could still be presented)."""
+    failures = session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.last_failure_at < now - FAILURES_FORGOTTEN_AFTER,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        )
+    )
+    tokens = session.execute(delete(RefreshToken).where(RefreshToken.expires_at < now))
+    return Pruned(
+        sign_in_failures=getattr(failures, "rowcount", 0) or 0,
+        refresh_tokens=getattr(tokens, "rowcount", 0) or 0,
+    )
