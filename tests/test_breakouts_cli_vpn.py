@@ -44,6 +44,8 @@ def test_create_vpn_waits_until_active_then_config_and_delete(live: Live, tmp_pa
     bid = int(found.group(1))
     shown = json.loads(run(live, "show", str(bid), "--json").output)
     assert shown["type"]["id"] == 2 and shown["on_prem_cidr"] == cidrs
+    listed = run(live, "list").output
+    assert f"{bid}\t5 Active\tsite\t{REGION}\tvpn:{shown['public_ip']}\t{','.join(cidrs)}" in listed
     text_view = run(live, "show", str(bid)).output
     for tunnel in shown["tunnels"]:
         assert f"tunnel:   {tunnel['outside_address']} ({tunnel['inside_cidr']})" in text_view

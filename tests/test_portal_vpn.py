@@ -172,6 +172,7 @@ def test_breakout_page_shows_tunnels_with_state_and_traffic_and_downloads(
     bid = _active_vpn(ctx, tenants["acme"], "10.54.0.0/24")
     web.sign_in(tenants["acme"].admin)
     page = web.get(f"/cloud-connect/{bid}").text
+    assert "VPN server 81.2.69.31" in web.get("/cloud-connect").text
     rows = re.findall(r'<tr class="vpn-tunnel">(.*?)</tr>', page, re.S)
     assert len(rows) == 2, page
     text = [" ".join(re.sub(r"<[^>]+>", " ", r).split()) for r in rows]

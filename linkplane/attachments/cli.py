@@ -218,8 +218,10 @@ def list_(
     typer.echo("ID\tSTATUS\tNAME\tREGION\tACCOUNT\tCIDRS")
     for b in rows:
         flag = " (expired)" if b.get("expired") else ""
+        # A VPN has no customer account: its VPN server stands in that column.
+        account = b["aws_account_id"] or f"vpn:{b.get('public_ip')}"
         typer.echo(f"{b['id']}\t{b['status']['id']} {b['status']['description']}{flag}\t"
-                   f"{b['name']}\t{b['region']}\t{b['aws_account_id']}\t"
+                   f"{b['name']}\t{b['region']}\t{account}\t"
                    f"{','.join(b['vpc_cidr'])}")  # fmt: skip
 
 
