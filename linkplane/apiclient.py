@@ -105,7 +105,7 @@ class ApiClient:
         """Use an already issued auth token (no authenticate call)."""
         self._http.headers["Authorization"] = f"Bearer {auth_token}"
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -115,4 +115,12 @@ class ApiClient:
             ) from exc
         if response.status_code >= 400:
             raise error_from(response)
+        return response
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
         return response.json() if response.content else None
+
+    def text(self, path: str, **kwargs: Any) -> str:
+        """A GET of a plain-text resource (a VPN configuration)."""
+        return self._send("GET", path, **kwargs).text

@@ -280,6 +280,88 @@ def _check_nothing_left(d: Demo, before: inventory.Inventory) -> None:
         "or route is left beyond what existed before the demo")  # fmt: skip
 
 
+# --- the VPN demo: linkplane does every AWS step, the customer only configures its router ----
+def _request_vpn(d: Demo) -> tuple[dict[str, Any], str]:
+    """POST a static VPN breakout; a CIDR already used on this TGW -> another one."""
+    for _ in range(20):
+        cidr = f"10.{random.randint(64, 199)}.{random.randint(0, 255)}.0/24"
+        body = {"type": 2, "name": "demo-vpn", "region": d.target.region,
+                "public_ip": f"81.2.69.{random.randint(1, 254)}", "on_prem_cidr": [cidr],
+                "description": "linkplane demo (IPsec VPN)"}  # fmt: skip
+        try:
+            return d.client.request("POST", f"{BREAKOUT}/vpn", json=body), cidr
+        except InvalidInput as exc:
+            if not (exc.field or "").startswith("on_prem_cidr"):
+                raise
+    raise Conflict("no free /24 for the demo in 10.64.0.0-10.199.255.0")
+
+
+def _vpn_resources(d: Demo, bid: int) -> tuple[list[str], list[str]]:
+    """The breakout's customer gateways and VPN connections that are not gone (by its tag)."""
+    ec2 = d.aws(d.target.provider_account, "ec2")
+    tag = [{"Name": "tag:linkplane:breakout", "Values": [str(bid)]}]
+    gone = {"deleting", "deleted"}
+    mine = {"Key": "linkplane:breakout", "Value": str(bid)}
+    # By its tags, not a filter: not every cloud filters customer gateways by tag.
+    cgws = [g["CustomerGatewayId"] for g in ec2.describe_customer_gateways()["CustomerGateways"]
+            if g["State"] not in gone and mine in g.get("Tags", [])]  # fmt: skip
+    vpns = [v["VpnConnectionId"] for v in ec2.describe_vpn_connections(Filters=tag)[
+        "VpnConnections"] if v["State"] not in gone]  # fmt: skip
+    return cgws, vpns
+
+
+def _masked(line: str) -> str:
+    """A demo's output ends up in terminals and screen recordings: not the PSK."""
+    key = "Pre-shared key: "
+    return f"{key}******** (the downloaded file has it)" if line.startswith(key) else line
+
+
+def play_vpn(target: Target) -> None:
+    """The static VPN demo against ``target``; raises (one line) if any step goes wrong."""
+    client = _client(target)
+    d = Demo(target, client, target.provider_account, time.monotonic())
+    try:
+        before = _inventory(d)
+        b, cidr = _request_vpn(d)
+        bid = b["id"]
+        say(f"1. provider: requested VPN breakout {bid} (static routes) for the customer's VPN "
+            f"server {b['public_ip']}, on-prem {cidr}, in {target.region} "
+            "(POST /api/v1/cnc/breakout/vpn)")  # fmt: skip
+        b = d.wait(bid, lambda x: x["status"]["id"] == 5)
+        res = b["aws_resources"]
+        say(f"2. {d.clock()} breakout {bid} is Active: customer gateway "
+            f"{res['customer_gateway_id']}, VPN connection {res['vpn_connection_id']} on "
+            f"{res['transit_gateway_id']}, attachment {b['aws_transit_gateway_attachment_id']}; "
+            "no customer action in AWS")  # fmt: skip
+        say("3. its tunnels (AWS gives two; up once the customer's router connects):")
+        for t in b["tunnels"]:
+            say(f"     {t['outside_address']} inside {t['inside_cidr']}: {t['status']}")
+        text = client.text(f"{BREAKOUT}/{bid}/vpn_configuration", params={"vendor": "generic"})
+        say(f"4. what the customer applies to its router (GET {BREAKOUT}/{bid}/vpn_configuration"
+            "?vendor=generic; strongswan gives a swanctl.conf):")  # fmt: skip
+        for line in text.splitlines():
+            say(f"     {_masked(line)}")
+        say("5. the routes linkplane made, as the provider account sees them:")
+        _routes(d, res["core_route_table_id"], "core")
+        client.request("DELETE", f"{BREAKOUT}/{bid}")
+        b = d.wait(bid, lambda x: x["status"]["id"] == 7)
+        say(f"6. {d.clock()} deleted: breakout {bid} is Deactivated ({b['status_reason']})")
+        _check_vpn_gone(d, bid, before)
+    finally:
+        client.close()
+
+
+def _check_vpn_gone(d: Demo, bid: int, before: inventory.Inventory) -> None:
+    cgws, vpns = _vpn_resources(d, bid)
+    if cgws or vpns:
+        raise Conflict(f"left behind: customer gateways {cgws}, VPN connections {vpns}")
+    stale = _inventory(d).beyond(before)
+    if not stale.is_empty():
+        raise Conflict(f"left behind in {d.target.provider_account}: {stale.report()}")
+    say(f"7. account {d.target.provider_account} in {d.target.region}: no customer gateway, "
+        "VPN connection, attachment, association or route of the demo is left")  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
@@ -290,15 +372,22 @@ def register(app: typer.Typer) -> None:
         account: Annotated[
             str | None, typer.Option("--account", help="Customer account (default: random).")
         ] = None,
+        vpn: Annotated[
+            bool, typer.Option("--vpn", help="An IPsec VPN breakout (static) instead of a TGW one.")
+        ] = False,
     ) -> None:
         """Play the Cloud Connect demo on the embedded cloud, narrating each step."""
+
+        def run(target: Target) -> None:
+            play_vpn(target) if vpn else play(target, account=account)
+
         chosen = data_dir or load_settings().data_dir
         target = _running(chosen)
         if target is not None:
             say(f"using linkplane up at {target.api_url} (embedded cloud {target.cloud_endpoint})")
-            play(target, account=account)
+            run(target)
             return
         where = data_dir or Path(tempfile.mkdtemp(prefix="linkplane-demo-"))
         say(f"no linkplane up runs for {chosen}; starting one in {where}")
         with started_up(where) as started:
-            play(started, account=account)
+            run(started)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -157,3 +158,19 @@ def test_demo_against_the_running_up(up: Up) -> None:
     ):
         assert step in out, out  # fmt: skip
     assert "no share, attachment, association or route is left" in out
+
+
+def test_demo_vpn_against_the_running_up(up: Up) -> None:
+    done = up.run("demo", "--vpn", "--data-dir", str(up.data_dir), timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    steps = [line[:2] for line in out.splitlines() if line[:2] in {f"{n}." for n in range(1, 8)}]
+    assert steps == [f"{n}." for n in range(1, 8)], out
+    assert "(POST /api/v1/cnc/breakout/vpn)" in out and "is Active: customer gateway cgw-" in out
+    tunnels = re.findall(r"^\s+(\d+\.\d+\.\d+\.\d+) inside (169\.254\.\d+\.\d+/30): ", out, re.M)
+    assert len(tunnels) == 2, out
+    for outside, inside in tunnels:  # the configuration shown names both tunnels
+        assert f"AWS outside address: {outside}" in out and f"Inside CIDR: {inside}" in out
+    assert "Pre-shared key: ******** " in out and "core table" in out
+    assert not re.search(r"Pre-shared key: [A-Za-z1-9._]", out)  # never the key itself
+    assert "no customer gateway, VPN connection, attachment, association or route" in out

@@ -111,8 +111,8 @@ def test_wizard_offers_the_bootstrapped_regions_and_types(
     web.sign_in(tenants["acme"].admin)
     types = web.get("/cloud-connect/new").text
     assert re.search(r'value="1"\s+checked', types)
-    assert re.search(r'value="2"\s+disabled', types)  # VPN: the API only, for now
-    assert "POST /api/v1/cnc/breakout/vpn" in types
+    assert re.search(r'value="2"\s+>', types)  # VPN: its own details step (test_portal_vpn)
+    assert re.search(r'value="4"\s+disabled', types)
     details = web.get("/cloud-connect/new/details?type=1").text
     assert '<option value="eu-central-1"' in details
     for label in ("Name", "Region", "AWS account id", "CIDR 1", "Description"):
@@ -232,6 +232,8 @@ def test_vpn_breakout_page_shows_tunnels_and_no_customer_steps(
         bid = row.id
     web.sign_in(tenants["acme"].admin)
     page = web.get(f"/cloud-connect/{bid}").text
-    assert "vpn-0123456789abcdef0" in page and "203.0.113.7 (169.254.44.0/30): UP" in page
+    assert "vpn-0123456789abcdef0" in page
+    assert re.search(r'<tr class="vpn-tunnel">\s*<td>203.0.113.7</td><td>169.254.44.0/30</td>'
+                     r'\s*<td><span class="badge ok">UP</span>', page), page  # fmt: skip
     assert f"/api/v1/cnc/breakout/{bid}/vpn_configuration" in page
     assert "accept-resource-share-invitation" not in page

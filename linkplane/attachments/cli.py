@@ -10,6 +10,7 @@ as domain errors and are printed as one line naming the field.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,89 @@ def create(
             _wait(client, created["id"], target=progress.ACTIVE, timeout=timeout)
 
 
+@app.command("create-vpn")
+def create_vpn(
+    name: Annotated[str, typer.Option("--name", help="Breakout name.")],
+    public_ip: Annotated[
+        str, typer.Option("--public-ip", help="Your VPN server's public IPv4 address.")
+    ],
+    on_prem_cidr: Annotated[
+        list[str],
+        typer.Option("--on-prem-cidr", help="A network behind your VPN server (repeatable, 1-3)."),
+    ],
+    region: Annotated[str | None, typer.Option("--region", help="AWS region.")] = None,
+    psk: Annotated[
+        str | None, typer.Option("--psk", help="Pre-shared key (default: generated).")
+    ] = None,
+    bgp: Annotated[
+        bool, typer.Option("--bgp", help="BGP routing (type 3) instead of static.")
+    ] = False,
+    asn: Annotated[int | None, typer.Option("--asn", help="Your router's BGP ASN.")] = None,
+    inside_cidr: Annotated[
+        list[str] | None,
+        typer.Option("--inside-cidr", help="A tunnel's inside /30 (BGP; repeatable, up to 2)."),
+    ] = None,
+    description: Annotated[str, typer.Option("--description")] = "",
+    wait: Wait = False,
+    timeout: Timeout = 0.0,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    api_url: ApiUrl = None,
+    email: Email = None,
+    password: Password = None,
+    token: Token = None,
+) -> None:
+    """Request an IPsec VPN breakout, static (type 2) or BGP (type 3) (POST /cnc/breakout/vpn)."""
+    body: dict[str, Any] = {
+        "type": 3 if bgp else 2, "name": name, "description": description,
+        "region": region or Settings().default_region, "public_ip": public_ip,
+        "on_prem_cidr": on_prem_cidr, "inside_cidr": inside_cidr or [],
+        **({"psk": psk} if psk else {}), **({"asn": asn} if asn is not None else {}),
+    }  # fmt: skip
+    with Connection(data_dir, api_url, email, password, token).open() as client:
+        created = client.request("POST", "/api/v1/cnc/breakout/vpn", json=body)
+        if as_json:
+            _dump(created)
+        elif not wait:  # the watch starts with this very line
+            typer.echo(f"{progress.summary(created)} - {progress.next_step(created)}")
+        if wait:
+            _wait(client, created["id"], target=progress.ACTIVE, timeout=timeout)
+
+
+@app.command("vpn-config")
+def vpn_config(
+    breakout_id: BreakoutId,
+    vendor: Annotated[
+        str, typer.Option("--vendor", help="strongswan (swanctl.conf) or generic.")
+    ] = "generic",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to FILE (mode 0600: it holds the PSK)."),
+    ] = None,
+    data_dir: DataDir = None,
+    api_url: ApiUrl = None,
+    email: Email = None,
+    password: Password = None,
+    token: Token = None,
+) -> None:
+    """What to apply to your VPN server: both tunnels, the PSK, proposals (and BGP)."""
+    with Connection(data_dir, api_url, email, password, token).open() as client:
+        text = client.text(f"{_path(breakout_id)}/vpn_configuration", params={"vendor": vendor})
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    _write_private(output, text)
+    typer.echo(f"breakout {breakout_id}: {vendor} configuration written to {output}")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """The configuration holds the pre-shared key: readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
 @app.command("list")
 def list_(
     status: Annotated[
@@ -134,16 +218,25 @@ def list_(
     typer.echo("ID\tSTATUS\tNAME\tREGION\tACCOUNT\tCIDRS")
     for b in rows:
         flag = " (expired)" if b.get("expired") else ""
+        # A VPN has no customer account: its VPN server stands in that column.
+        account = b["aws_account_id"] or f"vpn:{b.get('public_ip')}"
         typer.echo(f"{b['id']}\t{b['status']['id']} {b['status']['description']}{flag}\t"
-                   f"{b['name']}\t{b['region']}\t{b['aws_account_id']}\t"
+                   f"{b['name']}\t{b['region']}\t{account}\t"
                    f"{','.join(b['vpc_cidr'])}")  # fmt: skip
 
 
 def _show_text(b: dict[str, Any]) -> None:
     typer.echo(progress.summary(b))
-    typer.echo(f"  name:     {b['name']}  region {b['region']}  account {b['aws_account_id']}")
+    account = b["aws_account_id"] or "-"  # a VPN has no customer account
+    typer.echo(f"  name:     {b['name']}  region {b['region']}  account {account}")
     typer.echo(f"  cidrs:    {', '.join(b['vpc_cidr'])}  revision {b['revision']}")
     typer.echo(f"  next:     {progress.next_step(b)}")
+    if progress.is_vpn(b):
+        typer.echo(f"  vpn:      your server {b.get('public_ip')}, ASN {b.get('asn')}")
+        for t in b.get("tunnels") or []:
+            typer.echo(f"  tunnel:   {t['outside_address']} ({t['inside_cidr']}): "
+                       f"{t['status']}, {t['bytes_in']:g} bytes in, {t['bytes_out']:g} out "
+                       "(last hour)")  # fmt: skip
     for key, value in (b.get("aws_resources") or {}).items():
         if value:
             typer.echo(f"  aws {key}: {', '.join(value) if isinstance(value, list) else value}")

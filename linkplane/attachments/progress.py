@@ -44,8 +44,34 @@ def _until(raw: str | None) -> str:
     return f" by {when:%Y-%m-%d %H:%M:%S} UTC (in {span})"
 
 
+#: Breakout types of IPsec VPNs: linkplane does every AWS step, the customer its router.
+VPN_TYPE_IDS = frozenset({2, 3, 4})
+
+
+def is_vpn(b: dict[str, Any]) -> bool:
+    return (b.get("type") or {}).get("id") in VPN_TYPE_IDS
+
+
+def _vpn_next_step(b: dict[str, Any]) -> str:
+    """A VPN needs nothing from the customer in AWS: only its router's configuration."""
+    status, res = b["status"]["id"], b.get("aws_resources") or {}
+    if status == 1:
+        return "linkplane is creating the customer gateway and the VPN connection; nothing to do"
+    if status in (3, 4):
+        return "linkplane is associating the VPN attachment and routing; nothing to do"
+    if status in (6, 8):
+        return "linkplane is removing the AWS resources; nothing to do"
+    if status == ACTIVE:
+        return (f"active: {', '.join(res.get('routes') or [])} routed to "
+                f"{res.get('vpn_connection_id')}; configure {b.get('public_ip')} with "
+                f"`linkplane breakout vpn-config {b['id']}`")  # fmt: skip
+    return f"deactivated: {b.get('status_reason') or 'no reason recorded'}"
+
+
 def next_step(b: dict[str, Any]) -> str:
     """Who has to act now, and how (the customer's steps name the AWS calls)."""
+    if is_vpn(b):
+        return _vpn_next_step(b)
     status, res = b["status"]["id"], b.get("aws_resources") or {}
     account, tgw = b["aws_account_id"], res.get("transit_gateway_id", "the transit gateway")
     if status == 2 and b.get("expired"):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from linkplane.api.deps import FactoryDep, SessionDep, SettingsDep, WorkflowsDep
@@ -50,8 +50,9 @@ def breakout_list(
 
 
 # --- the wizard -----------------------------------------------------------------------------
-#: What the wizard can create; VPN breakouts (types 2-3) are created through the API for now.
-WIZARD_TYPES = frozenset({BreakoutType.TGW})
+#: What the wizard can create (type 4 needs a second public IP: the API only, for now).
+WIZARD_TYPES = frozenset({BreakoutType.TGW, BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP})
+WIZARD_VPN_TYPES = WIZARD_TYPES & VPN_TYPES
 
 
 def _available_types(session: Session) -> dict[int, bool]:
@@ -63,7 +64,8 @@ def _available_types(session: Session) -> dict[int, bool]:
 
 def _api_only(session: Session) -> set[int]:
     """Types offered in some region that the wizard cannot create yet."""
-    return {int(t) for t in VPN_TYPES if service.available_regions(session=session, type_id=t)}
+    return {int(t) for t in VPN_TYPES - WIZARD_TYPES
+            if service.available_regions(session=session, type_id=t)}  # fmt: skip
 
 
 @router.get("/new", response_class=HTMLResponse)
@@ -98,6 +100,8 @@ def wizard_details(
     session: SessionDep,
     type: CodeQuery = BreakoutType.TGW,
 ) -> HTMLResponse:
+    if type in WIZARD_VPN_TYPES:
+        return _vpn_details(request, principal, session, wizard.VpnForm(type=type))
     return _details(request, principal, session, wizard.BreakoutForm(type=type))
 
 
@@ -153,6 +157,76 @@ def wizard_create(
         errors: dict[str, str] = {}
         wizard.put_error(errors, exc.field, exc.message)
         return _details(request, principal, session, form, errors)
+    return RedirectResponse(f"/cloud-connect/{row.id}?started=1", status_code=303)
+
+
+# --- the wizard's VPN steps (types 2 and 3: no AWS account, a VPN server instead) -----------
+def _vpn_details(
+    request: Request, principal: Principal, session: Session, form: wizard.VpnForm,
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    regions = [r.name for r in service.available_regions(session=session, type_id=form.type)]
+    return views.render(
+        request, "wizard_vpn_details.html", principal, 422 if errors else 200,
+        steps=STEPS, step=1, form=form, errors=errors or {}, regions=regions,
+        type_name=_type_name(form.type),
+    )  # fmt: skip
+
+
+def _vpn_form(
+    name: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+    public_ip: Annotated[str, Form()] = "",
+    psk: Annotated[str, Form()] = "",
+    asn: Annotated[str, Form()] = "",  # as typed: a bad one is shown back with its error
+    description: Annotated[str, Form()] = "",
+    type: CodeForm = BreakoutType.IPSEC_VPN,
+    on_prem_cidr: Annotated[list[str] | None, Form()] = None,
+) -> wizard.VpnForm:
+    return wizard.VpnForm.parse(
+        type=type, name=name, region=region, public_ip=public_ip, psk=psk, asn=asn,
+        on_prem_cidr=on_prem_cidr or [], description=description,
+    )  # fmt: skip
+
+
+VpnWizardForm = Annotated[wizard.VpnForm, Depends(_vpn_form)]
+
+
+@router.post("/new/vpn/details", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def wizard_vpn_back(
+    request: Request, principal: PortalWriter, session: SessionDep, form: VpnWizardForm
+) -> HTMLResponse:
+    """ "Back" from the review: the VPN details again, as typed."""
+    return _vpn_details(request, principal, session, form)
+
+
+@router.post("/new/vpn/review", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def wizard_vpn_review(
+    request: Request, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
+    factory: FactoryDep, form: VpnWizardForm,
+) -> HTMLResponse:  # fmt: skip
+    errors = wizard.validate_vpn(factory, settings, principal, form)
+    if errors:
+        return _vpn_details(request, principal, session, form, errors)
+    return views.render(
+        request, "wizard_vpn_review.html", principal, steps=STEPS, step=2, form=form,
+        type_name=_type_name(form.type), device_cidr=settings.device_cidr,
+    )  # fmt: skip
+
+
+@router.post("/new/vpn/create", dependencies=[CsrfChecked])
+def wizard_vpn_create(
+    request: Request, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
+    factory: FactoryDep, form: VpnWizardForm, workflows: WorkflowsDep,
+) -> Response:  # fmt: skip
+    try:
+        row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
+                                        data=form.request(), workflows=workflows)  # fmt: skip
+    except LinkplaneError as exc:
+        # Someone took the CIDRs since the review: back to the details.
+        errors: dict[str, str] = {}
+        wizard.put_vpn_error(errors, exc.field, exc.message)
+        return _vpn_details(request, principal, session, form, errors)
     return RedirectResponse(f"/cloud-connect/{row.id}?started=1", status_code=303)
 
 
@@ -215,6 +289,19 @@ def breakout_retry(
     row = commands.retry_breakout(factory=factory, settings=settings, principal=principal,
                                   breakout_id=breakout_id, workflows=workflows)  # fmt: skip
     return RedirectResponse(f"/cloud-connect/{row.id}", status_code=303)
+
+
+@router.get("/{breakout_id}/vpn-configuration")
+def breakout_vpn_configuration(
+    breakout_id: IdPath, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
+    vendor: Annotated[str, Query(max_length=32)] = "generic",
+) -> PlainTextResponse:  # fmt: skip
+    """The router configuration as a download; it holds the PSK, so writers only (as the API)."""
+    row = service.get_breakout(session=session, org_id=principal.org_id, breakout_id=breakout_id)
+    text = service.vpn_configuration(session=session, settings=settings, row=row, vendor=vendor)
+    name = f"linkplane-breakout-{row.id}-{vendor}.conf"
+    return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                            "Cache-Control": "no-store"})  # fmt: skip
 
 
 @router.get("/{breakout_id}/delete", response_class=HTMLResponse)

@@ -10,15 +10,18 @@ when, say, the account id is wrong too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.attachments import service
+from linkplane.attachments import service, vpn
+from linkplane.attachments.models import BreakoutType
 from linkplane.attachments.regions import region_info
-from linkplane.attachments.schemas import BreakoutTgwCreate
+from linkplane.attachments.schemas import BreakoutTgwCreate, BreakoutVpnCreate
 from linkplane.errors import LinkplaneError
+from linkplane.ids import ascii_digits
 from linkplane.settings import Settings
 from linkplane.tenancy.principal import Principal
 
@@ -122,5 +125,136 @@ def validate(
         errors.update(_dry_run(factory, settings, principal, form))
     if not any(key.startswith("vpc_cidr") for key in errors):
         for key, message in _cidr_errors(factory, settings, form, principal.org_id).items():
+            errors.setdefault(key, message)
+    return errors
+
+
+# --- VPN breakouts (types 2 static, 3 BGP) -----------------------------------------------------
+VPN_FIELDS = ("type", "name", "region", "public_ip", "psk", "asn", "on_prem_cidr", "description")
+
+
+@dataclass
+class VpnForm:
+    """A VPN breakout's details as typed (the ASN too: "abc" is shown back with its error)."""
+
+    type: int = BreakoutType.IPSEC_VPN
+    name: str = ""
+    region: str = ""
+    public_ip: str = ""
+    psk: str = ""
+    asn: str = ""
+    on_prem_cidr: list[str] = field(default_factory=lambda: [""])
+    description: str = ""
+
+    @property
+    def bgp(self) -> bool:
+        return self.type == BreakoutType.VPN_BGP
+
+    @classmethod
+    def parse(
+        cls, *, type: int, name: str, region: str, public_ip: str, psk: str, asn: str,
+        on_prem_cidr: list[str], description: str,
+    ) -> VpnForm:  # fmt: skip
+        cidrs = [c.strip() for c in on_prem_cidr if c.strip()]
+        return cls(type, name.strip(), region.strip(), public_ip.strip(), psk.strip(),
+                   asn.strip(), cidrs or [""], description.strip())  # fmt: skip
+
+    def request(self) -> BreakoutVpnCreate:
+        # The ASN only for BGP: a static VPN's customer gateway takes AWS's default.
+        asn = self.asn if self.bgp and self.asn else None
+        return BreakoutVpnCreate.model_validate({
+            "type": self.type, "name": self.name, "description": self.description,
+            "region": self.region, "public_ip": self.public_ip, "psk": self.psk or None,
+            "asn": asn, "on_prem_cidr": [c for c in self.on_prem_cidr if c],
+        })  # fmt: skip
+
+
+def _vpn_key(loc: tuple[object, ...]) -> str:
+    name = str(loc[0]) if loc else FORM
+    if len(loc) > 1 and isinstance(loc[1], int):
+        return f"{name}[{loc[1]}]"
+    return name if name in VPN_FIELDS else FORM
+
+
+def put_vpn_error(errors: dict[str, str], key: str | None, message: str) -> None:
+    target = key if key and (key in VPN_FIELDS or key.startswith("on_prem_cidr[")) else FORM
+    errors.setdefault(target, message)
+
+
+def _vpn_field_checks(form: VpnForm) -> dict[str, str]:
+    """The checks that need no database, each on its own so every bad field is shown."""
+    errors: dict[str, str] = {}
+    kind = BreakoutType(form.type)
+    checks: list[Callable[[], object]] = [
+        lambda: vpn.check_public_ip(form.public_ip),
+        lambda: vpn.check_psk(form.psk or None),
+    ]
+    if form.bgp and (not form.asn or ascii_digits(form.asn)):
+        checks.append(lambda: vpn.check_asn(kind, int(form.asn) if form.asn else None))
+    for check in checks:
+        try:
+            check()
+        except LinkplaneError as exc:
+            put_vpn_error(errors, exc.field, exc.message)
+    return errors
+
+
+def _vpn_schema_errors(form: VpnForm) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    try:
+        form.request()
+    except ValidationError as exc:
+        for err in exc.errors():
+            put_vpn_error(errors, _vpn_key(tuple(err["loc"])), err["msg"])
+    return errors
+
+
+def _vpn_dry_run(
+    factory: sessionmaker[Session], settings: Settings, principal: Principal, form: VpnForm
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    with factory() as session:
+        try:
+            service.create_vpn(
+                session=session, settings=settings, principal=principal, data=form.request()
+            )
+        except LinkplaneError as exc:
+            put_vpn_error(errors, exc.field, exc.message)
+        finally:
+            session.rollback()
+    return errors
+
+
+def _on_prem_errors(
+    factory: sessionmaker[Session], settings: Settings, form: VpnForm, org_id: int
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    with factory() as session:
+        region = region_info(session=session, name=form.region)
+        if region is None:
+            return errors
+        try:
+            service.validate_cidrs(
+                session=session, settings=settings, region=region,
+                cidrs=[c for c in form.on_prem_cidr if c], org_id=org_id, field="on_prem_cidr",
+            )  # fmt: skip
+        except LinkplaneError as exc:
+            put_vpn_error(errors, exc.field, exc.message)
+    return errors
+
+
+def validate_vpn(
+    factory: sessionmaker[Session], settings: Settings, principal: Principal, form: VpnForm
+) -> dict[str, str]:
+    """Every problem of ``form`` by field; empty means ``create_vpn`` would accept it now."""
+    if form.type not in (BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP):
+        return {"type": f"type {form.type} cannot be created here; choose 2 or 3"}
+    errors = _vpn_field_checks(form)
+    for key, message in _vpn_schema_errors(form).items():
+        errors.setdefault(key, message)
+    if not errors:
+        errors.update(_vpn_dry_run(factory, settings, principal, form))
+    if not any(key.startswith("on_prem_cidr") for key in errors):
+        for key, message in _on_prem_errors(factory, settings, form, principal.org_id).items():
             errors.setdefault(key, message)
     return errors

@@ -18,17 +18,19 @@
     button.addEventListener("click", function () {
       const rows = document.querySelectorAll("[data-cidr-row]");
       const n = rows.length;
+      // The same field as the rows shown (vpc_cidr for a VPC, on_prem_cidr for a VPN).
+      const first = rows[0].querySelector("input");
       const row = document.createElement("div");
       row.className = "field";
       row.setAttribute("data-cidr-row", "");
       const label = document.createElement("label");
-      label.htmlFor = "vpc_cidr-" + n;
+      label.htmlFor = first.name + "-" + n;
       label.textContent = "CIDR " + (n + 1);
       const input = document.createElement("input");
-      input.id = "vpc_cidr-" + n;
-      input.name = "vpc_cidr";
+      input.id = first.name + "-" + n;
+      input.name = first.name;
       input.type = "text";
-      input.placeholder = "10.1.0.0/16";
+      input.placeholder = first.placeholder;
       row.append(label, input);
       rows[n - 1].after(row);
       input.focus();
