@@ -119,6 +119,7 @@ def test_static_vpn_carries_devices_to_the_on_prem_host_and_no_one_else(world: W
     )
     seen = world.provider.describe_vpn_connection(site.vpn_id)
     assert seen is not None and {t.status for t in seen.tunnels} == {"UP"}
+    assert "tunnels up 2/2" in " ".join(lab_vpn.describe(built))
 
     # Org A's device reaches the on-prem host and back; org B reaches only its VPC.
     vpc_b = lab.vpc_address("10.72.0.0/24")

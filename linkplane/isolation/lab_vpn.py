@@ -561,6 +561,19 @@ def report(state: LabState, v: VpnSite, reports: AwsReports | None) -> None:
         reports.learned(v.vpn_id, learned(v))
 
 
+def describe(built: VpnLab) -> list[str]:
+    """One line per VPN breakout: its namespaces, tunnels and (BGP) what AWS learned."""
+    state, lines = built.summary.state, []
+    for v in built.sites:
+        up_now = tunnels_up(state, v)
+        bgp = f", AWS learned {', '.join(learned(v)) or 'nothing'} over BGP" if v.bgp else ""
+        hosts = ", ".join(state.hosts.get(v.host_ns, []))
+        lines.append(f"  VPN breakout {v.breakout_id}: {v.site_ns} (router) -> {v.aws_ns} "
+                     f"(AWS), tunnels up {len(up_now)}/{len(v.connection.tunnels)}{bgp}; "
+                     f"on-prem host {v.host_ns}: {hosts}")  # fmt: skip
+    return lines
+
+
 def _vpn_breakouts_of(factory: Factory, region: str) -> list[OwnedBreakout]:
     with factory() as session:
         return _vpn_breakouts(load_desired(session).in_region(region))
