@@ -134,6 +134,11 @@ def test_static_vpn_carries_devices_to_the_on_prem_host_and_no_one_else(world: W
     lab_vpn.swanctl(state, site.site_ns, "--terminate", "--ike", "aws-tunnel-2")
     lab.run("ip", "netns", "exec", site.site_ns, "ip", "link", "set", "inet0", "down")
     assert not lab.probe(f"{state.prefix}-org{a.id}", "tcp", a.ips[0], on_prem)
+    # AWS's side saw the DELETEs: it reports both tunnels DOWN, and the cloud says so.
+    assert lab_vpn.tunnels_up(state, site) == []
+    lab_vpn.report(state, site, lab_vpn.EmbeddedReports())
+    seen = world.provider.describe_vpn_connection(site.vpn_id)
+    assert seen is not None and {t.status for t in seen.tunnels} == {"DOWN"}
 
 
 def _packets(list_sas: str) -> list[str]:
