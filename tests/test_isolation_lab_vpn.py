@@ -188,3 +188,43 @@ def test_bgp_vpn_learns_routes_and_a_foreign_prefix_never_reaches_the_core(world
     assert _reach(lab.matrix(state)) == _expected(
         [(a.ips[0], on_prem), (b.ips[0], lab.vpc_address("10.74.0.0/24"))]
     )
+
+
+# --- without namespaces: what the router reads from the configuration, and why the lab skips --
+def _served(bgp: bool) -> str:
+    from linkplane.attachments import vpn
+
+    return vpn.configuration("strongswan", {
+        "id": 7, "public_ip": "198.51.100.9", "psk": "lab.Secret_42",
+        "asn": 65010 if bgp else 65000, "bgp": bgp, "amazon_asn": vpn.AMAZON_SIDE_ASN,
+        "on_prem_cidr": ["10.81.0.0/24", "10.82.0.0/24"],
+        "remote_cidrs": ["10.255.0.0/16", "100.64.3.0/24"],
+        "tunnels": [{"outside_ip": "203.0.113.7", "inside_cidr": "169.254.20.0/30"},
+                    {"outside_ip": "203.0.113.8", "inside_cidr": "169.254.20.4/30"}],
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("bgp", [False, True])
+def test_the_router_is_configured_from_the_served_strongswan_text(bgp: bool) -> None:
+    site = lab_vpn.parse_site(_served(bgp))
+    assert site.public_ip == "198.51.100.9"
+    assert site.on_prem == ("10.81.0.0/24", "10.82.0.0/24")
+    assert [(t.outside_ip, t.aws_inside, t.own_inside) for t in site.tunnels] == [
+        ("203.0.113.7", "169.254.20.1", "169.254.20.2/30"),
+        ("203.0.113.8", "169.254.20.5", "169.254.20.6/30"),
+    ]
+    if bgp:  # routes come from BGP; the ASNs from the configuration
+        assert (site.remote, site.asn, site.amazon_asn) == ((), 65010, 64512)
+    else:
+        assert site.remote == ("10.255.0.0/16", "100.64.3.0/24") and site.asn is None
+
+
+def test_a_configuration_without_tunnels_is_refused() -> None:
+    with pytest.raises(lab.LabError):
+        lab_vpn.parse_site("connections {\n}\n")
+
+
+def test_missing_packages_are_named_in_the_skip_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lab_vpn.shutil, "which", lambda name: None if name == "bird" else name)
+    why = lab_vpn.available()
+    assert why is not None and "bird" in why and "apt-get install" in why
