@@ -505,7 +505,6 @@ def misbehave(state: LabState, v: VpnSite, extra: list[str]) -> None:
 class VpnLab:
     summary: LabSummary
     sites: list[VpnSite]
-    region: RegionSpec
 
 
 def up(*, settings: Settings, factory: Factory, cloud_for: CloudFor, region: str | None = None,
@@ -513,45 +512,44 @@ def up(*, settings: Settings, factory: Factory, cloud_for: CloudFor, region: str
     """:func:`lab.up`, then the VPN breakouts' tunnels; once AWS's side has them (and BGP),
     it reports them and the transit namespace is reprogrammed from the cloud."""
     summary = lab.up(settings=settings, factory=factory, cloud_for=cloud_for, region=region)
-    if not _vpn_breakouts_of(factory, summary.state.region):
-        return VpnLab(summary, [], _region(factory, summary.state.region))
+    state = summary.state
+    with factory() as session:
+        desired = load_desired(session)
+    spec = desired.region(state.region)
+    vpns = _vpn_breakouts(desired.in_region(state.region))
+    if spec is None or not vpns:
+        return VpnLab(summary, [])
     reason = available()
     if reason:
         raise LabError(f"VPN breakouts need strongSwan and BIRD: {reason}")
-    spec = _region(factory, summary.state.region)
-    cloud = cloud_for(spec.name)
-    with factory() as session:
-        desired = load_desired(session)
-    state, sites = summary.state, []
+    cloud, sites = cloud_for(spec.name), []
     try:
         cloud_state = read_cloud(cloud, spec, shares=False)
-        for b in _vpn_breakouts(desired.in_region(spec.name)):
+        for b in vpns:
             ranges = [str(n) for n in desired.device_ranges.get(b.org_id, [])]
             sites.append(build(state, b=b, spec=spec, cloud=cloud, cloud_state=cloud_state,
                                factory=factory, settings=settings,
                                device_ranges=ranges))  # fmt: skip
     finally:
-        lab._save(settings, state)
-    return VpnLab(resync(state, sites, cloud=cloud, spec=spec, reports=reports, summary=summary),
-                  sites, spec)  # fmt: skip
-
-
-def resync(state: LabState, sites: list[VpnSite], *, cloud: CloudPort, spec: RegionSpec,
-           reports: AwsReports | None, summary: LabSummary) -> LabSummary:  # fmt: skip
-    """Wait for the tunnels (and BGP), report them, reprogram the transit namespace."""
+        lab._save(settings, state)  # whatever was created (processes too), down can remove
     for v in sites:
-        _wait(
-            lambda v=v: established(state, v),  # type: ignore[misc]
-            f"breakout {v.breakout_id}: tunnels not up ({run_dir(state.prefix)})",
-        )
-        if v.bgp:  # the customer's announcements arrive just after Established
-            wait_learned(v, list(v.site.on_prem))
-        report(state, v, reports)
+        settle(state, v, reports)
     tables = lab.program_transit(state, read_cloud(cloud, spec, shares=False), spec)
-    return LabSummary(state, tables, summary.policy)
+    return VpnLab(LabSummary(state, tables, summary.policy), sites)
+
+
+def settle(state: LabState, v: VpnSite, reports: AwsReports | None) -> None:
+    """Wait for both tunnels (and BGP with the declared networks), then report them."""
+    where = run_dir(state.prefix)
+    _wait(lambda: established(state, v),
+          f"breakout {v.breakout_id}: tunnels not up (logs in {where})")  # fmt: skip
+    if v.bgp:  # the customer's announcements arrive just after Established
+        wait_learned(v, list(v.site.on_prem))
+    report(state, v, reports)
 
 
 def report(state: LabState, v: VpnSite, reports: AwsReports | None) -> None:
+    """Tell the cloud what AWS's side sees now: each tunnel UP or DOWN, the learned prefixes."""
     if reports is None:
         return
     up_now = set(tunnels_up(state, v))
@@ -572,19 +570,6 @@ def describe(built: VpnLab) -> list[str]:
                      f"(AWS), tunnels up {len(up_now)}/{len(v.connection.tunnels)}{bgp}; "
                      f"on-prem host {v.host_ns}: {hosts}")  # fmt: skip
     return lines
-
-
-def _vpn_breakouts_of(factory: Factory, region: str) -> list[OwnedBreakout]:
-    with factory() as session:
-        return _vpn_breakouts(load_desired(session).in_region(region))
-
-
-def _region(factory: Factory, name: str) -> RegionSpec:
-    with factory() as session:
-        spec = load_desired(session).region(name)
-    if spec is None:
-        raise LabError(f"no bootstrapped region {name}")
-    return spec
 
 
 def down(*, settings: Settings) -> list[str]:
