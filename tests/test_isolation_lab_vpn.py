@@ -190,6 +190,30 @@ def test_bgp_vpn_learns_routes_and_a_foreign_prefix_never_reaches_the_core(world
     )
 
 
+def test_the_cli_builds_checks_and_removes_the_vpn_lab(world: World) -> None:
+    from typer.testing import CliRunner
+
+    from linkplane.isolation.cli import lab_app
+
+    a, _ = world.orgs
+    provision_vpn(world, a, ["10.75.0.0/24"])
+    s = world.settings
+    env = {"LINKPLANE_CLOUD": "embedded", "LINKPLANE_AWS_ENDPOINT_URL": s.aws_endpoint_url,
+           "LINKPLANE_PROVIDER_ACCOUNT_ID": s.provider_account_id,
+           "LINKPLANE_DEFAULT_REGION": s.default_region}  # fmt: skip
+    runner, data_dir = CliRunner(env=env), ["--data-dir", str(s.data_dir)]
+    built = runner.invoke(lab_app, ["up", *data_dir])
+    assert built.exit_code == 0, built.output
+    assert "tunnels up 2/2" in built.output
+    checked = runner.invoke(lab_app, ["check", "--json", *data_dir])
+    on_prem = lab_vpn.lan_addresses("10.75.0.0/24")[1]
+    reached = {(p["src"], p["dst"], p["kind"]) for p in json.loads(checked.output) if p["ok"]}
+    assert reached == {(x, y, k) for x, y in ((a.ips[0], on_prem), (on_prem, a.ips[0]))
+                       for k in ("ping", "tcp")}  # fmt: skip
+    removed = runner.invoke(lab_app, ["down", *data_dir])
+    assert removed.exit_code == 0 and "removed 7 namespace(s)" in removed.output
+
+
 # --- without namespaces: what the router reads from the configuration, and why the lab skips --
 def _served(bgp: bool) -> str:
     from linkplane.attachments import vpn
