@@ -20,7 +20,7 @@ from linkplane.cloud.errors import CloudError
 from linkplane.cloud.factory import make_cloud
 from linkplane.context import AppContext, load_settings, open_context
 from linkplane.errors import LinkplaneError
-from linkplane.isolation import gateway, lab, service
+from linkplane.isolation import gateway, lab, lab_vpn, service
 from linkplane.isolation.service import CloudFor
 
 DataDir = Annotated[
@@ -161,19 +161,23 @@ def policy_apply(
 
 @lab_app.command("up")
 def lab_up(data_dir: DataDir = None, region: Region = None) -> None:
-    """Build (or re-sync) the namespaces from the database and the live cloud (root)."""
+    """Build (or re-sync) the namespaces from the database and the live cloud (root); VPN
+    breakouts get real tunnels (strongSwan) and BGP (BIRD)."""
     with _opened(data_dir) as (ctx, cloud_for):
-        summary = lab.up(settings=ctx.settings, factory=ctx.sessionmaker, cloud_for=cloud_for,
-                         region=region)  # fmt: skip
-    for line in lab.describe(summary):
+        # The embedded cloud runs in `linkplane up`'s process: AWS's side cannot report into
+        # it from here, so the tunnels and learned prefixes are printed instead.
+        built = lab_vpn.up(settings=ctx.settings, factory=ctx.sessionmaker,
+                           cloud_for=cloud_for, region=region)  # fmt: skip
+    for line in [*lab.describe(built.summary), *lab_vpn.describe(built)]:
         typer.echo(line)
-    p = summary.state.prefix
+    p = built.summary.state.prefix
     typer.echo(f"try: ip netns exec {p}-org<id> python {lab.PROBE} ping <device ip> <vpc ip>")
 
 
 @lab_app.command("check")
 def lab_check(data_dir: DataDir = None, as_json: Json = False) -> None:
-    """Ping and TCP between every device host and every VPC host, both directions."""
+    """Ping and TCP between every device host and every VPC (and VPN on-prem) host, both
+    directions."""
     state = lab.load_state(load_settings(data_dir))
     if state is None:
         raise lab.LabError("the lab is not up; run linkplane lab up")
@@ -187,8 +191,8 @@ def lab_check(data_dir: DataDir = None, as_json: Json = False) -> None:
 
 @lab_app.command("down")
 def lab_down(data_dir: DataDir = None) -> None:
-    """Delete the lab's namespaces and listeners."""
-    removed = lab.down(settings=load_settings(data_dir))
+    """Delete the lab's namespaces, listeners, tunnels and BGP speakers."""
+    removed = lab_vpn.down(settings=load_settings(data_dir))
     typer.echo(f"removed {len(removed)} namespace(s)")
 
 

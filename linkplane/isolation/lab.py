@@ -216,7 +216,7 @@ def vpc_address(cidr: str) -> str:
 
 def _vpc_hosts(state: LabState, desired: Desired, region: str) -> None:
     for b in desired.in_region(region):
-        if b.attachment_id:
+        if b.attachment_id and not b.vpn_connection_id:  # VPN sites: lab_vpn builds them
             ns = f"{state.prefix}-vpc{b.id}"
             _host(state, ns, state.tgw_netns, f"att:{b.attachment_id}",
                   [vpc_address(c) for c in b.cidrs])  # fmt: skip
@@ -337,10 +337,10 @@ def probe(ns: str, kind: str, src: str, dst: str, timeout: float = 1.0) -> bool:
 
 
 def matrix(state: LabState, *, timeout: float = 1.0) -> list[Probe]:
-    """Ping and TCP from every device host's first address to every VPC host address, and
-    back, in parallel (blocked probes each wait ``timeout``)."""
+    """Ping and TCP from every device host's first address to every VPC (and VPN on-prem)
+    host address, and back, in parallel (blocked probes each wait ``timeout``)."""
     devices = {ns: a[0] for ns, a in state.hosts.items() if "-org" in ns and a}
-    vpcs = {ns: a for ns, a in state.hosts.items() if "-vpc" in ns}
+    vpcs = {ns: a for ns, a in state.hosts.items() if "-vpc" in ns or "-onprem" in ns}
     jobs: list[tuple[str, str, str, str]] = []
     for dev_ns, dev in sorted(devices.items()):
         for vpc_ns, addrs in sorted(vpcs.items()):
