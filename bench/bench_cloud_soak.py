@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_cloud_soak.py                              # 2,000 / 1,000
     .venv/bin/python bench/bench_cloud_soak.py --accounts 200 --cycles 100  # quick
+    .venv/bin/python bench/bench_cloud_soak.py --retention 30               # steady state
 
 Starts ``linkplane cloud serve`` in its own process (as the benchmarks and ``linkplane up``
 use it) and drives it with boto3 from this process:
@@ -119,7 +120,12 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--cycles", type=int, default=1000)
     parser.add_argument("--every", type=int, default=0, help="print RSS every K (default: 1/10)")
+    parser.add_argument("--retention", type=float, default=None, help=(
+        "seconds the cloud lists deleted attachments and shares before freeing them "
+        "(LINKPLANE_CLOUD_RETENTION_SECONDS; default AWS's 2 hours)"))  # fmt: skip
     args = parser.parse_args()
+    if args.retention is not None:  # the cloud process inherits the environment
+        os.environ["LINKPLANE_CLOUD_RETENTION_SECONDS"] = str(args.retention)
     for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
         os.environ.setdefault(key, value)

@@ -211,6 +211,10 @@ class Settings(BaseSettings):
     #: ``linkplane up`` (also written at shutdown, loaded at start: TGWs, shares, invitations
     #: and attachments survive a restart). 0 keeps the embedded cloud in memory only.
     cloud_snapshot_seconds: float = Field(default=15.0, ge=0)
+    #: Seconds the embedded cloud keeps listing deleted TGW attachments and RAM shares
+    #: (AWS: "about two hours"), after which it frees them with their invitations and client
+    #: tokens; read by the cloud from this variable (a soak benchmark shortens it).
+    cloud_retention_seconds: float = Field(default=7200.0, gt=0)
     #: Seconds between reconciliation passes in ``linkplane up`` (policy + audit --repair);
     #: 0 switches the reconciler off.
     reconcile_interval_seconds: float = Field(default=0.0, ge=0.0)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time, utcnow
 from moto.ram.models import ResourceShare, ram_backends
 
-from linkplane.localcloud import ram_state
+from linkplane.localcloud import ram_state, retention
 from linkplane.localcloud.ram_state import (
     Association,
     AssociationStatus,
@@ -27,6 +27,7 @@ from linkplane.localcloud.ram_state import (
     Invitation,
     InvitationStatus,
     Ledger,
+    now,
 )
 
 Body = dict[str, Any]
@@ -65,8 +66,42 @@ def idempotent(*, ledger: Ledger, action: str, params: Body, run: Callable[[], B
             )
         return record.response
     response = {**run(), "clientToken": token}
-    ledger.tokens[(action, token)] = ram_state.IdempotencyRecord(fingerprint, response)
+    forget_old_tokens(ledger)
+    ledger.tokens[(action, token)] = ram_state.IdempotencyRecord(fingerprint, response, now())
     return response
+
+
+def forget_old_tokens(ledger: Ledger) -> None:
+    """Free client tokens older than the retention window (AWS forgets them too; linkplane
+    looks a share up before it creates one, so a late retry cannot duplicate it)."""
+    moment = now()
+    if not retention.due(ledger, moment):
+        return
+    cutoff = moment - retention.window()
+    ledger.tokens = {key: record for key, record in ledger.tokens.items()
+                     if record.created is None or record.created > cutoff}  # fmt: skip
+
+
+def forget_deleted_shares(backend: Any) -> None:
+    """Free the owner's shares deleted longer ago than the retention window, with their
+    associations, tags and invitations (:mod:`..retention`). Under :data:`ram_state.LOCK`;
+    lists and dictionaries are replaced, not changed in place (readers iterate unlocked)."""
+    cutoff = now() - retention.window()
+    gone = {share.arn for share in backend.resource_shares
+            if share.status == "DELETED" and _aware(share.last_updated_time) <= cutoff}  # fmt: skip
+    if not gone:
+        return
+    ledger = ram_state.ledger_of(backend)
+    backend.resource_shares = [s for s in backend.resource_shares if s.arn not in gone]
+    ledger.associations = {a: v for a, v in ledger.associations.items() if a not in gone}
+    ledger.tags = {a: v for a, v in ledger.tags.items() if a not in gone}
+    ledger.invitations = {arn: inv for arn, inv in ledger.invitations.items()
+                          if inv.share_arn not in gone}  # fmt: skip
+
+
+def _aware(moment: datetime) -> datetime:
+    # moto stores naive UTC times; the ledger's are aware.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- look-ups -----------------------------------------------------------------------------
@@ -269,6 +304,7 @@ def create_resource_share(*, account_id: str, region: str, params: Body) -> Body
         share = ResourceShare(account_id, region, **params)
         _validate(backend, principals, resource_arns)
         _check_external(share, account_id, principals)
+        forget_deleted_shares(backend)  # churn must not grow the cloud
         backend.resource_shares.append(share)
         ram_state.ledger_of(backend).tags[share.arn] = list(params.get("tags") or [])
         _associate_all(backend, share, principals, resource_arns)

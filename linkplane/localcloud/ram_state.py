@@ -134,6 +134,8 @@ class Invitation:
 class IdempotencyRecord:
     fingerprint: str
     response: dict[str, Any]
+    #: When the token was first used: records are freed after the retention window.
+    created: datetime | None = None
 
 
 @dataclass

@@ -124,3 +124,85 @@ def test_a_subnets_hosts_are_cidr_hosts_and_survive_pickling(cidr: str) -> None:
     first = next(hosts)
     again = pickle.loads(pickle.dumps(hosts))
     assert [first, *again] == list(net.hosts())
+
+
+def _inproc_only(cloud: Any) -> None:
+    if cloud.mode != "inproc":
+        pytest.skip("reads the in-process backends (the HTTP mode serves the same code)")
+
+
+def test_a_deleted_attachment_is_freed_after_the_retention_window(
+    cloud: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS lists a deleted attachment for about two hours, then forgets it; moto kept it (in
+    both accounts' backends) for ever, so breakout churn grew the cloud without end."""
+    from datetime import timedelta
+
+    from moto.core.utils import utcnow
+
+    from linkplane.localcloud import retention
+    from linkplane.localcloud.ec2 import model
+    from tests.localcloud.conftest import CUSTOMER, PROVIDER
+    from tests.localcloud.test_ec2_support import accepted_attachment, attach, client, shared_world
+
+    _inproc_only(cloud)
+    monkeypatch.setenv(retention.ENV, "60")
+    world = shared_world(cloud)
+    gone = accepted_attachment(cloud, world)
+    client(cloud, "ec2", CUSTOMER).delete_transit_gateway_vpc_attachment(
+        TransitGatewayAttachmentId=gone)  # fmt: skip
+    ref = weakref.ref(_backend(PROVIDER).transit_gateway_attachments[gone])
+    later = utcnow() + timedelta(seconds=59)
+    monkeypatch.setattr(model, "utcnow", lambda: later)
+    kept = attach(cloud, CUSTOMER, world.tgw_id, world.vpc)["TransitGatewayAttachmentId"]
+    assert gone in _backend(PROVIDER).transit_gateway_attachments  # inside the window: listed
+    client(cloud, "ec2", CUSTOMER).delete_transit_gateway_vpc_attachment(
+        TransitGatewayAttachmentId=kept)  # fmt: skip
+    # Past the first one's window, not the second's, and a reap interval after the last.
+    later = utcnow() + timedelta(seconds=100)
+    monkeypatch.setattr(model, "utcnow", lambda: later)
+    attach(cloud, CUSTOMER, world.tgw_id, world.vpc)
+    gc.collect()
+    for account in (PROVIDER, CUSTOMER):
+        assert gone not in _backend(account).transit_gateway_attachments
+        assert kept in _backend(account).transit_gateway_attachments
+    assert ref() is None  # nothing else holds it
+
+
+def test_a_deleted_share_is_freed_after_the_retention_window(
+    cloud: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With it: its associations, tags, invitations and the client tokens of its calls."""
+    from datetime import timedelta
+
+    from moto.ram.models import ram_backends
+
+    from linkplane.localcloud import ram_state, retention
+    from tests.localcloud.conftest import CUSTOMER, PROVIDER
+    from tests.localcloud.test_ec2_support import client, make_tgw, share
+
+    _inproc_only(cloud)
+    monkeypatch.setenv(retention.ENV, "60")
+    tgw_arn = make_tgw(cloud)["TransitGatewayArn"]
+    share(cloud, tgw_arn)
+    ram = client(cloud, "ram", PROVIDER)
+    (old,) = ram.get_resource_shares(resourceOwner="SELF")["resourceShares"]
+    ram.delete_resource_share(resourceShareArn=old["resourceShareArn"])
+    backend = ram_backends[PROVIDER][REGION]
+    ref = weakref.ref(next(s for s in backend.resource_shares if s.arn == old["resourceShareArn"]))
+    later = ram_state.now() + timedelta(seconds=61)
+    ram_state.set_clock(lambda: later)
+    fresh = ram.create_resource_share(name="again", resourceArns=[tgw_arn], principals=[CUSTOMER],
+                                      allowExternalPrincipals=True)  # fmt: skip
+    gc.collect()
+    ledger = ram_state.ledger_of(backend)
+    arns = {s.arn for s in backend.resource_shares}
+    assert old["resourceShareArn"] not in arns
+    assert fresh["resourceShare"]["resourceShareArn"] in arns
+    assert old["resourceShareArn"] not in ledger.associations
+    assert old["resourceShareArn"] not in ledger.tags
+    assert all(i.share_arn != old["resourceShareArn"] for i in ledger.invitations.values())
+    assert [key[0] for key in ledger.tokens] == ["create"]  # the old share's calls forgotten
+    assert ref() is None
+    deleted = ram.get_resource_shares(resourceOwner="SELF", resourceShareStatus="DELETED")
+    assert deleted["resourceShares"] == []

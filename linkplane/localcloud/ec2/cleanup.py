@@ -74,3 +74,34 @@ def subnet_hosts(self: Any) -> Any:
     if hosts is None:
         hosts = self.__dict__["_lp_hosts"] = Hosts(self.cidr)
     return hosts
+
+
+def forget_expired_attachments(backend: Any) -> int:
+    """Free ``backend``'s attachments past the retention window (:mod:`..retention`), also
+    from the other backend that lists them (the creator's, or the gateway owner's), with
+    their tags. Runs under the EC2 extension's lock, at most every ``retention.EVERY``.
+    The dictionaries are replaced, not changed in place: a describe iterating the old one in
+    another request thread finishes undisturbed."""
+    from linkplane.localcloud import retention
+    from linkplane.localcloud.ec2 import model
+
+    now = model.clock()
+    if not retention.due(backend, now):
+        return 0
+    expired = [a for a in list(backend.transit_gateway_attachments.values())
+               if model.is_expired(a, now)]  # fmt: skip
+    for attachment in expired:
+        holders = {id(b): b for b in (backend, getattr(attachment, "ec2_backend", None)) if b}
+        for holder in holders.values():
+            _forget(holder, attachment.id)
+    return len(expired)
+
+
+def _forget(backend: Any, attachment_id: str) -> None:
+    table = backend.transit_gateway_attachments
+    if attachment_id in table:
+        backend.transit_gateway_attachments = {k: v for k, v in table.items()
+                                               if k != attachment_id}  # fmt: skip
+    tags = getattr(backend, "tags", None)
+    if isinstance(tags, dict):
+        tags.pop(attachment_id, None)

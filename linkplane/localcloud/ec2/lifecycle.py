@@ -21,7 +21,7 @@ from typing import Any
 
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayVpcAttachment
 
-from linkplane.localcloud.ec2 import errors, filters, model, routing, views
+from linkplane.localcloud.ec2 import cleanup, errors, filters, model, routing, views
 from linkplane.localcloud.ec2.backends import tgw_by_id, visible_tgw
 
 Item = dict[str, Any]
@@ -78,6 +78,8 @@ def create_vpc_attachment(
         raise errors.incorrect_state(f"{tgw_id} is in state {tgw.state}.")
     caller_backend.get_vpc(vpc_id)  # moto raises InvalidVpcID.NotFound
     _check_subnets(caller_backend, vpc_id, subnet_ids)
+    for backend in {id(b): b for b in (tgw.ec2_backend, caller_backend)}.values():
+        cleanup.forget_expired_attachments(backend)  # churn must not grow the cloud
     _check_no_duplicate(tgw, vpc_id)
     attachment = TransitGatewayVpcAttachment(
         caller_backend, transit_gateway=tgw, vpc_id=vpc_id, subnet_ids=list(subnet_ids),

@@ -9,17 +9,20 @@ peering attachment looks from each of its two sides.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from moto.core.utils import utcnow
+
+from linkplane.localcloud import retention
 
 #: States after which AWS stops using an attachment but keeps listing it for a while.
 TERMINAL_STATES = frozenset({"deleted", "rejected", "failed"})
 #: States in which traffic no longer flows (static routes to the attachment are blackholes).
 DOWN_STATES = TERMINAL_STATES | {"deleting", "rejecting", "failing"}
-#: "Rejected, failed and deleted attachments remain visible for about two hours" (AWS TGW guide).
-RETENTION = timedelta(hours=2)
+#: "Rejected, failed and deleted attachments remain visible for about two hours" (AWS TGW
+#: guide); :func:`linkplane.localcloud.retention.window` (the environment may shorten it).
+RETENTION = retention.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,24 @@ def _state_since(attachment: Any) -> datetime:
     return since
 
 
+def clock() -> datetime:
+    """Now, as the attachment states see it (tests move it through ``model.utcnow``)."""
+    moment: datetime = utcnow()
+    return moment
+
+
 def is_listed(attachment: Any) -> bool:
     """False once a terminal attachment has outlived AWS's retention window."""
     if attachment.state not in TERMINAL_STATES:
         return True
-    now: datetime = utcnow()
-    return now < _state_since(attachment) + RETENTION
+    return not is_expired(attachment, clock())
+
+
+def is_expired(attachment: Any, now: datetime) -> bool:
+    """A terminal attachment past the retention window: unlisted, and freed when reaped."""
+    if attachment.state not in TERMINAL_STATES:
+        return False
+    return now >= _state_since(attachment) + retention.window()
 
 
 def is_peering(attachment: Any) -> bool:
