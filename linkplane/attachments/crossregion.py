@@ -13,6 +13,14 @@ The reverse direction (the customer reaching D's device pool) is the peering's o
 A's customers table (``linkplane region peer``), shared by every customer of A as the local
 device route is. Nothing else is added; deleting the breakout removes exactly these routes,
 the peering stays.
+
+Routing follows changes. The routes depend on the organisation's profiles and on the
+peerings, both of which change after a breakout is Active: a profile moves to another
+breakout region, or the regions are peered after the breakout was made (late peering). The
+breakout sweep compares what each Active TGW breakout records with :func:`wanted` and moves
+the routes (:func:`reroute_plan`): new ones are recorded, then made; old ones are removed,
+then forgotten, so a crash in between leaves only routes the row still records (the next
+sweep or a teardown finishes the job).
 """
 
 from __future__ import annotations
@@ -88,6 +96,34 @@ def wanted(session: Session, breakout: Breakout) -> list[RemoteRoute]:
             routes.append(RemoteRoute(breakout.region, home.peering_route_table_id, cidr,
                                       breakout.attachment_id))  # fmt: skip
     return routes
+
+
+@dataclass(frozen=True)
+class Reroute:
+    """How one Active breakout's cross-region routes move: ``add`` (made, or pointed at a
+    new target) and ``remove`` (deleted); ``routes`` is what the row records meanwhile."""
+
+    breakout_id: int
+    add: tuple[RemoteRoute, ...]
+    remove: tuple[RemoteRoute, ...]
+    final: tuple[RemoteRoute, ...]
+
+
+def _key(route: RemoteRoute) -> tuple[str, str, str, str]:
+    """A route's place (one route per CIDR in a table); its target may change."""
+    return (route.region, route.route_table_id, route.cidr, route.kind)
+
+
+def reroute_plan(session: Session, breakout: Breakout) -> Reroute | None:
+    """None while the recorded routes are the wanted ones; else what to add and remove."""
+    have = list(dict.fromkeys(recorded(breakout)))
+    want = list(dict.fromkeys(wanted(session, breakout)))
+    if set(have) == set(want):
+        return None
+    kept = {_key(r) for r in want}
+    add = tuple(r for r in want if r not in have)
+    remove = tuple(r for r in have if _key(r) not in kept)
+    return Reroute(breakout.id, add, remove, tuple(want))
 
 
 def _needs_vpc_route(region: Region, cidr: str) -> bool:

@@ -1,8 +1,11 @@
 """``breakout-sweep``: the periodic pass that keeps stored breakouts and AWS in step.
 
 One pass: reject attachments no breakout expects, notice Active breakouts whose customer
-deleted the attachment, repair breakouts no workflow works on (:mod:`.recovery`), and retry
-cleanups that were left incomplete. DBOS starts it once per tick across all executors.
+deleted the attachment, repair breakouts no workflow works on (:mod:`.recovery`), retry
+cleanups that were left incomplete, and move the cross-region routes of Active breakouts
+whose organisation's breakout regions or whose peerings changed
+(:func:`linkplane.attachments.crossregion.reroute_plan`). DBOS starts it once per tick
+across all executors.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from dbos import DBOS, SetWorkflowID
 from sqlalchemy.orm import Session
 
 from linkplane.attachments import records
+from linkplane.attachments.crossregion import Reroute
 from linkplane.attachments.regions import bootstrapped_regions
 from linkplane.attachments.workflows import messages, provisioning, recovery, teardown
 from linkplane.attachments.workflows.plans import plan_for
 from linkplane.attachments.workflows.recovery import Act, Repair
-from linkplane.attachments.workflows.tgw import GONE_STATES, describe
+from linkplane.attachments.workflows.tgw import GONE_STATES, describe, remote_route, remote_unroute
 from linkplane.cloud.port import CloudPort, TgwAttachment
 from linkplane.durable import steps
 from linkplane.durable.runtime import Runtime, bound_runtime, workflow
@@ -38,6 +42,7 @@ async def sweep(scheduled_at: datetime, context: Any) -> None:
     await _notice_detached(rt)
     await _repair_stranded(rt)
     await _retry_leftovers(rt)
+    await _reroute(rt)
 
 
 async def _reject_unexpected(rt: Runtime) -> None:
@@ -155,5 +160,27 @@ async def _retry_leftovers(rt: Runtime) -> None:
 def _finish_retry(breakout_id: int, problems: list[str]) -> Callable[[Session], None]:
     def change(session: Session) -> None:
         records.finish_retry(session, breakout_id, problems)
+
+    return change
+
+
+async def _reroute(rt: Runtime) -> None:
+    """Cross-region routes follow profile and peering changes: add (recorded first), remove,
+    then record what is left. Only Active breakouts: a running workflow owns the others."""
+    moves = await steps.db(rt, "reroutes", records.begin_reroutes)
+    for moved in moves:
+        for route in moved.add:
+            await steps.cloud(rt, route.label(), route.region, remote_route(route))
+        for route in moved.remove:
+            await steps.cloud(rt, f"un{route.label()}", route.region, remote_unroute(route))
+        active = await steps.db(rt, f"rerouted {moved.breakout_id}", _finish_reroute(moved))
+        if not active:  # deleted meanwhile: its teardown may have run before these were made
+            for route in moved.add:
+                await steps.cloud(rt, f"un{route.label()}", route.region, remote_unroute(route))
+
+
+def _finish_reroute(moved: Reroute) -> Callable[[Session], bool]:
+    def change(session: Session) -> bool:
+        return records.finish_reroute(session, moved)
 
     return change
