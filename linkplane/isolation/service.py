@@ -230,7 +230,10 @@ def _without(policy: CorePolicy, cidrs: set[str]) -> CorePolicy:
         dict(policy.device_org),
         {org: [n for n in ns if n not in nets] for org, ns in policy.org_cidrs.items()},
         [n for n in policy.customer_space if n not in nets],
-    )
+        regional_space=[n for n in policy.regional_space if n not in nets],
+        pool_cidrs={pool: [n for n in ns if n not in nets]
+                    for pool, ns in policy.pool_cidrs.items()},
+    )  # fmt: skip
 
 
 # --- audit and repair -----------------------------------------------------------------------
