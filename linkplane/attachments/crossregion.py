@@ -131,6 +131,21 @@ def _needs_vpc_route(region: Region, cidr: str) -> bool:
     return not aggregate or not IPv4Network(cidr).subnet_of(IPv4Network(aggregate))
 
 
+def where_devices_break_out(session: Session, breakout: Breakout) -> list[tuple[str, str]]:
+    """(region, how) for each region whose devices this breakout serves or cannot serve, for
+    people: its own region first, then the organisation's other device regions, each over
+    the peering or, unpeered, without a path."""
+    out = [(breakout.region, "this region")]
+    for name in sorted(device_regions(session, breakout.org_id) - {breakout.region}):
+        if breakout.is_vpn:
+            out.append((name, "not served: VPN breakouts serve their own region only"))
+        elif find(session, breakout.region, name) is None:
+            out.append((name, f"not served: {name} is not peered with {breakout.region}"))
+        else:
+            out.append((name, f"over the region peering with {breakout.region}"))
+    return out
+
+
 def peered_regions(session: Session, region: str) -> list[str]:
     """The regions peered with ``region`` (whose tables may hold its customers' CIDRs)."""
     stmt = select(RegionPeering).where(
