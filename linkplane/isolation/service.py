@@ -223,17 +223,8 @@ def _peering_hops(desired: Desired) -> list[crossregion.PeeringHop]:
 
 
 def _without(policy: CorePolicy, cidrs: set[str]) -> CorePolicy:
-    """``policy`` minus other regions' CIDRs: the one gateway policy spans every region,
-    while each region's verifier knows only its own breakouts."""
-    nets = {as_network(c) for c in cidrs}
-    return CorePolicy(
-        dict(policy.device_org),
-        {org: [n for n in ns if n not in nets] for org, ns in policy.org_cidrs.items()},
-        [n for n in policy.customer_space if n not in nets],
-        regional_space=[n for n in policy.regional_space if n not in nets],
-        pool_cidrs={pool: [n for n in ns if n not in nets]
-                    for pool, ns in policy.pool_cidrs.items()},
-    )  # fmt: skip
+    """``policy`` minus other regions' CIDRs (see :meth:`CorePolicy.without`)."""
+    return policy.without(as_network(c) for c in cidrs)
 
 
 # --- audit and repair -----------------------------------------------------------------------

@@ -193,6 +193,19 @@ class CorePolicy:
             for pool, index in self._pool_index.items()
         )
 
+    def without(self, cidrs: Iterable[IPv4Network]) -> CorePolicy:
+        """This policy minus ``cidrs`` (as listed): the one gateway policy spans every region,
+        while each region's verifier knows only the breakouts its devices reach."""
+        nets = set(cidrs)
+        return CorePolicy(
+            dict(self.device_org),
+            {org: [n for n in ns if n not in nets] for org, ns in self.org_cidrs.items()},
+            [n for n in self.customer_space if n not in nets],
+            regional_space=[n for n in self.regional_space if n not in nets],
+            pool_cidrs={pool: [n for n in ns if n not in nets]
+                        for pool, ns in self.pool_cidrs.items()},
+        )  # fmt: skip
+
     def render(self) -> str:
         """The nftables ruleset text: same input, byte-identical output."""
         return render_ruleset(self)
