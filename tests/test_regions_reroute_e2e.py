@@ -76,6 +76,8 @@ def test_moving_a_profile_to_another_region_moves_the_breakouts_routes(
         str(here.peering_route_table_id): [(cidr, (attachment,))],
     }
     assert _audit(live, settings) == []  # the row owns the new routes
+    shown = live.get(bid)["aws_resources"]["crossregion_routes"]
+    assert f"tgw route {cidr} in {WEST} {west.core_route_table_id}" in shown
     events = live.http.get(f"{URL}/{bid}/event").json()
     moved = [e for e in events if "follow the service profiles" in e["description"]]
     assert len(moved) == 1 and "3 added" in moved[0]["description"], events
