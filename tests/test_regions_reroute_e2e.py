@@ -18,7 +18,7 @@ from tests.test_breakouts_e2e_support import URL, Live
 from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_support import REGION, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the fixture
-from tests.test_regions_crossregion_e2e import WEST, _audit, _tables
+from tests.test_regions_crossregion_e2e import WEST, _audit, _tables, _verify
 from tests.test_regions_crossregion_e2e import two_regions as two_regions  # the fixture
 
 Regions = tuple[Settings, dict[str, RegionRead], str]
@@ -78,6 +78,12 @@ def test_moving_a_profile_to_another_region_moves_the_breakouts_routes(
     assert _audit(live, settings) == []  # the row owns the new routes
     shown = live.get(bid)["aws_resources"]["crossregion_routes"]
     assert f"tgw route {cidr} in {WEST} {west.core_route_table_id}" in shown
+    # the organisation's devices in the west get addresses there: verify follows the return
+    # path of that range over the peering, and judges it in the west, not as a stray route
+    r = live.http.post("/api/v1/ip_address_space", json={"ip_address_space": "100.80.77.0/24"})
+    assert r.status_code == 201, r.text
+    assert _verify(live, settings) == {REGION: [], WEST: []}
+    assert live.http.delete(f"/api/v1/ip_address_space/{r.json()['id']}").status_code == 204
     events = live.http.get(f"{URL}/{bid}/event").json()
     moved = [e for e in events if "follow the service profiles" in e["description"]]
     assert len(moved) == 1 and "3 added" in moved[0]["description"], events

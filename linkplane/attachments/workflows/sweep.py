@@ -177,6 +177,8 @@ async def _reroute(rt: Runtime) -> None:
         if not active:  # deleted meanwhile: its teardown may have run before these were made
             for route in moved.add:
                 await steps.cloud(rt, f"un{route.label()}", route.region, remote_unroute(route))
+    if moves:
+        await steps.routing_changed(rt)  # e.g. isolation: the pools a breakout serves changed
 
 
 def _finish_reroute(moved: Reroute) -> Callable[[Session], bool]:
