@@ -73,7 +73,29 @@ def record_routes(breakout: Breakout, routes: list[RemoteRoute]) -> None:
     breakout.crossregion_routes = json.dumps([asdict(r) for r in routes])
 
 
-def wanted(session: Session, breakout: Breakout) -> list[RemoteRoute]:
+@dataclass
+class World:
+    """The regions, the peerings and the organisations' device regions, read once for many
+    breakouts (the sweep plans every Active breakout in one pass)."""
+
+    regions: dict[str, Region]
+    peerings: dict[frozenset[str], RegionPeering]
+    devices: dict[int, set[str]]
+
+    @classmethod
+    def read(cls, session: Session) -> World:
+        peerings = {frozenset((p.region, p.peer_region)): p
+                    for p in session.scalars(select(RegionPeering))}  # fmt: skip
+        devices: dict[int, set[str]] = {}
+        stmt = select(ServiceProfile.org_id, ServiceProfile.breakout_region).where(
+            ServiceProfile.breakout_region.is_not(None)
+        )
+        for org_id, region in session.execute(stmt.distinct()):
+            devices.setdefault(org_id, set()).add(region)
+        return cls({r.name: r for r in session.scalars(select(Region))}, peerings, devices)
+
+
+def wanted(session: Session, breakout: Breakout, world: World | None = None) -> list[RemoteRoute]:
     """The routes the breakout needs over peerings (empty: all its devices are local).
 
     A device region that is not peered with the attachment region contributes nothing:
@@ -81,12 +103,12 @@ def wanted(session: Session, breakout: Breakout) -> list[RemoteRoute]:
     """
     if breakout.attachment_id is None:
         return []
-    regions = {r.name: r for r in session.scalars(select(Region))}
-    home = regions.get(breakout.region)
+    world = world or World.read(session)
+    home = world.regions.get(breakout.region)
     routes: list[RemoteRoute] = []
-    for name in sorted(device_regions(session, breakout.org_id) - {breakout.region}):
-        peering = find(session, breakout.region, name)
-        far = regions.get(name)
+    for name in sorted(world.devices.get(breakout.org_id, set()) - {breakout.region}):
+        peering = world.peerings.get(frozenset((breakout.region, name)))
+        far = world.regions.get(name)
         if home is None or far is None or peering is None or not home.peering_route_table_id:
             continue
         for cidr in breakout.cidr_list:
@@ -114,10 +136,11 @@ def _key(route: RemoteRoute) -> tuple[str, str, str, str]:
     return (route.region, route.route_table_id, route.cidr, route.kind)
 
 
-def reroute_plan(session: Session, breakout: Breakout) -> Reroute | None:
+def reroute_plan(session: Session, breakout: Breakout, world: World | None = None
+                 ) -> Reroute | None:  # fmt: skip
     """None while the recorded routes are the wanted ones; else what to add and remove."""
     have = list(dict.fromkeys(recorded(breakout)))
-    want = list(dict.fromkeys(wanted(session, breakout)))
+    want = list(dict.fromkeys(wanted(session, breakout, world)))
     if set(have) == set(want):
         return None
     kept = {_key(r) for r in want}

@@ -297,8 +297,9 @@ def begin_reroutes(session: Session) -> list[crossregion.Reroute]:
         # no peering: no breakout wants a route across one, only recorded ones can go
         stmt = stmt.where(Breakout.crossregion_routes != "[]")
     out = []
+    world = crossregion.World.read(session)
     for row in session.scalars(stmt.order_by(Breakout.id)):
-        moved = crossregion.reroute_plan(session, row)
+        moved = crossregion.reroute_plan(session, row, world)
         if moved is None:
             continue
         crossregion.record_routes(row, list(dict.fromkeys([*crossregion.recorded(row),
