@@ -19,8 +19,9 @@ peerings, both of which change after a breakout is Active: a profile moves to an
 breakout region, or the regions are peered after the breakout was made (late peering). The
 breakout sweep compares what each Active TGW breakout records with :func:`wanted` and moves
 the routes (:func:`reroute_plan`): new ones are recorded, then made; old ones are removed,
-then forgotten, so a crash in between leaves only routes the row still records (the next
-sweep or a teardown finishes the job).
+then forgotten, so a crash in between leaves only routes the row still records (the sweep,
+a durable workflow, resumes at its next step; a teardown removes them; audit reports one
+recorded but missing).
 """
 
 from __future__ import annotations
