@@ -5,11 +5,16 @@
   the peering; moving it back removes exactly them.
 - Late peering: a breakout made while the regions were not peered gets its routes once they
   are peered, at the next sweep.
+- AWS refusing a route: the breakout stays Active, is warned, and the next sweep routes it.
 """
 
 from __future__ import annotations
 
+import pytest
+
 from linkplane.attachments import crossregion
+from linkplane.cloud.aws import AwsCloud
+from linkplane.cloud.errors import AccessDenied
 from linkplane.cloud.factory import make_cloud
 from linkplane.regions import peering
 from linkplane.regions.schemas import RegionRead
@@ -129,4 +134,40 @@ def test_a_breakout_made_before_the_peering_gets_its_routes_once_peered(
     live.status(bid, 7)
     tables = _tables(clouds[WEST], west)
     assert all(c != cidr for c, _ in tables[west.core_route_table_id] + tables["vpc"])
+    assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204
+
+
+def test_a_route_aws_refuses_is_tried_again_by_the_next_sweep(
+    live: Live, two_regions: Regions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS refuses the new route in the devices' region: the breakout stays Active, warns,
+    records nothing it did not make, and the next sweep (once AWS allows it) routes it."""
+    settings, stored, peering_id = two_regions
+    west = stored[WEST]
+    profile = _profile(live, REGION)
+    bid, cidr, _attachment = _active_breakout(live)
+    real = AwsCloud.create_static_route
+
+    def refusing(self: AwsCloud, *, route_table_id: str, cidr: str, attachment_id: str) -> None:
+        if route_table_id == west.core_route_table_id:
+            raise AccessDenied("injected: not allowed", aws_code="UnauthorizedOperation")
+        real(self, route_table_id=route_table_id, cidr=cidr, attachment_id=attachment_id)
+
+    monkeypatch.setattr(AwsCloud, "create_static_route", refusing)
+    _move(live, profile, WEST)
+    live.stack.sweep()  # the sweep itself completes
+    data = live.get(bid)
+    assert data["status"]["id"] == 5
+    recorded = data["aws_resources"].get("crossregion_routes") or []
+    assert not any(west.core_route_table_id in r for r in recorded), recorded
+    events = live.http.get(f"{URL}/{bid}/event").json()
+    assert any("could not follow" in e["description"] and "not allowed" in e["description"]
+               and e["severity"] == 1 for e in events), events  # fmt: skip
+    monkeypatch.setattr(AwsCloud, "create_static_route", real)
+    live.stack.sweep()
+    tables = _tables(make_cloud(settings, WEST), west)
+    assert (cidr, (peering_id,)) in tables[west.core_route_table_id]
+    assert _audit(live, settings) == []
+    assert live.http.delete(f"{URL}/{bid}").status_code == 200
+    live.status(bid, 7)
     assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204

@@ -326,6 +326,23 @@ def finish_reroute(session: Session, moved: crossregion.Reroute) -> bool:
     return True
 
 
+def abort_reroute(session: Session, moved: crossregion.Reroute, unmade: list[RemoteRoute],
+                  error: str) -> None:  # fmt: skip
+    """AWS refused a step of ``moved``: forget the routes that were never made (the rest stays
+    recorded, so teardown and audit see it) and warn; the next sweep plans the move again."""
+    row = session.get(Breakout, moved.breakout_id)
+    if row is None or row.status is not Status.ACTIVE:
+        return
+    crossregion.record_routes(row, [r for r in crossregion.recorded(row) if r not in unmade])
+    service.record_note(
+        session=session, row=row, severity=1,
+        description=f"Routes for devices in other regions could not follow the service "
+                    f"profiles' breakout regions and the peerings: {error}; the next breakout "
+                    "sweep tries again",
+        detail={"error": error, "not_made": [r.label() for r in unmade]},
+    )  # fmt: skip
+
+
 def activate(session: Session, plan: Plan) -> None:
     row = _live_row(session, plan.breakout_id, plan.revision)
     service.transition(session=session, row=row, to=Status.ACTIVE,

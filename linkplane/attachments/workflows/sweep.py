@@ -18,12 +18,13 @@ from dbos import DBOS, SetWorkflowID
 from sqlalchemy.orm import Session
 
 from linkplane.attachments import records
-from linkplane.attachments.crossregion import Reroute
+from linkplane.attachments.crossregion import RemoteRoute, Reroute
 from linkplane.attachments.regions import bootstrapped_regions
 from linkplane.attachments.workflows import messages, provisioning, recovery, teardown
 from linkplane.attachments.workflows.plans import plan_for
 from linkplane.attachments.workflows.recovery import Act, Repair
 from linkplane.attachments.workflows.tgw import GONE_STATES, describe, remote_route, remote_unroute
+from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, TgwAttachment
 from linkplane.durable import steps
 from linkplane.durable.runtime import Runtime, bound_runtime, workflow
@@ -169,16 +170,38 @@ async def _reroute(rt: Runtime) -> None:
     then record what is left. Only Active breakouts: a running workflow owns the others."""
     moves = await steps.db(rt, "reroutes", records.begin_reroutes)
     for moved in moves:
-        for route in moved.add:
-            await steps.cloud(rt, route.label(), route.region, remote_route(route))
-        for route in moved.remove:
-            await steps.cloud(rt, f"un{route.label()}", route.region, remote_unroute(route))
-        active = await steps.db(rt, f"rerouted {moved.breakout_id}", _finish_reroute(moved))
-        if not active:  # deleted meanwhile: its teardown may have run before these were made
-            for route in moved.add:
-                await steps.cloud(rt, f"un{route.label()}", route.region, remote_unroute(route))
+        await _move(rt, moved)
     if moves:
         await steps.routing_changed(rt)  # e.g. isolation: the pools a breakout serves changed
+
+
+async def _move(rt: Runtime, moved: Reroute) -> None:
+    """One breakout's move. AWS refusing a route stops this breakout's move only: the routes
+    not made are forgotten again (with a warning event) and the next sweep tries anew."""
+    made: list[RemoteRoute] = []
+    try:
+        for route in moved.add:
+            await steps.cloud(rt, route.label(), route.region, remote_route(route))
+            made.append(route)
+        for route in moved.remove:
+            await steps.cloud(rt, f"un{route.label()}", route.region, remote_unroute(route))
+    except CloudError as exc:
+        unmade = [r for r in moved.add if r not in made]
+        await steps.db(rt, f"reroute failed {moved.breakout_id}",
+                       _abort_reroute(moved, unmade, str(exc)))  # fmt: skip
+        return
+    active = await steps.db(rt, f"rerouted {moved.breakout_id}", _finish_reroute(moved))
+    if not active:  # deleted meanwhile: its teardown may have run before these were made
+        for route in moved.add:
+            await steps.cloud(rt, f"un{route.label()}", route.region, remote_unroute(route))
+
+
+def _abort_reroute(moved: Reroute, unmade: list[RemoteRoute], error: str
+                   ) -> Callable[[Session], None]:  # fmt: skip
+    def change(session: Session) -> None:
+        records.abort_reroute(session, moved, unmade, error)
+
+    return change
 
 
 def _finish_reroute(moved: Reroute) -> Callable[[Session], bool]:
