@@ -163,6 +163,9 @@ def test_a_route_aws_refuses_is_tried_again_by_the_next_sweep(
     events = live.http.get(f"{URL}/{bid}/event").json()
     assert any("could not follow" in e["description"] and "not allowed" in e["description"]
                and e["severity"] == 1 for e in events), events  # fmt: skip
+    live.stack.sweep()  # refused again: no second warning
+    events = live.http.get(f"{URL}/{bid}/event").json()
+    assert len([e for e in events if "could not follow" in e["description"]]) == 1
     monkeypatch.setattr(AwsCloud, "create_static_route", real)
     live.stack.sweep()
     tables = _tables(make_cloud(settings, WEST), west)

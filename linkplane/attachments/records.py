@@ -334,13 +334,13 @@ def abort_reroute(session: Session, moved: crossregion.Reroute, unmade: list[Rem
     if row is None or row.status is not Status.ACTIVE:
         return
     crossregion.record_routes(row, [r for r in crossregion.recorded(row) if r not in unmade])
-    service.record_note(
-        session=session, row=row, severity=1,
-        description=f"Routes for devices in other regions could not follow the service "
-                    f"profiles' breakout regions and the peerings: {error}; the next breakout "
-                    "sweep tries again",
-        detail={"error": error, "not_made": [r.label() for r in unmade]},
-    )  # fmt: skip
+    text = (f"Routes for devices in other regions could not follow the service profiles' "
+            f"breakout regions and the peerings: {error}; the next breakout sweep tries again")
+    events = service.history(session=session, org_id=row.org_id, breakout_id=row.id)
+    if events and events[-1].description == text:
+        return  # the same refusal as last sweep: one warning, not one per sweep
+    service.record_note(session=session, row=row, severity=1, description=text,
+                        detail={"error": error, "not_made": [r.label() for r in unmade]})
 
 
 def activate(session: Session, plan: Plan) -> None:
