@@ -7,6 +7,12 @@ It also runs at 1/10 of that and prints how time and peak memory grow from 1/10 
     .venv/bin/python bench/bench_isolation.py            # 1/10 and full
     .venv/bin/python bench/bench_isolation.py --quick    # 1/100 and 1/10 (a smoke run)
 
+Regions: the same totals spread over three core regions (own device pools, peered pairwise;
+an organisation's devices in one region, one breakout in five attached in the next region
+and served over the peering) are verified region by region as ``linkplane verify`` does
+(each region's TGW, the peering hops, the one gateway policy), and compared with the
+one-region case of the same run at the larger scale.
+
 Time is wall time of one run without tracemalloc; peak memory is tracemalloc's peak of a
 second run of the same phase (Python allocations only). If ``nft`` can run, the rendered
 ruleset is also checked (``nft -c -f``) and loaded into a throwaway network namespace.
@@ -27,6 +33,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from linkplane.cloud.port import RouteTableAssociation, TgwAttachment, TgwRoute, TgwRouteTable
+from linkplane.network.crossregion import PeeringHop, RegionTables, check_hops
 from linkplane.network.policy import Breakout, CorePolicy, Endpoint, parse_ruleset
 from linkplane.network.routing import Topology
 from linkplane.network.verify import Intent, verify
@@ -197,12 +204,192 @@ def print_table(small: dict[str, Any], big: dict[str, Any]) -> None:
         print("(nft rows skipped: nft or unshare unavailable or not permitted)")
 
 
+# --- three regions ---------------------------------------------------------------------------
+
+POOLS = (IPv4Network("100.64.0.0/12"), IPv4Network("100.80.0.0/12"), IPv4Network("100.96.0.0/12"))
+
+
+@dataclass
+class RegionalFleet:
+    """The same totals as :class:`Fleet` over ``len(pools)`` regions, one TGW each."""
+
+    orgs: int
+    breakouts: list[Breakout]
+    endpoints: list[Endpoint]
+    device_ranges: dict[int, list[IPv4Network]]
+    home: dict[int, int]  # org -> the region its devices break out in
+    attached: dict[int | str, int]  # breakout id -> the region it is attached in
+    reads: list[dict[str, Any]]
+
+    @property
+    def regions(self) -> int:
+        return len(self.reads)
+
+
+def _ids(r: int) -> tuple[str, str, str, str]:
+    return f"{CORE}-{r}", f"{CUST}-{r}", f"tgw-rtb-peering-{r}", f"{CORE_ATT}-{r}"
+
+
+def _peering(a: int, b: int) -> str:
+    return f"tgw-attach-peering-{min(a, b)}{max(a, b)}"
+
+
+def make_regional_fleet(scale: float, pools: tuple[IPv4Network, ...] = POOLS) -> RegionalFleet:
+    n = len(pools)
+    orgs = round(1000 * scale)
+    home = {org: (org - 1) % n for org in range(1, orgs + 1)}
+    ranges = {
+        org: [IPv4Network((int(pools[home[org]].network_address) + (org - 1) // n * 1024, 22))]
+        for org in home
+    }
+    breakouts, attached, cidr_no = [], {}, 0
+    for i in range(5 * orgs):
+        org, k = i // 5 + 1, 1 if i == 0 else 2
+        cidrs = tuple(str(IPv4Network((0x0A000000 + (cidr_no + j) * 256, 24))) for j in range(k))
+        cidr_no += k
+        where = (home[org] + 1) % n if i % 5 == 4 else home[org]
+        served = sorted({str(pools[where]), str(pools[home[org]])})
+        breakouts.append(Breakout(org, cidrs, id=i + 1, attachment_id=f"tgw-attach-{i}",
+                                  pools=tuple(served)))  # fmt: skip
+        attached[i + 1] = where
+    endpoints = []
+    for d in range(round(100_000 * scale)):
+        org = d % orgs + 1
+        ip = IPv4Address(int(ranges[org][0].network_address) + d // orgs + 1)
+        endpoints.append(Endpoint(org, str(ip), enabled=d % 10 != 0, id=d))
+    fleet = RegionalFleet(orgs, breakouts, endpoints, ranges, home, attached, [])
+    fleet.reads = [_region_reads(fleet, r, pools) for r in range(n)]
+    return fleet
+
+
+def _region_reads(fleet: RegionalFleet, r: int, pools: tuple[IPv4Network, ...]) -> dict[str, Any]:
+    """What the cloud port would return for region ``r``'s TGW."""
+    core, cust, peer, core_att = _ids(r)
+    here = [b for b in fleet.breakouts if fleet.attached[b.id] == r]
+    served_here = [b for b in fleet.breakouts
+                   if fleet.home[b.org_id] == r and fleet.attached[b.id] != r]  # fmt: skip
+    away = [b for b in here if fleet.home[b.org_id] != r]
+    peerings = {x: _peering(r, x) for x in range(len(pools)) if x != r}
+    core_routes = [TgwRoute(core, c, "static", "active", (b.attachment_id or "",))
+                   for b in here for c in b.cidrs]  # fmt: skip
+    core_routes += [TgwRoute(core, c, "static", "active", (peerings[fleet.attached[b.id]],))
+                    for b in served_here for c in b.cidrs]  # fmt: skip
+    cust_routes = [TgwRoute(cust, str(pools[r]), "static", "active", (core_att,))]
+    cust_routes += [TgwRoute(cust, str(pools[x]), "static", "active", (p,))
+                    for x, p in peerings.items()]  # fmt: skip
+    peer_routes = [TgwRoute(peer, str(pools[r]), "static", "active", (core_att,))]
+    peer_routes += [TgwRoute(peer, c, "static", "active", (b.attachment_id or "",))
+                    for b in away for c in b.cidrs]  # fmt: skip
+    tgw = f"tgw-{r}"
+    atts = [TgwAttachment(core_att, tgw, "vpc", f"vpc-core-{r}", "123456789012", "available")]
+    atts += [TgwAttachment(b.attachment_id or "", tgw, "vpc", f"vpc-{b.id}", "111111111111",
+                           "available") for b in here]  # fmt: skip
+    atts += [TgwAttachment(p, tgw, "peering", f"tgw-{x}", "123456789012", "available")
+             for x, p in peerings.items()]  # fmt: skip
+    assocs = [RouteTableAssociation(core, core_att, "vpc", "associated")]
+    assocs += [RouteTableAssociation(cust, b.attachment_id or "", "vpc", "associated")
+               for b in here]  # fmt: skip
+    assocs += [RouteTableAssociation(peer, p, "peering", "associated") for p in peerings.values()]
+    return {
+        "route_tables": [TgwRouteTable(t, tgw, "available") for t in (core, cust, peer)],
+        "routes_by_table": {core: core_routes, cust: cust_routes, peer: peer_routes},
+        "attachments": atts,
+        "associations": assocs,
+        "org_of_attachment": {b.attachment_id or "": b.org_id for b in here},
+    }
+
+
+def generate_regional_policy(fleet: RegionalFleet) -> str:
+    return CorePolicy.compute(fleet.endpoints, fleet.breakouts).render()
+
+
+def run_regional_verify(fleet: RegionalFleet, ruleset: str, pools: tuple[IPv4Network, ...] = POOLS
+                        ) -> int:  # fmt: skip
+    """Every region's TGW, the peering hops and the gateway policy, as ``verify`` does."""
+    applied = parse_ruleset(ruleset)
+    topologies = [Topology.from_reads(**reads) for reads in fleet.reads]
+    hops = [
+        PeeringHop(b.org_id, int(b.id), IPv4Network(c), b.attachment_id or "",
+                   _peering(fleet.attached[b.id], fleet.home[b.org_id]), str(fleet.attached[b.id]),
+                   str(fleet.home[b.org_id]), tuple(fleet.device_ranges[b.org_id]))
+        for b in fleet.breakouts if fleet.attached[b.id] != fleet.home[b.org_id] for c in b.cidrs
+    ]  # fmt: skip
+    routes, problems = 0, []
+    for r, topo in enumerate(topologies):
+        report = verify(topo, _regional_intent(fleet, r, pools, hops),
+                        policy=_regional_policy(applied, fleet, r, hops))  # fmt: skip
+        routes += report.counts["routes"]
+        problems += [f.message for f in report.findings]
+    tables = {str(r): RegionTables(topo, _ids(r)[0], _ids(r)[1], _ids(r)[3], pools[r], _ids(r)[2])
+              for r, topo in enumerate(topologies)}  # fmt: skip
+    problems += [f.message for found in check_hops(hops, tables).values() for f in found]
+    if problems:
+        raise SystemExit("synthetic regions should verify clean:\n" + "\n".join(problems[:20]))
+    return routes
+
+
+def _regional_intent(fleet: RegionalFleet, r: int, pools: tuple[IPv4Network, ...],
+                     hops: list[PeeringHop]) -> Intent:  # fmt: skip
+    core, cust, _, core_att = _ids(r)
+    into = {h.breakout_id for h in hops if h.device_region == str(r)}
+    return Intent(
+        core_att, core, cust, [b for b in fleet.breakouts if fleet.attached[b.id] == r],
+        device_space=[pools[r]],
+        device_ranges={o: rs for o, rs in fleet.device_ranges.items() if fleet.home[o] == r},
+        fleet=fleet.endpoints,
+        remote_core_routes={h.cidr: h.peering_id for h in hops if h.device_region == str(r)},
+        remote_breakouts=[b for b in fleet.breakouts if b.id in into],
+        peer_pool_routes={pools[x]: _peering(r, x) for x in range(len(pools)) if x != r},
+    )
+
+
+def _regional_policy(applied: CorePolicy, fleet: RegionalFleet, r: int,
+                     hops: list[PeeringHop]) -> CorePolicy:  # fmt: skip
+    """The gateway policy without the CIDRs region ``r``'s devices do not reach."""
+    served = {h.cidr for h in hops if h.device_region == str(r)}
+    others = {IPv4Network(c) for b in fleet.breakouts if fleet.attached[b.id] != r
+              for c in b.cidrs}  # fmt: skip
+    return applied.without(others - served)
+
+
+def run_regions(scale: float) -> dict[str, Any]:
+    fleet = make_regional_fleet(scale)
+    pol_s, pol_mb, ruleset = measure(lambda: generate_regional_policy(fleet))
+    ver_s, ver_mb, routes = measure(lambda: run_regional_verify(fleet, ruleset))
+    remote = sum(1 for b in fleet.breakouts if fleet.attached[b.id] != fleet.home[b.org_id])
+    return {
+        "label": f"{fleet.orgs} orgs / {len(fleet.breakouts)} breakouts ({remote} across a "
+        f"peering) / {routes} routes / {len(fleet.endpoints)} devices in {fleet.regions} regions",
+        "policy": (pol_s, pol_mb),
+        "verify": (ver_s, ver_mb),
+        "ruleset_kib": len(ruleset) / 1024,
+        "match_us": 0.0,
+        "nft": nft_times(ruleset),
+    }
+
+
+def print_regions(one: dict[str, Any], three: dict[str, Any]) -> None:
+    print(f"\none region:    {one['label']}\nthree regions: {three['label']}\n")
+    print(f"{'phase':<34}{'1 region':>12}{'3 regions':>12}{'3 / 1':>13}")
+    rows: list[tuple[str, float, float, str]] = []
+    for phase in ("policy", "verify"):
+        rows.append((f"{phase} time (s)", one[phase][0], three[phase][0], "{:.3f}"))
+        rows.append((f"{phase} peak memory (MiB)", one[phase][1], three[phase][1], "{:.1f}"))
+    rows.append(("ruleset size (KiB)", one["ruleset_kib"], three["ruleset_kib"], "{:.0f}"))
+    if one["nft"] and three["nft"]:
+        rows.append(("nft -f load in netns (s)", one["nft"][1], three["nft"][1], "{:.3f}"))
+    for name, a, b, fmt in rows:
+        print(f"{name:<34}{fmt.format(a):>12}{fmt.format(b):>12}{b / a:>12.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1/100 and 1/10 instead")
     args = parser.parse_args()
     small, big = (0.01, 0.1) if args.quick else (0.1, 1.0)
-    print_table(run_scale(small), run_scale(big))
+    large = run_scale(big)
+    print_table(run_scale(small), large)
+    print_regions(large, run_regions(big))
 
 
 if __name__ == "__main__":

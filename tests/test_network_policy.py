@@ -233,3 +233,67 @@ def test_nft_loads_twice_in_netns_and_lists_same_content(
     listed = parse_ruleset(result.stdout.decode())
     assert listed.device_org == policy.device_org
     assert listed.org_cidrs == policy.org_cidrs
+
+
+# --- regions: each core region's device pool -------------------------------------------------
+
+POOL_A, POOL_B = "100.64.0.0/12", "100.80.0.0/12"
+REGION_FLEET = [
+    Endpoint(1, "100.64.0.1"),  # org 1, devices break out in region A
+    Endpoint(1, "100.80.0.1"),  # org 1, region B
+    Endpoint(2, "100.80.1.1"),  # org 2, region B
+    Endpoint(2, "100.64.1.1"),  # org 2, region A
+]
+REGION_BREAKOUTS = [
+    Breakout(1, ("10.1.0.0/16",), pools=(POOL_A,)),  # attached in A, no route from B
+    Breakout(1, ("10.5.0.0/16",), pools=(POOL_A, POOL_B)),  # attached in A, served to B too
+    Breakout(2, ("10.2.0.0/16",), pools=(POOL_B,)),
+]
+
+
+@pytest.fixture
+def regional() -> CorePolicy:
+    return CorePolicy.compute(REGION_FLEET, REGION_BREAKOUTS)
+
+
+def test_a_device_reaches_a_customer_in_another_region_only_through_a_declared_breakout(
+    regional: CorePolicy,
+) -> None:
+    assert regional.allows("100.64.0.1", "10.1.0.9") and regional.allows("10.1.0.9", "100.64.0.1")
+    # the same organisation's device in region B: the breakout serves region A only
+    assert not regional.allows("100.80.0.1", "10.1.0.9")
+    assert not regional.allows("10.1.0.9", "100.80.0.1")
+    # a breakout that declares both regions serves both
+    assert regional.allows("100.80.0.1", "10.5.0.9") and regional.allows("10.5.0.9", "100.80.0.1")
+    assert regional.allows("100.64.0.1", "10.5.0.9")
+    # org 2: its breakout serves region B; its device in A does not reach it
+    assert regional.allows("100.80.1.1", "10.2.0.1")
+    assert not regional.allows("100.64.1.1", "10.2.0.1")
+    assert not regional.allows("10.2.0.1", "100.64.1.1")
+    # the pools never open another organisation's CIDR
+    assert not regional.allows("100.80.1.1", "10.5.0.9")
+    assert not regional.allows("100.64.1.1", "10.1.0.9")
+
+
+def test_regional_sets_render_and_read_back(regional: CorePolicy) -> None:
+    text = regional.render()
+    assert "100.64.0.0/12 . 10.1.0.0/16" in text and "100.80.0.0/12 . 10.2.0.0/16" in text
+    back = parse_ruleset(text)
+    assert back.regional_space == regional.regional_space
+    assert back.pool_cidrs == regional.pool_cidrs
+    pairs = [(d.ip, c) for d in REGION_FLEET for c in ("10.1.0.1", "10.2.0.1", "10.5.0.1")]
+    assert [back.allows(d, c) for d, c in pairs] == [regional.allows(d, c) for d, c in pairs]
+
+
+def test_without_pools_nothing_is_regional(policy: CorePolicy) -> None:
+    assert policy.regional_space == [] and policy.pool_cidrs == {}
+    assert "elements" not in policy.render().split("set regional_space")[1].split("}")[0]
+
+
+def test_nft_accepts_rendered_regional_ruleset(regional: CorePolicy, tmp_path: Path) -> None:
+    nft = _nft_or_skip()
+    path = tmp_path / "core.nft"
+    path.write_text(regional.render())
+    result = subprocess.run([nft, "-c", "-f", str(path)], capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr.decode()
+

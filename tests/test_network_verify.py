@@ -338,3 +338,31 @@ def test_every_misrouted_address_is_reported(extra: list[Route], exact: list[boo
                 if f.cidr and IPv4Network(f.cidr).overlaps(net) and f.layer == "routing"
             ]
             assert flagged, (net, report.to_text())
+
+
+# --- regions: the policy restricts a breakout to the pools it serves ---------------------------
+
+REGIONAL = [replace(b, pools=("100.64.0.0/12",)) for b in BREAKOUTS]
+
+
+def test_policy_without_the_regional_restriction_is_found() -> None:
+    """Routing serves breakout 11 to region A's pool only; a policy in force that lets every
+    device of the organisation reach it (the one-region policy) is a finding."""
+    unrestricted = CorePolicy.compute(FLEET, BREAKOUTS)
+    report = verify(topology(), intent(breakouts=REGIONAL), policy=unrestricted)
+    hits = [f for f in report.findings if f.code == "policy_allows_other_region"]
+    assert {f.cidr for f in hits} == {"10.1.0.0/16", "192.168.1.0/24", "10.2.0.0/16"}
+    assert "missing_policy" in report.by_code()
+    clean = verify(topology(), intent(breakouts=REGIONAL),
+                   policy=CorePolicy.compute(FLEET, REGIONAL))  # fmt: skip
+    assert clean.ok, clean.to_text()
+
+
+def test_policy_serving_a_breakout_to_another_pool_is_found() -> None:
+    text = CorePolicy.compute(FLEET, REGIONAL).render()
+    old = "100.64.0.0/12 . 10.2.0.0/16"
+    assert old in text
+    policy = parse_ruleset(text.replace(old, f"{old},\n            100.80.0.0/12 . 10.2.0.0/16"))
+    f = only(verify(topology(), intent(breakouts=REGIONAL), policy=policy),
+             "policy_allows_other_region")  # fmt: skip
+    assert f.cidr == "10.2.0.0/16" and "100.80.0.0/12" in f.message

@@ -212,6 +212,7 @@ def test_cli_peer_list_and_unpeer(endpoint_env: dict[str, str], tmp_path: Path) 
     r = runner.invoke(app, ["peer", "--region", A, "--peer-region", B, *data], env=endpoint_env)
     assert r.exit_code == 0, r.output
     assert f"peered {A} <-> {B}:" in r.output
+    assert "get their routes at the next breakout sweep" in r.output
     r = runner.invoke(app, ["peer", "--region", B, "--peer-region", A, *data], env=endpoint_env)
     assert f"peering {B} <-> {A} is up to date (no changes)" in r.output
     r = runner.invoke(app, ["list", *data], env=endpoint_env)

@@ -24,7 +24,7 @@ from linkplane.api.deps import (
 from linkplane.api.pagination import set_page_headers
 from linkplane.api.params import IdPath
 from linkplane.api.responses import set_location
-from linkplane.attachments import commands, cost, service
+from linkplane.attachments import commands, cost, crossregion, service
 from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
     TYPE_DESCRIPTION,
@@ -92,6 +92,7 @@ def render(row: Breakout, events: list[Event] | None = None) -> BreakoutRead:
             routes=row.route_list,
             customer_gateway_id=row.customer_gateway_id,
             vpn_connection_id=row.vpn_connection_id,
+            crossregion_routes=[r.label() for r in crossregion.recorded(row)] or None,
         ),
         history=[_event(e) for e in events] if events is not None else None,
         **(_vpn_fields(row) if row.is_vpn else {}),

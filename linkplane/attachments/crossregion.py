@@ -13,6 +13,15 @@ The reverse direction (the customer reaching D's device pool) is the peering's o
 A's customers table (``linkplane region peer``), shared by every customer of A as the local
 device route is. Nothing else is added; deleting the breakout removes exactly these routes,
 the peering stays.
+
+Routing follows changes. The routes depend on the organisation's profiles and on the
+peerings, both of which change after a breakout is Active: a profile moves to another
+breakout region, or the regions are peered after the breakout was made (late peering). The
+breakout sweep compares what each Active TGW breakout records with :func:`wanted` and moves
+the routes (:func:`reroute_plan`): new ones are recorded, then made; old ones are removed,
+then forgotten, so a crash in between leaves only routes the row still records (the sweep,
+a durable workflow, resumes at its next step; a teardown removes them; audit reports one
+recorded but missing).
 """
 
 from __future__ import annotations
@@ -65,7 +74,29 @@ def record_routes(breakout: Breakout, routes: list[RemoteRoute]) -> None:
     breakout.crossregion_routes = json.dumps([asdict(r) for r in routes])
 
 
-def wanted(session: Session, breakout: Breakout) -> list[RemoteRoute]:
+@dataclass
+class World:
+    """The regions, the peerings and the organisations' device regions, read once for many
+    breakouts (the sweep plans every Active breakout in one pass)."""
+
+    regions: dict[str, Region]
+    peerings: dict[frozenset[str], RegionPeering]
+    devices: dict[int, set[str]]
+
+    @classmethod
+    def read(cls, session: Session) -> World:
+        peerings = {frozenset((p.region, p.peer_region)): p
+                    for p in session.scalars(select(RegionPeering))}  # fmt: skip
+        devices: dict[int, set[str]] = {}
+        stmt = select(ServiceProfile.org_id, ServiceProfile.breakout_region).where(
+            ServiceProfile.breakout_region.is_not(None)
+        )
+        for org_id, region in session.execute(stmt.distinct()):
+            devices.setdefault(org_id, set()).add(region)
+        return cls({r.name: r for r in session.scalars(select(Region))}, peerings, devices)
+
+
+def wanted(session: Session, breakout: Breakout, world: World | None = None) -> list[RemoteRoute]:
     """The routes the breakout needs over peerings (empty: all its devices are local).
 
     A device region that is not peered with the attachment region contributes nothing:
@@ -73,12 +104,12 @@ def wanted(session: Session, breakout: Breakout) -> list[RemoteRoute]:
     """
     if breakout.attachment_id is None:
         return []
-    regions = {r.name: r for r in session.scalars(select(Region))}
-    home = regions.get(breakout.region)
+    world = world or World.read(session)
+    home = world.regions.get(breakout.region)
     routes: list[RemoteRoute] = []
-    for name in sorted(device_regions(session, breakout.org_id) - {breakout.region}):
-        peering = find(session, breakout.region, name)
-        far = regions.get(name)
+    for name in sorted(world.devices.get(breakout.org_id, set()) - {breakout.region}):
+        peering = world.peerings.get(frozenset((breakout.region, name)))
+        far = world.regions.get(name)
         if home is None or far is None or peering is None or not home.peering_route_table_id:
             continue
         for cidr in breakout.cidr_list:
@@ -90,9 +121,53 @@ def wanted(session: Session, breakout: Breakout) -> list[RemoteRoute]:
     return routes
 
 
+@dataclass(frozen=True)
+class Reroute:
+    """How one Active breakout's cross-region routes move: ``add`` (made, or pointed at a
+    new target) and ``remove`` (deleted); ``routes`` is what the row records meanwhile."""
+
+    breakout_id: int
+    add: tuple[RemoteRoute, ...]
+    remove: tuple[RemoteRoute, ...]
+    final: tuple[RemoteRoute, ...]
+
+
+def _key(route: RemoteRoute) -> tuple[str, str, str, str]:
+    """A route's place (one route per CIDR in a table); its target may change."""
+    return (route.region, route.route_table_id, route.cidr, route.kind)
+
+
+def reroute_plan(session: Session, breakout: Breakout, world: World | None = None
+                 ) -> Reroute | None:  # fmt: skip
+    """None while the recorded routes are the wanted ones; else what to add and remove."""
+    have = list(dict.fromkeys(recorded(breakout)))
+    want = list(dict.fromkeys(wanted(session, breakout, world)))
+    if set(have) == set(want):
+        return None
+    kept = {_key(r) for r in want}
+    add = tuple(r for r in want if r not in have)
+    remove = tuple(r for r in have if _key(r) not in kept)
+    return Reroute(breakout.id, add, remove, tuple(want))
+
+
 def _needs_vpc_route(region: Region, cidr: str) -> bool:
     aggregate = region.customer_aggregate_cidr
     return not aggregate or not IPv4Network(cidr).subnet_of(IPv4Network(aggregate))
+
+
+def where_devices_break_out(session: Session, breakout: Breakout) -> list[tuple[str, str]]:
+    """(region, how) for each region whose devices this breakout serves or cannot serve, for
+    people: its own region first, then the organisation's other device regions, each over
+    the peering or, unpeered, without a path."""
+    out = [(breakout.region, "this region")]
+    for name in sorted(device_regions(session, breakout.org_id) - {breakout.region}):
+        if breakout.is_vpn:
+            out.append((name, "not served: VPN breakouts serve their own region only"))
+        elif find(session, breakout.region, name) is None:
+            out.append((name, f"not served: {name} is not peered with {breakout.region}"))
+        else:
+            out.append((name, f"over the region peering with {breakout.region}"))
+    return out
 
 
 def peered_regions(session: Session, region: str) -> list[str]:

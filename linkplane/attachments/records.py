@@ -29,6 +29,7 @@ from linkplane.attachments.regions import region_info
 from linkplane.db import utcnow
 from linkplane.installation.service import installation_id
 from linkplane.installation.tags import TAG as INSTALLATION_TAG
+from linkplane.regions.models import RegionPeering
 from linkplane.settings import Settings
 
 
@@ -284,6 +285,62 @@ def start_crossregion(session: Session, plan: Plan) -> list[RemoteRoute]:
     routes = crossregion.wanted(session, row)
     crossregion.record_routes(row, routes)
     return routes
+
+
+def begin_reroutes(session: Session) -> list[crossregion.Reroute]:
+    """Active TGW breakouts whose cross-region routes no longer follow the profiles'
+    breakout regions and the peerings (:func:`crossregion.reroute_plan`). The routes to add
+    are recorded *before* they are made, as :func:`start_crossregion` does."""
+    stmt = select(Breakout).where(Breakout.status_id == Status.ACTIVE,
+                                  Breakout.type_id == BreakoutType.TGW)  # fmt: skip
+    if session.scalar(select(RegionPeering.id).limit(1)) is None:
+        # no peering: no breakout wants a route across one, only recorded ones can go
+        stmt = stmt.where(Breakout.crossregion_routes != "[]")
+    out = []
+    world = crossregion.World.read(session)
+    for row in session.scalars(stmt.order_by(Breakout.id)):
+        moved = crossregion.reroute_plan(session, row, world)
+        if moved is None:
+            continue
+        crossregion.record_routes(row, list(dict.fromkeys([*crossregion.recorded(row),
+                                                           *moved.add])))  # fmt: skip
+        out.append(moved)
+    return out
+
+
+def finish_reroute(session: Session, moved: crossregion.Reroute) -> bool:
+    """Record the routes ``moved`` left (the removed ones are gone) with an event; False when
+    the breakout left Active meanwhile: its teardown may have missed the added routes."""
+    row = session.get(Breakout, moved.breakout_id)
+    if row is None or row.status is not Status.ACTIVE:
+        return False
+    crossregion.record_routes(row, list(moved.final))
+    added, removed = [r.label() for r in moved.add], [r.label() for r in moved.remove]
+    service.record_note(
+        session=session, row=row,
+        description=f"Routes for devices in other regions follow the service profiles' "
+                    f"breakout regions and the peerings: {len(added)} added or repointed, "
+                    f"{len(removed)} removed",
+        detail={"added": added, "removed": removed},
+    )  # fmt: skip
+    return True
+
+
+def abort_reroute(session: Session, moved: crossregion.Reroute, unmade: list[RemoteRoute],
+                  error: str) -> None:  # fmt: skip
+    """AWS refused a step of ``moved``: forget the routes that were never made (the rest stays
+    recorded, so teardown and audit see it) and warn; the next sweep plans the move again."""
+    row = session.get(Breakout, moved.breakout_id)
+    if row is None or row.status is not Status.ACTIVE:
+        return
+    crossregion.record_routes(row, [r for r in crossregion.recorded(row) if r not in unmade])
+    text = (f"Routes for devices in other regions could not follow the service profiles' "
+            f"breakout regions and the peerings: {error}; the next breakout sweep tries again")
+    events = service.history(session=session, org_id=row.org_id, breakout_id=row.id)
+    if events and events[-1].description == text:
+        return  # the same refusal as last sweep: one warning, not one per sweep
+    service.record_note(session=session, row=row, severity=1, description=text,
+                        detail={"error": error, "not_made": [r.label() for r in unmade]})
 
 
 def activate(session: Session, plan: Plan) -> None:

@@ -113,6 +113,9 @@ class AwsResources(BaseModel):
     routes: list[str] = []
     customer_gateway_id: str | None = None
     vpn_connection_id: str | None = None
+    #: Routes for the organisation's devices in other regions, over a region peering
+    #: (absent when there are none).
+    crossregion_routes: list[str] | None = None
 
 
 class BreakoutEventRead(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network
 from typing import Any
 
 from sqlalchemy import select
@@ -179,7 +180,7 @@ def _intent(desired: Desired, spec: RegionSpec, hops: list[crossregion.PeeringHo
         customers_table_id=spec.customers_table_id,
         breakouts=[b.as_network() for b in desired.in_region(spec.name)],
         device_space=[as_network(spec.device_cidr)],
-        device_ranges=desired.device_ranges,
+        device_ranges=_ranges_in(desired, spec),
         core_vpc=as_network(spec.core_vpc_cidr),
         fleet=desired.endpoints,
         remote_core_routes={h.cidr: h.peering_id for h in hops},
@@ -188,6 +189,18 @@ def _intent(desired: Desired, spec: RegionSpec, hops: list[crossregion.PeeringHo
         peer_pool_routes={as_network(p.peer_device_cidr): p.attachment_id
                           for p in spec.peerings if p.peer_device_cidr},
     )
+
+
+def _ranges_in(desired: Desired, spec: RegionSpec) -> dict[int, list[IPv4Network]]:
+    """The organisations' device ranges in ``spec``'s pool, once there are several regions:
+    a range in another region's pool comes back over a peering (judged hop by hop in
+    :mod:`linkplane.network.crossregion`), not through this region's core attachment."""
+    if len(desired.regions) < 2:
+        return desired.device_ranges
+    pool = as_network(spec.device_cidr)
+    inside = {org: [n for n in nets if n.subnet_of(pool)]
+              for org, nets in desired.device_ranges.items()}  # fmt: skip
+    return {org: nets for org, nets in inside.items() if nets}
 
 
 def _tables(spec: RegionSpec, topology: Topology) -> crossregion.RegionTables:
@@ -223,14 +236,8 @@ def _peering_hops(desired: Desired) -> list[crossregion.PeeringHop]:
 
 
 def _without(policy: CorePolicy, cidrs: set[str]) -> CorePolicy:
-    """``policy`` minus other regions' CIDRs: the one gateway policy spans every region,
-    while each region's verifier knows only its own breakouts."""
-    nets = {as_network(c) for c in cidrs}
-    return CorePolicy(
-        dict(policy.device_org),
-        {org: [n for n in ns if n not in nets] for org, ns in policy.org_cidrs.items()},
-        [n for n in policy.customer_space if n not in nets],
-    )
+    """``policy`` minus other regions' CIDRs (see :meth:`CorePolicy.without`)."""
+    return policy.without(as_network(c) for c in cidrs)
 
 
 # --- audit and repair -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ read per route, attachment or share.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
 
 from sqlalchemy import select
@@ -94,6 +94,9 @@ class OwnedBreakout:
     vpn_connection_id: str | None = None
     #: Routes for the organisation's devices in other regions (any region's tables).
     crossregion: tuple[RemoteRoute, ...] = ()
+    #: The device pools it serves, for the core policy (:func:`with_pools`); empty with one
+    #: region.
+    pools: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -104,7 +107,8 @@ class OwnedBreakout:
         return self.status in IN_FLIGHT
 
     def as_network(self) -> Breakout:
-        return Breakout(self.org_id, self.cidrs, self.active, self.id, self.attachment_id)
+        return Breakout(self.org_id, self.cidrs, self.active, self.id, self.attachment_id,
+                        self.pools)  # fmt: skip
 
 
 @dataclass
@@ -144,12 +148,30 @@ def load_ownership(session: Session, installation: str) -> Ownership:
 
 
 def load_desired(session: Session) -> Desired:
+    regions = load_regions(session)
     return Desired(
         endpoints=load_endpoints(session),
-        breakouts=load_breakouts(session),
+        breakouts=with_pools(load_breakouts(session), regions),
         device_ranges=load_device_ranges(session),
-        regions=load_regions(session),
+        regions=regions,
     )
+
+
+def with_pools(breakouts: Sequence[OwnedBreakout], regions: Sequence[RegionSpec]
+               ) -> list[OwnedBreakout]:  # fmt: skip
+    """Each breakout with the device pools it serves, once there are several regions: its
+    attachment region's, and that of each region whose core table routes one of its CIDRs
+    over a peering (as its row records). With one region every device is served, as before."""
+    if len(regions) < 2:
+        return list(breakouts)
+    pools = {r.name: r.device_cidr for r in regions}
+    cores = {r.core_table_id: r.device_cidr for r in regions}
+    out = []
+    for b in breakouts:
+        served = [pools.get(b.region)] + [cores.get(r.route_table_id) for r in b.crossregion
+                                          if r.kind == "tgw"]  # fmt: skip
+        out.append(replace(b, pools=tuple(sorted({p for p in served if p}))))
+    return out
 
 
 def load_endpoints(session: Session) -> list[Endpoint]:

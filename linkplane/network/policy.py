@@ -18,6 +18,14 @@ file is one element per device plus one per CIDR, so it loads in one transaction
 Traffic to or from any breakout CIDR (``customer_space``, all breakouts, Active or not) is
 judged; everything else (devices to the Internet, core services) is left to other tables.
 
+Regions. With several core regions each has its own device pool, and a breakout serves
+the devices of some pools only: those of its attachment region and of the regions its routes
+over a peering reach (``Breakout.pools``). Its CIDRs then go into ``regional_space`` and, per
+pool, into ``pool_cidrs`` (pool . CIDR): after the organisation check, a packet to or from a
+regional CIDR passes only when the device's address lies in one of the pools it is served
+to. A device of region A reaches a customer attached in region B only through a breakout of
+its organisation that declares A; without pools (one region) nothing changes.
+
 Organisation ids are positive integers (they become 32-bit packet marks; mark 0 means
 "no organisation" and never matches). Duplicate device addresses across organisations are
 data errors: the address is left out of the policy and listed in ``conflicts``.
@@ -63,6 +71,9 @@ class Breakout:
     active: bool = True
     id: int | str = ""
     attachment_id: str | None = None
+    #: The device pools (CIDRs) whose devices this breakout serves; empty: every device of
+    #: the organisation (one region, where routing serves the whole device space).
+    pools: tuple[str, ...] = ()
 
 
 class _Intervals:
@@ -100,25 +111,39 @@ class CorePolicy:
     org_cidrs: dict[int, list[IPv4Network]]
     customer_space: list[IPv4Network]
     conflicts: list[str] = field(default_factory=list)
+    #: CIDRs served to the devices of some pools only (breakouts with ``pools``).
+    regional_space: list[IPv4Network] = field(default_factory=list)
+    #: Device pool -> the regional CIDRs its devices may reach (and be reached from).
+    pool_cidrs: dict[IPv4Network, list[IPv4Network]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._org_index = {org: _Intervals(nets) for org, nets in self.org_cidrs.items()}
         self._space = _Intervals(self.customer_space)
+        self._regional = _Intervals(self.regional_space)
+        self._pool_index = {pool: _Intervals(nets) for pool, nets in self.pool_cidrs.items()}
 
     @classmethod
     def compute(cls, endpoints: Iterable[Endpoint], breakouts: Iterable[Breakout]) -> CorePolicy:
         """The policy the fleet and breakouts call for."""
         device_org, conflicts = _eligible_devices(endpoints)
         by_org: dict[int, list[IPv4Network]] = {}
+        by_pool: dict[IPv4Network, list[IPv4Network]] = {}
         everything: list[IPv4Network] = []
+        regional: list[IPv4Network] = []
         for b in breakouts:
             nets = [as_network(c) for c in b.cidrs]
             everything.extend(nets)
             if b.active:
                 _check_org(b.org_id)
                 by_org.setdefault(b.org_id, []).extend(nets)
+                if b.pools:
+                    regional.extend(nets)
+                for pool in b.pools:
+                    by_pool.setdefault(as_network(pool), []).extend(nets)
         org_cidrs = {org: disjoint(n) for org, n in sorted(by_org.items())}
-        return cls(device_org, org_cidrs, disjoint(everything), conflicts)
+        pool_cidrs = {pool: disjoint(n) for pool, n in sorted(by_pool.items())}
+        return cls(device_org, org_cidrs, disjoint(everything), conflicts,
+                   disjoint(regional), pool_cidrs)  # fmt: skip
 
     def allows(self, src: IPv4Address | str | int, dst: IPv4Address | str | int) -> bool:
         """Whether the rendered ruleset passes a packet from ``src`` to ``dst``.
@@ -144,10 +169,42 @@ class CorePolicy:
         start, end = int(net.network_address), int(net.broadcast_address)
         return index is not None and index.covers(start, end)
 
+    def pool_covers(self, pool: IPv4Network, net: IPv4Network) -> bool:
+        """Whether the policy serves all of ``net`` to the devices of ``pool``."""
+        index = self._pool_index.get(pool)
+        start, end = int(net.network_address), int(net.broadcast_address)
+        return index is not None and index.covers(start, end)
+
+    def is_regional(self, net: IPv4Network) -> bool:
+        """Whether ``net`` is served to the devices of some pools only."""
+        return self._regional.covers(int(net.network_address), int(net.broadcast_address))
+
     def _forward(self, device: int, cidr_addr: int) -> bool:
         org = self.device_org.get(device)
         index = self._org_index.get(org) if org is not None else None
-        return index is not None and cidr_addr in index
+        if index is None or cidr_addr not in index:
+            return False
+        return cidr_addr not in self._regional or self._in_pool(device, cidr_addr)
+
+    def _in_pool(self, device: int, cidr_addr: int) -> bool:
+        return any(
+            int(pool.network_address) <= device <= int(pool.broadcast_address)
+            and cidr_addr in index
+            for pool, index in self._pool_index.items()
+        )
+
+    def without(self, cidrs: Iterable[IPv4Network]) -> CorePolicy:
+        """This policy minus ``cidrs`` (as listed): the one gateway policy spans every region,
+        while each region's verifier knows only the breakouts its devices reach."""
+        nets = set(cidrs)
+        return CorePolicy(
+            dict(self.device_org),
+            {org: [n for n in ns if n not in nets] for org, ns in self.org_cidrs.items()},
+            [n for n in self.customer_space if n not in nets],
+            regional_space=[n for n in self.regional_space if n not in nets],
+            pool_cidrs={pool: [n for n in ns if n not in nets]
+                        for pool, ns in self.pool_cidrs.items()},
+        )  # fmt: skip
 
     def render(self) -> str:
         """The nftables ruleset text: same input, byte-identical output."""
@@ -214,14 +271,27 @@ _CHAINS = """\
         # Mark 0 first: a failed map lookup leaves the mark untouched, and 0 never matches.
         meta mark set 0x0
         meta mark set ip saddr map @device_org
-        meta mark . ip daddr @org_cidrs accept
+        meta mark . ip daddr @org_cidrs goto to_region
         drop
     }
 
     chain from_customer {
         meta mark set 0x0
         meta mark set ip daddr map @device_org
-        meta mark . ip saddr @org_cidrs accept
+        meta mark . ip saddr @org_cidrs goto from_region
+        drop
+    }
+
+    chain to_region {
+        # A CIDR served to some regions' devices only: the device's pool must be one of them.
+        ip daddr != @regional_space accept
+        ip saddr . ip daddr @pool_cidrs accept
+        drop
+    }
+
+    chain from_region {
+        ip saddr != @regional_space accept
+        ip daddr . ip saddr @pool_cidrs accept
         drop
     }
 """
@@ -244,6 +314,8 @@ def render_ruleset(policy: CorePolicy) -> str:
     devices = [f"{ip_str(a)} : 0x{o:08x}" for a, o in policy.device_org.items()]
     pairs = [f"0x{o:08x} . {n}" for o, nets in policy.org_cidrs.items() for n in nets]
     space = [str(n) for n in policy.customer_space]
+    regional = [str(n) for n in policy.regional_space]
+    by_pool = [f"{p} . {n}" for p, nets in policy.pool_cidrs.items() for n in nets]
     return (
         "#!/usr/sbin/nft -f\n"
         "# Generated by linkplane: the core policy. Do not edit; regenerate.\n"
@@ -256,6 +328,10 @@ def render_ruleset(policy: CorePolicy) -> str:
         f"{_elements(devices)}    }}\n\n"
         "    set org_cidrs {\n        type mark . ipv4_addr; flags interval;\n"
         f"{_elements(pairs)}    }}\n\n"
+        "    set regional_space {\n        type ipv4_addr; flags interval;\n"
+        f"{_elements(regional)}    }}\n\n"
+        "    set pool_cidrs {\n        type ipv4_addr . ipv4_addr; flags interval;\n"
+        f"{_elements(by_pool)}    }}\n\n"
         f"{_CHAINS}"
         "}\n"
     )
@@ -267,7 +343,7 @@ _SET_RE = re.compile(r"(?:set|map) (\w+) \{[^{}]*?(?:elements = \{([^}]*)\})?\s*
 def parse_ruleset(text: str) -> CorePolicy:
     """Read back a ruleset written by :func:`render_ruleset`, or ``nft list table`` of it.
 
-    Not a general nft parser: it reads the three named sets/maps of our table only.
+    Not a general nft parser: it reads the named sets and maps of our table only.
     """
     bodies: Mapping[str, str] = {m.group(1): m.group(2) or "" for m in _SET_RE.finditer(text)}
     device_org: dict[int, int] = {}
@@ -279,7 +355,12 @@ def parse_ruleset(text: str) -> CorePolicy:
         org, net = _pair(item)
         org_cidrs.setdefault(org, []).append(net)
     space = [as_network(s) for s in _split(bodies.get("customer_space", ""))]
-    return CorePolicy(device_org, org_cidrs, space)
+    regional = [as_network(s) for s in _split(bodies.get("regional_space", ""))]
+    pool_cidrs: dict[IPv4Network, list[IPv4Network]] = {}
+    for item in _split(bodies.get("pool_cidrs", "")):
+        pool, _, cidr = item.partition(" . ")
+        pool_cidrs.setdefault(as_network(pool.strip()), []).append(as_network(cidr))
+    return CorePolicy(device_org, org_cidrs, space, regional_space=regional, pool_cidrs=pool_cidrs)
 
 
 def _pair(item: str) -> tuple[int, IPv4Network]:

@@ -18,6 +18,11 @@ What is checked, and why it covers every (organisation device range, customer CI
   whole device space): only the core policy separates them. So a cross-org pair is open
   iff the policy gives a device of Y X's mark or lists one of Y's CIDRs under X -- exactly
   what the policy checks look for, per entry, without enumerating org pairs.
+- Regions. With several core regions a breakout serves the devices of some pools only (its
+  attachment region's and those its routes over a peering reach): the policy must list its
+  CIDRs in ``regional_space`` and each under exactly those pools (``pool_cidrs``);
+  ``policy_allows_other_region`` is a CIDR open to a pool no breakout serves it to, or to
+  every pool.
 - Route audit. Any other route in the core table that overlaps a customer CIDR (more or less
   specific, a blackhole inside it) or matches no Active breakout is reported.
 
@@ -516,7 +521,34 @@ def check_policy(
         *_policy_devices(actual, expected, intent.fleet),
         *_policy_cidrs(actual, expected, cidr_index),
         *_policy_space(actual, intent),
+        *_policy_regions(actual, expected),
     ]
+
+
+def _policy_regions(actual: CorePolicy, expected: CorePolicy) -> list[Finding]:
+    """With several regions a breakout serves the devices of some pools only: the policy in
+    force must restrict its CIDRs to exactly those pools (``pool_cidrs``)."""
+    out = [
+        Finding("policy_allows_other_region", POLICY,
+                f"core policy lets the devices of every region reach {net}, which is served to "
+                "the devices of some regions only (not in its regional_space set)",
+                cidr=str(net))
+        for net in expected.regional_space if not actual.is_regional(net)
+    ]  # fmt: skip
+    for pool, nets in actual.pool_cidrs.items():
+        out += [
+            Finding("policy_allows_other_region", POLICY,
+                    f"core policy lets devices in pool {pool} reach {net}, which no breakout "
+                    "serves to that region", cidr=str(net))
+            for net in nets if expected.is_regional(net) and not expected.pool_covers(pool, net)
+        ]  # fmt: skip
+    for pool, nets in expected.pool_cidrs.items():
+        out += [
+            Finding("missing_policy", POLICY,
+                    f"core policy does not let devices in pool {pool} reach {net}", cidr=str(net))
+            for net in nets if not actual.pool_covers(pool, net)
+        ]  # fmt: skip
+    return out
 
 
 def _policy_space(actual: CorePolicy, intent: Intent) -> list[Finding]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from linkplane.api.deps import FactoryDep, SessionDep, SettingsDep, WorkflowsDep
 from linkplane.api.params import CodeForm, CodeQuery, IdPath
-from linkplane.attachments import commands, cost, service
+from linkplane.attachments import commands, cost, crossregion, service
 from linkplane.attachments.models import (
     STATUS_DESCRIPTION,
     TRANSITIONS,
@@ -89,8 +89,20 @@ def _details(
     return views.render(
         request, "wizard_details.html", principal, 422 if errors else 200,
         steps=STEPS, step=1, form=form, errors=errors or {}, regions=regions,
-        type_name=_type_name(form.type),
+        type_name=_type_name(form.type), region_labels=_region_labels(session, form.type),
     )  # fmt: skip
+
+
+def _region_labels(session: Session, type_id: int) -> dict[str, str]:
+    """Each attachment region with the device breakout regions it serves (available_region's
+    pairs), so the region step says where the devices that reach the VPC break out."""
+    if type_id not in {int(t) for t in BreakoutType}:
+        return {}
+    served: dict[str, list[str]] = {}
+    for attachment, devices in service.available_pairs(session=session, type_id=type_id):
+        served.setdefault(attachment, []).append(devices)
+    return {region: f"{region} (devices breaking out in {', '.join(sorted(devices))})"
+            for region, devices in served.items()}  # fmt: skip
 
 
 @router.get("/new/details", response_class=HTMLResponse)
@@ -261,7 +273,8 @@ def breakout_page(
     return views.render(
         request, "breakout.html", principal, steps=STEPS, step=3, started=started,
         type_name=_type_name(row.type_id), cost=spent, price=price, settings=settings,
-        currencies=CURRENCIES, **live,
+        currencies=CURRENCIES, device_regions=crossregion.where_devices_break_out(session, row),
+        **live,
     )  # fmt: skip
 
 

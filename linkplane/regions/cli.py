@@ -152,6 +152,9 @@ def peer_cmd(region: Here, peer_region: Peer, data_dir: DataDir = None) -> None:
     for change in result.changes:
         typer.echo(f"  {change}")
     typer.echo(_peering_line(result.peering))
+    # Late peering: breakouts made before it route over it once the sweep has run.
+    typer.echo(f"breakouts whose devices break out across it get their routes at the next "
+               f"breakout sweep (every {settings.breakout_sweep_interval_seconds} s)")  # fmt: skip
 
 
 @app.command("unpeer")

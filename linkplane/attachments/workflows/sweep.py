@@ -1,8 +1,11 @@
 """``breakout-sweep``: the periodic pass that keeps stored breakouts and AWS in step.
 
 One pass: reject attachments no breakout expects, notice Active breakouts whose customer
-deleted the attachment, repair breakouts no workflow works on (:mod:`.recovery`), and retry
-cleanups that were left incomplete. DBOS starts it once per tick across all executors.
+deleted the attachment, repair breakouts no workflow works on (:mod:`.recovery`), retry
+cleanups that were left incomplete, and move the cross-region routes of Active breakouts
+whose organisation's breakout regions or whose peerings changed
+(:func:`linkplane.attachments.crossregion.reroute_plan`). DBOS starts it once per tick
+across all executors.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from dbos import DBOS, SetWorkflowID
 from sqlalchemy.orm import Session
 
 from linkplane.attachments import records
+from linkplane.attachments.crossregion import RemoteRoute, Reroute
 from linkplane.attachments.regions import bootstrapped_regions
 from linkplane.attachments.workflows import messages, provisioning, recovery, teardown
 from linkplane.attachments.workflows.plans import plan_for
 from linkplane.attachments.workflows.recovery import Act, Repair
-from linkplane.attachments.workflows.tgw import GONE_STATES, describe
+from linkplane.attachments.workflows.tgw import GONE_STATES, describe, remote_route, remote_unroute
+from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, TgwAttachment
 from linkplane.durable import steps
 from linkplane.durable.runtime import Runtime, bound_runtime, workflow
@@ -38,6 +43,7 @@ async def sweep(scheduled_at: datetime, context: Any) -> None:
     await _notice_detached(rt)
     await _repair_stranded(rt)
     await _retry_leftovers(rt)
+    await _reroute(rt)
 
 
 async def _reject_unexpected(rt: Runtime) -> None:
@@ -155,5 +161,51 @@ async def _retry_leftovers(rt: Runtime) -> None:
 def _finish_retry(breakout_id: int, problems: list[str]) -> Callable[[Session], None]:
     def change(session: Session) -> None:
         records.finish_retry(session, breakout_id, problems)
+
+    return change
+
+
+async def _reroute(rt: Runtime) -> None:
+    """Cross-region routes follow profile and peering changes: add (recorded first), remove,
+    then record what is left. Only Active breakouts: a running workflow owns the others."""
+    moves = await steps.db(rt, "reroutes", records.begin_reroutes)
+    for moved in moves:
+        await _move(rt, moved)
+    if moves:
+        await steps.routing_changed(rt)  # e.g. isolation: the pools a breakout serves changed
+
+
+async def _move(rt: Runtime, moved: Reroute) -> None:
+    """One breakout's move. AWS refusing a route stops this breakout's move only: the routes
+    not made are forgotten again (with a warning event) and the next sweep tries anew."""
+    made: list[RemoteRoute] = []
+    try:
+        for route in moved.add:
+            await steps.cloud(rt, route.label(), route.region, remote_route(route))
+            made.append(route)
+        for route in moved.remove:
+            await steps.cloud(rt, f"un{route.label()}", route.region, remote_unroute(route))
+    except CloudError as exc:
+        unmade = [r for r in moved.add if r not in made]
+        await steps.db(rt, f"reroute failed {moved.breakout_id}",
+                       _abort_reroute(moved, unmade, str(exc)))  # fmt: skip
+        return
+    active = await steps.db(rt, f"rerouted {moved.breakout_id}", _finish_reroute(moved))
+    if not active:  # deleted meanwhile: its teardown may have run before these were made
+        for route in moved.add:
+            await steps.cloud(rt, f"un{route.label()}", route.region, remote_unroute(route))
+
+
+def _abort_reroute(moved: Reroute, unmade: list[RemoteRoute], error: str
+                   ) -> Callable[[Session], None]:  # fmt: skip
+    def change(session: Session) -> None:
+        records.abort_reroute(session, moved, unmade, error)
+
+    return change
+
+
+def _finish_reroute(moved: Reroute) -> Callable[[Session], bool]:
+    def change(session: Session) -> bool:
+        return records.finish_reroute(session, moved)
 
     return change

@@ -66,7 +66,7 @@ async def _provision(rt: Runtime, plan: Plan) -> None:
         await steps.cloud(rt, f"vpc route {cidr}", plan.region, _vpc_route(plan, cidr))
     remote = await steps.db(rt, "crossregion", lambda s: records.start_crossregion(s, plan))
     for route in remote:
-        await steps.cloud(rt, route.label(), route.region, _remote_route(route))
+        await steps.cloud(rt, route.label(), route.region, remote_route(route))
     await steps.db(rt, "activate", lambda s: records.activate(s, plan))
     await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the new CIDRs
 
@@ -79,7 +79,7 @@ def _route(plan: Plan, cidr: str, attachment_id: str) -> Callable[[CloudPort], N
     return call
 
 
-def _remote_route(route: RemoteRoute) -> Callable[[CloudPort], None]:
+def remote_route(route: RemoteRoute) -> Callable[[CloudPort], None]:
     """A route for devices in another region (see linkplane.attachments.crossregion)."""
 
     def call(port: CloudPort) -> None:
@@ -94,7 +94,7 @@ def _remote_route(route: RemoteRoute) -> Callable[[CloudPort], None]:
     return call
 
 
-def _remote_unroute(route: RemoteRoute) -> Callable[[CloudPort], None]:
+def remote_unroute(route: RemoteRoute) -> Callable[[CloudPort], None]:
     def call(port: CloudPort) -> None:
         if route.kind == "vpc":
             table = port.main_route_table_id(route.route_table_id)
@@ -222,7 +222,7 @@ async def teardown(rt: Runtime, res: Resources) -> list[str]:
     undo = _Undo(rt, res.breakout_id, res.region)
     remote_gone = True
     for route in reversed(res.crossregion_routes):
-        remote_gone &= await undo(f"un{route.label()}", _remote_unroute(route), route.region)
+        remote_gone &= await undo(f"un{route.label()}", remote_unroute(route), route.region)
     if res.crossregion_routes and remote_gone:
         await undo.forget("crossregion", "Routes for devices in other regions removed",
                           {"routes": [r.label() for r in res.crossregion_routes]})  # fmt: skip
