@@ -181,7 +181,7 @@ def _vpn_details(
     return views.render(
         request, "wizard_vpn_details.html", principal, 422 if errors else 200,
         steps=STEPS, step=1, form=form, errors=errors or {}, regions=regions,
-        type_name=_type_name(form.type),
+        type_name=_type_name(form.type), region_labels=_region_labels(session, form.type),
     )  # fmt: skip
 
 
