@@ -142,8 +142,9 @@ class Breakout(Base):
     vpn_public_ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
     #: The customer's BGP ASN (type 3; type 2: AWS's default 65000).
     vpn_asn: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    #: The pre-shared key of both tunnels (given or generated at creation).
-    vpn_psk: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The pre-shared key of every tunnel (given or generated at creation), sealed with
+    #: AES-GCM (:func:`linkplane.attachments.vpn.seal_psk`): never stored in clear.
+    vpn_psk_sealed: Mapped[str | None] = mapped_column(String(255), nullable=True)
     #: JSON list of the requested tunnel inside CIDRs (empty: AWS picks them).
     vpn_inside_cidrs: Mapped[str] = mapped_column(Text, default="[]")
     customer_gateway_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -54,7 +54,7 @@ class VpnSpec:
 
     public_ip: str
     asn: int
-    psk: str
+    sealed_psk: str  # sealed as at rest: the plan is checkpointed by the durable engine
     static_routes_only: bool
     inside_cidrs: tuple[str, ...] = ()
 
@@ -190,7 +190,8 @@ def tgw_plan(session: Session, row: Breakout, installation: str) -> Plan:
 def vpn_plan(session: Session, row: Breakout, installation: str) -> Plan:
     """The TGW plan's routing part plus what the VPN connection needs."""
     spec = VpnSpec(public_ip=row.vpn_public_ip or "", asn=int(row.vpn_asn or 0),
-                   psk=row.vpn_psk or "", static_routes_only=row.type_id == BreakoutType.IPSEC_VPN,
+                   sealed_psk=row.vpn_psk_sealed or "",
+                   static_routes_only=row.type_id == BreakoutType.IPSEC_VPN,
                    inside_cidrs=tuple(row.inside_cidr_list))  # fmt: skip
     return replace(tgw_plan(session, row, installation), vpn=spec)
 

@@ -409,7 +409,8 @@ def create_vpn(
         org_id=principal.org_id, user_id=principal.user_id, type_id=kind, name=data.name,
         description=data.description, region=region.name, aws_account_id="",
         vpc_cidrs=json.dumps([str(n) for n in nets]), status_id=Status.PENDING_CUSTOMER_ACTION,
-        tgw_id=region.tgw_id, vpn_public_ip=public_ip, vpn_asn=asn, vpn_psk=psk,
+        tgw_id=region.tgw_id, vpn_public_ip=public_ip, vpn_asn=asn,
+        vpn_psk_sealed=vpn.seal_psk(psk, signing_key=settings.signing_key()),
         vpn_inside_cidrs=json.dumps(inside), vpn_tunnels="[]",
     )  # fmt: skip
     session.add(row)
@@ -430,7 +431,8 @@ def vpn_configuration(*, session: Session, settings: Settings, row: Breakout, ve
     remote = [info.core_vpc_cidr] if info else []
     remote += _device_cidrs_of(session, settings, row.org_id)
     return vpn.configuration(vendor, {
-        "id": row.id, "public_ip": row.vpn_public_ip, "psk": row.vpn_psk, "asn": row.vpn_asn,
+        "id": row.id, "public_ip": row.vpn_public_ip, "asn": row.vpn_asn,
+        "psk": vpn.unseal_psk(row.vpn_psk_sealed or "", signing_key=settings.signing_key()),
         "bgp": row.type_id == BreakoutType.VPN_BGP, "amazon_asn": vpn.AMAZON_SIDE_ASN,
         "on_prem_cidr": row.cidr_list, "remote_cidrs": remote, "tunnels": row.tunnel_list,
     })  # fmt: skip

@@ -8,12 +8,19 @@ before anything is stored. The rules are AWS's (Site-to-Site VPN guide, "Tunnel 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
+import os
 import re
 import secrets
 import string
 from collections.abc import Sequence
 from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from linkplane.attachments.models import BreakoutType
 from linkplane.errors import InvalidInput
@@ -133,6 +140,34 @@ def _inside_net(text: str, field: str) -> ipaddress.IPv4Network:
         raise InvalidInput(f"{net} is reserved by AWS (169.254.0.0/30 to 169.254.5.0/30 and "
                            "169.254.169.252/30); choose another /30", field=field)  # fmt: skip
     return net
+
+
+# --- the PSK at rest ---------------------------------------------------------------------------
+#: AES-256-GCM under a key derived from the installation's signing key (as the MFA secrets,
+#: with another purpose label), so a copy of the database alone does not reveal the PSKs.
+#: Migration 0017 carries its own copy of these lines: migrations never import the product.
+PSK_PURPOSE = b"linkplane-vpn-psk-v1"
+
+
+def _psk_aead(signing_key: str) -> AESGCM:
+    return AESGCM(hmac.new(signing_key.encode(), PSK_PURPOSE, hashlib.sha256).digest())
+
+
+def seal_psk(psk: str, *, signing_key: str) -> str:
+    nonce = os.urandom(12)
+    sealed = _psk_aead(signing_key).encrypt(nonce, psk.encode(), PSK_PURPOSE)
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def unseal_psk(stored: str, *, signing_key: str) -> str:
+    raw = base64.urlsafe_b64decode(stored.encode())
+    try:
+        return _psk_aead(signing_key).decrypt(raw[:12], raw[12:], PSK_PURPOSE).decode()
+    except InvalidTag:
+        # The signing key changed since creation: the stored PSK cannot be read any more.
+        raise InvalidInput("this VPN's pre-shared key can no longer be read (the "
+                           "installation's signing key changed); delete the breakout and "
+                           "create it again", field="psk") from None  # fmt: skip
 
 
 # --- what the customer's router needs ----------------------------------------------------------

@@ -12,11 +12,12 @@ attachment's own view; the audit flags any other core route to a VPN attachment.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from dbos import DBOS
 from sqlalchemy.orm import Session
 
-from linkplane.attachments import records
+from linkplane.attachments import records, vpn
 from linkplane.attachments.models import Breakout, BreakoutType
 from linkplane.attachments.records import Plan, Resources, Stop, StopKind
 from linkplane.attachments.workflows.tgw import (
@@ -68,11 +69,18 @@ async def _provision(rt: Runtime, plan: Plan) -> None:
     gateway_id = gateway.id
     await steps.db(rt, "record_cgw",
                    lambda s: records.record_customer_gateway(s, plan, gateway_id))  # fmt: skip
-    tunnels = tuple(TunnelSpec(spec.psk, cidr) for cidr in (*spec.inside_cidrs, "", "")[:2])
-    made = await steps.cloud(rt, "vpn_connection", plan.region, lambda c: (
-        c.ensure_vpn_connection(customer_gateway_id=gateway.id, tgw_id=plan.tgw_id,
-                                static_routes_only=spec.static_routes_only, tunnels=tunnels,
-                                tags=plan.tags)))  # fmt: skip
+    psk_key = rt.settings.signing_key()
+
+    def connect(c: CloudPort) -> VpnConnection:
+        # Unsealed inside the step and left out of its result: the durable engine checkpoints
+        # a step's result and a workflow's inputs in clear.
+        psk = vpn.unseal_psk(spec.sealed_psk, signing_key=psk_key)
+        tunnels = tuple(TunnelSpec(psk, cidr) for cidr in (*spec.inside_cidrs, "", "")[:2])
+        return without_psk(c.ensure_vpn_connection(
+            customer_gateway_id=gateway.id, tgw_id=plan.tgw_id,
+            static_routes_only=spec.static_routes_only, tunnels=tunnels, tags=plan.tags))
+
+    made = await steps.cloud(rt, "vpn_connection", plan.region, connect)
     seen = tunnels_of(made)
     await steps.db(rt, "record_vpn", lambda s: records.record_vpn_connection(s, plan, made.id,
                                                                              seen))  # fmt: skip
@@ -87,6 +95,10 @@ async def _provision(rt: Runtime, plan: Plan) -> None:
         await steps.cloud(rt, f"vpc route {cidr}", plan.region, _vpc_route(plan, cidr))
     await steps.db(rt, "activate", lambda s: records.activate(s, plan))
     await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the CIDRs
+
+
+def without_psk(connection: VpnConnection) -> VpnConnection:
+    return replace(connection, tunnels=tuple(replace(t, psk="") for t in connection.tunnels))
 
 
 def tunnels_of(connection: VpnConnection) -> list[dict[str, object]]:

@@ -1,0 +1,94 @@
+"""VPN pre-shared keys at rest: sealed in the database, shown to whom may see them, and
+migration 0017 seals the rows 0016 stored in clear (and its downgrade unseals them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+import linkplane.db
+from tests.test_breakouts_support import Stack
+from tests.test_breakouts_support import stack as stack  # the process-wide fixture
+from tests.test_breakouts_vpn import ACTIVE, create_vpn
+
+MIGRATIONS = str(Path(linkplane.db.__file__).parent / "migrations")
+
+
+def test_the_database_does_not_hold_the_psk_and_the_configuration_shows_it(stack: Stack) -> None:
+    from tests.test_breakouts_support import new_cidrs
+
+    psk = "at.rest_secret_42"
+    bid = create_vpn(stack, 3, new_cidrs(1), psk=psk)["id"]
+    stack.status(bid, ACTIVE)
+    with stack.ctx.engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT * FROM breakout WHERE id = :id"), {"id": bid})
+        stored = " ".join(str(v) for v in row.one())
+    assert psk not in stored
+    text = stack.client.get(f"/api/v1/cnc/breakout/{bid}/vpn_configuration",
+                            params={"vendor": "generic"}).text  # fmt: skip
+    assert f"Pre-shared key: {psk}" in text
+    # Nor do the durable engine's checkpoints (the plan, every step's result).
+    assert psk not in _system_database_text(stack)
+
+
+def _system_database_text(stack: Stack) -> str:
+    from linkplane.durable.config import system_database_url
+
+    engine = sa.create_engine(system_database_url(stack.settings))
+    try:
+        inspector, out = sa.inspect(engine), []
+        schemas = [s for s in inspector.get_schema_names() if s in ("dbos", "main", "public")]
+        with engine.connect() as conn:
+            for schema in schemas:
+                for name in inspector.get_table_names(schema=schema):
+                    table = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=conn)
+                    out += [str(r) for r in conn.execute(sa.select(table))]
+        assert out, "no checkpoint found: the check would pass for nothing"
+        return "\n".join(out)
+    finally:
+        engine.dispose()
+
+
+def _alembic(conn: sa.Connection, key: str | None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", MIGRATIONS)
+    cfg.attributes["connection"] = conn
+    cfg.attributes["signing_key"] = (lambda: key) if key else None
+    return cfg
+
+
+def _dummy(column: sa.Column[Any]) -> Any:
+    """A value of the column's type (the test needs only the PSK)."""
+    kind = column.type.python_type
+    return {int: 1, bool: False, float: 0.0, datetime: datetime(2026, 1, 1)}.get(kind, "x")
+
+
+def test_migration_seals_clear_psks_and_downgrade_unseals_them(tmp_path: Path) -> None:
+    from linkplane.attachments import vpn
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    key = "k" * 48
+    with engine.begin() as conn:
+        command.upgrade(_alembic(conn, None), "0016_vpn_breakouts")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a breakout row alone is enough here
+        table = sa.Table("breakout", sa.MetaData(), autoload_with=conn)
+        values = {c.name: _dummy(c) for c in table.columns
+                  if not c.nullable and c.server_default is None and not c.primary_key}
+        values.update(id=7, vpn_psk="clear.psk_0016")
+        conn.execute(table.insert().values(**values))
+    with engine.begin() as conn:
+        command.upgrade(_alembic(conn, key), "0017_vpn_psk_at_rest")
+        sealed = conn.execute(sa.text("SELECT vpn_psk_sealed FROM breakout WHERE id = 7")).scalar()
+    assert sealed and "clear.psk_0016" not in sealed
+    assert vpn.unseal_psk(sealed, signing_key=key) == "clear.psk_0016"
+    with engine.begin() as conn:
+        command.downgrade(_alembic(conn, key), "0016_vpn_breakouts")
+        clear = conn.execute(sa.text("SELECT vpn_psk FROM breakout WHERE id = 7")).scalar()
+    assert clear == "clear.psk_0016"
+    engine.dispose()
