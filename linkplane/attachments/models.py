@@ -19,7 +19,7 @@ from linkplane.db import Base, UTCDateTime, utcnow
 
 
 class BreakoutType(IntEnum):
-    """emnify breakout type ids; linkplane provisions TGW, IPsec VPN and IPsec VPN BGP."""
+    """emnify breakout type ids; linkplane provisions TGW and the three IPsec VPN types."""
 
     TGW = 1
     IPSEC_VPN = 2
@@ -28,8 +28,10 @@ class BreakoutType(IntEnum):
     DIRECT_CONNECT = 5
 
 
-#: The IPsec VPN types linkplane provisions (type 4, BGP HA, not yet).
-VPN_TYPES = frozenset({BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP})
+#: The IPsec VPN types linkplane provisions (4, BGP HA: two connections, four tunnels).
+VPN_TYPES = frozenset({BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA})
+#: The VPN types with a BGP session per tunnel.
+BGP_TYPES = frozenset({BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA})
 #: The types a breakout can be created with today.
 PROVISIONED_TYPES = frozenset({BreakoutType.TGW}) | VPN_TYPES
 
@@ -149,8 +151,15 @@ class Breakout(Base):
     vpn_inside_cidrs: Mapped[str] = mapped_column(Text, default="[]")
     customer_gateway_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     vpn_connection_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    #: JSON list, one object per tunnel, as last seen: outside_ip, inside_cidr, status,
-    #: last_status_change and the last hour's bytes_in / bytes_out (the tunnel watch).
+    # Type 4 (BGP HA): the second customer gateway and VPN connection, and the latter's
+    # ``vpn`` attachment (the first connection's is ``attachment_id``).
+    vpn_public_ip_2: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    customer_gateway_id_2: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    vpn_connection_id_2: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attachment_id_2: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: JSON list, one object per tunnel, as last seen: vpn_connection_id, outside_ip,
+    #: inside_cidr, status, last_status_change and the last hour's bytes_in / bytes_out
+    #: (the tunnel watch). Two tunnels per connection.
     vpn_tunnels: Mapped[str] = mapped_column(Text, default="[]")
     #: JSON list of routes over a region peering for devices that break out in another
     #: region (see linkplane.attachments.crossregion), each recorded before it is created.
@@ -173,6 +182,15 @@ class Breakout(Base):
     @property
     def is_vpn(self) -> bool:
         return self.type_id in VPN_TYPES
+
+    @property
+    def vpn_connection_ids(self) -> list[str]:
+        """The VPN connections the row records (two for type 4)."""
+        return [v for v in (self.vpn_connection_id, self.vpn_connection_id_2) if v]
+
+    @property
+    def vpn_attachment_ids(self) -> list[str]:
+        return [a for a in (self.attachment_id, self.attachment_id_2) if a] if self.is_vpn else []
 
     @property
     def inside_cidr_list(self) -> list[str]:

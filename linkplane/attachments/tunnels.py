@@ -46,32 +46,36 @@ class Watched:
     breakout_id: int
     region: str
     tgw_id: str
-    vpn_id: str
-    tunnels: tuple[str, ...]  # outside IPs
+    vpn_ids: tuple[str, ...]  # one connection, two for type 4
+    tunnels: tuple[tuple[str, str], ...]  # (VPN connection, outside IP)
 
 
 def watched(session: Session) -> list[Watched]:
     """Every VPN breakout whose connection exists (columns only: this runs every pass)."""
     stmt = select(Breakout.id, Breakout.region, Breakout.tgw_id, Breakout.vpn_connection_id,
-                  Breakout.vpn_tunnels).where(
+                  Breakout.vpn_connection_id_2, Breakout.vpn_tunnels).where(
         Breakout.type_id.in_([t.value for t in VPN_TYPES]),
         Breakout.status_id.in_([s.value for s in _WATCHED]),
         Breakout.vpn_connection_id.is_not(None), Breakout.delete_requested.is_(False),
     )  # fmt: skip
-    return [Watched(bid, region, tgw or "", vpn, tuple(t["outside_ip"] for t in json.loads(ts)))
-            for bid, region, tgw, vpn, ts in session.execute(stmt)]  # fmt: skip
+    return [Watched(bid, region, tgw or "", tuple(v for v in (vpn, vpn_2) if v),
+                    tuple((t.get("vpn_connection_id") or vpn, t["outside_ip"])
+                          for t in json.loads(ts)))
+            for bid, region, tgw, vpn, vpn_2, ts in session.execute(stmt)]  # fmt: skip
 
 
 def apply_telemetry(session: Session, breakout_id: int, connection: VpnConnection) -> int:
     """Record what changed in ``connection``'s tunnels on the breakout; returns the number of
     status changes (each an event: down is severity 1, a warning)."""
     row = session.get(Breakout, breakout_id, with_for_update=True)
-    if row is None or row.vpn_connection_id != connection.id:
+    if row is None or connection.id not in row.vpn_connection_ids:
         return 0
     tunnels = row.tunnel_list
     by_ip = {t.outside_ip: t for t in connection.tunnels}
     changed = 0
     for stored in tunnels:
+        if stored.get("vpn_connection_id", connection.id) != connection.id:
+            continue  # type 4: the other connection's tunnel
         seen = by_ip.get(stored["outside_ip"])
         if seen is None or seen.status == stored.get("status"):
             continue
@@ -98,7 +102,7 @@ def apply_metrics(session: Session, breakout_id: int, found: list[TunnelMetrics]
     if row is None:
         return
     at = utcnow().isoformat()
-    by_ip = {m.outside_ip: m for m in found if m.vpn_id == row.vpn_connection_id}
+    by_ip = {m.outside_ip: m for m in found if m.vpn_id in row.vpn_connection_ids}
     tunnels = row.tunnel_list
     for stored in tunnels:
         m = by_ip.get(stored["outside_ip"])
@@ -154,15 +158,16 @@ class TunnelWatch:
             connections.update({c.id: c for c in port.list_vpn_connections(tgw_id=tgw_id)})
         changes = 0
         for w in group:
-            connection = connections.get(w.vpn_id)
-            if connection is not None:
-                with transaction(self._sessions) as session:
-                    changes += apply_telemetry(session, w.breakout_id, connection)
+            for vpn_id in w.vpn_ids:
+                connection = connections.get(vpn_id)
+                if connection is not None:
+                    with transaction(self._sessions) as session:
+                        changes += apply_telemetry(session, w.breakout_id, connection)
         now = time.monotonic()
         due = now - self._metrics_at.get(region, float("-inf")) >= self.metrics_every
         if metrics or (metrics is None and due):
             self._metrics_at[region] = now
-            read = port.tunnel_metrics([(w.vpn_id, ip) for w in group for ip in w.tunnels])
+            read = port.tunnel_metrics([pair for w in group for pair in w.tunnels])
             for w in group:
                 with transaction(self._sessions) as session:
                     apply_metrics(session, w.breakout_id, read)

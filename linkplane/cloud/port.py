@@ -72,6 +72,8 @@ class TransitGateway:
     default_propagation: bool
     amazon_side_asn: int
     tags: dict[str, str] = field(default_factory=dict)
+    #: ECMP over the BGP routes of several VPN connections (``VpnEcmpSupport``).
+    vpn_ecmp_support: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,10 @@ class CloudPort(Protocol):
         ...
 
     def describe_transit_gateway(self, tgw_id: str) -> TransitGateway | None: ...
+
+    def enable_vpn_ecmp(self, tgw_id: str) -> None:
+        """ModifyTransitGateway ``VpnEcmpSupport=enable`` (type 4's two connections)."""
+        ...
 
     def find_transit_gateways(self, *, tags: dict[str, str]) -> list[TransitGateway]: ...
 
