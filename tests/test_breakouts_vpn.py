@@ -1,5 +1,6 @@
-"""VPN breakouts (types 2 static, 3 BGP, 4 BGP HA) end to end: API -> DBOS workflow -> real adapter ->
-embedded cloud, and what is left in the cloud after a delete or a failure (nothing)."""
+"""VPN breakouts (types 2 static, 3 BGP, 4 BGP HA) end to end: API -> DBOS workflow -> real
+adapter -> embedded cloud, and what is left in the cloud after a delete or a failure
+(nothing)."""
 
 from __future__ import annotations
 
