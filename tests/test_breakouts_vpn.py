@@ -488,3 +488,55 @@ def test_ha_vpn_bgp_containment_and_ecmp_cover_both_attachments(stack: Stack) ->
             ec2.disable_transit_gateway_route_table_propagation(
                 TransitGatewayRouteTableId=core, TransitGatewayAttachmentId=att)  # fmt: skip
     assert targets() == ()
+
+
+def test_ha_vpn_fails_over_to_the_connection_whose_tunnel_is_up_and_back(stack: Stack) -> None:
+    """The core routes lead to the first connection; its tunnels down and the second's up,
+    the tunnel watch points them at the second (an event says so, the audit agrees); and
+    back when only the first is up. A deleted breakout's routes stay deleted."""
+    from linkplane.attachments.tunnels import TunnelWatch
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.isolation import service as isolation
+    from linkplane.localcloud.ec2 import vpn as embedded_vpn
+
+    cidrs = new_cidrs(2)
+    bid = create_vpn(stack, 4, cidrs)["id"]
+    data = stack.status(bid, ACTIVE)
+    res = data["aws_resources"]
+    att_1, att_2 = res["transit_gateway_attachment_id"], res["transit_gateway_attachment_id_2"]
+    vpn_1, vpn_2 = data["aws_vpn_connection_id"], data["aws_vpn_connection_id_2"]
+    t = [x["outside_address"] for x in data["tunnels"]]
+    watch = TunnelWatch(interval=60, metrics_every=3600, sessions=stack.ctx.sessionmaker,
+                        cloud=stack.runtime.clouds)  # fmt: skip
+
+    def routed() -> set[tuple[str, ...]]:
+        routes = stack.core_routes()
+        return {routes[c] for c in cidrs}
+
+    def findings() -> set[str]:
+        result = isolation.audit(settings=stack.settings, factory=stack.ctx.sessionmaker,
+                                 cloud_for=lambda r: make_cloud(stack.settings, r))  # fmt: skip
+        return {f.code for f in result.findings if any(c in f.resource for c in cidrs)
+                or att_1 in f.resource or att_2 in f.resource}  # fmt: skip
+
+    watch.watch_once(metrics=False)
+    assert routed() == {(att_1,)}  # all tunnels down: nothing to fail over to
+    embedded_vpn.set_tunnel_status(vpn_2, t[2], "UP")
+    watch.watch_once(metrics=False)
+    assert routed() == {(att_2,)}
+    assert findings() == set()
+    moves = [e for e in stack.get(bid)["history"] if e["description"].startswith("VPN failover")]
+    assert [(e["detail"]["to_connection"], e["severity"]) for e in moves] == [(2, 1)]
+    embedded_vpn.set_tunnel_status(vpn_1, t[0], "UP")
+    watch.watch_once(metrics=False)
+    assert routed() == {(att_2,)}  # the routed connection is up: no flapping
+    embedded_vpn.set_tunnel_status(vpn_2, t[2], "DOWN")
+    watch.watch_once(metrics=False)
+    assert routed() == {(att_1,)}
+    assert findings() == set()
+    # Deleted: the routes go with it, and a later pass brings none back.
+    assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 200
+    stack.status(bid, DEACTIVATED)
+    assert left_in_cloud(stack, bid, cidrs) == NOTHING
+    watch.watch_once(metrics=False)
+    assert not set(cidrs) & set(stack.core_routes())

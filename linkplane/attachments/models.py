@@ -157,6 +157,9 @@ class Breakout(Base):
     customer_gateway_id_2: Mapped[str | None] = mapped_column(String(64), nullable=True)
     vpn_connection_id_2: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attachment_id_2: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Type 4: the connection the core routes lead to (None: the first); the tunnel watch
+    #: fails over to the other one when this one has no tunnel up and the other has.
+    vpn_routed_connection: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: JSON list, one object per tunnel, as last seen: vpn_connection_id, outside_ip,
     #: inside_cidr, status, last_status_change and the last hour's bytes_in / bytes_out
     #: (the tunnel watch). Two tunnels per connection.
@@ -187,6 +190,11 @@ class Breakout(Base):
     def vpn_connection_ids(self) -> list[str]:
         """The VPN connections the row records (two for type 4)."""
         return [v for v in (self.vpn_connection_id, self.vpn_connection_id_2) if v]
+
+    @property
+    def routed_attachment_id(self) -> str | None:
+        """The attachment the core routes lead to (type 4 after a failover: the second)."""
+        return self.attachment_id_2 if self.vpn_routed_connection == 2 else self.attachment_id
 
     @property
     def vpn_attachment_ids(self) -> list[str]:

@@ -8,6 +8,12 @@ region (per 150 tunnels) reads the last hour's ``AWS/VPN`` metrics. A change of 
 written to the row (``vpn_tunnels``, which ``GET /breakout/{id}`` shows) with an event in
 the same transaction; the row is re-read there, so a pass that raced another executor's
 records nothing twice for the same change.
+
+Type 4 failover: the core routes of a BGP HA breakout lead to one of its two connections
+(static routes, for BGP containment: see ``workflows/vpn_plan.py``). When that connection
+has no tunnel up and the other has one, the pass points the routes at the other
+connection's attachment (ReplaceTransitGatewayRoute only: a route a teardown removed
+meanwhile is not brought back) and records it on the row with an event (severity 1).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.attachments import service
-from linkplane.attachments.models import VPN_TYPES, Breakout, Status
+from linkplane.attachments.models import VPN_TYPES, Breakout, BreakoutType, Status
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, TunnelMetrics, VpnConnection
 from linkplane.db import transaction, utcnow
@@ -111,6 +117,53 @@ def apply_metrics(session: Session, breakout_id: int, found: list[TunnelMetrics]
     row.vpn_tunnels = json.dumps(tunnels)
 
 
+@dataclass(frozen=True)
+class Failover:
+    """Type 4: point the core routes at connection ``to`` (its attachment)."""
+
+    breakout_id: int
+    core_route_table_id: str
+    routes: tuple[str, ...]
+    to: int
+    attachment_id: str
+
+
+def _up(tunnels: list[dict[str, object]], vpn_id: str | None) -> bool:
+    return any(t.get("status") == "UP" for t in tunnels if t.get("vpn_connection_id") == vpn_id)
+
+
+def failover_due(row: Breakout) -> Failover | None:
+    """Whether an Active type 4 breakout's routed connection is down while the other is up."""
+    if (row.type_id != BreakoutType.VPN_BGP_HA or row.status is not Status.ACTIVE
+            or row.delete_requested or not row.core_route_table_id):  # fmt: skip
+        return None
+    routed = row.vpn_routed_connection or 1
+    other = 2 if routed == 1 else 1
+    ids = {1: (row.vpn_connection_id, row.attachment_id),
+           2: (row.vpn_connection_id_2, row.attachment_id_2)}  # fmt: skip
+    tunnels, (other_vpn, other_att) = row.tunnel_list, ids[other]
+    if not other_att or _up(tunnels, ids[routed][0]) or not _up(tunnels, other_vpn):
+        return None
+    return Failover(row.id, row.core_route_table_id, tuple(row.route_list), other, other_att)
+
+
+def record_failover(session: Session, move: Failover, moved: list[str]) -> bool:
+    """The routes now lead to connection ``move.to``: the row says so, with an event. False
+    when the row changed meanwhile (deleted, or another pass failed it over)."""
+    row = session.get(Breakout, move.breakout_id, with_for_update=True)
+    if row is None or failover_due(row) != move:
+        return False
+    row.vpn_routed_connection = move.to
+    service.record_note(
+        session=session, row=row, severity=1,
+        description=f"VPN failover: no tunnel of the routed connection is up; the core "
+                    f"routes now lead to connection {move.to} ({move.attachment_id})",
+        detail={"to_connection": move.to, "attachment_id": move.attachment_id,
+                "routes": moved},
+    )  # fmt: skip
+    return True
+
+
 class TunnelWatch:
     """A supervised thread of the durable runtime, like the shared watch."""
 
@@ -151,6 +204,19 @@ class TunnelWatch:
                 log.warning("tunnel watch: region unreadable", region=region, error=str(exc))
         return changes
 
+    def _fail_over(self, port: CloudPort, breakout_id: int) -> None:
+        with self._sessions() as session:
+            row = session.get(Breakout, breakout_id)
+            move = failover_due(row) if row is not None else None
+        if move is None:
+            return
+        moved = [cidr for cidr in move.routes if port.replace_static_route(
+            route_table_id=move.core_route_table_id, cidr=cidr,
+            attachment_id=move.attachment_id)]  # fmt: skip
+        with transaction(self._sessions) as session:
+            if record_failover(session, move, moved):
+                log.warning("VPN failover", breakout_id=breakout_id, to=move.to)
+
     def _region(self, region: str, group: list[Watched], metrics: bool | None) -> int:
         port = self._cloud(region)
         connections: dict[str, VpnConnection] = {}
@@ -163,6 +229,8 @@ class TunnelWatch:
                 if connection is not None:
                     with transaction(self._sessions) as session:
                         changes += apply_telemetry(session, w.breakout_id, connection)
+            if len(w.vpn_ids) > 1:
+                self._fail_over(port, w.breakout_id)
         now = time.monotonic()
         due = now - self._metrics_at.get(region, float("-inf")) >= self.metrics_every
         if metrics or (metrics is None and due):

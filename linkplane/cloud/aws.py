@@ -744,6 +744,14 @@ class AwsCloud:
                 raise
             self._replace_route(route_table_id, cidr, attachment_id)
 
+    def replace_static_route(self, *, route_table_id: str, cidr: str, attachment_id: str
+                             ) -> bool:  # fmt: skip
+        try:
+            self._replace_route(route_table_id, cidr, attachment_id)
+        except ResourceNotFound:
+            return False
+        return True
+
     def _replace_route(self, route_table_id: str, cidr: str, attachment_id: str) -> None:
         self._ec2(
             "ReplaceTransitGatewayRoute",

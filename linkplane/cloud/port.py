@@ -330,6 +330,12 @@ class CloudPort(Protocol):
         """Create or replace the static route so it points at ``attachment_id``."""
         ...
 
+    def replace_static_route(self, *, route_table_id: str, cidr: str, attachment_id: str
+                             ) -> bool:  # fmt: skip
+        """Point an existing static route at ``attachment_id``; False (nothing created) when
+        the route is gone, e.g. removed by a teardown meanwhile."""
+        ...
+
     def delete_static_route(self, *, route_table_id: str, cidr: str) -> None:
         """Delete the static route; a route already gone is success."""
         ...

@@ -374,7 +374,8 @@ def _judge_association(ctx: _Ctx, att: str, table: str, got: str | None,
 
 # --- routes and propagations -----------------------------------------------------------------
 def _core_routes(ctx: _Ctx) -> dict[str, str]:
-    return {c: str(b.attachment_id) for b in ctx.active if b.attachment_id for c in b.cidrs}
+    return {c: str(b.routed_attachment_id or b.attachment_id) for b in ctx.active
+            if b.attachment_id for c in b.cidrs}  # fmt: skip
 
 
 def _in_flight_core_cidrs(ctx: _Ctx) -> set[str]:

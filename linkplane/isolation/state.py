@@ -95,6 +95,8 @@ class OwnedBreakout:
     #: Type 4 (BGP HA): the second VPN connection and its ``vpn`` attachment.
     vpn_connection_id_2: str | None = None
     attachment_id_2: str | None = None
+    #: The attachment the core routes lead to (type 4 after a failover: the second).
+    routed_attachment_id: str | None = None
     #: Routes for the organisation's devices in other regions (any region's tables).
     crossregion: tuple[RemoteRoute, ...] = ()
 
@@ -198,6 +200,7 @@ def load_breakouts(session: Session) -> list[OwnedBreakout]:
             core_table_id=r.core_route_table_id, routes=tuple(r.route_list),
             vpn_connection_id=r.vpn_connection_id,
             vpn_connection_id_2=r.vpn_connection_id_2, attachment_id_2=r.attachment_id_2,
+            routed_attachment_id=r.routed_attachment_id,
             crossregion=tuple(crossregion.recorded(r)),
         )
         for r in rows

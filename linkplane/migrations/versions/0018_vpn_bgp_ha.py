@@ -22,6 +22,7 @@ COLUMNS = (
     ("customer_gateway_id_2", sa.String(64)),
     ("vpn_connection_id_2", sa.String(64)),
     ("attachment_id_2", sa.String(64)),
+    ("vpn_routed_connection", sa.Integer()),
 )
 
 
