@@ -1,7 +1,10 @@
-"""The VPN plan (types 2 static, 3 BGP): customer gateway -> VPN connection on the region's
+"""The VPN plan (types 2 static, 3 BGP, 4 BGP HA): customer gateway -> VPN connection on the region's
 TGW -> wait until AWS has it available and its ``vpn`` attachment is listed -> associate
 with the customers table -> a static route per declared ``on_prem_cidr`` in the core table
 -> Active. No customer action is awaited. Teardown undoes what the row records, in reverse.
+Type 4 (BGP HA): the TGW's ECMP checked first, then a customer gateway and VPN connection per
+customer server (steps "... 2" for the second), both attachments associated; the core routes
+lead to one connection at a time.
 
 BGP containment: the VPN attachment never propagates into the core table (the TGW has
 default propagation off and linkplane never enables one); only the declared CIDRs reach the
@@ -90,7 +93,8 @@ async def _provision(rt: Runtime, plan: Plan) -> None:
         await steps.cloud(rt, _named("associate", n), plan.region, _associate(plan, attachment_id))
     # The core routes lead to the first connection: AWS has no static route to two
     # attachments, and ECMP over propagated routes would let the customer's BGP announce
-    # anything into the shared core table. The second connection is the standby.
+    # anything into the shared core table. The second connection is the standby the tunnel
+    # watch fails over to (linkplane.attachments.tunnels).
     for cidr in plan.cidrs:
         await steps.cloud(rt, f"route {cidr}", plan.region, _route(plan, cidr, attachment_ids[0]))
     for cidr in plan.vpc_route_cidrs:
