@@ -1,5 +1,5 @@
-"""The VPN plan (types 2 static, 3 BGP, 4 BGP HA): customer gateway -> VPN connection on the region's
-TGW -> wait until AWS has it available and its ``vpn`` attachment is listed -> associate
+"""The VPN plan (types 2 static, 3 BGP, 4 BGP HA): customer gateway -> VPN connection on the
+region's TGW -> wait until AWS has it available and its ``vpn`` attachment is listed -> associate
 with the customers table -> a static route per declared ``on_prem_cidr`` in the core table
 -> Active. No customer action is awaited. Teardown undoes what the row records, in reverse.
 Type 4 (BGP HA): the TGW's ECMP checked first, then a customer gateway and VPN connection per
