@@ -7,11 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
 import linkplane.db
+from tests.conftest import POSTGRES_URL
+from tests.pgdb import own_database
 from tests.test_breakouts_support import Stack
 from tests.test_breakouts_support import stack as stack  # the process-wide fixture
 from tests.test_breakouts_vpn import ACTIVE, create_vpn
@@ -69,14 +72,30 @@ def _dummy(column: sa.Column[Any]) -> Any:
 
 
 def test_migration_seals_clear_psks_and_downgrade_unseals_them(tmp_path: Path) -> None:
+    _seal_and_unseal(f"sqlite:///{tmp_path / 'm.db'}")
+
+
+@pytest.mark.postgres
+def test_migration_seals_and_unseals_on_postgres() -> None:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set LINKPLANE_TEST_POSTGRES_URL")
+    with own_database(POSTGRES_URL) as url:
+        _seal_and_unseal(url)
+
+
+def _seal_and_unseal(url: str) -> None:
     from linkplane.attachments import vpn
 
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    engine = sa.create_engine(url)
     key = "k" * 48
     with engine.begin() as conn:
         command.upgrade(_alembic(conn, None), "0016_vpn_breakouts")
     with engine.begin() as conn:
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a breakout row alone is enough here
+        # A breakout row alone is enough here: no organisation, user or region rows.
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        else:
+            conn.exec_driver_sql("SET session_replication_role = replica")
         table = sa.Table("breakout", sa.MetaData(), autoload_with=conn)
         values = {c.name: _dummy(c) for c in table.columns
                   if not c.nullable and c.server_default is None and not c.primary_key}
@@ -91,4 +110,8 @@ def test_migration_seals_clear_psks_and_downgrade_unseals_them(tmp_path: Path) -
         command.downgrade(_alembic(conn, key), "0016_vpn_breakouts")
         clear = conn.execute(sa.text("SELECT vpn_psk FROM breakout WHERE id = 7")).scalar()
     assert clear == "clear.psk_0016"
+    with engine.begin() as conn:  # and up to the head again, the rows sealed once more
+        command.upgrade(_alembic(conn, key), "head")
+        again = conn.execute(sa.text("SELECT vpn_psk_sealed FROM breakout WHERE id = 7")).scalar()
+    assert vpn.unseal_psk(again, signing_key=key) == "clear.psk_0016"
     engine.dispose()
