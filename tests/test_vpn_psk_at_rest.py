@@ -3,6 +3,7 @@ migration 0017 seals the rows 0016 stored in clear (and its downgrade unseals th
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from tests.pgdb import own_database
 from tests.test_breakouts_support import Stack
 from tests.test_breakouts_support import stack as stack  # the process-wide fixture
 from tests.test_breakouts_vpn import ACTIVE, create_vpn
+from tests.test_durable_runtime import _lines
+from tests.test_durable_runtime import json_logs as json_logs  # the log-capturing fixture
 
 MIGRATIONS = str(Path(linkplane.db.__file__).parent / "migrations")
 
@@ -37,6 +40,30 @@ def test_the_database_does_not_hold_the_psk_and_the_configuration_shows_it(stack
     assert f"Pre-shared key: {psk}" in text
     # Nor do the durable engine's checkpoints (the plan, every step's result).
     assert psk not in _system_database_text(stack)
+
+
+def test_the_psk_is_never_logged(stack: Stack, json_logs: io.StringIO) -> None:
+    """Not by a provisioning whose CreateVpnConnection (which carries it) is retried, nor
+    by a log line that names it (masked like the other secrets)."""
+    from linkplane import logs
+    from linkplane.localcloud import throttle
+    from tests.test_breakouts_support import new_cidrs
+
+    psk = "never.logged_psk_7"
+    throttle.reset()
+    throttle.inject_fault("CreateVpnConnection", "InternalError", 500, 1,
+                          account_id=stack.provider.account_id)  # fmt: skip
+    try:
+        bid = create_vpn(stack, 2, new_cidrs(1), psk=psk)["id"]
+        stack.status(bid, ACTIVE)
+    finally:
+        throttle.reset()
+    retried = [x for x in _lines(json_logs) if x.get("event") == "aws_retry"
+               and x.get("breakout_id") == bid]  # fmt: skip
+    assert retried, "the retry did not happen: the check would prove nothing"
+    logs.get_logger("test").info("vpn", psk=psk, PreSharedKey=psk, tunnel_psk=psk)
+    assert _lines(json_logs)[-1]["psk"] == "***"
+    assert psk not in json_logs.getvalue()
 
 
 def _system_database_text(stack: Stack) -> str:
