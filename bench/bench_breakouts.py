@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_breakouts.py                  # N = 10 and 100, throttled 100
     .venv/bin/python bench/bench_breakouts.py --n 10 100 1000 --throttled 100 1000
+    .venv/bin/python bench/bench_breakouts.py --vpn 2 --n 100 --throttled 100   # VPN breakouts
 
 Each (mode, N) runs in a fresh child process with its own embedded cloud, started as a
 separate process (``linkplane cloud serve``, as AWS is not in linkplane's process), its own
@@ -21,6 +22,12 @@ the wall time against the lower bound those buckets allow for the mutating EC2 c
 breakout needs (accept, associate, one TGW route and one core-VPC route per CIDR: burst 50,
 then 5/s), and the number of errors that reached users (breakouts not Active, rollbacks,
 error events), which must be 0.
+
+``--vpn TYPE`` (2 static, 3 BGP, 4 BGP HA) measures IPsec VPN breakouts instead: request to
+Active with no customer action (AWS's minutes of VPN set-up are the embedded cloud's one
+read), no baseline script; the throttled bound counts the mutating EC2 calls of a one-CIDR
+VPN breakout (customer gateway, VPN connection, association per connection, then one TGW
+route and one core-VPC route; linkplane's TGW has ECMP: no ModifyTransitGateway).
 """
 
 from __future__ import annotations
@@ -47,6 +54,9 @@ PROVIDER = "111111111111"
 #: Mutating EC2 calls per one-CIDR breakout: Accept, Associate, CreateTransitGatewayRoute,
 #: CreateRoute (core VPC). Reads are not counted: the bound is what provisioning must spend.
 MUTATING_EC2_PER_BREAKOUT = 4
+#: The same for a one-CIDR VPN breakout: CreateCustomerGateway, CreateVpnConnection and
+#: AssociateTransitGatewayRouteTable per connection, CreateTransitGatewayRoute, CreateRoute.
+MUTATING_EC2_PER_VPN = {2: 5, 3: 5, 4: 8}
 BURST, REFILL = 50.0, 5.0
 #: The shared watch's interval in the benchmark (the product default is 5 s; see README).
 WATCH_INTERVAL = 1.0
@@ -248,6 +258,50 @@ def _create(bench: Bench, customers: list[Customer]) -> list[int]:
     return ids
 
 
+def _create_vpn(bench: Bench, n: int, type_id: int) -> list[int]:
+    """n VPN breakouts (one on-prem CIDR, own public IPs), each workflow started at once."""
+    from linkplane.attachments import service
+    from linkplane.attachments.schemas import BreakoutVpnCreate
+    from linkplane.attachments.workflows.messages import start_provisioning
+    from linkplane.db import transaction
+    from linkplane.tenancy.principal import Principal, Role
+
+    principal = Principal(user_id=1, org_id=bench.org_id, role=Role.ADMIN)
+    ids = []
+    for k in range(n):
+        body: dict[str, Any] = {"type": type_id, "name": "bench-vpn", "region": REGION,
+                                "public_ip": f"81.2.{k // 250}.{k % 250 + 1}",
+                                "on_prem_cidr": [_cidr()]}  # fmt: skip
+        if type_id in (3, 4):
+            body["asn"] = 65000 + k % 500
+        if type_id == 4:
+            body["public_ip_2"] = f"81.3.{k // 250}.{k % 250 + 1}"
+        with transaction(bench.factory) as session:
+            row = service.create_vpn(session=session, settings=bench.settings,
+                                     principal=principal,
+                                     data=BreakoutVpnCreate.model_validate(body))  # fmt: skip
+            bid = int(row.id)
+        start_provisioning(bench.client, bid, 1)
+        ids.append(bid)
+    return ids
+
+
+def run_vpn(bench: Bench, n: int, timeout: float, type_id: int) -> tuple[float, float, int]:
+    """Wall and CPU seconds from the first request until all n VPN breakouts are Active (no
+    customer acts), and the user errors."""
+    if CALLS is not None:
+        CALLS.take()
+    cpu0, start = _cpu(), time.perf_counter()
+    ids = _create_vpn(bench, n, type_id)
+    while time.perf_counter() - start < timeout:
+        if all(s in (5, 7) for s, _ in _statuses(bench, ids).values()):
+            break
+        time.sleep(0.2)  # how often the benchmark looks, not a race
+    wall, cpu = time.perf_counter() - start, _cpu() - cpu0
+    bench.last_ids = ids
+    return wall, cpu, _user_errors(bench, ids)
+
+
 def _statuses(bench: Bench, ids: list[int]) -> dict[int, tuple[int, bool]]:
     """Status id and whether the share exists (the invitation went out), per breakout."""
     from sqlalchemy import select
@@ -377,12 +431,13 @@ def client_limiter(*, on: bool) -> None:
     PROCESS_LIMITER._buckets.clear()
 
 
-def lower_bound(n: int) -> float:
+def lower_bound(n: int, vpn: int = 0) -> float:
     """Seconds EC2's mutating bucket needs for n breakouts' mutating calls (full at start)."""
-    return max(0.0, (n * MUTATING_EC2_PER_BREAKOUT - BURST) / REFILL)
+    per = MUTATING_EC2_PER_VPN[vpn] if vpn else MUTATING_EC2_PER_BREAKOUT
+    return max(0.0, (n * per - BURST) / REFILL)
 
 
-def child(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
+def child(mode: str, n: int, timeout: float, postgres: str, vpn: int = 0) -> dict[str, Any]:
     """One measurement in this process: a fresh cloud process, databases and engine."""
     global CALLS
     throttled = mode == "throttled"
@@ -393,13 +448,14 @@ def child(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
         data_dir = Path(tempfile.mkdtemp(prefix="bench-breakouts-"))
         bench = setup(data_dir, endpoint, database_url)
         client_limiter(on=throttled)
-        wall, cpu, errors = run_linkplane(bench, n, timeout)
+        wall, cpu, errors = (run_vpn(bench, n, timeout, vpn) if vpn
+                             else run_linkplane(bench, n, timeout))  # fmt: skip
         result = {"n": n, "wall": wall, "cpu": cpu, "errors": errors, "calls": CALLS.take(),
                   "workflow_errors": workflow_errors(bench, bench.last_ids or [])}  # fmt: skip
         # Printed at once (and again by the caller with the baseline): a measurement that
         # took half an hour must survive whatever goes wrong afterwards.
         print("PARTIAL " + json.dumps(result), flush=True)
-        if not throttled:
+        if not throttled and not vpn:
             result["baseline"] = run_baseline(bench, n)
             result["baseline_calls"] = CALLS.take()
         bench.runtime.shutdown()
@@ -420,9 +476,10 @@ def _stop(cloud: subprocess.Popen[bytes]) -> None:
         cloud.wait()
 
 
-def _measure(mode: str, n: int, timeout: float, postgres: str) -> dict[str, Any]:
+def _measure(mode: str, n: int, timeout: float, postgres: str, vpn: int = 0
+             ) -> dict[str, Any]:  # fmt: skip
     cmd = [sys.executable, __file__, "--child", mode, "--n", str(n), "--timeout", str(timeout),
-           "--postgres", postgres]  # fmt: skip
+           "--postgres", postgres, "--vpn", str(vpn)]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -441,6 +498,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[],
                         help="worker process counts: the production topology (needs --postgres; "
                              "N = the first --n)")  # fmt: skip
+    parser.add_argument("--vpn", type=int, choices=[0, 2, 3, 4], default=0,
+                        help="VPN breakouts of this type instead of TGW ones")  # fmt: skip
     parser.add_argument("--child", choices=["plain", "throttled"], help=argparse.SUPPRESS)
     parser.add_argument("--child-workers", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-throttled", action="store_true", help=argparse.SUPPRESS)
@@ -451,7 +510,7 @@ def main() -> None:
         print("RESULT " + json.dumps(result), flush=True)
         return
     if args.child:
-        result = child(args.child, args.n[0], args.timeout, args.postgres)
+        result = child(args.child, args.n[0], args.timeout, args.postgres, args.vpn)
         print("RESULT " + json.dumps(result), flush=True)
         return
     if args.workers:
@@ -460,7 +519,26 @@ def main() -> None:
         workers_mode.report(args.workers, args.n[0], args.timeout, args.postgres)
         return
     print(f"databases: {'PostgreSQL' if args.postgres else 'SQLite (WAL)'}")
+    if args.vpn:
+        _report_vpn(args.vpn, args.n, args.throttled, args.timeout, args.postgres)
+        return
     _report(args.n, args.throttled, args.timeout, args.postgres)
+
+
+def _report_vpn(vpn: int, ns: list[int], throttled: list[int], timeout: float, postgres: str
+                ) -> None:  # fmt: skip
+    print(f"VPN breakouts of type {vpn}, request -> Active")
+    print("| N | mode | wall s | lower bound s | wall / bound | breakouts/s | CPU s per breakout "
+          "| user errors | workflow errors | AWS calls per breakout |")  # fmt: skip
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for mode, n in [*(("plain", n) for n in ns), *(("throttled", n) for n in throttled)]:
+        r = _measure(mode, n, timeout, postgres, vpn)
+        wall = r["wall"]
+        bound = lower_bound(n, vpn) if mode == "throttled" else 0.0
+        ratio = f"{wall / bound:.2f}" if bound else "n/a"
+        print(f"| {n} | {mode} | {wall:.1f} | {bound:.1f} | {ratio} | {n / wall:.2f} | "
+              f"{r['cpu'] / n:.3f} | {r['errors']} | {r['workflow_errors']} | "
+              f"{r['calls'] / n:.1f} |", flush=True)  # fmt: skip
 
 
 def _report(ns: list[int], throttled: list[int], timeout: float, postgres: str) -> None:

@@ -76,5 +76,5 @@ def open_context(settings: Settings, **pool: int) -> AppContext:
     command)."""
     private_dir(settings.data_dir)
     engine = make_engine(settings.effective_database_url, **pool)
-    migrate(engine)
+    migrate(engine, signing_key=settings.signing_key)
     return AppContext(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -205,8 +205,10 @@ def exclusive(factory: sessionmaker[Session], name: str) -> Iterator[bool]:
                 conn.commit()
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent, safe to run concurrently)."""
+def migrate(engine: Engine, *, signing_key: Callable[[], str] | None = None) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent, safe to run concurrently).
+    ``signing_key``: the installation's key, for migrations that seal or unseal stored
+    secrets (called only if such rows exist)."""
     from alembic import command
     from alembic.config import Config
 
@@ -217,4 +219,5 @@ def migrate(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":  # released by the commit
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
         cfg.attributes["connection"] = conn
+        cfg.attributes["signing_key"] = signing_key
         command.upgrade(cfg, "head")

@@ -20,7 +20,7 @@ import structlog
 
 SECRET_KEYS = frozenset(
     {"password", "secret", "token", "auth_token", "refresh_token", "aws_secret_access_key",
-     "application_token", "authorization", "SecretAccessKey", "SessionToken"}
+     "application_token", "authorization", "SecretAccessKey", "SessionToken", "PreSharedKey"}
 )  # fmt: skip
 MASK = "***"
 #: ``scheme://user:password@host``: the password part.
@@ -31,7 +31,7 @@ def _mask_secrets(
     _logger: Any, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        if key in SECRET_KEYS or key.lower().endswith(("password", "secret", "token")):
+        if key in SECRET_KEYS or key.lower().endswith(("password", "secret", "token", "psk")):
             event[key] = MASK
         elif isinstance(value, str) and "://" in value:
             event[key] = _URL_PASSWORD.sub(rf"\1{MASK}\3", value)

@@ -326,6 +326,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    def signing_key(self) -> str:
+        """The installation's signing key: ``jwt_secret``, else the one persisted in the data
+        directory (created on first use). It signs tokens and seals secrets at rest."""
+        from linkplane.tenancy.security import signing_key
+
+        return signing_key(jwt_secret=self.jwt_secret, data_dir=self.data_dir)
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'linkplane.db'}"

@@ -127,15 +127,16 @@ def test_types_and_regions(stack: Stack) -> None:
     regions = stack.client.get("/api/v1/cnc/breakout_type/1/available_region").json()
     assert regions == [{"attachment_region": REGION, "device_breakout_region": REGION}]
     assert stack.client.get("/api/v1/cnc/breakout_type/2/available_region").json() == regions
-    assert stack.client.get("/api/v1/cnc/breakout_type/4/available_region").json() == []
+    assert stack.client.get("/api/v1/cnc/breakout_type/4/available_region").json() == regions
+    assert stack.client.get("/api/v1/cnc/breakout_type/5/available_region").json() == []
     assert stack.client.get("/api/v1/cnc/breakout_type/42/available_region").status_code == 404
 
 
-def test_vpn_ha_not_supported_yet(stack: Stack) -> None:
+def test_vpn_ha_needs_its_second_server(stack: Stack) -> None:
     body = {"type": {"id": "4"}, "name": "ha", "region": REGION, "public_ip": "81.2.69.200",
             "asn": 65000, "on_prem_cidr": ["10.99.0.0/24"]}  # fmt: skip
     resp = stack.client.post("/api/v1/cnc/breakout/vpn", json=body)
-    assert resp.status_code == 422 and _field(resp) == "type"
+    assert resp.status_code == 422 and _field(resp) == "public_ip_2"
 
 
 def test_dead_executor_is_recovered(stack: Stack) -> None:

@@ -52,6 +52,9 @@ TEARDOWN_ACTIONS = {
 RETRYABLE = {"ram": ("ThrottlingException", 429), "ec2": ("RequestLimitExceeded", 503)}
 VPN_ACTIVE_ONE_CIDR = {"customer_gateways": 1, "vpn_connections": 1, "attachments": 1,
                        "associations": 1, "routes": 1}  # fmt: skip
+#: Type 4 (BGP HA): two of everything but the routes (they lead to the first connection).
+HA_ACTIVE_ONE_CIDR = {"customer_gateways": 2, "vpn_connections": 2, "attachments": 2,
+                      "associations": 2, "routes": 1}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -224,7 +227,7 @@ def test_permanent_error_in_teardown_is_reported_and_leaves_only_that_resource(
     assert "leftover AWS resources removed later" in data["status_reason"]
 
 
-# --- the same matrix for VPN breakouts (types 2 and 3 share one plan) -----------------------
+# --- the same matrix for VPN breakouts (types 2, 3 and 4 share one plan) --------------------
 VPN_PROVISION_ACTIONS = {
     "ec2": ["DescribeCustomerGateways", "CreateCustomerGateway", "DescribeVpnConnections",
             "CreateVpnConnection", "DescribeTransitGatewayAttachments",
@@ -235,29 +238,49 @@ VPN_TEARDOWN_ACTIONS = {
     "ec2": ["DeleteRoute", "DeleteTransitGatewayRoute", "DisassociateTransitGatewayRouteTable",
             "DeleteVpnConnection", "DeleteCustomerGateway"],
 }  # fmt: skip
+#: Type 4 first makes sure the TGW has ECMP (the tests turn it off to have it turned on).
+HA_PROVISION_ACTIONS = {"ec2": ["DescribeTransitGateways", "ModifyTransitGateway"]}
+#: Type 4 calls these once per connection: the fault strikes the second connection's call,
+#: when the first connection exists (what the rollback must undo too).
+HA_SECOND_CALL = {"DescribeCustomerGateways", "CreateCustomerGateway", "DescribeVpnConnections",
+                  "CreateVpnConnection", "DescribeTransitGatewayAttachments",
+                  "AssociateTransitGatewayRouteTable"}  # fmt: skip
 #: Other breakouts (TGW ones waiting for their customer) list attachments too: a fault meant
 #: for the VPN's attachment look-up matches its resource-type filter.
 _VPN_MATCH = {"DescribeTransitGatewayAttachments": "vpn"}
+
+
+def _ecmp_off(stack: Stack) -> None:
+    """As on a gateway linkplane did not create: type 4's plan must turn ECMP on."""
+    stack.customer(PROVIDER, "ec2").modify_transit_gateway(
+        TransitGatewayId=stack.region.tgw_id, Options={"VpnEcmpSupport": "disable"})
 
 
 def _vpn_final(stack: Stack, bid: int) -> dict[str, Any]:
     return stack.wait_for(bid, lambda d: d["status"]["id"] in (ACTIVE, DEACTIVATED), 60)
 
 
+@pytest.mark.parametrize("type_id", [3, 4])
 @pytest.mark.parametrize("kind", ["throttled", "server-error", "connection-dropped"])
-def test_retryable_errors_at_every_vpn_action_are_absorbed(stack: Stack, kind: str) -> None:
+def test_retryable_errors_at_every_vpn_action_are_absorbed(
+    stack: Stack, kind: str, type_id: int
+) -> None:
     cidrs = new_cidrs(1)
-    for _service, action in _actions(VPN_PROVISION_ACTIONS, VPN_TEARDOWN_ACTIONS):
+    extra = [HA_PROVISION_ACTIONS] if type_id == 4 else []
+    if type_id == 4:
+        _ecmp_off(stack)
+    for _service, action in _actions(VPN_PROVISION_ACTIONS, VPN_TEARDOWN_ACTIONS, *extra):
         match = _VPN_MATCH.get(action)
         if kind == "connection-dropped":
             throttle.inject_disconnect(action, 3, account_id=PROVIDER, match=match)
         else:
             code, status = RETRYABLE["ec2"] if kind == "throttled" else ("InternalError", 500)
             throttle.inject_fault(action, code, status, 3, account_id=PROVIDER, match=match)
-    bid = create_vpn(stack, 3, cidrs)["id"]
+    bid = create_vpn(stack, type_id, cidrs)["id"]
     data = _vpn_final(stack, bid)
     assert data["status"]["id"] == ACTIVE, data["status_reason"]
-    assert left_in_cloud(stack, bid, cidrs) == VPN_ACTIVE_ONE_CIDR
+    assert left_in_cloud(stack, bid, cidrs) == (HA_ACTIVE_ONE_CIDR if type_id == 4
+                                                else VPN_ACTIVE_ONE_CIDR)  # fmt: skip
     assert _vpc_routes(stack, cidrs[0]) == 1
     assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 200
     data = stack.status(bid, DEACTIVATED, 60)
@@ -268,14 +291,19 @@ def test_retryable_errors_at_every_vpn_action_are_absorbed(stack: Stack, kind: s
     assert _vpc_routes(stack, cidrs[0]) == 0
 
 
-@pytest.mark.parametrize("type_id", [2, 3])
-@pytest.mark.parametrize(("service", "action"), _actions(VPN_PROVISION_ACTIONS))
+@pytest.mark.parametrize(("service", "action", "type_id"), [
+    *[(s, a, t) for t in (2, 3, 4) for s, a in _actions(VPN_PROVISION_ACTIONS)],
+    ("ec2", "ModifyTransitGateway", 4),
+])  # fmt: skip
 def test_permanent_error_while_provisioning_a_vpn_rolls_back_cleanly(
     stack: Stack, service: str, action: str, type_id: int
 ) -> None:
     cidrs = new_cidrs(1)
+    if type_id == 4:
+        _ecmp_off(stack)
+    after = 1 if type_id == 4 and action in HA_SECOND_CALL else 0
     throttle.inject_fault(action, *PERMANENT[service], 1, account_id=PROVIDER,
-                          match=_VPN_MATCH.get(action))  # fmt: skip
+                          match=_VPN_MATCH.get(action), after=after)  # fmt: skip
     bid = create_vpn(stack, type_id, cidrs)["id"]
     data = _vpn_final(stack, bid)
     assert data["status"]["id"] == DEACTIVATED
@@ -299,12 +327,15 @@ VPN_LEFT_BY_FAILED_UNDO = {
 }  # fmt: skip
 
 
+@pytest.mark.parametrize("type_id", [2, 4])
 @pytest.mark.parametrize(("service", "action"), _actions(VPN_TEARDOWN_ACTIONS))
 def test_permanent_error_in_vpn_teardown_leaves_only_that_resource(
-    stack: Stack, service: str, action: str
+    stack: Stack, service: str, action: str, type_id: int
 ) -> None:
+    """The fault strikes the first call: type 4's first connection keeps what it could not
+    undo, its second goes."""
     cidrs = new_cidrs(1)
-    bid = create_vpn(stack, 2, cidrs)["id"]
+    bid = create_vpn(stack, type_id, cidrs)["id"]
     assert _vpn_final(stack, bid)["status"]["id"] == ACTIVE
     throttle.inject_fault(action, *PERMANENT[service], 1, account_id=PROVIDER)
     assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 200

@@ -155,7 +155,7 @@ def test_deletion_killed_inside_every_aws_undo_before_it_is_recorded(procs: Proc
     _check(_teardown_chain(procs, "inside", 2), TEARDOWN_AWS, DELETED)
 
 
-# --- the same chains for a VPN breakout (type 2; type 3 runs the same plan) -----------------
+# --- the same chains for VPN breakouts (type 2; type 3 runs the same plan; type 4 twice) ---
 VPN_STEPS = ["load", "vpn_start", "customer_gateway", "record_cgw", "vpn_connection",
              "record_vpn", "vpn_state", "claim", "routing", "associate", "route {cidr}",
              "vpc route {cidr}", "activate", "update core policy"]  # fmt: skip
@@ -169,22 +169,48 @@ VPN_TEARDOWN_AWS = ["vpc unroute {cidr}", "unroute {cidr}", "disassociate", "del
 VPN_ACTIVE = {"customer_gateways": 1, "vpn_connections": 1, "attachments": 1,
               "associations": 1, "routes": 1}  # fmt: skip
 VPN_NOTHING = dict.fromkeys(VPN_ACTIVE, 0)
+#: Type 4 (BGP HA): the ECMP check, then each connection's steps, named "... 2" the second.
+HA_STEPS = ["load", "vpn_start", "ecmp", "customer_gateway", "record_cgw", "vpn_connection",
+            "record_vpn", "customer_gateway 2", "record_cgw 2", "vpn_connection 2",
+            "record_vpn 2", "vpn_state", "vpn_state 2", "claim", "routing", "associate",
+            "associate 2", "route {cidr}", "vpc route {cidr}", "activate",
+            "update core policy"]  # fmt: skip
+HA_AWS_STEPS = ["ecmp", "customer_gateway", "vpn_connection", "customer_gateway 2",
+                "vpn_connection 2", "vpn_state", "vpn_state 2", "associate", "associate 2",
+                "route {cidr}", "vpc route {cidr}"]  # fmt: skip
+HA_TEARDOWN = ["load", "vpc unroute {cidr}", "unroute {cidr}", "forget routes", "disassociate",
+               "disassociate 2", "forget association", "delete_vpn", "vpn_deleted",
+               "forget vpn_connection", "delete_vpn 2", "vpn_deleted 2",
+               "forget vpn_connection_2", "delete_cgw", "forget customer_gateway",
+               "delete_cgw 2", "forget customer_gateway_2", "update core policy",
+               "final"]  # fmt: skip
+HA_TEARDOWN_AWS = ["vpc unroute {cidr}", "unroute {cidr}", "disassociate", "disassociate 2",
+                   "delete_vpn", "vpn_deleted", "delete_vpn 2", "vpn_deleted 2", "delete_cgw",
+                   "delete_cgw 2"]  # fmt: skip
+HA_ACTIVE = {"customer_gateways": 2, "vpn_connections": 2, "attachments": 2,
+             "associations": 2, "routes": 1}  # fmt: skip
 
 
-def _vpn_chain(procs: ProcStack, mode: str, n: int) -> Run:
+def _create(procs: ProcStack, n: int, cidr: str, ha: bool, block: int) -> int:
+    second = f"81.2.{block + 2}.{n}" if ha else ""
+    return procs.create_vpn(f"81.2.{block}.{n}", [cidr], second)
+
+
+def _vpn_chain(procs: ProcStack, mode: str, n: int, ha: bool = False) -> Run:
     """Provision one VPN breakout through a crashing worker (no customer acts)."""
     cidr = f"10.{220 + n}.0.0/24"
-    bid = procs.create_vpn(f"81.2.72.{n}", [cidr])
-    visited, exits = _crash_until_done(procs, f"vpn-{mode}", mode, f"breakout-{bid}-1", [],
+    bid = _create(procs, n, cidr, ha, 72)
+    chain = f"vpn{'-ha' if ha else ''}-{mode}"
+    visited, exits = _crash_until_done(procs, chain, mode, f"breakout-{bid}-1", [],
                                        "--start", str(bid))  # fmt: skip
     return Run(cidr, visited, exits, {"status": procs.status(bid),
                                       "records": procs.vpn_left(bid, cidr),
                                       "vpc_routes": procs.vpc_routes_to(cidr)})  # fmt: skip
 
 
-def _vpn_teardown_chain(procs: ProcStack, mode: str, n: int) -> Run:
+def _vpn_teardown_chain(procs: ProcStack, mode: str, n: int, ha: bool = False) -> Run:
     cidr = f"10.{230 + n}.0.0/24"
-    bid = procs.create_vpn(f"81.2.73.{n}", [cidr])
+    bid = _create(procs, n, cidr, ha, 73)
     with running(procs.data_dir, procs.env(f"vpn-active-{n}"), "--start", str(bid)) as worker:
         drive_until([], lambda: procs.workflow_status(f"breakout-{bid}-1") == "SUCCESS",
                     worker=worker)  # fmt: skip
@@ -192,8 +218,8 @@ def _vpn_teardown_chain(procs: ProcStack, mode: str, n: int) -> Run:
     assert procs.status(bid) == ACTIVE
     assert procs.delete(bid) == "teardown"
     wid = f"breakout-{bid}-1-delete"
-    visited, exits = _crash_until_done(procs, f"vpn-teardown-{mode}", mode, wid, [],
-                                       "--delete", str(bid))  # fmt: skip
+    chain = f"vpn{'-ha' if ha else ''}-teardown-{mode}"
+    visited, exits = _crash_until_done(procs, chain, mode, wid, [], "--delete", str(bid))
     row = procs.row(bid)
     return Run(cidr, visited, exits, {"status": row.status_id, "reason": row.status_reason,
                                       "records": procs.vpn_left(bid, cidr),
@@ -201,16 +227,22 @@ def _vpn_teardown_chain(procs: ProcStack, mode: str, n: int) -> Run:
                                       "problems": procs.problems(bid)})  # fmt: skip
 
 
-@pytest.mark.parametrize(("mode", "steps"), [("after", VPN_STEPS), ("inside", VPN_AWS_STEPS)])
-def test_vpn_killed_at_every_step_and_restarted(procs: ProcStack, mode: str,
-                                                steps: list[str]) -> None:  # fmt: skip
-    outcome = {"status": ACTIVE, "records": VPN_ACTIVE, "vpc_routes": 1}
-    _check(_vpn_chain(procs, mode, 1 if mode == "after" else 2), steps, outcome)
+@pytest.mark.parametrize(("mode", "steps", "ha", "n"), [
+    ("after", VPN_STEPS, False, 1), ("inside", VPN_AWS_STEPS, False, 2),
+    ("after", HA_STEPS, True, 3), ("inside", HA_AWS_STEPS, True, 4),
+])  # fmt: skip
+def test_vpn_killed_at_every_step_and_restarted(procs: ProcStack, mode: str, steps: list[str],
+                                                ha: bool, n: int) -> None:  # fmt: skip
+    outcome = {"status": ACTIVE, "records": HA_ACTIVE if ha else VPN_ACTIVE, "vpc_routes": 1}
+    _check(_vpn_chain(procs, mode, n, ha), steps, outcome)
 
 
-@pytest.mark.parametrize(("mode", "steps"), [("after", VPN_TEARDOWN),
-                                             ("inside", VPN_TEARDOWN_AWS)])  # fmt: skip
-def test_vpn_deletion_killed_at_every_step_and_restarted(procs: ProcStack, mode: str,
-                                                         steps: list[str]) -> None:  # fmt: skip
+@pytest.mark.parametrize(("mode", "steps", "ha", "n"), [
+    ("after", VPN_TEARDOWN, False, 1), ("inside", VPN_TEARDOWN_AWS, False, 2),
+    ("after", HA_TEARDOWN, True, 3), ("inside", HA_TEARDOWN_AWS, True, 4),
+])  # fmt: skip
+def test_vpn_deletion_killed_at_every_step_and_restarted(
+    procs: ProcStack, mode: str, steps: list[str], ha: bool, n: int
+) -> None:
     deleted = {**DELETED, "records": VPN_NOTHING}
-    _check(_vpn_teardown_chain(procs, mode, 1 if mode == "after" else 2), steps, deleted)
+    _check(_vpn_teardown_chain(procs, mode, n, ha), steps, deleted)

@@ -451,14 +451,17 @@ class ProcStack:
                                      principal=self._admin(), data=data)  # fmt: skip
             return int(row.id)
 
-    def create_vpn(self, public_ip: str, cidrs: list[str]) -> int:
-        """A static VPN breakout row in status 1 (started by a worker, ``--start``)."""
+    def create_vpn(self, public_ip: str, cidrs: list[str], public_ip_2: str = "") -> int:
+        """A VPN breakout row in status 1 (started by a worker, ``--start``): static, or
+        BGP HA (type 4) when ``public_ip_2`` is given."""
         from linkplane.attachments import service
         from linkplane.attachments.schemas import BreakoutVpnCreate
         from linkplane.db import transaction
 
-        data = BreakoutVpnCreate(type=2, name="crash-vpn", region=REGION, public_ip=public_ip,
-                                 on_prem_cidr=cidrs)  # fmt: skip
+        ha = {"type": 4, "public_ip_2": public_ip_2, "asn": 65030} if public_ip_2 else {}
+        data = BreakoutVpnCreate.model_validate({
+            "type": 2, "name": "crash-vpn", "region": REGION, "public_ip": public_ip,
+            "on_prem_cidr": cidrs, **ha})  # fmt: skip
         with transaction(self.factory) as session:
             row = service.create_vpn(session=session, settings=self.settings,
                                      principal=self._admin(), data=data)  # fmt: skip

@@ -17,6 +17,7 @@ def _row(status: Status, *, restartable: bool = False, delete: bool = False) -> 
 
 
 PROV, TD, RB = "breakout-7-2", "breakout-7-2-delete", "breakout-7-2-rollback"
+DET = "breakout-7-2-detached"
 
 
 @pytest.mark.parametrize(
@@ -28,6 +29,8 @@ PROV, TD, RB = "breakout-7-2", "breakout-7-2-delete", "breakout-7-2-rollback"
         (_row(S.DEACTIVATION_PENDING, delete=True), {PROV: "PENDING"}, None),
         (_row(S.DEACTIVATION_PENDING, delete=True), {PROV: "SUCCESS", TD: "PENDING"}, None),
         (_row(S.ROLLING_BACK), {PROV: "ERROR", RB: "PENDING"}, None),
+        # The sweep's clean-up of an attachment deleted outside linkplane (a race seen).
+        (_row(S.DEACTIVATION_PENDING), {PROV: "SUCCESS", DET: "PENDING"}, None),
         # Its one rollback ran already (and failed): an operator's turn, audit reports it.
         (_row(S.ROLLING_BACK), {PROV: "ERROR", RB: "ERROR"}, None),
         # Never started.

@@ -1,5 +1,6 @@
-"""VPN breakouts (types 2 static, 3 BGP) end to end: API -> DBOS workflow -> real adapter ->
-embedded cloud, and what is left in the cloud after a delete or a failure (nothing)."""
+"""VPN breakouts (types 2 static, 3 BGP, 4 BGP HA) end to end: API -> DBOS workflow -> real
+adapter -> embedded cloud, and what is left in the cloud after a delete or a failure
+(nothing)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,10 @@ def clean_faults() -> Iterator[None]:
 def create_vpn(stack: Stack, type_id: int, cidrs: list[str], **extra: Any) -> dict[str, Any]:
     body = {"type": {"id": type_id}, "name": "vpn", "region": REGION, "public_ip": public_ip(),
             "on_prem_cidr": cidrs, **extra}  # fmt: skip
-    if type_id == 3:
+    if type_id in (3, 4):
         body.setdefault("asn", 65010)
+    if type_id == 4:
+        body.setdefault("public_ip_2", public_ip())
     resp = stack.client.post("/api/v1/cnc/breakout/vpn", json=body)
     assert resp.status_code == 201, resp.text
     assert resp.headers["Location"].endswith(f"/api/v1/cnc/breakout/{resp.json()['id']}")
@@ -166,8 +169,18 @@ def _count(stack: Stack) -> int:
 GOOD: dict[str, Any] = {"type": 3, "name": "v", "region": REGION, "public_ip": "81.2.70.1",
                         "asn": 65001, "on_prem_cidr": ["10.200.0.0/24"]}  # fmt: skip
 BAD = [
-    ({"type": 4}, "type"),
+    ({"type": 5}, "type"),
     ({"type": 1}, "type"),
+    # Type 4: a second VPN server, public and other than the first.
+    ({"type": 4}, "public_ip_2"),
+    ({"type": 4, "public_ip_2": "81.2.70.1"}, "public_ip_2"),  # the same as public_ip
+    ({"type": 4, "public_ip_2": "192.168.1.1"}, "public_ip_2"),
+    ({"type": 4, "public_ip_2": "not-an-ip"}, "public_ip_2"),
+    ({"type": 4, "public_ip_2": "2001:db8::2"}, "public_ip_2"),
+    ({"type": 4, "public_ip_2": "81.2.70.2", "asn": None}, "asn"),
+    ({"type": 4, "public_ip_2": "81.2.70.2", "inside_cidr": ["169.254.14.0/30"] * 5},
+     "inside_cidr"),
+    ({"public_ip_2": "81.2.70.2"}, "public_ip_2"),  # type 3: one server only
     ({"public_ip": "not-an-ip"}, "public_ip"),
     ({"public_ip": "10.1.2.3"}, "public_ip"),
     ({"public_ip": "2001:db8::1"}, "public_ip"),
@@ -216,10 +229,10 @@ def test_on_prem_cidr_of_another_live_breakout_is_refused(stack: Stack) -> None:
 
 
 def test_types_and_regions_offer_the_vpn_types(stack: Stack) -> None:
-    for type_id in (1, 2, 3):
+    for type_id in (1, 2, 3, 4):
         regions = stack.client.get(f"/api/v1/cnc/breakout_type/{type_id}/available_region")
         assert REGION in [r["attachment_region"] for r in regions.json()]
-    for type_id in (4, 5):
+    for type_id in (5,):
         assert stack.client.get(f"/api/v1/cnc/breakout_type/{type_id}/available_region"
                                 ).json() == []  # fmt: skip
 
@@ -345,3 +358,185 @@ def test_a_customer_advertising_foreign_prefixes_over_bgp_is_contained(stack: St
         ec2.disable_transit_gateway_route_table_propagation(**pair)
     assert {c for code, c in leaked if code == "undeclared_vpn_route"} == set(advertised[1:])
     assert ("unowned_propagation", attachment) in leaked
+
+
+# --- type 4: BGP High Availability (two customer gateways, two connections, four tunnels) ---
+def _ha_insides() -> list[str]:
+    return inside_cidrs() + inside_cidrs()
+
+
+def test_ha_vpn_has_two_connections_four_tunnels_and_routes_only_the_declared_cidrs(
+    stack: Stack,
+) -> None:
+    cidrs, insides = new_cidrs(2), _ha_insides()
+    ec2 = stack.customer(stack.provider.account_id, "ec2")
+    tgw = stack.region.tgw_id
+    # ECMP off (as on a gateway linkplane did not create): the plan turns it on.
+    ec2.modify_transit_gateway(TransitGatewayId=tgw, Options={"VpnEcmpSupport": "disable"})
+    created = create_vpn(stack, 4, cidrs, inside_cidr=insides, asn=65020)
+    assert created["type"]["id"] == 4
+    bid, first_ip, second_ip = created["id"], created["public_ip"], created["public_ip_2"]
+    data = stack.status(bid, ACTIVE)
+    options = ec2.describe_transit_gateways(TransitGatewayIds=[tgw])["TransitGateways"][0]
+    assert options["Options"]["VpnEcmpSupport"] == "enable"
+    vpn_1, vpn_2 = data["aws_vpn_connection_id"], data["aws_vpn_connection_id_2"]
+    res = data["aws_resources"]
+    att_1, att_2 = res["transit_gateway_attachment_id"], res["transit_gateway_attachment_id_2"]
+    assert vpn_1 and vpn_2 and vpn_1 != vpn_2 and att_1 and att_2 and att_1 != att_2
+    assert res["customer_gateway_id"] != res["customer_gateway_id_2"]
+    tunnels = data["tunnels"]
+    assert [(t["vpn_connection_id"], t["customer_ip"], t["inside_cidr"]) for t in tunnels] == [
+        (vpn_1, first_ip, insides[0]), (vpn_1, first_ip, insides[1]),
+        (vpn_2, second_ip, insides[2]), (vpn_2, second_ip, insides[3])]  # fmt: skip
+    assert len({t["outside_address"] for t in tunnels}) == 4
+    # Both attachments in the customers table; the core routes lead to the first only.
+    assert {att_1, att_2} <= stack.customers_associations()
+    assert {c: stack.core_routes()[c] for c in cidrs} == dict.fromkeys(cidrs, (att_1,))
+    for table in (stack.region.core_route_table_id, stack.region.customers_route_table_id):
+        propagating = {p.attachment_id for p in stack.provider.route_table_propagations(table)}
+        assert not {att_1, att_2} & propagating
+    assert left_in_cloud(stack, bid, cidrs) == {"customer_gateways": 2, "vpn_connections": 2,
+                                                "attachments": 2, "associations": 2,
+                                                "routes": 2}  # fmt: skip
+    # The configuration covers both connections: four tunnels, each on its server.
+    text = stack.client.get(f"/api/v1/cnc/breakout/{bid}/vpn_configuration",
+                            params={"vendor": "generic"}).text  # fmt: skip
+    for t in tunnels:
+        assert f"AWS outside address: {t['outside_address']}\nYour VPN server: " \
+               f"{t['customer_ip']}" in text
+    assert "4 tunnels" in text and "65020" in text
+    swan = stack.client.get(f"/api/v1/cnc/breakout/{bid}/vpn_configuration",
+                            params={"vendor": "strongswan"}).text  # fmt: skip
+    assert swan.count("aws-tunnel-") >= 8 and f"id = {second_ip}" in swan
+    # Delete removes both connections and both gateways.
+    assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 200
+    done = stack.status(bid, DEACTIVATED)
+    assert left_in_cloud(stack, bid, cidrs) == NOTHING
+    gone = done["aws_resources"]
+    assert not any(gone.get(k) for k in ("vpn_connection_id", "vpn_connection_id_2",
+                                         "customer_gateway_id", "customer_gateway_id_2"))
+
+
+def test_ha_vpn_second_connection_tunnels_are_watched(stack: Stack) -> None:
+    from linkplane.attachments.tunnels import TunnelWatch
+    from linkplane.localcloud.ec2 import vpn as embedded_vpn
+
+    bid = create_vpn(stack, 4, new_cidrs(1))["id"]
+    data = stack.status(bid, ACTIVE)
+    vpn_2 = data["aws_vpn_connection_id_2"]
+    fourth = data["tunnels"][3]["outside_address"]
+    watch = TunnelWatch(interval=60, metrics_every=3600, sessions=stack.ctx.sessionmaker,
+                        cloud=stack.runtime.clouds)  # fmt: skip
+    watch.watch_once(metrics=False)
+    embedded_vpn.set_tunnel_status(vpn_2, fourth, "UP")
+    embedded_vpn.record_tunnel_traffic(vpn_2, fourth, bytes_in=2048, bytes_out=512)
+    assert watch.watch_once(metrics=True) >= 1
+    data = stack.get(bid)
+    shown = data["tunnels"][3]
+    assert (shown["status"], shown["bytes_in"], shown["bytes_out"]) == ("UP", 2048, 512)
+    assert [t["status"] for t in data["tunnels"][:3]] == ["DOWN"] * 3
+    # emnify's tunnel_information shows the tunnel that is up, on the second server.
+    info = data["tunnel_information"]
+    assert (info["outside_address"], info["public_ip"]) == (fourth, data["public_ip_2"])
+    ups = [e for e in data["history"] if e["event_type"] == "VPN tunnel up"]
+    assert [e["detail"]["vpn_connection_id"] for e in ups] == [vpn_2]
+
+
+def test_ha_vpn_bgp_containment_and_ecmp_cover_both_attachments(stack: Stack) -> None:
+    """Both connections' routers advertise a stranger's prefix: nothing reaches the core;
+    with propagation enabled behind linkplane's back, the audit names the route of each
+    attachment, and the embedded cloud spreads it over both only while ECMP is on (AWS)."""
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.isolation import service as isolation
+    from linkplane.localcloud.ec2 import vpn as embedded_vpn
+
+    cidrs = new_cidrs(1)
+    data = stack.status(create_vpn(stack, 4, cidrs)["id"], ACTIVE)
+    res = data["aws_resources"]
+    atts = (res["transit_gateway_attachment_id"], res["transit_gateway_attachment_id_2"])
+    foreign = "172.31.99.0/24"
+    for vpn_id, tunnel in ((data["aws_vpn_connection_id"], data["tunnels"][0]),
+                           (data["aws_vpn_connection_id_2"], data["tunnels"][2])):
+        embedded_vpn.set_tunnel_status(vpn_id, tunnel["outside_address"], "UP")
+        embedded_vpn.advertise(vpn_id, [foreign])
+    core = stack.region.core_route_table_id
+
+    def targets() -> tuple[str, ...]:
+        return next((r.attachment_ids for r in stack.provider.search_routes(core)
+                     if r.cidr == foreign), ())  # fmt: skip
+
+    def findings() -> set[tuple[str, str]]:
+        result = isolation.audit(settings=stack.settings, factory=stack.ctx.sessionmaker,
+                                 cloud_for=lambda r: make_cloud(stack.settings, r))  # fmt: skip
+        return {(f.code, f.message.split("VPN attachment ")[-1].split(" ")[0])
+                for f in result.findings if foreign in f.resource}  # fmt: skip
+
+    assert targets() == () and findings() == set()
+    ec2 = stack.customer(stack.provider.account_id, "ec2")
+    for att in atts:
+        ec2.enable_transit_gateway_route_table_propagation(
+            TransitGatewayRouteTableId=core, TransitGatewayAttachmentId=att)  # fmt: skip
+    tgw = stack.region.tgw_id
+    try:
+        assert set(targets()) == set(atts)  # ECMP: both connections carry the prefix
+        assert findings() == {("undeclared_vpn_route", a) for a in atts}
+        ec2.modify_transit_gateway(TransitGatewayId=tgw, Options={"VpnEcmpSupport": "disable"})
+        assert len(targets()) == 1  # without ECMP AWS uses one of them
+    finally:
+        ec2.modify_transit_gateway(TransitGatewayId=tgw, Options={"VpnEcmpSupport": "enable"})
+        for att in atts:
+            ec2.disable_transit_gateway_route_table_propagation(
+                TransitGatewayRouteTableId=core, TransitGatewayAttachmentId=att)  # fmt: skip
+    assert targets() == ()
+
+
+def test_ha_vpn_fails_over_to_the_connection_whose_tunnel_is_up_and_back(stack: Stack) -> None:
+    """The core routes lead to the first connection; its tunnels down and the second's up,
+    the tunnel watch points them at the second (an event says so, the audit agrees); and
+    back when only the first is up. A deleted breakout's routes stay deleted."""
+    from linkplane.attachments.tunnels import TunnelWatch
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.isolation import service as isolation
+    from linkplane.localcloud.ec2 import vpn as embedded_vpn
+
+    cidrs = new_cidrs(2)
+    bid = create_vpn(stack, 4, cidrs)["id"]
+    data = stack.status(bid, ACTIVE)
+    res = data["aws_resources"]
+    att_1, att_2 = res["transit_gateway_attachment_id"], res["transit_gateway_attachment_id_2"]
+    vpn_1, vpn_2 = data["aws_vpn_connection_id"], data["aws_vpn_connection_id_2"]
+    t = [x["outside_address"] for x in data["tunnels"]]
+    watch = TunnelWatch(interval=60, metrics_every=3600, sessions=stack.ctx.sessionmaker,
+                        cloud=stack.runtime.clouds)  # fmt: skip
+
+    def routed() -> set[tuple[str, ...]]:
+        routes = stack.core_routes()
+        return {routes[c] for c in cidrs}
+
+    def findings() -> set[str]:
+        result = isolation.audit(settings=stack.settings, factory=stack.ctx.sessionmaker,
+                                 cloud_for=lambda r: make_cloud(stack.settings, r))  # fmt: skip
+        return {f.code for f in result.findings if any(c in f.resource for c in cidrs)
+                or att_1 in f.resource or att_2 in f.resource}  # fmt: skip
+
+    watch.watch_once(metrics=False)
+    assert routed() == {(att_1,)}  # all tunnels down: nothing to fail over to
+    embedded_vpn.set_tunnel_status(vpn_2, t[2], "UP")
+    watch.watch_once(metrics=False)
+    assert routed() == {(att_2,)}
+    assert findings() == set()
+    moves = [e for e in stack.get(bid)["history"] if e["description"].startswith("VPN failover")]
+    assert [(e["detail"]["to_connection"], e["severity"]) for e in moves] == [(2, 1)]
+    embedded_vpn.set_tunnel_status(vpn_1, t[0], "UP")
+    watch.watch_once(metrics=False)
+    assert routed() == {(att_2,)}  # the routed connection is up: no flapping
+    embedded_vpn.set_tunnel_status(vpn_2, t[2], "DOWN")
+    watch.watch_once(metrics=False)
+    assert routed() == {(att_1,)}
+    assert findings() == set()
+    # Deleted: the routes go with it, and a later pass brings none back.
+    assert stack.client.delete(f"/api/v1/cnc/breakout/{bid}").status_code == 200
+    stack.status(bid, DEACTIVATED)
+    assert left_in_cloud(stack, bid, cidrs) == NOTHING
+    watch.watch_once(metrics=False)
+    assert not set(cidrs) & set(stack.core_routes())

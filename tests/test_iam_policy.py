@@ -47,6 +47,9 @@ FLOWS = (
     "test_repair_points_a_redirected_route_back_and_reinvites_a_removed_principal",
     # a VPN breakout to Active and deleted (customer gateway, VPN connection)
     "tests/test_breakouts_vpn.py::test_delete_active_vpn_leaves_nothing",
+    # a BGP HA VPN (type 4): ECMP turned on, two gateways and connections, deleted
+    "tests/test_breakouts_vpn.py::"
+    "test_ha_vpn_has_two_connections_four_tunnels_and_routes_only_the_declared_cidrs",
     # the tunnel watch: tunnel states and AWS/VPN metrics
     "tests/test_breakouts_vpn.py::test_tunnel_going_up_and_down_is_an_event_and_metrics_show_on_get",
     # region peering: request, accept, routes, then unpeer; and a failed run undone

@@ -93,6 +93,9 @@ def render(row: Breakout, events: list[Event] | None = None) -> BreakoutRead:
             customer_gateway_id=row.customer_gateway_id,
             vpn_connection_id=row.vpn_connection_id,
             crossregion_routes=[r.label() for r in crossregion.recorded(row)] or None,
+            customer_gateway_id_2=row.customer_gateway_id_2,
+            vpn_connection_id_2=row.vpn_connection_id_2,
+            transit_gateway_attachment_id_2=row.attachment_id_2,
         ),
         history=[_event(e) for e in events] if events is not None else None,
         **(_vpn_fields(row) if row.is_vpn else {}),
@@ -108,15 +111,18 @@ def _vpn_fields(row: Breakout) -> dict[str, Any]:
         "aws_vpn_connection_id": row.vpn_connection_id,
         "on_prem_cidr": row.cidr_list,
         "public_ip": row.vpn_public_ip,
+        "public_ip_2": row.vpn_public_ip_2,
+        "aws_vpn_connection_id_2": row.vpn_connection_id_2,
         "asn": row.vpn_asn,
         "inside_cidr": [t["inside_cidr"] for t in tunnels] or row.inside_cidr_list,
-        "tunnels": [_tunnel(t) for t in tunnels],
+        "tunnels": [_tunnel(t, service.customer_ip(row, t)) for t in tunnels],
         "tunnel_information": _tunnel_information(row, shown) if shown else None,
     }
 
 
-def _tunnel(t: dict[str, Any]) -> VpnTunnelRead:
-    return VpnTunnelRead(outside_address=t["outside_ip"], inside_cidr=t["inside_cidr"],
+def _tunnel(t: dict[str, Any], customer: str | None) -> VpnTunnelRead:
+    return VpnTunnelRead(vpn_connection_id=t.get("vpn_connection_id"), customer_ip=customer,
+                         outside_address=t["outside_ip"], inside_cidr=t["inside_cidr"],
                          status=t.get("status", "DOWN"),
                          last_status_change=t.get("last_status_change"),
                          bytes_in=t.get("bytes_in", 0),
@@ -128,7 +134,8 @@ def _tunnel_information(row: Breakout, t: dict[str, Any]) -> TunnelInformation:
     metrics = TunnelMetrics(tunnel_state=t.get("status", "DOWN"),
                             bytes_in={at: t.get("bytes_in", 0.0)} if at else {},
                             bytes_out={at: t.get("bytes_out", 0.0)} if at else {})  # fmt: skip
-    return TunnelInformation(public_ip=row.vpn_public_ip or "", outside_address=t["outside_ip"],
+    return TunnelInformation(public_ip=service.customer_ip(row, t) or "",
+                             outside_address=t["outside_ip"],
                              inside_cidr=t["inside_cidr"], asn=row.vpn_asn,
                              metrics=metrics)  # fmt: skip
 

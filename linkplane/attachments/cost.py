@@ -140,7 +140,9 @@ def breakout_cost(
             sharing[day] += 1
     traffic = _cloud_connect_bytes(session, org_id, my_days)
     gb = sum(n / sharing[day] for day, n in traffic.items()) / GB
-    vpn = hours * settings.aws_vpn_connection_hour_usd if row.type_id in VPN_TYPES else 0.0
+    connections = 2 if row.type_id == BreakoutType.VPN_BGP_HA else 1  # HA: two connections
+    vpn = (hours * connections * settings.aws_vpn_connection_hour_usd
+           if row.type_id in VPN_TYPES else 0.0)  # fmt: skip
     return BreakoutCost(
         breakout_id=row.id, active_hours=hours, data_gb=gb,
         attachment_usd=hours * settings.aws_tgw_attachment_hour_usd, vpn_usd=vpn,

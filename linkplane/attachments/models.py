@@ -19,7 +19,7 @@ from linkplane.db import Base, UTCDateTime, utcnow
 
 
 class BreakoutType(IntEnum):
-    """emnify breakout type ids; linkplane provisions TGW, IPsec VPN and IPsec VPN BGP."""
+    """emnify breakout type ids; linkplane provisions TGW and the three IPsec VPN types."""
 
     TGW = 1
     IPSEC_VPN = 2
@@ -28,8 +28,10 @@ class BreakoutType(IntEnum):
     DIRECT_CONNECT = 5
 
 
-#: The IPsec VPN types linkplane provisions (type 4, BGP HA, not yet).
-VPN_TYPES = frozenset({BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP})
+#: The IPsec VPN types linkplane provisions (4, BGP HA: two connections, four tunnels).
+VPN_TYPES = frozenset({BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA})
+#: The VPN types with a BGP session per tunnel.
+BGP_TYPES = frozenset({BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA})
 #: The types a breakout can be created with today.
 PROVISIONED_TYPES = frozenset({BreakoutType.TGW}) | VPN_TYPES
 
@@ -142,14 +144,25 @@ class Breakout(Base):
     vpn_public_ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
     #: The customer's BGP ASN (type 3; type 2: AWS's default 65000).
     vpn_asn: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    #: The pre-shared key of both tunnels (given or generated at creation).
-    vpn_psk: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The pre-shared key of every tunnel (given or generated at creation), sealed with
+    #: AES-GCM (:func:`linkplane.attachments.vpn.seal_psk`): never stored in clear.
+    vpn_psk_sealed: Mapped[str | None] = mapped_column(String(255), nullable=True)
     #: JSON list of the requested tunnel inside CIDRs (empty: AWS picks them).
     vpn_inside_cidrs: Mapped[str] = mapped_column(Text, default="[]")
     customer_gateway_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     vpn_connection_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    #: JSON list, one object per tunnel, as last seen: outside_ip, inside_cidr, status,
-    #: last_status_change and the last hour's bytes_in / bytes_out (the tunnel watch).
+    # Type 4 (BGP HA): the second customer gateway and VPN connection, and the latter's
+    # ``vpn`` attachment (the first connection's is ``attachment_id``).
+    vpn_public_ip_2: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    customer_gateway_id_2: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    vpn_connection_id_2: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attachment_id_2: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Type 4: the connection the core routes lead to (None: the first); the tunnel watch
+    #: fails over to the other one when this one has no tunnel up and the other has.
+    vpn_routed_connection: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: JSON list, one object per tunnel, as last seen: vpn_connection_id, outside_ip,
+    #: inside_cidr, status, last_status_change and the last hour's bytes_in / bytes_out
+    #: (the tunnel watch). Two tunnels per connection.
     vpn_tunnels: Mapped[str] = mapped_column(Text, default="[]")
     #: JSON list of routes over a region peering for devices that break out in another
     #: region (see linkplane.attachments.crossregion), each recorded before it is created.
@@ -172,6 +185,20 @@ class Breakout(Base):
     @property
     def is_vpn(self) -> bool:
         return self.type_id in VPN_TYPES
+
+    @property
+    def vpn_connection_ids(self) -> list[str]:
+        """The VPN connections the row records (two for type 4)."""
+        return [v for v in (self.vpn_connection_id, self.vpn_connection_id_2) if v]
+
+    @property
+    def routed_attachment_id(self) -> str | None:
+        """The attachment the core routes lead to (type 4 after a failover: the second)."""
+        return self.attachment_id_2 if self.vpn_routed_connection == 2 else self.attachment_id
+
+    @property
+    def vpn_attachment_ids(self) -> list[str]:
+        return [a for a in (self.attachment_id, self.attachment_id_2) if a] if self.is_vpn else []
 
     @property
     def inside_cidr_list(self) -> list[str]:

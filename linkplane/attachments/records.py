@@ -51,13 +51,28 @@ class Stop(Exception):
 
 @dataclass(frozen=True)
 class VpnSpec:
-    """What a VPN breakout asks of AWS (types 2-3), carried by its plan."""
+    """What a VPN breakout asks of AWS (types 2-4), carried by its plan."""
 
     public_ip: str
     asn: int
-    psk: str
+    sealed_psk: str  # sealed as at rest: the plan is checkpointed by the durable engine
     static_routes_only: bool
     inside_cidrs: tuple[str, ...] = ()
+    #: Type 4: the second customer gateway's IP (empty: one connection).
+    public_ip_2: str = ""
+
+    @property
+    def connections(self) -> tuple[int, ...]:
+        """The connections to make: 1, and 2 for type 4."""
+        return (1, 2) if self.public_ip_2 else (1,)
+
+    def public_ip_of(self, n: int) -> str:
+        return self.public_ip_2 if n == 2 else self.public_ip
+
+    def inside_cidrs_of(self, n: int) -> tuple[str, ...]:
+        """The requested inside CIDRs of connection ``n``'s two tunnels (the first two are the
+        first connection's); empty lets AWS pick."""
+        return self.inside_cidrs[2 * (n - 1):2 * n]
 
 
 @dataclass(frozen=True)
@@ -124,6 +139,10 @@ class Resources:
     delete_requested: bool = False
     customer_gateway_id: str | None = None
     vpn_connection_id: str | None = None
+    #: Type 4's second customer gateway, VPN connection and its ``vpn`` attachment.
+    customer_gateway_id_2: str | None = None
+    vpn_connection_id_2: str | None = None
+    attachment_id_2: str | None = None
     #: Routes for devices in other regions (linkplane.attachments.crossregion).
     crossregion_routes: tuple[RemoteRoute, ...] = ()
 
@@ -132,7 +151,8 @@ class Resources:
         """Does the row record any AWS resource (something a teardown must undo)?"""
         return bool(self.share_arn or self.attachment_id or self.associated_route_table_id
                     or self.routes or self.vpc_routes or self.crossregion_routes
-                    or self.customer_gateway_id or self.vpn_connection_id)  # fmt: skip
+                    or self.customer_gateway_id or self.vpn_connection_id
+                    or self.customer_gateway_id_2 or self.vpn_connection_id_2)  # fmt: skip
 
 
 def _row(session: Session, breakout_id: int, revision: int | None = None) -> Breakout:
@@ -191,8 +211,10 @@ def tgw_plan(session: Session, row: Breakout, installation: str) -> Plan:
 def vpn_plan(session: Session, row: Breakout, installation: str) -> Plan:
     """The TGW plan's routing part plus what the VPN connection needs."""
     spec = VpnSpec(public_ip=row.vpn_public_ip or "", asn=int(row.vpn_asn or 0),
-                   psk=row.vpn_psk or "", static_routes_only=row.type_id == BreakoutType.IPSEC_VPN,
-                   inside_cidrs=tuple(row.inside_cidr_list))  # fmt: skip
+                   sealed_psk=row.vpn_psk_sealed or "",
+                   static_routes_only=row.type_id == BreakoutType.IPSEC_VPN,
+                   inside_cidrs=tuple(row.inside_cidr_list),
+                   public_ip_2=row.vpn_public_ip_2 or "")  # fmt: skip
     return replace(tgw_plan(session, row, installation), vpn=spec)
 
 
@@ -204,30 +226,44 @@ def start_vpn(session: Session, plan: Plan) -> None:
                        detail={"public_ip": row.vpn_public_ip})  # fmt: skip
 
 
-def record_customer_gateway(session: Session, plan: Plan, gateway_id: str) -> None:
+def record_customer_gateway(session: Session, plan: Plan, gateway_id: str, n: int = 1) -> None:
+    """Customer gateway ``n`` (type 4 has a second one) exists."""
     row = _live_row(session, plan.breakout_id, plan.revision)
-    row.customer_gateway_id = gateway_id
+    if n == 2:
+        row.customer_gateway_id_2 = gateway_id
+    else:
+        row.customer_gateway_id = gateway_id
+    ip = row.vpn_public_ip_2 if n == 2 else row.vpn_public_ip
     service.record_note(session=session, row=row, description="Customer gateway created",
-                        detail={"customer_gateway_id": gateway_id,
-                                "public_ip": row.vpn_public_ip})  # fmt: skip
+                        detail={"customer_gateway_id": gateway_id, "public_ip": ip})  # fmt: skip
 
 
 def record_vpn_connection(session: Session, plan: Plan, vpn_id: str,
-                          tunnels: list[dict[str, object]]) -> None:  # fmt: skip
+                          tunnels: list[dict[str, object]], n: int = 1) -> None:  # fmt: skip
+    """VPN connection ``n`` exists; its tunnels join (or replace) its earlier ones."""
     row = _live_row(session, plan.breakout_id, plan.revision)
-    row.vpn_connection_id = vpn_id
-    row.vpn_tunnels = json.dumps(tunnels)
+    if n == 2:
+        row.vpn_connection_id_2 = vpn_id
+    else:
+        row.vpn_connection_id = vpn_id
+    others = [t for t in row.tunnel_list if t.get("vpn_connection_id") not in (vpn_id, None)]
+    row.vpn_tunnels = json.dumps(others + tunnels if n == 2 else tunnels + others)
     service.record_note(session=session, row=row, description="VPN connection created",
                         detail={"vpn_connection_id": vpn_id, "tgw_id": plan.tgw_id,
                                 "tunnels": [t["outside_ip"] for t in tunnels]})  # fmt: skip
 
 
-def record_vpn_attachment(session: Session, plan: Plan, attachment_id: str) -> None:
+def record_vpn_attachment(session: Session, plan: Plan, attachment_ids: list[str]) -> None:
+    """The connections' ``vpn`` attachments (one, or two for type 4) are available."""
     row = _live_row(session, plan.breakout_id, plan.revision)
-    row.attachment_id = attachment_id
+    row.attachment_id = attachment_ids[0]
+    row.attachment_id_2 = attachment_ids[1] if len(attachment_ids) > 1 else None
     service.record_note(session=session, row=row, description="VPN connection available",
-                        detail={"attachment_id": attachment_id,
-                                "vpn_connection_id": row.vpn_connection_id})  # fmt: skip
+                        detail={"attachment_id": row.attachment_id,
+                                "vpn_connection_id": row.vpn_connection_id,
+                                **({"attachment_id_2": row.attachment_id_2,
+                                    "vpn_connection_id_2": row.vpn_connection_id_2}
+                                   if row.attachment_id_2 else {})})  # fmt: skip
 
 
 def record_share(session: Session, plan: Plan, share_arn: str) -> None:
@@ -367,6 +403,9 @@ def resources_detail(row: Breakout) -> dict[str, object]:
         "crossregion_routes": [r.label() for r in crossregion.recorded(row)],
         **({"customer_gateway_id": row.customer_gateway_id,
             "vpn_connection_id": row.vpn_connection_id} if row.is_vpn else {}),
+        **({"customer_gateway_id_2": row.customer_gateway_id_2,
+            "vpn_connection_id_2": row.vpn_connection_id_2, "attachment_id_2": row.attachment_id_2}
+           if row.type_id == BreakoutType.VPN_BGP_HA else {}),
     }
 
 
@@ -388,6 +427,9 @@ def resources_of(row: Breakout, session: Session | None = None) -> Resources:
         delete_requested=row.delete_requested,
         customer_gateway_id=row.customer_gateway_id,
         vpn_connection_id=row.vpn_connection_id,
+        customer_gateway_id_2=row.customer_gateway_id_2,
+        vpn_connection_id_2=row.vpn_connection_id_2,
+        attachment_id_2=row.attachment_id_2,
         crossregion_routes=tuple(crossregion.recorded(row)),
     )
 
@@ -465,6 +507,11 @@ def forget(session: Session, breakout_id: int, what: str) -> None:
         row.attachment_id = None
     elif what == "customer_gateway":
         row.customer_gateway_id = None
+    elif what == "vpn_connection_2":
+        row.vpn_connection_id_2 = None
+        row.attachment_id_2 = None
+    elif what == "customer_gateway_2":
+        row.customer_gateway_id_2 = None
     elif what == "crossregion":
         row.crossregion_routes = "[]"
     else:
@@ -491,7 +538,9 @@ def leftovers(session: Session, retry_after_seconds: float) -> list[Resources]:
         Breakout.status_id == Status.DEACTIVATED,
         (Breakout.share_arn.is_not(None)) | (Breakout.attachment_id.is_not(None))
         | (Breakout.associated_route_table_id.is_not(None)) | (Breakout.routes != "[]")
-        | (Breakout.customer_gateway_id.is_not(None)) | (Breakout.vpn_connection_id.is_not(None)),
+        | (Breakout.customer_gateway_id.is_not(None)) | (Breakout.vpn_connection_id.is_not(None))
+        | (Breakout.customer_gateway_id_2.is_not(None))
+        | (Breakout.vpn_connection_id_2.is_not(None)),
     )  # fmt: skip
     cutoff = utcnow() - timedelta(seconds=retry_after_seconds)
     due = []
@@ -547,9 +596,12 @@ def begin_delete(session: Session, breakout_id: int) -> Resources | None:
 
 def active_attachments(session: Session) -> list[tuple[int, str, str, str]]:
     """(breakout id, region, attachment id, TGW id) of every Active breakout."""
-    stmt = select(Breakout.id, Breakout.region, Breakout.attachment_id, Breakout.tgw_id)
+    stmt = select(Breakout.id, Breakout.region, Breakout.attachment_id, Breakout.attachment_id_2,
+                  Breakout.tgw_id)  # fmt: skip
     stmt = stmt.where(Breakout.status_id == Status.ACTIVE)
-    return [(i, r, a, t or "") for i, r, a, t in session.execute(stmt) if a]
+    # Type 4's second attachment too: either going means the breakout lost its HA.
+    return [(i, r, a, t or "") for i, r, a1, a2, t in session.execute(stmt)
+            for a in (a1, a2) if a]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -587,7 +639,9 @@ def in_flight_of(row: Breakout) -> InFlight:
     recorded = (("share", res.share_arn), ("attachment", res.attachment_id),
                 ("association", res.associated_route_table_id), ("routes", res.routes),
                 ("customer_gateway", res.customer_gateway_id),
-                ("vpn_connection", res.vpn_connection_id))
+                ("vpn_connection", res.vpn_connection_id),
+                ("customer_gateway_2", res.customer_gateway_id_2),
+                ("vpn_connection_2", res.vpn_connection_id_2))
     owns = tuple(name for name, value in recorded if value)
     return InFlight(row.id, row.revision, row.status_id, bool(row.delete_requested),
                     restartable(row), row.region, row.org_id, owns)  # fmt: skip

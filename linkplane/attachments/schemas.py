@@ -54,8 +54,9 @@ class BreakoutTgwCreate(BaseModel):
 
 
 class BreakoutVpnCreate(BaseModel):
-    """POST /api/v1/cnc/breakout/vpn. ``type`` 2 (static) or 3 (BGP), bare or ``{"id": n}``;
-    the service checks every field (``linkplane.attachments.vpn``)."""
+    """POST /api/v1/cnc/breakout/vpn. ``type`` 2 (static), 3 (BGP) or 4 (BGP High
+    Availability), bare or ``{"id": n}``; the service checks every field
+    (``linkplane.attachments.vpn``)."""
 
     model_config = ConfigDict(extra="forbid")  # unknown fields are refused, naming them
 
@@ -64,6 +65,9 @@ class BreakoutVpnCreate(BaseModel):
     description: SafeText = Field(default="", max_length=1000)
     region: str = Field(min_length=1, max_length=32)
     public_ip: str = Field(min_length=1, max_length=64)
+    #: Extension for type 4: the second VPN server's public IPv4 address (its own customer
+    #: gateway and VPN connection); required for type 4, refused for the others.
+    public_ip_2: str | None = Field(default=None, max_length=64)
     psk: str | None = None
     asn: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None  # AWS's customer range
     on_prem_cidr: list[str] = Field(max_length=1000)
@@ -92,8 +96,11 @@ class TunnelInformation(BaseModel):
 
 
 class VpnTunnelRead(BaseModel):
-    """Extension: every tunnel of the VPN connection (AWS gives two)."""
+    """Extension: every tunnel of the VPN connection (AWS gives two; type 4 has four)."""
 
+    vpn_connection_id: str | None = None
+    #: The customer's VPN server the tunnel ends on (``public_ip`` or, type 4, ``public_ip_2``).
+    customer_ip: str | None = None
     outside_address: str
     inside_cidr: str
     status: str
@@ -116,6 +123,10 @@ class AwsResources(BaseModel):
     #: Routes for the organisation's devices in other regions, over a region peering
     #: (absent when there are none).
     crossregion_routes: list[str] | None = None
+    #: Type 4: the second customer gateway, VPN connection and its attachment.
+    customer_gateway_id_2: str | None = None
+    vpn_connection_id_2: str | None = None
+    transit_gateway_attachment_id_2: str | None = None
 
 
 class BreakoutEventRead(BaseModel):
@@ -154,9 +165,11 @@ class BreakoutRead(BaseModel):
     aws_resources: AwsResources
     history: list[BreakoutEventRead] | None = None
     tunnel_information: TunnelInformation | None = None
-    # --- VPN extensions (types 2-3) ---------------------------------------------------------
+    # --- VPN extensions (types 2-4) ---------------------------------------------------------
     on_prem_cidr: list[str] | None = None
     public_ip: str | None = None
+    public_ip_2: str | None = None
+    aws_vpn_connection_id_2: str | None = None
     asn: int | None = None
     inside_cidr: list[str] | None = None
     tunnels: list[VpnTunnelRead] | None = None

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from linkplane.attachments import crossregion, vpn
 from linkplane.attachments.models import (
+    BGP_TYPES,
     PROVISIONED_TYPES,
     PROVISIONING,
     STATUS_DESCRIPTION,
@@ -393,6 +394,7 @@ def create_vpn(
     Every refusal names its field, and nothing is stored."""
     kind = vpn.check_type(data.type_id())
     public_ip = vpn.check_public_ip(data.public_ip)
+    public_ip_2 = vpn.check_second_ip(kind, data.public_ip_2, public_ip)
     psk = vpn.check_psk(data.psk)
     asn = vpn.check_asn(kind, data.asn)
     if len(data.on_prem_cidr) > MAX_ON_PREM_CIDRS:
@@ -409,7 +411,8 @@ def create_vpn(
         org_id=principal.org_id, user_id=principal.user_id, type_id=kind, name=data.name,
         description=data.description, region=region.name, aws_account_id="",
         vpc_cidrs=json.dumps([str(n) for n in nets]), status_id=Status.PENDING_CUSTOMER_ACTION,
-        tgw_id=region.tgw_id, vpn_public_ip=public_ip, vpn_asn=asn, vpn_psk=psk,
+        tgw_id=region.tgw_id, vpn_public_ip=public_ip, vpn_public_ip_2=public_ip_2, vpn_asn=asn,
+        vpn_psk_sealed=vpn.seal_psk(psk, signing_key=settings.signing_key()),
         vpn_inside_cidrs=json.dumps(inside), vpn_tunnels="[]",
     )  # fmt: skip
     session.add(row)
@@ -417,6 +420,7 @@ def create_vpn(
     _event(session, row, "Breakout created", f"VPN breakout {row.name!r} created",
            principal=principal, detail={"on_prem_cidr": row.cidr_list, "region": row.region,
                                         "public_ip": public_ip, "asn": asn,
+                                        **({"public_ip_2": public_ip_2} if public_ip_2 else {}),
                                         "type": int(kind)})  # fmt: skip
     return row
 
@@ -424,16 +428,25 @@ def create_vpn(
 def vpn_configuration(*, session: Session, settings: Settings, row: Breakout, vendor: str) -> str:
     """The text the customer applies to its VPN server, for ``vendor``."""
     if not row.is_vpn:
-        raise InvalidInput(f"breakout {row.id} is not a VPN breakout; only types 2 and 3 have "
+        raise InvalidInput(f"breakout {row.id} is not a VPN breakout; only types 2 to 4 have "
                            "a VPN configuration", field="cloudconnect_attachment_id")  # fmt: skip
     info = region_info(session=session, name=row.region)
     remote = [info.core_vpc_cidr] if info else []
     remote += _device_cidrs_of(session, settings, row.org_id)
     return vpn.configuration(vendor, {
-        "id": row.id, "public_ip": row.vpn_public_ip, "psk": row.vpn_psk, "asn": row.vpn_asn,
-        "bgp": row.type_id == BreakoutType.VPN_BGP, "amazon_asn": vpn.AMAZON_SIDE_ASN,
-        "on_prem_cidr": row.cidr_list, "remote_cidrs": remote, "tunnels": row.tunnel_list,
+        "id": row.id, "public_ip": row.vpn_public_ip, "asn": row.vpn_asn,
+        "psk": vpn.unseal_psk(row.vpn_psk_sealed or "", signing_key=settings.signing_key()),
+        "bgp": row.type_id in BGP_TYPES, "amazon_asn": vpn.AMAZON_SIDE_ASN,
+        "on_prem_cidr": row.cidr_list, "remote_cidrs": remote,
+        "tunnels": [{**t, "customer_ip": customer_ip(row, t)} for t in row.tunnel_list],
     })  # fmt: skip
+
+
+def customer_ip(row: Breakout, tunnel: dict[str, Any]) -> str | None:
+    """The customer's VPN server a tunnel ends on: type 4's second connection ends on the
+    second server, every other tunnel on the first."""
+    second = row.vpn_connection_id_2 and tunnel.get("vpn_connection_id") == row.vpn_connection_id_2
+    return row.vpn_public_ip_2 if second else row.vpn_public_ip
 
 
 def _device_cidrs_of(session: Session, settings: Settings, org_id: int) -> list[str]:

@@ -8,6 +8,12 @@ region (per 150 tunnels) reads the last hour's ``AWS/VPN`` metrics. A change of 
 written to the row (``vpn_tunnels``, which ``GET /breakout/{id}`` shows) with an event in
 the same transaction; the row is re-read there, so a pass that raced another executor's
 records nothing twice for the same change.
+
+Type 4 failover: the core routes of a BGP HA breakout lead to one of its two connections
+(static routes, for BGP containment: see ``workflows/vpn_plan.py``). When that connection
+has no tunnel up and the other has one, the pass points the routes at the other
+connection's attachment (ReplaceTransitGatewayRoute only: a route a teardown removed
+meanwhile is not brought back) and records it on the row with an event (severity 1).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.attachments import service
-from linkplane.attachments.models import VPN_TYPES, Breakout, Status
+from linkplane.attachments.models import VPN_TYPES, Breakout, BreakoutType, Status
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, TunnelMetrics, VpnConnection
 from linkplane.db import transaction, utcnow
@@ -46,32 +52,36 @@ class Watched:
     breakout_id: int
     region: str
     tgw_id: str
-    vpn_id: str
-    tunnels: tuple[str, ...]  # outside IPs
+    vpn_ids: tuple[str, ...]  # one connection, two for type 4
+    tunnels: tuple[tuple[str, str], ...]  # (VPN connection, outside IP)
 
 
 def watched(session: Session) -> list[Watched]:
     """Every VPN breakout whose connection exists (columns only: this runs every pass)."""
     stmt = select(Breakout.id, Breakout.region, Breakout.tgw_id, Breakout.vpn_connection_id,
-                  Breakout.vpn_tunnels).where(
+                  Breakout.vpn_connection_id_2, Breakout.vpn_tunnels).where(
         Breakout.type_id.in_([t.value for t in VPN_TYPES]),
         Breakout.status_id.in_([s.value for s in _WATCHED]),
         Breakout.vpn_connection_id.is_not(None), Breakout.delete_requested.is_(False),
     )  # fmt: skip
-    return [Watched(bid, region, tgw or "", vpn, tuple(t["outside_ip"] for t in json.loads(ts)))
-            for bid, region, tgw, vpn, ts in session.execute(stmt)]  # fmt: skip
+    return [Watched(bid, region, tgw or "", tuple(v for v in (vpn, vpn_2) if v),
+                    tuple((t.get("vpn_connection_id") or vpn, t["outside_ip"])
+                          for t in json.loads(ts)))
+            for bid, region, tgw, vpn, vpn_2, ts in session.execute(stmt)]  # fmt: skip
 
 
 def apply_telemetry(session: Session, breakout_id: int, connection: VpnConnection) -> int:
     """Record what changed in ``connection``'s tunnels on the breakout; returns the number of
     status changes (each an event: down is severity 1, a warning)."""
     row = session.get(Breakout, breakout_id, with_for_update=True)
-    if row is None or row.vpn_connection_id != connection.id:
+    if row is None or connection.id not in row.vpn_connection_ids:
         return 0
     tunnels = row.tunnel_list
     by_ip = {t.outside_ip: t for t in connection.tunnels}
     changed = 0
     for stored in tunnels:
+        if stored.get("vpn_connection_id", connection.id) != connection.id:
+            continue  # type 4: the other connection's tunnel
         seen = by_ip.get(stored["outside_ip"])
         if seen is None or seen.status == stored.get("status"):
             continue
@@ -98,13 +108,60 @@ def apply_metrics(session: Session, breakout_id: int, found: list[TunnelMetrics]
     if row is None:
         return
     at = utcnow().isoformat()
-    by_ip = {m.outside_ip: m for m in found if m.vpn_id == row.vpn_connection_id}
+    by_ip = {m.outside_ip: m for m in found if m.vpn_id in row.vpn_connection_ids}
     tunnels = row.tunnel_list
     for stored in tunnels:
         m = by_ip.get(stored["outside_ip"])
         if m is not None:
             stored.update(bytes_in=m.bytes_in, bytes_out=m.bytes_out, metrics_at=at)
     row.vpn_tunnels = json.dumps(tunnels)
+
+
+@dataclass(frozen=True)
+class Failover:
+    """Type 4: point the core routes at connection ``to`` (its attachment)."""
+
+    breakout_id: int
+    core_route_table_id: str
+    routes: tuple[str, ...]
+    to: int
+    attachment_id: str
+
+
+def _up(tunnels: list[dict[str, object]], vpn_id: str | None) -> bool:
+    return any(t.get("status") == "UP" for t in tunnels if t.get("vpn_connection_id") == vpn_id)
+
+
+def failover_due(row: Breakout) -> Failover | None:
+    """Whether an Active type 4 breakout's routed connection is down while the other is up."""
+    if (row.type_id != BreakoutType.VPN_BGP_HA or row.status is not Status.ACTIVE
+            or row.delete_requested or not row.core_route_table_id):  # fmt: skip
+        return None
+    routed = row.vpn_routed_connection or 1
+    other = 2 if routed == 1 else 1
+    ids = {1: (row.vpn_connection_id, row.attachment_id),
+           2: (row.vpn_connection_id_2, row.attachment_id_2)}  # fmt: skip
+    tunnels, (other_vpn, other_att) = row.tunnel_list, ids[other]
+    if not other_att or _up(tunnels, ids[routed][0]) or not _up(tunnels, other_vpn):
+        return None
+    return Failover(row.id, row.core_route_table_id, tuple(row.route_list), other, other_att)
+
+
+def record_failover(session: Session, move: Failover, moved: list[str]) -> bool:
+    """The routes now lead to connection ``move.to``: the row says so, with an event. False
+    when the row changed meanwhile (deleted, or another pass failed it over)."""
+    row = session.get(Breakout, move.breakout_id, with_for_update=True)
+    if row is None or failover_due(row) != move:
+        return False
+    row.vpn_routed_connection = move.to
+    service.record_note(
+        session=session, row=row, severity=1,
+        description=f"VPN failover: no tunnel of the routed connection is up; the core "
+                    f"routes now lead to connection {move.to} ({move.attachment_id})",
+        detail={"to_connection": move.to, "attachment_id": move.attachment_id,
+                "routes": moved},
+    )  # fmt: skip
+    return True
 
 
 class TunnelWatch:
@@ -147,6 +204,19 @@ class TunnelWatch:
                 log.warning("tunnel watch: region unreadable", region=region, error=str(exc))
         return changes
 
+    def _fail_over(self, port: CloudPort, breakout_id: int) -> None:
+        with self._sessions() as session:
+            row = session.get(Breakout, breakout_id)
+            move = failover_due(row) if row is not None else None
+        if move is None:
+            return
+        moved = [cidr for cidr in move.routes if port.replace_static_route(
+            route_table_id=move.core_route_table_id, cidr=cidr,
+            attachment_id=move.attachment_id)]  # fmt: skip
+        with transaction(self._sessions) as session:
+            if record_failover(session, move, moved):
+                log.warning("VPN failover", breakout_id=breakout_id, to=move.to)
+
     def _region(self, region: str, group: list[Watched], metrics: bool | None) -> int:
         port = self._cloud(region)
         connections: dict[str, VpnConnection] = {}
@@ -154,15 +224,18 @@ class TunnelWatch:
             connections.update({c.id: c for c in port.list_vpn_connections(tgw_id=tgw_id)})
         changes = 0
         for w in group:
-            connection = connections.get(w.vpn_id)
-            if connection is not None:
-                with transaction(self._sessions) as session:
-                    changes += apply_telemetry(session, w.breakout_id, connection)
+            for vpn_id in w.vpn_ids:
+                connection = connections.get(vpn_id)
+                if connection is not None:
+                    with transaction(self._sessions) as session:
+                        changes += apply_telemetry(session, w.breakout_id, connection)
+            if len(w.vpn_ids) > 1:
+                self._fail_over(port, w.breakout_id)
         now = time.monotonic()
         due = now - self._metrics_at.get(region, float("-inf")) >= self.metrics_every
         if metrics or (metrics is None and due):
             self._metrics_at[region] = now
-            read = port.tunnel_metrics([(w.vpn_id, ip) for w in group for ip in w.tunnels])
+            read = port.tunnel_metrics([pair for w in group for pair in w.tunnels])
             for w in group:
                 with transaction(self._sessions) as session:
                     apply_metrics(session, w.breakout_id, read)

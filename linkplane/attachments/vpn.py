@@ -1,5 +1,5 @@
-"""IPsec VPN breakouts (types 2 static, 3 BGP): the request's rules, and what the customer
-applies to its router.
+"""IPsec VPN breakouts (types 2 static, 3 BGP, 4 BGP High Availability): the request's rules,
+and what the customer applies to its router.
 
 Each check raises :class:`InvalidInput` naming the request field and saying how to fix it,
 before anything is stored. The rules are AWS's (Site-to-Site VPN guide, "Tunnel options" and
@@ -8,14 +8,21 @@ before anything is stored. The rules are AWS's (Site-to-Site VPN guide, "Tunnel 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
+import os
 import re
 import secrets
 import string
 from collections.abc import Sequence
 from typing import Any
 
-from linkplane.attachments.models import BreakoutType
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from linkplane.attachments.models import BGP_TYPES, BreakoutType
 from linkplane.errors import InvalidInput
 
 #: emnify and AWS: 8-64 letters, digits, periods and underscores, not starting with zero.
@@ -35,35 +42,60 @@ RESERVED_INSIDE = tuple(ipaddress.IPv4Network(c) for c in (
     "169.254.5.0/30", "169.254.169.252/30"))  # fmt: skip
 #: A VPN connection has two tunnels; each takes one inside CIDR.
 TUNNELS = 2
+#: Type 4 has two connections (one per customer gateway), so four tunnels.
+HA_CONNECTIONS = 2
 #: The IKE and ESP proposals AWS's endpoints accept by default (and the configuration offers).
 IKE_PROPOSAL = "aes256-sha256-modp2048"
 ESP_PROPOSAL = "aes256-sha256-modp2048"
 
 
 def check_type(type_id: int | None) -> BreakoutType:
-    if type_id in (BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP):
+    if type_id in (BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA):
         return BreakoutType(type_id)
-    if type_id == BreakoutType.VPN_BGP_HA:
-        raise InvalidInput("breakout type 4 (IPsec VPN BGP High Availability) is not supported "
-                           "yet; use 2 (static) or 3 (BGP)", field="type")  # fmt: skip
     raise InvalidInput(f"type {type_id} is not a VPN breakout type; use 2 (IPsec VPN, static "
-                       "routes) or 3 (IPsec VPN BGP); Transit Gateway breakouts are created "
-                       "with POST /api/v1/cnc/breakout/tgw", field="type")  # fmt: skip
+                       "routes), 3 (IPsec VPN BGP) or 4 (IPsec VPN BGP High Availability); "
+                       "Transit Gateway breakouts are created with POST "
+                       "/api/v1/cnc/breakout/tgw", field="type")  # fmt: skip
 
 
-def check_public_ip(text: str) -> str:
+def tunnels_of_type(kind: BreakoutType) -> int:
+    return TUNNELS * (HA_CONNECTIONS if kind is BreakoutType.VPN_BGP_HA else 1)
+
+
+def check_second_ip(kind: BreakoutType, text: str | None, first: str) -> str | None:
+    """Type 4's second customer gateway: a public IPv4 address other than the first (two
+    gateways on one address would not survive the failure HA is for)."""
+    if kind is not BreakoutType.VPN_BGP_HA:
+        if text:
+            raise InvalidInput("public_ip_2 (a second VPN server) is for type 4 (IPsec VPN "
+                               "BGP High Availability) only; leave it out",
+                               field="public_ip_2")  # fmt: skip
+        return None
+    if not text:
+        raise InvalidInput("a BGP High Availability VPN (type 4) needs a second VPN server: "
+                           "give its public IPv4 address in public_ip_2",
+                           field="public_ip_2")  # fmt: skip
+    second = check_public_ip(text, field="public_ip_2")
+    if second == first:
+        raise InvalidInput(f"public_ip_2 {second} is the same as public_ip; high "
+                           "availability needs two VPN servers on two addresses",
+                           field="public_ip_2")  # fmt: skip
+    return second
+
+
+def check_public_ip(text: str, *, field: str = "public_ip") -> str:
     try:
         ip = ipaddress.ip_address(text.strip())
     except ValueError:
         raise InvalidInput(f"{text!r} is not an IP address; give your VPN server's public "
-                           "IPv4 address, e.g. 81.2.69.160", field="public_ip") from None
+                           "IPv4 address, e.g. 81.2.69.160", field=field) from None
     if ip.version != 4:
         raise InvalidInput(f"{text} is IPv6; AWS Site-to-Site VPN needs the VPN server's "
-                           "public IPv4 address", field="public_ip")  # fmt: skip
+                           "public IPv4 address", field=field)  # fmt: skip
     if not ip.is_global:
         raise InvalidInput(f"{text} is not a public address (private, reserved or special "
                            "use); AWS must reach your VPN server on the internet",
-                           field="public_ip")  # fmt: skip
+                           field=field)  # fmt: skip
     return str(ip)
 
 
@@ -81,9 +113,10 @@ def check_psk(psk: str | None) -> str:
 
 def check_asn(kind: BreakoutType, asn: int | None) -> int:
     if asn is None:
-        if kind is BreakoutType.VPN_BGP:
-            raise InvalidInput("a BGP VPN (type 3) needs the ASN of your router: give 'asn', "
-                               "e.g. a private one from 64512 to 65534", field="asn")  # fmt: skip
+        if kind in BGP_TYPES:
+            raise InvalidInput(f"a BGP VPN (type {int(kind)}) needs the ASN of your router: "
+                               "give 'asn', e.g. a private one from 64512 to 65534",
+                               field="asn")  # fmt: skip
         return STATIC_ASN
     if not ASN_MIN <= asn <= ASN_MAX:
         raise InvalidInput(f"ASN {asn} is outside what AWS accepts ({ASN_MIN} to {ASN_MAX})",
@@ -99,12 +132,13 @@ def check_asn(kind: BreakoutType, asn: int | None) -> int:
 
 def check_inside_cidrs(kind: BreakoutType, cidrs: Sequence[str], taken: set[str]) -> list[str]:
     """The tunnels' inside /30s (``taken``: those of other live VPNs on the same TGW)."""
-    if cidrs and kind is not BreakoutType.VPN_BGP:
-        raise InvalidInput("inside_cidr is for BGP VPNs (type 3) only; leave it out for a "
-                           "static VPN", field="inside_cidr")  # fmt: skip
-    if len(cidrs) > TUNNELS:
-        raise InvalidInput(f"{len(cidrs)} inside CIDRs given; a VPN connection has {TUNNELS} "
-                           "tunnels, one /30 each", field="inside_cidr")  # fmt: skip
+    if cidrs and kind not in BGP_TYPES:
+        raise InvalidInput("inside_cidr is for BGP VPNs (types 3 and 4) only; leave it out "
+                           "for a static VPN", field="inside_cidr")  # fmt: skip
+    most = tunnels_of_type(kind)
+    if len(cidrs) > most:
+        raise InvalidInput(f"{len(cidrs)} inside CIDRs given; this VPN has {most} tunnels "
+                           "(two per connection), one /30 each", field="inside_cidr")  # fmt: skip
     out: list[str] = []
     for i, text in enumerate(cidrs):
         field = f"inside_cidr[{i}]"
@@ -135,6 +169,34 @@ def _inside_net(text: str, field: str) -> ipaddress.IPv4Network:
     return net
 
 
+# --- the PSK at rest ---------------------------------------------------------------------------
+#: AES-256-GCM under a key derived from the installation's signing key (as the MFA secrets,
+#: with another purpose label), so a copy of the database alone does not reveal the PSKs.
+#: Migration 0017 carries its own copy of these lines: migrations never import the product.
+PSK_PURPOSE = b"linkplane-vpn-psk-v1"
+
+
+def _psk_aead(signing_key: str) -> AESGCM:
+    return AESGCM(hmac.new(signing_key.encode(), PSK_PURPOSE, hashlib.sha256).digest())
+
+
+def seal_psk(psk: str, *, signing_key: str) -> str:
+    nonce = os.urandom(12)
+    sealed = _psk_aead(signing_key).encrypt(nonce, psk.encode(), PSK_PURPOSE)
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def unseal_psk(stored: str, *, signing_key: str) -> str:
+    raw = base64.urlsafe_b64decode(stored.encode())
+    try:
+        return _psk_aead(signing_key).decrypt(raw[:12], raw[12:], PSK_PURPOSE).decode()
+    except InvalidTag:
+        # The signing key changed since creation: the stored PSK cannot be read any more.
+        raise InvalidInput("this VPN's pre-shared key can no longer be read (the "
+                           "installation's signing key changed); delete the breakout and "
+                           "create it again", field="psk") from None  # fmt: skip
+
+
 # --- what the customer's router needs ----------------------------------------------------------
 VENDORS = ("strongswan", "generic")
 
@@ -148,7 +210,8 @@ def inside_addresses(cidr: str) -> tuple[str, str]:
 def configuration(vendor: str, breakout: dict[str, Any]) -> str:
     """The text the customer applies: ``breakout`` has ``id``, ``public_ip``, ``psk``,
     ``asn``, ``bgp``, ``amazon_asn``, ``on_prem_cidr``, ``remote_cidrs`` and ``tunnels``
-    (``outside_ip``, ``inside_cidr``)."""
+    (``outside_ip``, ``inside_cidr``, and for type 4 ``customer_ip``: which of the
+    customer's two VPN servers the tunnel ends on)."""
     if vendor not in VENDORS:
         raise InvalidInput(f"unknown vendor {vendor!r}; use one of {', '.join(VENDORS)}",
                            field="vendor")  # fmt: skip
@@ -161,14 +224,17 @@ def configuration(vendor: str, breakout: dict[str, Any]) -> str:
 
 
 def _generic(b: dict[str, Any]) -> str:
-    lines = [f"# linkplane breakout {b['id']}: AWS Site-to-Site VPN, two tunnels",
-             f"# Your VPN server: {b['public_ip']}; your networks: {', '.join(b['on_prem_cidr'])}",
+    servers = sorted({t.get("customer_ip") or b["public_ip"] for t in b["tunnels"]})
+    lines = [f"# linkplane breakout {b['id']}: AWS Site-to-Site VPN, {len(b['tunnels'])} tunnels",
+             f"# Your VPN server{'s' if len(servers) > 1 else ''}: {', '.join(servers)}; "
+             f"your networks: {', '.join(b['on_prem_cidr'])}",
              f"# Networks behind AWS (route them into the tunnels): {', '.join(b['remote_cidrs'])}",
              f"IKE version: IKEv2; IKE proposal: {IKE_PROPOSAL}; ESP proposal: {ESP_PROPOSAL}",
              "IKE lifetime: 28800 s; IPsec lifetime: 3600 s; DPD: 10 s, 3 retries", ""]  # fmt: skip
     for n, tunnel in enumerate(b["tunnels"], 1):
         aws_inside, own_inside = inside_addresses(tunnel["inside_cidr"])
         lines += [f"[tunnel {n}]", f"AWS outside address: {tunnel['outside_ip']}",
+                  *([f"Your VPN server: {tunnel['customer_ip']}"] if len(servers) > 1 else []),
                   f"Pre-shared key: {b['psk']}",
                   f"Inside CIDR: {tunnel['inside_cidr']} (AWS {aws_inside}, you {own_inside})"]
         if b["bgp"]:
@@ -188,10 +254,12 @@ def _strongswan(b: dict[str, Any]) -> str:
     secrets_part = ["secrets {"]
     for n, tunnel in enumerate(b["tunnels"], 1):
         aws_inside, own_inside = inside_addresses(tunnel["inside_cidr"])
-        out += [f"  aws-tunnel-{n} {{", "    version = 2", "    local_addrs = %any",
+        own = tunnel.get("customer_ip") or b["public_ip"]  # type 4: one of two servers
+        out += [f"  # tunnel {n}: on your VPN server {own}", f"  aws-tunnel-{n} {{",
+                "    version = 2", "    local_addrs = %any",
                 f"    remote_addrs = {tunnel['outside_ip']}", f"    proposals = {IKE_PROPOSAL}",
                 "    dpd_delay = 10s", "    rekey_time = 28800s",
-                f"    local {{ auth = psk\n      id = {b['public_ip']} }}",
+                f"    local {{ auth = psk\n      id = {own} }}",
                 f"    remote {{ auth = psk\n      id = {tunnel['outside_ip']} }}",
                 "    children {", f"      aws-tunnel-{n} {{",
                 f"        local_ts = {'0.0.0.0/0' if b['bgp'] else local}",

@@ -406,6 +406,11 @@ class AwsCloud:
         )
         return _tgw(out["TransitGateway"])
 
+    def enable_vpn_ecmp(self, tgw_id: str) -> None:
+        """Idempotent: enabling what is enabled changes nothing."""
+        self._ec2("ModifyTransitGateway", lambda: self.ec2.modify_transit_gateway(
+            TransitGatewayId=tgw_id, Options={"VpnEcmpSupport": "enable"}))  # fmt: skip
+
     def describe_transit_gateway(self, tgw_id: str) -> TransitGateway | None:
         """The TGW, or None when it does not exist or is deleting/deleted."""
         try:
@@ -738,6 +743,14 @@ class AwsCloud:
             if "AlreadyExists" not in exc.aws_code:
                 raise
             self._replace_route(route_table_id, cidr, attachment_id)
+
+    def replace_static_route(self, *, route_table_id: str, cidr: str, attachment_id: str
+                             ) -> bool:  # fmt: skip
+        try:
+            self._replace_route(route_table_id, cidr, attachment_id)
+        except ResourceNotFound:
+            return False
+        return True
 
     def _replace_route(self, route_table_id: str, cidr: str, attachment_id: str) -> None:
         self._ec2(
@@ -1112,6 +1125,7 @@ def _tgw(item: Mapping[str, Any]) -> TransitGateway:
         default_propagation=_enabled(options, "DefaultRouteTablePropagation"),
         amazon_side_asn=int(options.get("AmazonSideAsn", 64512)),
         tags=_tags(item.get("Tags")),
+        vpn_ecmp_support=_enabled(options, "VpnEcmpSupport"),
     )
 
 

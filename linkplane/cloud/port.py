@@ -72,6 +72,8 @@ class TransitGateway:
     default_propagation: bool
     amazon_side_asn: int
     tags: dict[str, str] = field(default_factory=dict)
+    #: ECMP over the BGP routes of several VPN connections (``VpnEcmpSupport``).
+    vpn_ecmp_support: bool = False
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,10 @@ class CloudPort(Protocol):
 
     def describe_transit_gateway(self, tgw_id: str) -> TransitGateway | None: ...
 
+    def enable_vpn_ecmp(self, tgw_id: str) -> None:
+        """ModifyTransitGateway ``VpnEcmpSupport=enable`` (type 4's two connections)."""
+        ...
+
     def find_transit_gateways(self, *, tags: dict[str, str]) -> list[TransitGateway]: ...
 
     def delete_transit_gateway(self, tgw_id: str) -> None: ...
@@ -322,6 +328,12 @@ class CloudPort(Protocol):
         self, *, route_table_id: str, cidr: str, attachment_id: str
     ) -> None:
         """Create or replace the static route so it points at ``attachment_id``."""
+        ...
+
+    def replace_static_route(self, *, route_table_id: str, cidr: str, attachment_id: str
+                             ) -> bool:  # fmt: skip
+        """Point an existing static route at ``attachment_id``; False (nothing created) when
+        the route is gone, e.g. removed by a teardown meanwhile."""
         ...
 
     def delete_static_route(self, *, route_table_id: str, cidr: str) -> None:

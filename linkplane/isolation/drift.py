@@ -268,8 +268,8 @@ def _principals(ctx: _Ctx, live: Iterable[str], owned: dict[str, OwnedBreakout])
 
 # --- attachments and associations -----------------------------------------------------------
 def _attachments(ctx: _Ctx) -> None:
-    owned = {b.attachment_id for b in ctx.breakouts if b.attachment_id}
-    vpns = {b.vpn_connection_id for b in ctx.breakouts if b.vpn_connection_id}
+    owned = {a for b in ctx.breakouts for a in b.attachment_ids}
+    vpns = {v for b in ctx.breakouts for v in (b.vpn_connection_id, b.vpn_connection_id_2) if v}
     owned |= {p.attachment_id for p in ctx.region.peerings}
     waiting = {b.account for b in ctx.breakouts if b.in_flight and not b.attachment_id}
     live = {a.id: a for a in ctx.cloud.attachments if a.state not in GONE}
@@ -287,10 +287,11 @@ def _attachments(ctx: _Ctx) -> None:
                 f"account {att.resource_owner_id} ({att.state}) belongs to no breakout",
                 *remove)  # fmt: skip
     for b in ctx.active:
-        if b.attachment_id not in live:
-            ctx.add("missing_attachment", b.attachment_id or "-", f"breakout {b.id}'s "
-                    f"attachment {b.attachment_id} is gone; the breakout sweep deactivates it "
-                    "(the customer must attach again)", breakout=b)  # fmt: skip
+        for owned_id in b.attachment_ids or (None,):
+            if owned_id not in live:
+                ctx.add("missing_attachment", owned_id or "-", f"breakout {b.id}'s attachment "
+                        f"{owned_id} is gone; the breakout sweep deactivates it (the customer must "
+                        "attach again)", breakout=b)  # fmt: skip
 
 
 def _peerings(ctx: _Ctx) -> None:
@@ -338,13 +339,14 @@ def _associations(ctx: _Ctx) -> None:
     }
     live = {a.id for a in ctx.cloud.attachments if a.state not in GONE}
     for owned in ctx.active:
-        if owned.attachment_id in live:
-            want[str(owned.attachment_id)] = (ctx.region.customers_table_id, owned)
+        for att in owned.attachment_ids:
+            if att in live:
+                want[att] = (ctx.region.customers_table_id, owned)
     if ctx.region.peering_table_id:
         for p in ctx.region.peerings:
             if p.attachment_id in live:
                 want[p.attachment_id] = (ctx.region.peering_table_id, None)
-    skip = {b.attachment_id for b in ctx.breakouts if b.in_flight}
+    skip = {a for b in ctx.breakouts if b.in_flight for a in b.attachment_ids}
     for att, table in sorted(assoc.items()):
         if att in want or att in skip:
             continue
@@ -372,7 +374,8 @@ def _judge_association(ctx: _Ctx, att: str, table: str, got: str | None,
 
 # --- routes and propagations -----------------------------------------------------------------
 def _core_routes(ctx: _Ctx) -> dict[str, str]:
-    return {c: str(b.attachment_id) for b in ctx.active if b.attachment_id for c in b.cidrs}
+    return {c: str(b.routed_attachment_id or b.attachment_id) for b in ctx.active
+            if b.attachment_id for c in b.cidrs}  # fmt: skip
 
 
 def _in_flight_core_cidrs(ctx: _Ctx) -> set[str]:
@@ -411,7 +414,7 @@ def _vpn_routes(ctx: _Ctx) -> set[str]:
     its breakout did not declare lets the customer's router draw other traffic (another
     customer's range, a more specific of the device range). Returns the CIDRs it reported."""
     vpn = {a.id for a in ctx.cloud.attachments if a.resource_type == "vpn"}
-    declared = {(str(b.attachment_id), c) for b in ctx.breakouts if b.attachment_id
+    declared = {(att, c) for b in ctx.breakouts for att in b.attachment_ids
                 for c in (*b.cidrs, *b.routes)}  # fmt: skip
     table, found = ctx.region.core_table_id, set()
     for route in sorted(ctx.cloud.routes.get(table, []), key=lambda r: r.cidr):

@@ -92,6 +92,11 @@ class OwnedBreakout:
     #: VPN breakouts: the connection whose ``vpn`` attachment the breakout owns (recorded
     #: before the attachment is, which AWS lists while the connection is still pending).
     vpn_connection_id: str | None = None
+    #: Type 4 (BGP HA): the second VPN connection and its ``vpn`` attachment.
+    vpn_connection_id_2: str | None = None
+    attachment_id_2: str | None = None
+    #: The attachment the core routes lead to (type 4 after a failover: the second).
+    routed_attachment_id: str | None = None
     #: Routes for the organisation's devices in other regions (any region's tables).
     crossregion: tuple[RemoteRoute, ...] = ()
     #: The device pools it serves, for the core policy (:func:`with_pools`); empty with one
@@ -101,6 +106,11 @@ class OwnedBreakout:
     @property
     def active(self) -> bool:
         return self.status is Status.ACTIVE
+
+    @property
+    def attachment_ids(self) -> tuple[str, ...]:
+        """Every attachment the breakout owns (type 4: both VPN connections')."""
+        return tuple(a for a in (self.attachment_id, self.attachment_id_2) if a)
 
     @property
     def in_flight(self) -> bool:
@@ -211,6 +221,8 @@ def load_breakouts(session: Session) -> list[OwnedBreakout]:
             attachment_id=r.attachment_id, associated_table_id=r.associated_route_table_id,
             core_table_id=r.core_route_table_id, routes=tuple(r.route_list),
             vpn_connection_id=r.vpn_connection_id,
+            vpn_connection_id_2=r.vpn_connection_id_2, attachment_id_2=r.attachment_id_2,
+            routed_attachment_id=r.routed_attachment_id,
             crossregion=tuple(crossregion.recorded(r)),
         )
         for r in rows
@@ -290,4 +302,4 @@ def read_cloud(cloud: CloudPort, region: RegionSpec, *, shares: bool) -> CloudSt
 
 
 def org_of_attachment(breakouts: Sequence[OwnedBreakout]) -> dict[str, int]:
-    return {b.attachment_id: b.org_id for b in breakouts if b.attachment_id}
+    return {a: b.org_id for b in breakouts for a in b.attachment_ids}

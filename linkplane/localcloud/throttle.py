@@ -72,6 +72,8 @@ class _Fault:
     account_id: str | None
     match: str | None = None
     disconnect: bool = False
+    #: Matching calls let through before the fault strikes (e.g. a plan's second gateway).
+    passes: int = 0
 
 
 @dataclass
@@ -130,13 +132,15 @@ def inject_fault(
     message: str = "Injected fault",
     account_id: str | None = None,
     match: str | None = None,
+    after: int = 0,
 ) -> None:
     """Make the next ``times`` calls of ``action`` (its AWS name, such as
     ``AcceptResourceShareInvitation``) fail with ``error_code`` and ``http_status``; only
     calls by ``account_id`` if it is given, only calls whose parameters contain ``match`` if
-    that is given."""
+    that is given; the first ``after`` such calls succeed."""
     with _lock:
-        fault = _Fault(error_code, http_status, times, message, account_id, match)
+        fault = _Fault(error_code, http_status, times, message, account_id, match,
+                       passes=after)  # fmt: skip
         _state.faults.setdefault(action, []).append(fault)
 
 
@@ -167,6 +171,9 @@ def _take_fault(action: str, account_id: str, params: str) -> _Fault | None:
         if fault.match is not None and fault.match not in params:
             continue
         if fault.remaining > 0 and fault.account_id in (None, account_id):
+            if fault.passes > 0:
+                fault.passes -= 1
+                return None
             fault.remaining -= 1
             return fault
     return None

@@ -69,7 +69,7 @@ def run_migrations(settings: Settings) -> dict[str, str]:
     """Both databases to this code's schema, and the workflow queue declared."""
     engine = make_engine(settings.effective_database_url)
     try:
-        migrate(engine)
+        migrate(engine, signing_key=settings.signing_key)
     finally:
         engine.dispose()
     system_url = migrate_system_database(settings)

@@ -46,9 +46,9 @@ NOTES: dict[str, str] = {
                                      "`organisation` filter (no child organisations)",
     "create-cloud-connect-attachment-tgw": "201 with the breakout and `Location` "
                                            "(published: empty body); extension fields",
-    "create-cloud-connect-attachment-vpn": "types 2 and 3 (4 refused: not yet); 201 with the "
-                                           "breakout and `Location` (published: empty body); "
-                                           "see the Cloud Connect section",
+    "create-cloud-connect-attachment-vpn": "types 2, 3 and 4 (4: extension `public_ip_2`); "
+                                           "201 with the breakout and `Location` (published: "
+                                           "empty body); see the Cloud Connect section",
     "get-cloud-connect-attachment-by-id": "a one-element array, as published, with `history`",
     "list-cloud-connect-custom-prices": "from `LINKPLANE_CNC_MONTHLY_PRICES`; a breakout's "
                                         "AWS cost so far is `GET .../breakout/{id}/cost`",

@@ -33,7 +33,7 @@ class AttachmentPlan(Protocol):
 
 _VPN = VpnPlan()
 PLANS: dict[int, AttachmentPlan] = {BreakoutType.TGW: TgwPlan(), BreakoutType.IPSEC_VPN: _VPN,
-                                    BreakoutType.VPN_BGP: _VPN}
+                                    BreakoutType.VPN_BGP: _VPN, BreakoutType.VPN_BGP_HA: _VPN}
 
 
 def plan_for(type_id: int) -> AttachmentPlan:

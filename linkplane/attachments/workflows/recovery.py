@@ -23,6 +23,7 @@ from enum import StrEnum
 from linkplane.attachments.models import Status
 from linkplane.attachments.records import InFlight
 from linkplane.attachments.workflows.messages import (
+    detached_id,
     provision_id,
     rollback_id,
     teardown_id,
@@ -48,7 +49,8 @@ class Repair:
 def workflow_ids(row: InFlight) -> list[str]:
     """The workflows whose states :func:`decide` needs for ``row``."""
     bid, rev = row.breakout_id, row.revision
-    return [provision_id(bid, rev), teardown_id(bid, rev), rollback_id(bid, rev)]
+    return [provision_id(bid, rev), teardown_id(bid, rev), rollback_id(bid, rev),
+            detached_id(bid, rev)]
 
 
 def find_stranded(before: list[InFlight], states: dict[str, str], after: list[InFlight]
@@ -63,9 +65,13 @@ def find_stranded(before: list[InFlight], states: dict[str, str], after: list[In
 
 def decide(row: InFlight, states: dict[str, str]) -> Repair | None:
     """What ``row`` needs, given the DBOS states of :func:`workflow_ids` (absent: none)."""
-    prov, td, rb = (states.get(w) for w in workflow_ids(row))
+    prov, td, rb, det = (states.get(w) for w in workflow_ids(row))
     if prov in RUNNING or td in RUNNING or rb in RUNNING or rb is not None:
         return None  # something works on it, or its one rollback already ran
+    if det in RUNNING:
+        # The sweep's clean-up of an attachment deleted outside linkplane works on it (status
+        # 6 without a deletion workflow): a teardown started now would race it.
+        return None
     if row.status == Status.DEACTIVATION_PENDING:
         if td is None:
             return Repair(Act.TEARDOWN, row, "deletion requested; no workflow carries it out")

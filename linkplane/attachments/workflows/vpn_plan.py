@@ -1,7 +1,10 @@
-"""The VPN plan (types 2 static, 3 BGP): customer gateway -> VPN connection on the region's
-TGW -> wait until AWS has it available and its ``vpn`` attachment is listed -> associate
+"""The VPN plan (types 2 static, 3 BGP, 4 BGP HA): customer gateway -> VPN connection on the
+region's TGW -> wait until AWS has it available and its ``vpn`` attachment is listed -> associate
 with the customers table -> a static route per declared ``on_prem_cidr`` in the core table
 -> Active. No customer action is awaited. Teardown undoes what the row records, in reverse.
+Type 4 (BGP HA): the TGW's ECMP checked first, then a customer gateway and VPN connection per
+customer server (steps "... 2" for the second), both attachments associated; the core routes
+lead to one connection at a time.
 
 BGP containment: the VPN attachment never propagates into the core table (the TGW has
 default propagation off and linkplane never enables one); only the declared CIDRs reach the
@@ -12,13 +15,14 @@ attachment's own view; the audit flags any other core route to a VPN attachment.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from dbos import DBOS
 from sqlalchemy.orm import Session
 
-from linkplane.attachments import records
+from linkplane.attachments import records, vpn
 from linkplane.attachments.models import Breakout, BreakoutType
-from linkplane.attachments.records import Plan, Resources, Stop, StopKind
+from linkplane.attachments.records import Plan, Resources, Stop, StopKind, VpnSpec
 from linkplane.attachments.workflows.tgw import (
     GONE_STATES,
     _Backoff,
@@ -36,9 +40,10 @@ _GONE_VPN = frozenset({"deleting", "deleted"})
 
 
 class VpnPlan:
-    """Attachment types 2 and 3: an AWS Site-to-Site VPN connection on the shared TGW."""
+    """Attachment types 2 and 3: an AWS Site-to-Site VPN connection on the shared TGW; type 4:
+    two of them, each on its own customer gateway."""
 
-    type_ids = frozenset({BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP})
+    type_ids = frozenset({BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA})
 
     def plan(self, session: Session, row: Breakout, installation: str) -> Plan:
         return records.vpn_plan(session, row, installation)
@@ -50,48 +55,114 @@ class VpnPlan:
         return await teardown(rt, res)
 
 
-def device_name(plan: Plan) -> str:
+#: Which of a type 4 breakout's two connections a customer gateway or VPN connection is (the
+#: idempotent look-ups go by tags: without it the second create would find the first one).
+CONNECTION_TAG = "linkplane:vpn-connection"
+
+
+def connection_tags(plan: Plan, n: int) -> dict[str, str]:
+    return {**plan.tags, CONNECTION_TAG: str(n)}
+
+
+def device_name(plan: Plan, n: int = 1) -> str:
     """Tells this breakout's customer gateway apart from another one on the same IP and ASN
     (AWS answers an identical CreateCustomerGateway with the existing gateway)."""
-    return f"linkplane-{plan._prefix}breakout-{plan.breakout_id}-r{plan.revision}"
+    base = f"linkplane-{plan._prefix}breakout-{plan.breakout_id}-r{plan.revision}"
+    return base if n == 1 else f"{base}-{n}"
 
 
 # --- provisioning ---------------------------------------------------------------------------
+def _named(name: str, n: int) -> str:
+    """The step name for connection ``n``: the first keeps the plain names of types 2-3."""
+    return name if n == 1 else f"{name} {n}"
+
+
 async def _provision(rt: Runtime, plan: Plan) -> None:
     spec = plan.vpn
     if spec is None:
         raise Stop(StopKind.FAILED, f"breakout {plan.breakout_id} has no VPN request")
     await steps.db(rt, "vpn_start", lambda s: records.start_vpn(s, plan))
-    gateway = await steps.cloud(rt, "customer_gateway", plan.region, lambda c: (
-        c.ensure_customer_gateway(public_ip=spec.public_ip, asn=spec.asn,
-                                  device_name=device_name(plan), tags=plan.tags)))  # fmt: skip
-    gateway_id = gateway.id
-    await steps.db(rt, "record_cgw",
-                   lambda s: records.record_customer_gateway(s, plan, gateway_id))  # fmt: skip
-    tunnels = tuple(TunnelSpec(spec.psk, cidr) for cidr in (*spec.inside_cidrs, "", "")[:2])
-    made = await steps.cloud(rt, "vpn_connection", plan.region, lambda c: (
-        c.ensure_vpn_connection(customer_gateway_id=gateway.id, tgw_id=plan.tgw_id,
-                                static_routes_only=spec.static_routes_only, tunnels=tunnels,
-                                tags=plan.tags)))  # fmt: skip
-    seen = tunnels_of(made)
-    await steps.db(rt, "record_vpn", lambda s: records.record_vpn_connection(s, plan, made.id,
-                                                                             seen))  # fmt: skip
-    attachment_id = await _wait_available(rt, plan, made.id)
-    await steps.db(rt, "claim", lambda s: records.record_vpn_attachment(s, plan, attachment_id))
+    if len(spec.connections) > 1:
+        await steps.cloud(rt, "ecmp", plan.region, _ensure_ecmp(plan.tgw_id))
+    made = [await _connection(rt, plan, spec, n) for n in spec.connections]
+    attachment_ids = [await _wait_available(rt, plan, vpn_id, _named("vpn_state", n))
+                      for n, vpn_id in zip(spec.connections, made, strict=True)]  # fmt: skip
+    await steps.db(rt, "claim", lambda s: records.record_vpn_attachment(s, plan, attachment_ids))
     await steps.db(rt, "routing", lambda s: records.start_routing(s, plan))
-    await steps.cloud(rt, "associate", plan.region, lambda c: c.associate_route_table(
-        route_table_id=plan.customers_route_table_id, attachment_id=attachment_id))  # fmt: skip
+    for n, attachment_id in zip(spec.connections, attachment_ids, strict=True):
+        await steps.cloud(rt, _named("associate", n), plan.region, _associate(plan, attachment_id))
+    # The core routes lead to the first connection: AWS has no static route to two
+    # attachments, and ECMP over propagated routes would let the customer's BGP announce
+    # anything into the shared core table. The second connection is the standby the tunnel
+    # watch fails over to (linkplane.attachments.tunnels).
     for cidr in plan.cidrs:
-        await steps.cloud(rt, f"route {cidr}", plan.region, _route(plan, cidr, attachment_id))
+        await steps.cloud(rt, f"route {cidr}", plan.region, _route(plan, cidr, attachment_ids[0]))
     for cidr in plan.vpc_route_cidrs:
         await steps.cloud(rt, f"vpc route {cidr}", plan.region, _vpc_route(plan, cidr))
     await steps.db(rt, "activate", lambda s: records.activate(s, plan))
     await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the CIDRs
 
 
+def _ensure_ecmp(tgw_id: str) -> Callable[[CloudPort], bool]:
+    """Type 4: the region's TGW must spread traffic over both VPN connections' BGP routes
+    (``VpnEcmpSupport``; linkplane's own TGWs have it, an adopted one may not)."""
+
+    def call(port: CloudPort) -> bool:
+        tgw = port.describe_transit_gateway(tgw_id)
+        if tgw is None:
+            raise Stop(StopKind.FAILED, f"the transit gateway {tgw_id} is gone")
+        if not tgw.vpn_ecmp_support:
+            port.enable_vpn_ecmp(tgw_id)
+        return True
+
+    return call
+
+
+def _associate(plan: Plan, attachment_id: str) -> Callable[[CloudPort], None]:
+    def call(port: CloudPort) -> None:
+        port.associate_route_table(route_table_id=plan.customers_route_table_id,
+                                   attachment_id=attachment_id)  # fmt: skip
+
+    return call
+
+
+async def _connection(rt: Runtime, plan: Plan, spec: VpnSpec, n: int) -> str:
+    """Customer gateway ``n`` and its VPN connection, each recorded once made."""
+    ip = spec.public_ip_of(n)
+    gateway = await steps.cloud(rt, _named("customer_gateway", n), plan.region, lambda c: (
+        c.ensure_customer_gateway(public_ip=ip, asn=spec.asn, device_name=device_name(plan, n),
+                                  tags=connection_tags(plan, n))))  # fmt: skip
+    gateway_id = gateway.id
+    await steps.db(rt, _named("record_cgw", n),
+                   lambda s: records.record_customer_gateway(s, plan, gateway_id, n))  # fmt: skip
+    psk_key = rt.settings.signing_key()
+    inside = spec.inside_cidrs_of(n)
+
+    def connect(c: CloudPort) -> VpnConnection:
+        # Unsealed inside the step and left out of its result: the durable engine checkpoints
+        # a step's result and a workflow's inputs in clear.
+        psk = vpn.unseal_psk(spec.sealed_psk, signing_key=psk_key)
+        tunnels = tuple(TunnelSpec(psk, cidr) for cidr in (*inside, "", "")[:2])
+        return without_psk(c.ensure_vpn_connection(
+            customer_gateway_id=gateway_id, tgw_id=plan.tgw_id,
+            static_routes_only=spec.static_routes_only, tunnels=tunnels,
+            tags=connection_tags(plan, n)))
+
+    made = await steps.cloud(rt, _named("vpn_connection", n), plan.region, connect)
+    seen = tunnels_of(made)
+    await steps.db(rt, _named("record_vpn", n),
+                   lambda s: records.record_vpn_connection(s, plan, made.id, seen, n))  # fmt: skip
+    return made.id
+
+
+def without_psk(connection: VpnConnection) -> VpnConnection:
+    return replace(connection, tunnels=tuple(replace(t, psk="") for t in connection.tunnels))
+
+
 def tunnels_of(connection: VpnConnection) -> list[dict[str, object]]:
     """A connection's tunnels as the row keeps them (the PSK stays on the row's own column)."""
-    return [{"outside_ip": t.outside_ip, "inside_cidr": t.inside_cidr, "status": t.status,
+    return [{"vpn_connection_id": connection.id, "outside_ip": t.outside_ip,
+             "inside_cidr": t.inside_cidr, "status": t.status,
              "last_status_change": t.last_status_change or None}
             for t in connection.tunnels]  # fmt: skip
 
@@ -111,13 +182,13 @@ def _available(vpn_id: str, tgw_id: str) -> Callable[[CloudPort], tuple[str, str
     return call
 
 
-async def _wait_available(rt: Runtime, plan: Plan, vpn_id: str) -> str:
+async def _wait_available(rt: Runtime, plan: Plan, vpn_id: str, name: str) -> str:
     """AWS takes minutes to bring a VPN connection up; the embedded cloud one read."""
     backoff = _Backoff(rt.settings, maximum=15.0)
     start: float | None = None
     while True:
         (state, attachment_id), now = await steps.cloud_now(
-            rt, "vpn_state", plan.region, _available(vpn_id, plan.tgw_id)
+            rt, name, plan.region, _available(vpn_id, plan.tgw_id)
         )
         start = now if start is None else start
         if attachment_id is not None:
@@ -140,18 +211,20 @@ def _vpn_state(vpn_id: str) -> Callable[[CloudPort], str]:
     return call
 
 
-async def _wait_deleted(rt: Runtime, undo: _Undo, region: str, vpn_id: str) -> bool:
+async def _wait_deleted(rt: Runtime, undo: _Undo, region: str, vpn_id: str, name: str
+                        ) -> bool:  # fmt: skip
     """AWS keeps a deleted connection ``deleting`` for a while and refuses to delete its
     customer gateway meanwhile: wait (a durable sleep) until it is ``deleted``."""
     start: float | None = None
     delay = rt.settings.breakout_poll_initial_seconds
     while True:
-        state, now = await steps.cloud_now(rt, "vpn_deleted", region, _vpn_state(vpn_id))
+        state, now = await steps.cloud_now(rt, name, region, _vpn_state(vpn_id))
         if state == "deleted":
             return True
         start = now if start is None else start
         if now - start >= rt.settings.breakout_activation_timeout_seconds:
-            await undo.failed("delete_vpn", f"the VPN connection stayed {state}")
+            await undo.failed(name.replace("vpn_deleted", "delete_vpn"),
+                              f"the VPN connection stayed {state}")  # fmt: skip
             return False
         await DBOS.sleep_async(delay)
         delay = min(delay * 2, 15.0)
@@ -159,8 +232,8 @@ async def _wait_deleted(rt: Runtime, undo: _Undo, region: str, vpn_id: str) -> b
 
 
 async def teardown(rt: Runtime, res: Resources) -> list[str]:
-    """Routes, association, VPN connection (its attachment goes with it), customer gateway:
-    the reverse of provisioning, each an idempotent step with its event."""
+    """Routes, associations, VPN connections (their attachments go with them), customer
+    gateways: the reverse of provisioning, each an idempotent step with its event."""
     undo = _Undo(rt, res.breakout_id, res.region)
     routes_gone = True
     for cidr in reversed(res.vpc_routes):
@@ -172,25 +245,58 @@ async def teardown(rt: Runtime, res: Resources) -> list[str]:
         if routes_gone:
             await undo.forget("routes", "Static routes removed from the core route table",
                               {"core_route_table_id": rt_id, "routes": list(res.routes)})
-    att = res.attachment_id
-    if res.associated_route_table_id:
-        table = res.associated_route_table_id
-        if not att or await undo("disassociate", lambda c: c.disassociate_route_table(
-                route_table_id=table, attachment_id=att)):  # fmt: skip
-            await undo.forget("association", "VPN attachment disassociated from the customers "
-                              "table", {"route_table_id": table, "attachment_id": att})  # fmt: skip
-    vpn_id, vpn_gone = res.vpn_connection_id, True
-    if vpn_id:
-        vpn_gone = await undo("delete_vpn", lambda c: c.delete_vpn_connection(vpn_id))
-        vpn_gone = vpn_gone and await _wait_deleted(rt, undo, res.region, vpn_id)
-        if vpn_gone:
-            await undo.forget("vpn_connection", "VPN connection deleted",
-                              {"vpn_connection_id": vpn_id, "attachment_id": att})  # fmt: skip
-    cgw = res.customer_gateway_id
-    # AWS refuses to delete a customer gateway its VPN still uses: kept for the sweep's retry.
-    if cgw and vpn_gone and await undo("delete_cgw", lambda c: c.delete_customer_gateway(cgw)):
-        await undo.forget("customer_gateway", "Customer gateway deleted",
-                          {"customer_gateway_id": cgw})  # fmt: skip
+    await _disassociate(undo, res)
+    connections = ((1, res.vpn_connection_id, res.attachment_id, res.customer_gateway_id),
+                   (2, res.vpn_connection_id_2, res.attachment_id_2, res.customer_gateway_id_2))
+    gone = {n: await _delete_connection(rt, undo, res.region, n, vpn_id, att)
+            for n, vpn_id, att, _cgw in connections}  # fmt: skip
+    for n, _vpn_id, _att, cgw in connections:
+        # AWS refuses to delete a customer gateway its VPN still uses: kept for the sweep.
+        if cgw and gone[n] and await undo(_named("delete_cgw", n), _delete_cgw(cgw)):
+            await undo.forget(_named("customer_gateway", n).replace(" ", "_"),
+                              "Customer gateway deleted", {"customer_gateway_id": cgw})
     await steps.routing_changed(rt)  # e.g. isolation: drop the breakout's CIDRs from the policy
     return undo.problems
 
+
+def _delete_cgw(cgw: str) -> Callable[[CloudPort], None]:
+    def call(port: CloudPort) -> None:
+        port.delete_customer_gateway(cgw)
+
+    return call
+
+
+async def _disassociate(undo: _Undo, res: Resources) -> None:
+    table = res.associated_route_table_id
+    if not table:
+        return
+    done = True
+    for n, att in ((1, res.attachment_id), (2, res.attachment_id_2)):
+        if att:
+            done &= await undo(_named("disassociate", n), _disassociation(table, att))
+    if done:
+        await undo.forget("association", "VPN attachment disassociated from the customers "
+                          "table", {"route_table_id": table, "attachment_id": res.attachment_id,
+                                    **({"attachment_id_2": res.attachment_id_2}
+                                       if res.attachment_id_2 else {})})  # fmt: skip
+
+
+def _disassociation(table: str, attachment_id: str) -> Callable[[CloudPort], None]:
+    def call(port: CloudPort) -> None:
+        port.disassociate_route_table(route_table_id=table, attachment_id=attachment_id)
+
+    return call
+
+
+async def _delete_connection(rt: Runtime, undo: _Undo, region: str, n: int,
+                             vpn_id: str | None, attachment_id: str | None) -> bool:  # fmt: skip
+    """Delete VPN connection ``n`` and wait until AWS says it is ``deleted``; True when it
+    is gone (or was never made)."""
+    if not vpn_id:
+        return True
+    gone = await undo(_named("delete_vpn", n), lambda c: c.delete_vpn_connection(vpn_id))
+    gone = gone and await _wait_deleted(rt, undo, region, vpn_id, _named("vpn_deleted", n))
+    if gone:
+        await undo.forget(_named("vpn_connection", n).replace(" ", "_"), "VPN connection deleted",
+                          {"vpn_connection_id": vpn_id, "attachment_id": attachment_id})
+    return gone

@@ -150,7 +150,24 @@ def _propagated(table: Any) -> dict[str, dict[str, Any]]:
                  "TransitGatewayAttachments": []},
             )  # fmt: skip
             entry["TransitGatewayAttachments"].append(_attachment_entry(table, attachment))
+    if not _vpn_ecmp(table):
+        for entry in found.values():
+            entry["TransitGatewayAttachments"] = _one_vpn_path(entry["TransitGatewayAttachments"])
     return found
+
+
+def _vpn_ecmp(table: Any) -> bool:
+    """The gateway's ``VpnEcmpSupport`` (AWS and moto default: enable)."""
+    tgw = table.ec2_backend.transit_gateways.get(table.transit_gateway_id)
+    options = getattr(tgw, "options", None) or {}
+    return str(options.get("VpnEcmpSupport", "enable")) == "enable"
+
+
+def _one_vpn_path(entries: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Without ECMP, AWS uses one of several VPN attachments propagating the same prefix
+    (the others stay as backups, not listed as targets): here the first one recorded."""
+    vpns = [e for e in entries if e["ResourceType"] == "vpn"]
+    return [e for e in entries if e["ResourceType"] != "vpn"] + vpns[:1]
 
 
 def all_routes(table: Any) -> list[dict[str, Any]]:
