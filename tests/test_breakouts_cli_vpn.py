@@ -79,12 +79,29 @@ def test_create_vpn_bgp_sends_asn_and_inside_cidrs(live: Live) -> None:
     assert run(live, "delete", str(created["id"]), "--wait", "--timeout", "60").exit_code == 0
 
 
+def test_create_vpn_with_a_second_server_is_type_4_with_four_tunnels(live: Live) -> None:
+    cidrs = new_cidrs(1)
+    second = f"81.2.69.{next(_ips)}"
+    result = _vpn(live, cidrs, "--asn", "65043", "--public-ip-2", second, "--wait",
+                  "--timeout", "90")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    found = re.search(r"breakout (\d+): \d ", result.output)
+    assert found is not None and "5 Active" in result.output, result.output
+    shown = json.loads(run(live, "show", found.group(1), "--json").output)
+    assert (shown["type"]["id"], shown["public_ip_2"], shown["asn"]) == (4, second, 65043)
+    assert len(shown["tunnels"]) == 4
+    assert {t["customer_ip"] for t in shown["tunnels"]} == {shown["public_ip"], second}
+    assert run(live, "delete", found.group(1), "--wait", "--timeout", "90").exit_code == 0
+    assert left_in_cloud(live.stack, int(found.group(1)), cidrs) == NOTHING
+
+
 @pytest.mark.parametrize(
     ("extra", "field"),
     [
         (["--bgp"], "asn"),
         (["--psk", "0short"], "psk"),
         (["--inside-cidr", "169.254.91.0/30"], "inside_cidr"),
+        (["--public-ip-2", "10.0.0.9", "--asn", "65044"], "public_ip_2"),
     ],
 )  # fmt: skip
 def test_create_vpn_errors_name_the_field(live: Live, extra: list[str], field: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from linkplane.attachments import vpn
 from linkplane.attachments.models import Breakout, BreakoutType, Status
 from linkplane.attachments.workflows.vpn_plan import tunnels_of
 from linkplane.cloud.port import TunnelSpec
@@ -50,7 +51,8 @@ def provision_vpn(w: World, org: Org, on_prem: list[str], *, asn: int | None = N
         row = Breakout(org_id=org.id, name="vpn", region=w.region.name, aws_account_id="",
                        vpc_cidrs=json.dumps(on_prem), status_id=Status.PENDING_EGN_ACTIVATION,
                        type_id=BreakoutType.VPN_BGP if bgp else BreakoutType.IPSEC_VPN,
-                       vpn_public_ip=public_ip, vpn_psk=psk, vpn_asn=asn or 65000,
+                       vpn_public_ip=public_ip, vpn_asn=asn or 65000,
+                       vpn_psk_sealed=vpn.seal_psk(psk, signing_key=w.settings.signing_key()),
                        description="", routes="[]")  # fmt: skip
         session.add(row)
         session.flush()

@@ -112,7 +112,7 @@ def test_wizard_offers_the_bootstrapped_regions_and_types(
     types = web.get("/cloud-connect/new").text
     assert re.search(r'value="1"\s+checked', types)
     assert re.search(r'value="2"\s+>', types)  # VPN: its own details step (test_portal_vpn)
-    assert re.search(r'value="4"\s+disabled', types)
+    assert re.search(r'value="4"\s+>', types)  # BGP HA too: a second server in its details
     details = web.get("/cloud-connect/new/details?type=1").text
     assert '<option value="eu-central-1"' in details
     for label in ("Name", "Region", "AWS account id", "CIDR 1", "Description"):

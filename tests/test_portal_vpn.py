@@ -1,4 +1,4 @@
-"""The portal's VPN breakouts without a browser: the wizard's VPN steps (types 2 and 3),
+"""The portal's VPN breakouts without a browser: the wizard's VPN steps (types 2, 3 and 4),
 their field-by-field errors, the breakout page's tunnels and the configuration download."""
 
 from __future__ import annotations
@@ -68,9 +68,8 @@ def test_type_step_offers_the_vpn_types_of_the_region(
     web.sign_in(tenants["acme"].admin)
     types = web.get("/cloud-connect/new").text
     assert re.search(r'value="1"\s+checked', types)
-    for type_id in (2, 3):
+    for type_id in (2, 3, 4):
         assert re.search(rf'value="{type_id}"\s+>', types), types
-    assert re.search(r'value="4"\s+disabled', types)  # HA: not in the wizard
     assert "create it through the API for now" not in types
 
 
@@ -126,7 +125,7 @@ def test_bgp_without_or_with_a_bad_asn_names_the_asn(
 def test_valid_vpn_is_reviewed_then_created(
     web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
 ) -> None:
-    from linkplane.attachments import service
+    from linkplane.attachments import service, vpn
 
     ctx, _ = portal_ctx
     before = _count(ctx)
@@ -153,7 +152,8 @@ def test_valid_vpn_is_reviewed_then_created(
     with ctx.sessionmaker() as session:
         row = service.get_breakout(session=session, org_id=tenants["acme"].id,
                                    breakout_id=int(found.group(1)))  # fmt: skip
-        assert (row.type_id, row.vpn_public_ip, row.vpn_asn, row.vpn_psk, row.cidr_list) == (
+        psk = vpn.unseal_psk(row.vpn_psk_sealed, signing_key=ctx.settings.signing_key())
+        assert (row.type_id, row.vpn_public_ip, row.vpn_asn, psk, row.cidr_list) == (
             3,
             "81.2.69.30",
             65010,
@@ -163,6 +163,44 @@ def test_valid_vpn_is_reviewed_then_created(
     page = web.get(created.headers["location"]).text
     assert 'id="setup-started"' in page and "nothing to do there" in page
     assert 'id="vpn-public-ip">81.2.69.30<' in page
+
+
+def test_ha_vpn_asks_for_a_second_server_and_creates_type_4(
+    web: PortalClient, tenants: dict[str, Org], portal_ctx: tuple[AppContext, dict[str, Org]]
+) -> None:
+    """Type 4 (BGP HA): a second VPN server, checked like the first and not the same one."""
+    from linkplane.attachments import service
+
+    ctx, _ = portal_ctx
+    web.sign_in(tenants["acme"].admin)
+    page = web.get("/cloud-connect/new/details?type=4").text
+    assert ">Public IP of your second VPN server</label>" in page
+    assert ">BGP ASN of your router</label>" in page
+    assert 'name="public_ip_2"' not in web.get("/cloud-connect/new/details?type=3").text
+    token = web.csrf("/cloud-connect/new/details?type=4")
+    form = {**GOOD, "type": "4", "asn": "65020", "on_prem_cidr": ["10.59.0.0/24"],
+            "csrf_token": token}  # fmt: skip
+    before = _count(ctx)
+    for second, says in (("", "public_ip_2"), ("81.2.69.30", "same as public_ip"),
+                         ("10.0.0.1", "public_ip_2")):  # fmt: skip
+        bad = web.post("/cloud-connect/new/vpn/review", data={**form, "public_ip_2": second})
+        assert bad.status_code == 422, bad.text
+        assert 'id="public_ip_2-error"' in bad.text and says in bad.text, second
+    assert _count(ctx) == before
+    good = {**form, "public_ip_2": "81.2.69.40"}
+    review = web.post("/cloud-connect/new/vpn/review", data=good)
+    assert review.status_code == 200 and "81.2.69.40" in review.text, review.text
+    created = web.post("/cloud-connect/new/vpn/create", data=good, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    found = re.fullmatch(r"/cloud-connect/(\d+)\?started=1", created.headers["location"])
+    assert found is not None
+    with ctx.sessionmaker() as session:
+        row = service.get_breakout(session=session, org_id=tenants["acme"].id,
+                                   breakout_id=int(found.group(1)))  # fmt: skip
+        assert (row.type_id, row.vpn_public_ip, row.vpn_public_ip_2, row.vpn_asn) == (
+            4, "81.2.69.30", "81.2.69.40", 65020)  # fmt: skip
+    shown = web.get(created.headers["location"]).text
+    assert 'id="vpn-public-ip-2">81.2.69.40<' in shown
 
 
 def test_breakout_page_shows_tunnels_with_state_and_traffic_and_downloads(

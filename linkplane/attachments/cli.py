@@ -131,9 +131,15 @@ def create_vpn(
         bool, typer.Option("--bgp", help="BGP routing (type 3) instead of static.")
     ] = False,
     asn: Annotated[int | None, typer.Option("--asn", help="Your router's BGP ASN.")] = None,
+    public_ip_2: Annotated[
+        str | None,
+        typer.Option("--public-ip-2", help=(
+            "High availability (type 4, BGP): your second VPN server's public IPv4 address.")),
+    ] = None,
     inside_cidr: Annotated[
         list[str] | None,
-        typer.Option("--inside-cidr", help="A tunnel's inside /30 (BGP; repeatable, up to 2)."),
+        typer.Option("--inside-cidr",
+                     help="A tunnel's inside /30 (BGP; repeatable, 2, or 4 with HA)."),
     ] = None,
     description: Annotated[str, typer.Option("--description")] = "",
     wait: Wait = False,
@@ -145,12 +151,15 @@ def create_vpn(
     password: Password = None,
     token: Token = None,
 ) -> None:
-    """Request an IPsec VPN breakout, static (type 2) or BGP (type 3) (POST /cnc/breakout/vpn)."""
+    """Request an IPsec VPN breakout (POST /cnc/breakout/vpn): static (type 2), BGP (type 3,
+    ``--bgp``) or BGP high availability (type 4, ``--public-ip-2``: a second VPN server)."""
+    kind = 4 if public_ip_2 else 3 if bgp else 2
     body: dict[str, Any] = {
-        "type": 3 if bgp else 2, "name": name, "description": description,
+        "type": kind, "name": name, "description": description,
         "region": region or Settings().default_region, "public_ip": public_ip,
         "on_prem_cidr": on_prem_cidr, "inside_cidr": inside_cidr or [],
         **({"psk": psk} if psk else {}), **({"asn": asn} if asn is not None else {}),
+        **({"public_ip_2": public_ip_2} if public_ip_2 else {}),
     }  # fmt: skip
     with Connection(data_dir, api_url, email, password, token).open() as client:
         created = client.request("POST", "/api/v1/cnc/breakout/vpn", json=body)

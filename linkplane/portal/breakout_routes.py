@@ -50,8 +50,9 @@ def breakout_list(
 
 
 # --- the wizard -----------------------------------------------------------------------------
-#: What the wizard can create (type 4 needs a second public IP: the API only, for now).
-WIZARD_TYPES = frozenset({BreakoutType.TGW, BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP})
+#: What the wizard can create: every type.
+WIZARD_TYPES = frozenset({BreakoutType.TGW, BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP,
+                          BreakoutType.VPN_BGP_HA})
 WIZARD_VPN_TYPES = WIZARD_TYPES & VPN_TYPES
 
 
@@ -62,17 +63,11 @@ def _available_types(session: Session) -> dict[int, bool]:
     }
 
 
-def _api_only(session: Session) -> set[int]:
-    """Types offered in some region that the wizard cannot create yet."""
-    return {int(t) for t in VPN_TYPES - WIZARD_TYPES
-            if service.available_regions(session=session, type_id=t)}  # fmt: skip
-
-
 @router.get("/new", response_class=HTMLResponse)
 def wizard_type(request: Request, principal: PortalWriter, session: SessionDep) -> HTMLResponse:
     return views.render(
         request, "wizard_type.html", principal, steps=STEPS, step=0,
-        types=TYPE_DESCRIPTION, available=_available_types(session), api_only=_api_only(session),
+        types=TYPE_DESCRIPTION, available=_available_types(session),
     )  # fmt: skip
 
 
@@ -189,6 +184,7 @@ def _vpn_form(
     name: Annotated[str, Form()] = "",
     region: Annotated[str, Form()] = "",
     public_ip: Annotated[str, Form()] = "",
+    public_ip_2: Annotated[str, Form()] = "",
     psk: Annotated[str, Form()] = "",
     asn: Annotated[str, Form()] = "",  # as typed: a bad one is shown back with its error
     description: Annotated[str, Form()] = "",
@@ -197,7 +193,7 @@ def _vpn_form(
 ) -> wizard.VpnForm:
     return wizard.VpnForm.parse(
         type=type, name=name, region=region, public_ip=public_ip, psk=psk, asn=asn,
-        on_prem_cidr=on_prem_cidr or [], description=description,
+        on_prem_cidr=on_prem_cidr or [], description=description, public_ip_2=public_ip_2,
     )  # fmt: skip
 
 

@@ -130,7 +130,8 @@ def validate(
 
 
 # --- VPN breakouts (types 2 static, 3 BGP) -----------------------------------------------------
-VPN_FIELDS = ("type", "name", "region", "public_ip", "psk", "asn", "on_prem_cidr", "description")
+VPN_FIELDS = ("type", "name", "region", "public_ip", "public_ip_2", "psk", "asn", "on_prem_cidr",
+              "description")
 
 
 @dataclass
@@ -145,19 +146,26 @@ class VpnForm:
     asn: str = ""
     on_prem_cidr: list[str] = field(default_factory=lambda: [""])
     description: str = ""
+    #: Type 4 only: the second VPN server (its own customer gateway and VPN connection).
+    public_ip_2: str = ""
 
     @property
     def bgp(self) -> bool:
-        return self.type == BreakoutType.VPN_BGP
+        return self.type in (BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA)
+
+    @property
+    def ha(self) -> bool:
+        return self.type == BreakoutType.VPN_BGP_HA
 
     @classmethod
     def parse(
         cls, *, type: int, name: str, region: str, public_ip: str, psk: str, asn: str,
-        on_prem_cidr: list[str], description: str,
+        on_prem_cidr: list[str], description: str, public_ip_2: str = "",
     ) -> VpnForm:  # fmt: skip
         cidrs = [c.strip() for c in on_prem_cidr if c.strip()]
         return cls(type, name.strip(), region.strip(), public_ip.strip(), psk.strip(),
-                   asn.strip(), cidrs or [""], description.strip())  # fmt: skip
+                   asn.strip(), cidrs or [""], description.strip(),
+                   public_ip_2.strip() if type == BreakoutType.VPN_BGP_HA else "")  # fmt: skip
 
     def request(self) -> BreakoutVpnCreate:
         # The ASN only for BGP: a static VPN's customer gateway takes AWS's default.
@@ -166,6 +174,7 @@ class VpnForm:
             "type": self.type, "name": self.name, "description": self.description,
             "region": self.region, "public_ip": self.public_ip, "psk": self.psk or None,
             "asn": asn, "on_prem_cidr": [c for c in self.on_prem_cidr if c],
+            **({"public_ip_2": self.public_ip_2} if self.ha else {}),
         })  # fmt: skip
 
 
@@ -189,6 +198,9 @@ def _vpn_field_checks(form: VpnForm) -> dict[str, str]:
         lambda: vpn.check_public_ip(form.public_ip),
         lambda: vpn.check_psk(form.psk or None),
     ]
+    if form.ha:
+        checks.append(lambda: vpn.check_second_ip(kind, form.public_ip_2 or None,
+                                                  form.public_ip))  # fmt: skip
     if form.bgp and (not form.asn or ascii_digits(form.asn)):
         checks.append(lambda: vpn.check_asn(kind, int(form.asn) if form.asn else None))
     for check in checks:
@@ -247,8 +259,8 @@ def validate_vpn(
     factory: sessionmaker[Session], settings: Settings, principal: Principal, form: VpnForm
 ) -> dict[str, str]:
     """Every problem of ``form`` by field; empty means ``create_vpn`` would accept it now."""
-    if form.type not in (BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP):
-        return {"type": f"type {form.type} cannot be created here; choose 2 or 3"}
+    if form.type not in (BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA):
+        return {"type": f"type {form.type} cannot be created here; choose 2, 3 or 4"}
     errors = _vpn_field_checks(form)
     for key, message in _vpn_schema_errors(form).items():
         errors.setdefault(key, message)
