@@ -59,60 +59,94 @@ class BreakoutForm:
         )  # fmt: skip
 
 
-def _field_key(loc: tuple[object, ...]) -> str:
-    """``("vpc_cidr", 0)`` -> ``"vpc_cidr[0]"``, the service's spelling of the same field."""
-    name = str(loc[0]) if loc else FORM
-    if len(loc) > 1 and isinstance(loc[1], int):
-        return f"{name}[{loc[1]}]"
-    return name if name in FIELDS else FORM
+@dataclass(frozen=True)
+class _Shape:
+    """Where a form shows its errors: next to one of ``names`` (or to a row of the repeated
+    ``cidrs`` field), else at the top of the form."""
+
+    names: tuple[str, ...]
+    cidrs: str
+
+    def key(self, loc: tuple[object, ...]) -> str:
+        """``("vpc_cidr", 0)`` -> ``"vpc_cidr[0]"``, the service's spelling of the field."""
+        name = str(loc[0]) if loc else FORM
+        if len(loc) > 1 and isinstance(loc[1], int):
+            return f"{name}[{loc[1]}]"
+        return name if name in self.names else FORM
+
+    def put(self, errors: dict[str, str], key: str | None, message: str) -> None:
+        named = key and (key in self.names or key.startswith(f"{self.cidrs}["))
+        errors.setdefault(key if key and named else FORM, message)
+
+
+_TGW = _Shape(FIELDS, "vpc_cidr")
 
 
 def put_error(errors: dict[str, str], key: str | None, message: str) -> None:
-    target = key if key and (key in FIELDS or key.startswith("vpc_cidr[")) else FORM
-    errors.setdefault(target, message)
+    _TGW.put(errors, key, message)
 
 
-def _schema_errors(form: BreakoutForm) -> dict[str, str]:
+def _schema_errors(shape: _Shape, request: Callable[[], object]) -> dict[str, str]:
     errors: dict[str, str] = {}
     try:
-        form.request()
+        request()
     except ValidationError as exc:
         for err in exc.errors():
-            put_error(errors, _field_key(tuple(err["loc"])), err["msg"])
+            shape.put(errors, shape.key(tuple(err["loc"])), err["msg"])
     return errors
 
 
 def _dry_run(
-    factory: sessionmaker[Session], settings: Settings, principal: Principal, form: BreakoutForm
+    shape: _Shape, factory: sessionmaker[Session], create: Callable[[Session], object]
 ) -> dict[str, str]:
+    """``create`` on a session that is always rolled back: no row, event or workflow."""
     errors: dict[str, str] = {}
     with factory() as session:
         try:
-            service.create_tgw(
-                session=session, settings=settings, principal=principal, data=form.request()
-            )
+            create(session)
         except LinkplaneError as exc:
-            put_error(errors, exc.field, exc.message)
+            shape.put(errors, exc.field, exc.message)
         finally:
             session.rollback()
     return errors
 
 
 def _cidr_errors(
-    factory: sessionmaker[Session], settings: Settings, form: BreakoutForm, org_id: int
-) -> dict[str, str]:
+    shape: _Shape, factory: sessionmaker[Session], settings: Settings, *, region_name: str,
+    cidrs: list[str], org_id: int,
+) -> dict[str, str]:  # fmt: skip
     errors: dict[str, str] = {}
     with factory() as session:
-        region = region_info(session=session, name=form.region)
+        region = region_info(session=session, name=region_name)
         if region is None:
             return errors
         try:
             service.validate_cidrs(
                 session=session, settings=settings, region=region,
-                cidrs=[c for c in form.vpc_cidr if c], org_id=org_id,
+                cidrs=[c for c in cidrs if c], org_id=org_id, field=shape.cidrs,
             )  # fmt: skip
         except LinkplaneError as exc:
-            put_error(errors, exc.field, exc.message)
+            shape.put(errors, exc.field, exc.message)
+    return errors
+
+
+def _collect(
+    shape: _Shape, factory: sessionmaker[Session], settings: Settings, principal: Principal,
+    *, found: dict[str, str], request: Callable[[], object],
+    create: Callable[[Session], object], region: str, cidrs: list[str],
+) -> dict[str, str]:  # fmt: skip
+    """``found`` (checks of the form's own), the schema's errors, the service's first error
+    (only when the rest is clean: it stops at its first), and the CIDR check on its own so a
+    CIDR problem shows next to the CIDRs whatever else is wrong."""
+    errors = dict(found)
+    for key, message in _schema_errors(shape, request).items():
+        errors.setdefault(key, message)
+    if not errors:
+        errors.update(_dry_run(shape, factory, create))
+    if not any(key.startswith(shape.cidrs) for key in errors):
+        for key, message in _cidr_errors(shape, factory, settings, region_name=region,
+                                         cidrs=cidrs, org_id=principal.org_id).items():  # fmt: skip
+            errors.setdefault(key, message)
     return errors
 
 
@@ -120,16 +154,16 @@ def validate(
     factory: sessionmaker[Session], settings: Settings, principal: Principal, form: BreakoutForm
 ) -> dict[str, str]:
     """Every problem of ``form`` by field; empty means ``create_tgw`` would accept it now."""
-    errors = _schema_errors(form)
-    if not errors:
-        errors.update(_dry_run(factory, settings, principal, form))
-    if not any(key.startswith("vpc_cidr") for key in errors):
-        for key, message in _cidr_errors(factory, settings, form, principal.org_id).items():
-            errors.setdefault(key, message)
-    return errors
+
+    def create(session: Session) -> object:
+        return service.create_tgw(session=session, settings=settings, principal=principal,
+                                  data=form.request())  # fmt: skip
+
+    return _collect(_TGW, factory, settings, principal, found={}, request=form.request,
+                    create=create, region=form.region, cidrs=form.vpc_cidr)  # fmt: skip
 
 
-# --- VPN breakouts (types 2 static, 3 BGP) -----------------------------------------------------
+# --- VPN breakouts (types 2 static, 3 BGP, 4 BGP HA) ----------------------------------------
 VPN_FIELDS = ("type", "name", "region", "public_ip", "public_ip_2", "psk", "asn", "on_prem_cidr",
               "description")
 
@@ -178,16 +212,11 @@ class VpnForm:
         })  # fmt: skip
 
 
-def _vpn_key(loc: tuple[object, ...]) -> str:
-    name = str(loc[0]) if loc else FORM
-    if len(loc) > 1 and isinstance(loc[1], int):
-        return f"{name}[{loc[1]}]"
-    return name if name in VPN_FIELDS else FORM
+_VPN = _Shape(VPN_FIELDS, "on_prem_cidr")
 
 
 def put_vpn_error(errors: dict[str, str], key: str | None, message: str) -> None:
-    target = key if key and (key in VPN_FIELDS or key.startswith("on_prem_cidr[")) else FORM
-    errors.setdefault(target, message)
+    _VPN.put(errors, key, message)
 
 
 def _vpn_field_checks(form: VpnForm) -> dict[str, str]:
@@ -211,62 +240,17 @@ def _vpn_field_checks(form: VpnForm) -> dict[str, str]:
     return errors
 
 
-def _vpn_schema_errors(form: VpnForm) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    try:
-        form.request()
-    except ValidationError as exc:
-        for err in exc.errors():
-            put_vpn_error(errors, _vpn_key(tuple(err["loc"])), err["msg"])
-    return errors
-
-
-def _vpn_dry_run(
-    factory: sessionmaker[Session], settings: Settings, principal: Principal, form: VpnForm
-) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    with factory() as session:
-        try:
-            service.create_vpn(
-                session=session, settings=settings, principal=principal, data=form.request()
-            )
-        except LinkplaneError as exc:
-            put_vpn_error(errors, exc.field, exc.message)
-        finally:
-            session.rollback()
-    return errors
-
-
-def _on_prem_errors(
-    factory: sessionmaker[Session], settings: Settings, form: VpnForm, org_id: int
-) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    with factory() as session:
-        region = region_info(session=session, name=form.region)
-        if region is None:
-            return errors
-        try:
-            service.validate_cidrs(
-                session=session, settings=settings, region=region,
-                cidrs=[c for c in form.on_prem_cidr if c], org_id=org_id, field="on_prem_cidr",
-            )  # fmt: skip
-        except LinkplaneError as exc:
-            put_vpn_error(errors, exc.field, exc.message)
-    return errors
-
-
 def validate_vpn(
     factory: sessionmaker[Session], settings: Settings, principal: Principal, form: VpnForm
 ) -> dict[str, str]:
     """Every problem of ``form`` by field; empty means ``create_vpn`` would accept it now."""
     if form.type not in (BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA):
         return {"type": f"type {form.type} cannot be created here; choose 2, 3 or 4"}
-    errors = _vpn_field_checks(form)
-    for key, message in _vpn_schema_errors(form).items():
-        errors.setdefault(key, message)
-    if not errors:
-        errors.update(_vpn_dry_run(factory, settings, principal, form))
-    if not any(key.startswith("on_prem_cidr") for key in errors):
-        for key, message in _on_prem_errors(factory, settings, form, principal.org_id).items():
-            errors.setdefault(key, message)
-    return errors
+
+    def create(session: Session) -> object:
+        return service.create_vpn(session=session, settings=settings, principal=principal,
+                                  data=form.request())  # fmt: skip
+
+    return _collect(_VPN, factory, settings, principal, found=_vpn_field_checks(form),
+                    request=form.request, create=create, region=form.region,
+                    cidrs=form.on_prem_cidr)  # fmt: skip
