@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from linkplane.attachments import vpn
 from linkplane.attachments.models import Breakout, BreakoutType, Status
+from linkplane.attachments.service import ENTITY
 from linkplane.attachments.tunnels import TunnelWatch
 from linkplane.attachments.workflows.vpn_plan import tunnels_of
 from linkplane.cloud.port import TunnelSpec
@@ -133,8 +134,9 @@ def test_ha_vpn_four_real_tunnels_and_a_real_failover_to_the_second_site(world: 
     assert _core_targets(world, cidr) == (att_2,)
     with world.ctx.sessionmaker() as session:
         assert session.get_one(Breakout, bid).vpn_routed_connection == 2
+        on_row = (Event.entity_type == ENTITY, Event.entity_id == bid)
         notes = session.scalars(select(Event.description).where(
-            Event.entity_id == bid, Event.description.startswith("VPN failover"))).all()  # fmt: skip
+            *on_row, Event.description.startswith("VPN failover"))).all()  # fmt: skip
     assert len(notes) == 1 and att_2 in notes[0]
 
     # The transit namespace follows the cloud: the device reaches the second site's host.
@@ -149,3 +151,35 @@ def _core_targets(w: World, cidr: str) -> tuple[str, ...]:
     routes = w.provider.search_routes(w.region.core_table_id)
     return next((r.attachment_ids for r in routes if r.cidr == cidr), ())
 
+
+# --- without namespaces: each router's half of the served configuration ---------------------
+def _served_ha() -> str:
+    servers = ("198.51.100.9", "198.51.100.10")
+    return vpn.configuration("strongswan", {
+        "id": 8, "public_ip": servers[0], "psk": "lab.Secret_42", "asn": 65030, "bgp": True,
+        "amazon_asn": vpn.AMAZON_SIDE_ASN, "on_prem_cidr": ["10.81.0.0/24"],
+        "remote_cidrs": ["10.255.0.0/16"],
+        "tunnels": [{"outside_ip": f"203.0.113.{7 + n}", "inside_cidr": f"169.254.30.{4 * n}/30",
+                     "customer_ip": servers[n // 2]} for n in range(4)],
+    })  # fmt: skip
+
+
+def test_each_vpn_server_loads_only_its_own_tunnels_and_secrets() -> None:
+    halves = lab_vpn.per_server(_served_ha())
+    assert len(halves) == 2
+    sites = [lab_vpn.parse_site(h) for h in halves]
+    assert [s.public_ip for s in sites] == ["198.51.100.9", "198.51.100.10"]
+    assert [[t.outside_ip for t in s.tunnels] for s in sites] == [
+        ["203.0.113.7", "203.0.113.8"], ["203.0.113.9", "203.0.113.10"]]  # fmt: skip
+    assert all((s.asn, s.on_prem) == (65030, ("10.81.0.0/24",)) for s in sites)
+    # Only its own tunnels' secrets, and the text stays a whole swanctl.conf.
+    assert "ike-aws-3" in halves[1] and "ike-aws-3" not in halves[0]
+    assert "ike-aws-1" in halves[0] and "ike-aws-1" not in halves[1]
+    for half in halves:
+        assert half.count("{") == half.count("}")
+        assert half.index("connections {") < half.index("secrets {")
+
+
+def test_a_configuration_with_one_vpn_server_is_loaded_whole() -> None:
+    text = _served_ha().replace("198.51.100.10", "198.51.100.9")
+    assert lab_vpn.per_server(text) == [text]
