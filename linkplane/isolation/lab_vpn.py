@@ -1,6 +1,8 @@
-"""The lab's IPsec VPN breakouts: real IKEv2 tunnels (strongSwan) and, for type 3, real BGP (BIRD).
+"""The lab's IPsec VPN breakouts: real IKEv2 tunnels (strongSwan) and, for types 3 and 4, real
+BGP (BIRD).
 
-For every Active VPN breakout of the lab's region (``<id>`` is the breakout id):
+For every Active VPN breakout of the lab's region (``<id>`` is the breakout id), per VPN
+connection (type 4's second: ``<id>b``, a second customer site behind the second VPN server):
 
 - ``<p>-aws<id>``: AWS's two tunnel endpoints, configured only from the cloud: the VPN
   connection as ``DescribeVpnConnections`` gives it (outside addresses, inside CIDRs, PSKs) and,
@@ -11,6 +13,9 @@ For every Active VPN breakout of the lab's region (``<id>`` is the breakout id):
   ``vpn_configuration?vendor=strongswan``: that swanctl.conf is loaded as served, and the
   router's addresses, routes and BGP session are read from it.
 - ``<p>-onprem<id>``: a host in the on-prem CIDRs behind the router, with the TCP listener.
+
+Type 4's served configuration covers both VPN servers; :func:`per_server` cuts it into each
+router's half. :func:`stop_router` fails a router for real (the tunnel watch then fails over).
 
 The outside namespaces share one veth (``inet0``), the only "Internet" they have: the customer's
 public address and AWS's outside addresses exist there and nowhere else.
