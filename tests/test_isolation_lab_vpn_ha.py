@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from linkplane.attachments import vpn
@@ -85,6 +86,7 @@ def _blocked(ns: str, src: str, dst: str) -> bool:
     return not any(lab.probe(ns, kind, src, dst) for kind in ("ping", "tcp"))
 
 
+@pytest.mark.netns
 def test_ha_vpn_four_real_tunnels_and_a_real_failover_to_the_second_site(world: World) -> None:
     a, b = world.orgs
     cidr = "10.76.0.0/24"
