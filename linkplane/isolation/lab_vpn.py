@@ -1,6 +1,8 @@
-"""The lab's IPsec VPN breakouts: real IKEv2 tunnels (strongSwan) and, for type 3, real BGP (BIRD).
+"""The lab's IPsec VPN breakouts: real IKEv2 tunnels (strongSwan) and, for types 3 and 4, real
+BGP (BIRD).
 
-For every Active VPN breakout of the lab's region (``<id>`` is the breakout id):
+For every Active VPN breakout of the lab's region (``<id>`` is the breakout id), per VPN
+connection (type 4's second: ``<id>b``, a second customer site behind the second VPN server):
 
 - ``<p>-aws<id>``: AWS's two tunnel endpoints, configured only from the cloud: the VPN
   connection as ``DescribeVpnConnections`` gives it (outside addresses, inside CIDRs, PSKs) and,
@@ -11,6 +13,9 @@ For every Active VPN breakout of the lab's region (``<id>`` is the breakout id):
   ``vpn_configuration?vendor=strongswan``: that swanctl.conf is loaded as served, and the
   router's addresses, routes and BGP session are read from it.
 - ``<p>-onprem<id>``: a host in the on-prem CIDRs behind the router, with the TCP listener.
+
+Type 4's served configuration covers both VPN servers; :func:`per_server` cuts it into each
+router's half. :func:`stop_router` fails a router for real (the tunnel watch then fails over).
 
 The outside namespaces share one veth (``inet0``), the only "Internet" they have: the customer's
 public address and AWS's outside addresses exist there and nowhere else.
@@ -27,11 +32,13 @@ advertises therefore reaches a TGW table only if the cloud put it there.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -157,6 +164,44 @@ def parse_site(text: str) -> Site:
                 amazon_asn=int(bgp.group(1)) if bgp else None, text=text)  # fmt: skip
 
 
+_SERVER = re.compile(r"^  # tunnel (\d+): on your VPN server (\S+)$")
+_SECRET = re.compile(r"^  ike-aws-(\d+) \{$")
+
+
+def per_server(text: str) -> list[str]:
+    """The served configuration cut into one swanctl.conf per VPN server (type 4 has two,
+    in the order the text names them; types 2 and 3 one): each router loads its own tunnels
+    and their secrets, verbatim, as a customer with two routers applies it."""
+    tunnels: dict[str, list[str]] = {}  # tunnel number -> its lines (with its comments)
+    secrets: dict[str, list[str]] = {}
+    server_of: dict[str, str] = {}
+    head: list[str] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        server, secret = _SERVER.match(line), _SECRET.match(line)
+        if server:
+            server_of[server.group(1)] = server.group(2)
+            current = tunnels.setdefault(server.group(1), [])
+        elif secret:
+            current = secrets.setdefault(secret.group(1), [])
+        elif line in ("connections {", "secrets {", "}"):
+            current = None
+            continue
+        elif current is None:
+            head.append(line)
+            continue
+        current.append(line)
+    servers = list(dict.fromkeys(server_of.values()))
+    if len(servers) <= 1:
+        return [text]
+    return ["\n".join([*head, "connections {",
+                       *[x for n, lines in tunnels.items() if server_of[n] == s for x in lines],
+                       "}", "secrets {",
+                       *[x for n, lines in secrets.items() if server_of.get(n) == s
+                         for x in lines], "}", ""])
+            for s in servers]  # fmt: skip
+
+
 def lan_addresses(cidr: str) -> tuple[str, str]:
     """(the router's, the on-prem host's) address in ``cidr``: the first and the 10th host."""
     net = as_network(cidr)
@@ -252,15 +297,18 @@ class VpnSite:
     host_ns: str
     connection: VpnConnection
     site: Site
+    #: Type 4: which of the breakout's two connections (each with its own site); else 1.
+    number: int = 1
 
     @property
     def bgp(self) -> bool:
         return self.site.asn is not None
 
 
-def names(state: LabState, breakout_id: int) -> tuple[str, str, str]:
-    p = state.prefix
-    return f"{p}-aws{breakout_id}", f"{p}-site{breakout_id}", f"{p}-onprem{breakout_id}"
+def names(state: LabState, breakout_id: int, number: int = 1) -> tuple[str, str, str]:
+    """The namespaces of a breakout's connection ``number`` (type 4's second: suffix ``b``)."""
+    p, b = state.prefix, f"{breakout_id}{'' if number == 1 else 'b'}"
+    return f"{p}-aws{b}", f"{p}-site{b}", f"{p}-onprem{b}"
 
 
 def _configuration(factory: Factory, settings: Settings, breakout_id: int) -> str:
@@ -322,7 +370,8 @@ def _aws_side(state: LabState, v: VpnSite, attachment_id: str, behind: list[str]
 
 def _site_side(state: LabState, v: VpnSite) -> None:
     """The customer's router (the served swanctl.conf, verbatim) and its on-prem host."""
-    lab._veth(v.site_ns, "lan0", v.host_ns, "eth0", state.link(f"lan:{v.breakout_id}"))
+    lan = f"lan:{v.breakout_id}" + ("" if v.number == 1 else f":{v.number}")
+    lab._veth(v.site_ns, "lan0", v.host_ns, "eth0", state.link(lan))
     hosts = []
     for cidr in v.site.on_prem:
         router, host = lan_addresses(cidr)
@@ -419,30 +468,54 @@ def _vpn_breakouts(desired_breakouts: list[OwnedBreakout]) -> list[OwnedBreakout
 
 def build(state: LabState, *, b: OwnedBreakout, spec: RegionSpec, cloud: CloudPort,
           cloud_state: CloudState, factory: Factory, settings: Settings,
-          device_ranges: list[str]) -> VpnSite:  # fmt: skip
-    """The three namespaces and daemons of VPN breakout ``b`` (kept if they exist)."""
-    assert b.vpn_connection_id is not None and b.attachment_id is not None
-    connection = cloud.describe_vpn_connection(b.vpn_connection_id)
-    if connection is None or not connection.tunnels:
-        raise LabError(f"breakout {b.id}: the cloud does not describe {b.vpn_connection_id}")
-    site = parse_site(_configuration(factory, settings, b.id))
-    aws_ns, site_ns, host_ns = names(state, b.id)
-    v = VpnSite(b.id, b.vpn_connection_id, aws_ns, site_ns, host_ns, connection, site)
-    created = [lab._ensure_ns(state, ns) for ns in (aws_ns, site_ns, host_ns)]
+          device_ranges: list[str]) -> list[VpnSite]:  # fmt: skip
+    """The namespaces and daemons of VPN breakout ``b`` (kept if they exist): three per
+    connection. Type 4's two connections end on two customer sites (its two VPN servers),
+    each a router with the same on-prem network behind it, as a site replicated for HA."""
+    pairs = [(b.vpn_connection_id, b.attachment_id), (b.vpn_connection_id_2, b.attachment_id_2)]
+    servers = [parse_site(t) for t in per_server(_configuration(factory, settings, b.id))]
+    built = []
+    for number, (vpn_id, attachment_id) in enumerate(pairs, 1):
+        if vpn_id is None or attachment_id is None:
+            continue
+        connection = cloud.describe_vpn_connection(vpn_id)
+        if connection is None or not connection.tunnels:
+            raise LabError(f"breakout {b.id}: the cloud does not describe {vpn_id}")
+        site = _site_of(b.id, connection, servers)
+        v = VpnSite(b.id, vpn_id, *names(state, b.id, number), connection, site, number)
+        _build_one(state, v, attachment_id, spec=spec, cloud_state=cloud_state,
+                   device_ranges=device_ranges)  # fmt: skip
+        built.append(v)
+    return built
+
+
+def _site_of(breakout_id: int, connection: VpnConnection, servers: list[Site]) -> Site:
+    """The VPN server whose tunnels end on ``connection``'s outside addresses."""
+    outside = {t.outside_ip for t in connection.tunnels}
+    for site in servers:
+        if {t.outside_ip for t in site.tunnels} == outside:
+            return site
+    raise LabError(f"breakout {breakout_id}: no VPN server in the configuration has the "
+                   f"tunnels of {connection.id}")  # fmt: skip
+
+
+def _build_one(state: LabState, v: VpnSite, attachment_id: str, *, spec: RegionSpec,
+               cloud_state: CloudState, device_ranges: list[str]) -> None:  # fmt: skip
+    created = [lab._ensure_ns(state, ns) for ns in (v.aws_ns, v.site_ns, v.host_ns)]
     if not any(created):
-        return v
+        return
     if not all(created):
-        raise LabError(f"breakout {b.id}: half-built VPN namespaces; run linkplane lab down")
-    behind = _advertised_by_aws(cloud_state, b.attachment_id)
+        raise LabError(f"breakout {v.breakout_id}: half-built VPN namespaces; run linkplane "
+                       "lab down")  # fmt: skip
+    behind = _advertised_by_aws(cloud_state, attachment_id)
     _outside(state, v)
-    _aws_side(state, v, b.attachment_id,
+    _aws_side(state, v, attachment_id,
               [spec.core_vpc_cidr, spec.device_cidr, *device_ranges, *behind])  # fmt: skip
     _site_side(state, v)
     if v.bgp:
         _inside_addresses(v)
-        _bird(state, aws_ns, aws_bird(v, behind))
-        _bird(state, site_ns, site_bird(v))
-    return v
+        _bird(state, v.aws_ns, aws_bird(v, behind))
+        _bird(state, v.site_ns, site_bird(v))
 
 
 # --- observing what AWS's side sees --------------------------------------------------------------
@@ -500,6 +573,33 @@ def misbehave(state: LabState, v: VpnSite, extra: list[str]) -> None:
     birdc(state, v.site_ns, "configure")
 
 
+def stop_router(settings: Settings, state: LabState, v: VpnSite) -> None:
+    """The customer's router of ``v`` fails for real: its charon (started by the lab) stops,
+    sending DELETEs for its SAs, and takes its TUN device (and so its BGP sessions) along."""
+    mine = set(state.pids) & {int(p) for p in run("ip", "netns", "pids", v.site_ns).split()}
+    charons = [p for p in mine if _running(p, Path(CHARON).name)]
+    if not charons:
+        raise LabError(f"no charon of the lab runs in {v.site_ns}")
+    for pid in charons:
+        os.kill(pid, signal.SIGTERM)
+    _wait(lambda: not any(_running(p, Path(CHARON).name) for p in charons),
+          f"charon in {v.site_ns} did not stop")  # fmt: skip
+    state.pids = [p for p in state.pids if p not in charons]  # never signal a reused pid
+    lab._save(settings, state)
+
+
+def _running(pid: int, name: str) -> bool:
+    """Whether ``pid`` is a live ``name`` (reaped here when it is our exited child)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+    return comm == name and not rest.startswith(("Z", "X"))
+
+
 # --- up: the lab plus its VPN breakouts ----------------------------------------------------------
 @dataclass
 class VpnLab:
@@ -527,7 +627,7 @@ def up(*, settings: Settings, factory: Factory, cloud_for: CloudFor, region: str
         cloud_state = read_cloud(cloud, spec, shares=False)
         for b in vpns:
             ranges = [str(n) for n in desired.device_ranges.get(b.org_id, [])]
-            sites.append(build(state, b=b, spec=spec, cloud=cloud, cloud_state=cloud_state,
+            sites.extend(build(state, b=b, spec=spec, cloud=cloud, cloud_state=cloud_state,
                                factory=factory, settings=settings,
                                device_ranges=ranges))  # fmt: skip
     finally:
