@@ -16,7 +16,6 @@ import pytest
 from linkplane.addressing.models import IpAddressSpace
 from linkplane.attachments import crossregion
 from linkplane.attachments.models import Breakout, Status
-from linkplane.cloud.factory import make_cloud
 from linkplane.db import transaction
 from linkplane.devices.models import Endpoint
 from linkplane.isolation import lab
@@ -187,3 +186,7 @@ def test_without_the_peering_link_nothing_crosses_regions(world: World) -> None:
     lab.ns_run(state.tgw_netns, "ip", "link", "set", f"a{index}", "down")
     assert not lab.probe(src, "tcp", dev, vpc_b, timeout=0.5)
     assert lab.probe(src, "tcp", dev, vpc_a)
+    # down removes the second region's namespaces with the first's
+    removed = lab.down(settings=world.settings)
+    assert sorted(removed) == sorted(state.namespaces)
+    assert any(ns.startswith(state.sites[B]) for ns in removed)
