@@ -20,6 +20,13 @@ namespaces (``ip link add ... netns``): the host's own interfaces and routes are
 :func:`up` is idempotent and is also the re-sync: it adds hosts for new breakouts, reprograms
 the transit tables from the cloud and reloads the policy. :func:`down` deletes the namespaces
 and the listeners it started. State: ``<data_dir>/lab/state.json``.
+
+Several bootstrapped regions (issue 11): the region :func:`up` is given (else the first)
+keeps these names and holds the devices of its pool; every other region gets a site of its
+own (:class:`RegionSite`: ``<p>-r<n>-core``, ``-tgw``, ``-org<id>``, ``-vpc<id>``) with the
+devices of its pool, its transit programmed from its own TGW, and one veth between the
+transit namespaces per recorded peering, playing the peering attachment. The one policy
+(it knows each region's pool) is loaded into every core.
 """
 
 from __future__ import annotations
