@@ -20,6 +20,13 @@ namespaces (``ip link add ... netns``): the host's own interfaces and routes are
 :func:`up` is idempotent and is also the re-sync: it adds hosts for new breakouts, reprograms
 the transit tables from the cloud and reloads the policy. :func:`down` deletes the namespaces
 and the listeners it started. State: ``<data_dir>/lab/state.json``.
+
+Several bootstrapped regions (issue 11): the region :func:`up` is given (else the first)
+keeps these names and holds the devices of its pool; every other region gets a site of its
+own (:class:`RegionSite`: ``<p>-r<n>-core``, ``-tgw``, ``-org<id>``, ``-vpc<id>``) with the
+devices of its pool, its transit programmed from its own TGW, and one veth between the
+transit namespaces per recorded peering, playing the peering attachment. The one policy
+(it knows each region's pool) is loaded into every core.
 """
 
 from __future__ import annotations
@@ -93,6 +100,10 @@ class LabState:
     pids: list[int] = field(default_factory=list)
     #: device host namespace -> its addresses; VPC host namespace -> its addresses.
     hosts: dict[str, list[str]] = field(default_factory=dict)
+    #: Further core regions (issue 11): region name -> namespace prefix of its site.
+    sites: dict[str, str] = field(default_factory=dict)
+    #: Peering attachment -> the site namespace prefix holding the upstream end of its link.
+    peer_upstream: dict[str, str] = field(default_factory=dict)
 
     @property
     def core_netns(self) -> str:
@@ -110,8 +121,20 @@ class LabState:
     def to_json(self) -> str:
         data = {"core_netns": self.core_netns, "prefix": self.prefix, "region": self.region,
                 "namespaces": self.namespaces, "links": self.links, "pids": self.pids,
-                "hosts": self.hosts}  # fmt: skip
+                "hosts": self.hosts, "sites": self.sites,
+                "peer_upstream": self.peer_upstream}  # fmt: skip
         return json.dumps(data, indent=2, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class RegionSite:
+    """Where one core region lives in the lab: namespaces ``<ns>-core``, ``<ns>-tgw``,
+    ``<ns>-org<id>``, ``<ns>-vpc<id>``; link keys prefixed ``key``; devices of ``pool`` (all
+    devices when empty: one region). The first region keeps the one-region names."""
+
+    ns: str
+    key: str
+    pool: str
 
 
 def state_path(settings: Settings) -> Path:
@@ -124,7 +147,8 @@ def load_state(settings: Settings) -> LabState | None:
         return None
     data = json.loads(path.read_text())
     return LabState(data["prefix"], data.get("region", ""), data["namespaces"], data["links"],
-                    data["pids"], data.get("hosts", {}))  # fmt: skip
+                    data["pids"], data.get("hosts", {}), data.get("sites", {}),
+                    data.get("peer_upstream", {}))  # fmt: skip
 
 
 def _save(settings: Settings, state: LabState) -> None:
@@ -194,17 +218,22 @@ def _core_and_transit(state: LabState) -> None:
         ns_run(core, "ip", "route", "add", "default", "via", addr(0, 1), "dev", "tgw0")
 
 
-def _device_hosts(state: LabState, desired: Desired) -> None:
+def _device_hosts(state: LabState, desired: Desired, site: RegionSite | None = None) -> None:
+    """Device hosts behind the core of ``site`` (the first region when None); with several
+    regions only the devices of the site's pool: they break out there."""
+    site = site or RegionSite(state.prefix, "", "")
+    core = f"{site.ns}-core"
     by_org: dict[int, list[str]] = {}
     for e in sorted(desired.endpoints, key=lambda e: str(e.id)):
-        by_org.setdefault(e.org_id, []).append(e.ip)
+        if not site.pool or as_network(e.ip).subnet_of(as_network(site.pool)):
+            by_org.setdefault(e.org_id, []).append(e.ip)
     for org_id, ips in sorted(by_org.items()):
-        ns, key = f"{state.prefix}-org{org_id}", f"org:{org_id}"
+        ns, key = f"{site.ns}-org{org_id}", f"{site.key}org:{org_id}"
         devices = ips[:MAX_DEVICES]
-        _host(state, ns, state.core_netns, key, devices)
+        _host(state, ns, core, key, devices)
         index = state.links[key]
         for ip in devices:  # the core routes each device to its host
-            ns_run(state.core_netns, "ip", "route", "replace", f"{ip}/32", "via", addr(index, 2),
+            ns_run(core, "ip", "route", "replace", f"{ip}/32", "via", addr(index, 2),
                    "dev", f"a{index}")  # fmt: skip
 
 
@@ -214,19 +243,32 @@ def vpc_address(cidr: str) -> str:
     return str(net.network_address + (10 if net.num_addresses > 16 else 1))
 
 
-def _vpc_hosts(state: LabState, desired: Desired, region: str) -> None:
+def _vpc_hosts(state: LabState, desired: Desired, region: str,
+               site: RegionSite | None = None) -> None:  # fmt: skip
+    site = site or RegionSite(state.prefix, "", "")
     for b in desired.in_region(region):
         if b.attachment_id and not b.vpn_connection_id:  # VPN sites: lab_vpn builds them
-            ns = f"{state.prefix}-vpc{b.id}"
-            _host(state, ns, state.tgw_netns, f"att:{b.attachment_id}",
+            ns = f"{site.ns}-vpc{b.id}"
+            _host(state, ns, f"{site.ns}-tgw", f"{site.key}att:{b.attachment_id}",
                   [vpc_address(c) for c in b.cidrs])  # fmt: skip
 
 
 # --- the transit namespace: TGW route tables as kernel tables ---------------------------------
-def _interfaces(state: LabState, region: RegionSpec) -> dict[str, int]:
-    """Attachment id -> link index of its veth in the transit namespace."""
-    found = {k.removeprefix("att:"): i for k, i in state.links.items() if k.startswith("att:")}
-    found[region.core_attachment_id] = 0
+def _interfaces(state: LabState, region: RegionSpec,
+                site: RegionSite | None = None) -> dict[str, tuple[int, str]]:  # fmt: skip
+    """Attachment id -> (link index of its veth in the site's transit namespace, the address
+    of the far end): attachments of the site's region and the region peerings."""
+    site = site or RegionSite(state.prefix, "", "")
+    att = f"{site.key}att:"
+    found = {k.removeprefix(att): (i, addr(i, 2)) for k, i in state.links.items()
+             if k.startswith(att)}  # fmt: skip
+    core = state.links.get(f"{site.key}core", 0)
+    found[region.core_attachment_id] = (core, addr(core, 2))
+    for p in region.peerings:  # the upstream end is the site listed first (state.sites)
+        index = state.links.get(f"peer:{p.attachment_id}")
+        if index is not None:
+            upstream = state.peer_upstream.get(p.attachment_id) == site.ns
+            found[p.attachment_id] = (index, addr(index, 2 if upstream else 1))
     return found
 
 
@@ -242,32 +284,82 @@ def _clear(tgw: str) -> None:
         run("ip", "-n", tgw, "route", "flush", "table", table)
 
 
-def program_transit(state: LabState, cloud: CloudState, region: RegionSpec) -> dict[str, int]:
+def program_transit(state: LabState, cloud: CloudState, region: RegionSpec,
+                    site: RegionSite | None = None) -> dict[str, int]:  # fmt: skip
     """Make the transit namespace forward as the TGW does now; returns table id -> number."""
-    tgw = state.tgw_netns
+    tgw = f"{site.ns}-tgw" if site else state.tgw_netns
     tables = {t.id: _TABLE_BASE + i for i, t in enumerate(sorted(cloud.tables, key=lambda t: t.id))}
     _clear(tgw)
-    ifaces = _interfaces(state, region)
+    ifaces = _interfaces(state, region, site)
     for table_id, routes in cloud.routes.items():
         for r in routes:
             if ":" in r.cidr or table_id not in tables:
                 continue
-            index = ifaces.get(r.attachment_ids[0]) if r.attachment_ids else None
-            where = (["via", addr(index, 2), "dev", f"a{index}", "onlink"]
-                     if index is not None and r.state == "active" else [])  # fmt: skip
+            hop = ifaces.get(r.attachment_ids[0]) if r.attachment_ids else None
+            where = (["via", hop[1], "dev", f"a{hop[0]}", "onlink"]
+                     if hop is not None and r.state == "active" else [])  # fmt: skip
             kind = [] if where else ["blackhole"]
             run("ip", "-n", tgw, "route", "replace", *kind, r.cidr, *where,
                 "table", str(tables[table_id]))  # fmt: skip
     live = {a.id for a in cloud.attachments if a.state in ("available", "modifying")}
     assoc = {a.attachment_id: a.route_table_id for a in cloud.associations
              if a.state == "associated"}  # fmt: skip
-    for att, index in sorted(ifaces.items(), key=lambda kv: kv[1]):
+    for att, (index, _) in sorted(ifaces.items(), key=lambda kv: kv[1]):
         table = tables.get(assoc.get(att, ""))
         if att in live and table is not None:
             run("ip", "-n", tgw, "rule", "add", "iif", f"a{index}", "lookup", str(table),
                 "pref", "100")  # fmt: skip
         run("ip", "-n", tgw, "rule", "add", "iif", f"a{index}", "prohibit", "pref", "200")
     return tables
+
+
+# --- further core regions (issue 11) ----------------------------------------------------------
+def _site(state: LabState, region: RegionSpec) -> RegionSite:
+    """The site of a region other than the first; its index is kept across re-syncs."""
+    if region.name not in state.sites:
+        state.sites[region.name] = f"{state.prefix}-r{len(state.sites) + 1}"
+    ns = state.sites[region.name]
+    return RegionSite(ns, ns.removeprefix(f"{state.prefix}-"), region.device_cidr)
+
+
+def _site_core(state: LabState, site: RegionSite) -> None:
+    """The site's core gateway and transit namespaces, linked as the first region's are."""
+    core, tgw, index = f"{site.ns}-core", f"{site.ns}-tgw", state.link(f"{site.key}core")
+    _ensure_ns(state, tgw)
+    if _ensure_ns(state, core):
+        _veth(tgw, f"a{index}", core, "tgw0", index)
+        ns_run(core, "ip", "route", "add", "default", "via", addr(index, 1), "dev", "tgw0")
+
+
+def _peering_links(state: LabState, sites: dict[str, RegionSite],
+                   regions: list[RegionSpec]) -> None:  # fmt: skip
+    """One veth between the transit namespaces of each peered pair of lab regions: the
+    peering attachment, ``a<n>`` on both ends, upstream in the region listed first."""
+    order = [r.name for r in regions]
+    for r in regions:
+        for p in r.peerings:
+            key = f"peer:{p.attachment_id}"
+            if p.peer_region not in sites or key in state.links:
+                continue
+            first, second = sorted((r.name, p.peer_region), key=order.index)
+            index = state.link(key)
+            up_ns, down_ns = sites[first].ns, sites[second].ns
+            _veth(f"{up_ns}-tgw", f"a{index}", f"{down_ns}-tgw", f"a{index}", index)
+            state.peer_upstream[p.attachment_id] = up_ns
+
+
+def _build_regions(state: LabState, desired: Desired, first: RegionSpec) -> list[
+        tuple[RegionSpec, RegionSite]]:  # fmt: skip
+    """The other bootstrapped regions' sites and the peering links; returns them."""
+    built = [(r, _site(state, r)) for r in desired.regions if r.name != first.name]
+    for region, site in built:
+        _site_core(state, site)
+        _device_hosts(state, desired, site)
+        _vpc_hosts(state, desired, region.name, site)
+    sites = {first.name: RegionSite(state.prefix, "", first.device_cidr)}
+    sites.update({r.name: site for r, site in built})
+    _peering_links(state, sites, [first, *(r for r, _ in built)])
+    return built
 
 
 # --- up / down ------------------------------------------------------------------------------
@@ -291,14 +383,23 @@ def up(*, settings: Settings, factory: Factory, cloud_for: CloudFor,
         raise LabError(f"no bootstrapped region {region or ''}; run linkplane up first")
     cloud = read_cloud(cloud_for(spec.name), spec, shares=False)
     state = load_state(settings) or LabState(prefix_for(settings), spec.name)
+    several = len(desired.regions) > 1
+    built: list[tuple[RegionSpec, RegionSite]] = []
     try:
         _core_and_transit(state)
-        _device_hosts(state, desired)
+        _device_hosts(state, desired, RegionSite(state.prefix, "", spec.device_cidr)
+                      if several else None)  # fmt: skip
         _vpc_hosts(state, desired, spec.name)
+        built = _build_regions(state, desired, spec) if several else []
     finally:
         _save(settings, state)  # whatever was created, down can remove
     tables = program_transit(state, cloud, spec)
+    for other, site in built:
+        program_transit(state, read_cloud(cloud_for(other.name), other, shares=False),
+                        other, site)  # fmt: skip
     policy = service.apply_policy(settings=settings, factory=factory, force=True)
+    for _, site in built:  # the same policy (it knows every region's pool) in every core
+        gateway.load(f"{site.ns}-core", Path(policy.path))
     return LabSummary(state, tables, policy)
 
 
@@ -356,6 +457,8 @@ def describe(summary: LabSummary) -> list[str]:
     s = summary.state
     lines = [f"lab {s.prefix} (region {s.region}): core gateway {s.core_netns}, "
              f"transit {s.tgw_netns} with {len(summary.tables)} route table(s)"]  # fmt: skip
+    for name, ns in sorted(s.sites.items()):
+        lines.append(f"  region {name}: core gateway {ns}-core, transit {ns}-tgw")
     for ns, addrs in sorted(s.hosts.items()):
         lines.append(f"  {ns}: {', '.join(addrs)}")
     lines.append(f"  policy {summary.policy.digest[:12]} loaded into {summary.policy.loaded_into}")
