@@ -167,8 +167,8 @@ def test_reads_are_one_per_region_not_per_breakout(world: World) -> None:
     def calls() -> tuple[int, int]:
         counter.reset()
         _audit(w, lambda r: cloud)
-        return counter.calls.get("DescribeVpnConnections", 0), counter.calls.get(
-            "DescribeCustomerGateways", 0)
+        seen = counter.calls
+        return seen.get("DescribeVpnConnections", 0), seen.get("DescribeCustomerGateways", 0)
 
     assert calls() == (1, 1)
     for _ in range(3):
