@@ -177,3 +177,29 @@ def test_reads_are_one_per_region_not_per_breakout(world: World) -> None:
         _row(w, Status.ACTIVE)
     assert calls() == (1, 1)
     assert len(_vpn_findings(_audit(w))) == 6
+
+
+def test_a_breakout_created_while_the_audit_reads_the_cloud_is_not_judged_stale(
+    world: World,
+) -> None:
+    """The breakouts are read after the cloud: a VPN breakout whose row and customer gateway
+    appear between the audit's start and its cloud reads is in flight, not a leftover."""
+    w = world
+    made: list[Pair] = []
+
+    class Racing:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def list_vpn_connections(self, **kwargs: Any) -> Any:
+            if not made:  # a request and its workflow's first steps, right now
+                made.append(_pair(w, _tags(w, _row(w, Status.PENDING_EGN_ACTIVATION))))
+            return self.inner.list_vpn_connections(**kwargs)
+
+    result = _audit(w, lambda r: Racing(w.cloud_for(r)))
+    assert made and _vpn_findings(result) == {}
+    vpns, cgws = _live(w)
+    assert made[0].vpn in vpns and made[0].cgw in cgws

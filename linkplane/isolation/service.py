@@ -9,7 +9,7 @@ still run) and reports them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -35,6 +35,7 @@ from linkplane.isolation.state import (
     RegionSpec,
     load_desired,
     load_ownership,
+    load_vpn_records,
     org_of_attachment,
     read_cloud,
 )
@@ -281,6 +282,8 @@ def audit(
             findings += drift.missing_tgw(spec, desired.in_region(spec.name))
             continue
         cloud = read_cloud(port, spec, shares=True, installation=ownership.installation)
+        with factory() as session:  # after the cloud: see load_vpn_records
+            ownership = replace(ownership, vpn=load_vpn_records(session))
         findings += drift.audit(spec, cloud, desired.breakouts, ownership)
     if workflows is not None:
         names = {s.name for s in specs}

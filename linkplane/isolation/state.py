@@ -169,20 +169,27 @@ class VpnRecord:
 
 
 def load_ownership(session: Session, installation: str) -> Ownership:
+    rows = session.execute(select(BreakoutRow.id, BreakoutRow.aws_account_id))
+    return Ownership(installation, {breakout_id: account for breakout_id, account in rows},
+                     load_vpn_records(session))  # fmt: skip
+
+
+def load_vpn_records(session: Session) -> dict[int, VpnRecord]:
+    """Every breakout's :class:`VpnRecord`. Read *after* the cloud: a breakout created (and
+    its resources made) between an earlier read and the cloud's would look absent, and its
+    fresh customer gateway stale."""
     rows = session.execute(select(
-        BreakoutRow.id, BreakoutRow.aws_account_id, BreakoutRow.status_id,
+        BreakoutRow.id, BreakoutRow.status_id,
         BreakoutRow.vpn_connection_id, BreakoutRow.vpn_connection_id_2,
         BreakoutRow.customer_gateway_id, BreakoutRow.customer_gateway_id_2,
-    )).all()  # fmt: skip
-    return Ownership(
-        installation,
-        {r.id: r.aws_account_id for r in rows},
-        {r.id: VpnRecord(Status(r.status_id),
-                         frozenset(v for v in (r.vpn_connection_id, r.vpn_connection_id_2) if v),
-                         frozenset(g for g in (r.customer_gateway_id, r.customer_gateway_id_2)
-                                   if g))
-         for r in rows},
-    )  # fmt: skip
+    ))  # fmt: skip
+    return {
+        r.id: VpnRecord(Status(r.status_id),
+                        frozenset(v for v in (r.vpn_connection_id, r.vpn_connection_id_2) if v),
+                        frozenset(g for g in (r.customer_gateway_id, r.customer_gateway_id_2)
+                                  if g))
+        for r in rows
+    }  # fmt: skip
 
 
 def load_desired(session: Session) -> Desired:
