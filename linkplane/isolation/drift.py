@@ -307,8 +307,10 @@ def _attachments(ctx: _Ctx) -> None:
         # A VPN attachment goes with its VPN connection (DeleteVpnConnection): report only.
         remove = () if att.resource_type == "vpn" else (
             fix(FixOp.REMOVE_ATTACHMENT, attachment_id=att.id),)  # fmt: skip
+        goes = (f"; it goes with VPN connection {att.resource_id}"
+                if att.resource_type == "vpn" else "")  # fmt: skip
         ctx.add("unowned_attachment", att.id, f"{att.resource_type} attachment {att.id} of "
-                f"account {att.resource_owner_id} ({att.state}) belongs to no breakout",
+                f"account {att.resource_owner_id} ({att.state}) belongs to no breakout{goes}",
                 *remove)  # fmt: skip
     for b in ctx.active:
         for owned_id in b.attachment_ids or (None,):
