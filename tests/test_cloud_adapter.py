@@ -239,6 +239,12 @@ def test_vpn_connection_on_the_gateway_idempotent_with_tunnels_and_metrics(
     assert (first.psk, first.inside_cidr) == ("psk.for_one", "169.254.50.0/30")
     assert found.tunnels[1].psk == "psk.for_two" and found.tunnels[1].inside_cidr
     assert [v.id for v in c.list_vpn_connections(tgw_id=tgw.id)] == [made.id]
+    # The audit's filtered reads: only what carries every given tag.
+    other = {**tags, "linkplane:installation": "not-this-one"}
+    assert [v.id for v in c.list_vpn_connections(tgw_id=tgw.id, tags=tags)] == [made.id]
+    assert c.list_vpn_connections(tgw_id=tgw.id, tags=other) == []
+    assert cgw.id in [g.id for g in c.list_customer_gateways(tags=tags)]
+    assert c.list_customer_gateways(tags=other) == []
     attachment = c.vpn_attachment(tgw_id=tgw.id, vpn_id=made.id)
     assert attachment is not None and attachment.resource_type == "vpn"
     up = found.tunnels[0].outside_ip

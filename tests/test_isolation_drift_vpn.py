@@ -5,10 +5,18 @@ a core route to a VPN attachment for an undeclared prefix is ``undeclared_vpn_ro
 
 from __future__ import annotations
 
-from linkplane.attachments.models import Status
-from linkplane.cloud.port import TgwAttachment, TgwRoute
+from linkplane.attachments.models import BREAKOUT_TAG, Status
+from linkplane.cloud.port import (
+    CustomerGateway,
+    ResourceShare,
+    ShareAssociation,
+    TgwAttachment,
+    TgwRoute,
+    VpnConnection,
+)
+from linkplane.installation.tags import TAG as INSTALLATION_TAG
 from linkplane.isolation import drift
-from linkplane.isolation.state import CloudState, OwnedBreakout, Ownership, RegionSpec
+from linkplane.isolation.state import CloudState, OwnedBreakout, Ownership, RegionSpec, VpnRecord
 
 REGION = RegionSpec(name="eu-central-1", tgw_id="tgw-1", tgw_arn="arn:tgw-1",
                     core_table_id="rtb-core", customers_table_id="rtb-cust",
@@ -56,3 +64,27 @@ def test_a_core_route_to_a_vpn_for_an_undeclared_prefix_is_named() -> None:
     found = _audit([b], [_vpn_attachment("att-v3", "vpn-3")], routes)
     vpn = [(d.code, d.resource, d.fixes) for d in found if d.code == "undeclared_vpn_route"]
     assert vpn == [("undeclared_vpn_route", "rtb-core#10.66.0.0/16", ())]
+
+
+def test_vpn_leftovers_are_repaired_even_on_a_transit_gateway_another_installation_shares(
+) -> None:  # fmt: skip
+    """Another installation's share makes the TGW shared (its unowned things are reported
+    only), but a connection and gateway carrying this installation's tag are this one's."""
+    tags = {BREAKOUT_TAG: "5", INSTALLATION_TAG: "inst"}
+    foreign = ResourceShare(arn="arn:share-x", name="x", status="ACTIVE",
+                            owner_account_id="1", tags={INSTALLATION_TAG: "other"})  # fmt: skip
+    cloud = CloudState(
+        tables=[], routes={}, attachments=[_vpn_attachment("att-v9", "vpn-9")],
+        associations=[], propagations=[], shares=[foreign],
+        share_resources=[ShareAssociation("arn:share-x", "arn:tgw-1", "RESOURCE", "ASSOCIATED")],
+        vpn_connections=[VpnConnection("vpn-9", "available", "cgw-9", "tgw-1", True, tags=tags)],
+        customer_gateways=[CustomerGateway("cgw-9", "203.0.113.9", 65000, "available", tags)],
+    )  # fmt: skip
+    ownership = Ownership("inst", {}, {5: VpnRecord(Status.DEACTIVATED, frozenset(),
+                                                    frozenset())})  # fmt: skip
+    found = {d.code: d for d in drift.audit(REGION, cloud, [], ownership)}
+    assert found["foreign_share"].fixes == () and found["unowned_attachment"].fixes == ()
+    assert [f.op for f in found["unowned_vpn_connection"].fixes] == [
+        drift.FixOp.DELETE_VPN_CONNECTION]
+    (gateway,) = found["unowned_customer_gateway"].fixes
+    assert gateway.kwargs() == {"customer_gateway_id": "cgw-9", "after_vpn_connections": "vpn-9"}

@@ -1037,9 +1037,16 @@ class AwsCloud:
         found = [_vpn_connection(v) for v in out.get("VpnConnections", [])]
         return next((v for v in found if v.id == vpn_id), None)
 
-    def list_vpn_connections(self, *, tgw_id: str) -> list[VpnConnection]:
-        found = self._vpn_connections([{"Name": "transit-gateway-id", "Values": [tgw_id]}])
-        return [v for v in found if v.transit_gateway_id == tgw_id and v.state != "deleted"]
+    def list_vpn_connections(
+        self, *, tgw_id: str, tags: dict[str, str] | None = None
+    ) -> list[VpnConnection]:
+        gateway: FilterTypeDef = {"Name": "transit-gateway-id", "Values": [tgw_id]}
+        found = self._vpn_connections([gateway, *_tag_filters(tags)])
+        return [v for v in found if v.transit_gateway_id == tgw_id and v.state != "deleted"
+                and _has_tags(v.tags, tags)]  # fmt: skip
+
+    def list_customer_gateways(self, *, tags: dict[str, str]) -> list[CustomerGateway]:
+        return self._customer_gateways(tags)
 
     def delete_vpn_connection(self, vpn_id: str) -> None:
         current = self.describe_vpn_connection(vpn_id)

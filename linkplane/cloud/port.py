@@ -401,8 +401,16 @@ class CloudPort(Protocol):
         """The connection, or None when it does not exist (deleted ones are returned)."""
         ...
 
-    def list_vpn_connections(self, *, tgw_id: str) -> list[VpnConnection]:
-        """Every non-deleted connection on the gateway, one paginated read (the watch)."""
+    def list_vpn_connections(
+        self, *, tgw_id: str, tags: dict[str, str] | None = None
+    ) -> list[VpnConnection]:
+        """Every non-deleted connection on the gateway (with these tags, when given), one
+        paginated read (the watch; the audit)."""
+        ...
+
+    def list_customer_gateways(self, *, tags: dict[str, str]) -> list[CustomerGateway]:
+        """Every customer gateway of the region with these tags that is not deleting or
+        deleted: one read (the audit)."""
         ...
 
     def delete_vpn_connection(self, vpn_id: str) -> None:

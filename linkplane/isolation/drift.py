@@ -25,7 +25,15 @@ Codes (stable): ``unowned_share``, ``foreign_share``, ``unowned_principal``,
 ``missing_route``, ``changed_association``, ``changed_route``, ``missing_tgw`` (the region's
 TGW itself is gone; nothing else is judged on it), ``missing_peering``,
 ``undeclared_vpn_route`` (a core route to a VPN attachment for a prefix its breakout did not
-declare: BGP containment).
+declare: BGP containment), ``unowned_vpn_connection`` and ``unowned_customer_gateway`` (below).
+
+VPN leftovers. A VPN connection on the TGW or a customer gateway tagged with this
+installation's id and a ``linkplane:breakout`` is stale when that breakout does not exist, is
+Deactivated, or records other ids (a crashed or failed cleanup, a create retried after a lost
+answer). Repair deletes the connection first (its ``vpn`` attachment goes with it), then the
+gateway (AWS refuses it while a connection still uses it). Untagged resources, other
+installations' and those of a breakout whose workflow is provisioning or tearing it down
+(statuses 1-4, 6, 8: it may have made a resource and not recorded it yet) are never judged.
 
 Regions and peerings. A region also owns its peerings (``linkplane region peer``): each
 peering attachment, its association with the region's peering table, the peer's pool in the
@@ -38,17 +46,24 @@ recorded peering that is not available (deleted or rejected behind linkplane's b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from linkplane.attachments.crossregion import RemoteRoute
-from linkplane.attachments.models import BREAKOUT_TAG
+from linkplane.attachments.models import BREAKOUT_TAG, Status
 from linkplane.cloud.port import ResourceShare, ShareAssociation, TgwRoute
 from linkplane.installation.tags import TAG as INSTALLATION_TAG
 from linkplane.installation.tags import Owner, owner_of
-from linkplane.isolation.state import CloudState, OwnedBreakout, Ownership, RegionSpec
+from linkplane.isolation.state import (
+    IN_FLIGHT,
+    CloudState,
+    OwnedBreakout,
+    Ownership,
+    RegionSpec,
+    VpnRecord,
+)
 
 GONE = frozenset({"deleting", "deleted", "rejecting", "rejected", "failing", "failed"})
 _LIVE_ASSOC = frozenset({"associating", "associated"})
@@ -68,6 +83,8 @@ class FixOp(StrEnum):
     ASSOCIATE_PRINCIPAL = "associate_principal"
     REMOVE_ATTACHMENT = "remove_attachment"
     DELETE_SHARE = "delete_share"
+    DELETE_VPN_CONNECTION = "delete_vpn_connection"
+    DELETE_CUSTOMER_GATEWAY = "delete_customer_gateway"
 
 
 @dataclass(frozen=True)
@@ -154,6 +171,7 @@ def audit(
         own = {region.device_cidr: region.core_attachment_id}
         _routes(ctx, region.peering_table_id, {**own, **remote}, busy)
     _propagations(ctx)
+    _vpn_leftovers(ctx)
     return [_report_only(d) for d in ctx.out] if shared else ctx.out
 
 
@@ -176,10 +194,16 @@ def missing_tgw(region: RegionSpec, breakouts: Iterable[OwnedBreakout]) -> list[
             for b in standing]  # fmt: skip
 
 
+#: Still repaired on a shared TGW: an own share's extra principal, and VPN leftovers (they
+#: carry this installation's tag, so they are not the other installation's).
+_OWN_TAGGED = frozenset({"unowned_principal", "unowned_vpn_connection",
+                         "unowned_customer_gateway"})  # fmt: skip
+
+
 def _report_only(d: Drift) -> Drift:
     """On a TGW another installation uses too, what no breakout here owns may be its: report
     it, never remove it (an own share's extra principal is still ours to remove)."""
-    if not d.code.startswith("unowned_") or d.code == "unowned_principal":
+    if not d.code.startswith("unowned_") or d.code in _OWN_TAGGED:
         return d
     note = " (not repaired: another installation uses this transit gateway too)"
     return replace(d, message=d.message + note, fixes=())
@@ -283,8 +307,10 @@ def _attachments(ctx: _Ctx) -> None:
         # A VPN attachment goes with its VPN connection (DeleteVpnConnection): report only.
         remove = () if att.resource_type == "vpn" else (
             fix(FixOp.REMOVE_ATTACHMENT, attachment_id=att.id),)  # fmt: skip
+        goes = (f"; it goes with VPN connection {att.resource_id}"
+                if att.resource_type == "vpn" else "")  # fmt: skip
         ctx.add("unowned_attachment", att.id, f"{att.resource_type} attachment {att.id} of "
-                f"account {att.resource_owner_id} ({att.state}) belongs to no breakout",
+                f"account {att.resource_owner_id} ({att.state}) belongs to no breakout{goes}",
                 *remove)  # fmt: skip
     for b in ctx.active:
         for owned_id in b.attachment_ids or (None,):
@@ -441,3 +467,52 @@ def _propagations(ctx: _Ctx) -> None:
                     f"{p.route_table_id}; every attachment associated with it can reach them",
                     fix(FixOp.DISABLE_PROPAGATION, route_table_id=p.route_table_id,
                         attachment_id=p.attachment_id))  # fmt: skip
+
+
+# --- VPN leftovers ---------------------------------------------------------------------------
+_GONE_VPN = frozenset({"deleting", "deleted"})
+
+
+def _vpn_leftovers(ctx: _Ctx) -> None:
+    """The installation's tagged VPN connections and customer gateways no breakout records
+    (see the module docstring); a gateway is deleted after the connections that use it."""
+    users: dict[str, list[str]] = {}
+    for v in sorted(ctx.cloud.vpn_connections, key=lambda v: v.id):
+        if v.state in _GONE_VPN:
+            continue
+        users.setdefault(v.customer_gateway_id, []).append(v.id)
+        why = _stale(ctx.ownership, v.tags, v.id, lambda r: r.vpn_connection_ids)
+        if why:
+            ctx.add("unowned_vpn_connection", v.id, f"VPN connection {v.id} ({v.state}) on "
+                    f"{ctx.region.tgw_id} is tagged as linkplane's but {why}",
+                    fix(FixOp.DELETE_VPN_CONNECTION, vpn_connection_id=v.id))  # fmt: skip
+    stale_vpns = {d.resource for d in ctx.out if d.code == "unowned_vpn_connection"}
+    for g in sorted(ctx.cloud.customer_gateways, key=lambda g: g.id):
+        why = _stale(ctx.ownership, g.tags, g.id, lambda r: r.customer_gateway_ids)
+        used = users.get(g.id, [])
+        if not why or set(used) - stale_vpns:
+            continue  # owned, or a connection that stays uses it (AWS would refuse anyway)
+        after = {"after_vpn_connections": ",".join(used)} if used else {}
+        ctx.add("unowned_customer_gateway", g.id, f"customer gateway {g.id} ({g.public_ip}, "
+                f"ASN {g.asn}) is tagged as linkplane's but {why}",
+                fix(FixOp.DELETE_CUSTOMER_GATEWAY, customer_gateway_id=g.id, **after))  # fmt: skip
+
+
+def _stale(ownership: Ownership, tags: dict[str, str], resource_id: str,
+           recorded: Callable[[VpnRecord], frozenset[str]]) -> str:  # fmt: skip
+    """Why a tagged resource belongs to no breakout, or "" when it is owned or not ours to
+    judge (another installation's, no breakout tag, or its breakout's workflow is running)."""
+    breakout = tags.get(BREAKOUT_TAG, "")
+    if tags.get(INSTALLATION_TAG) != ownership.installation or not breakout.isdigit():
+        return ""
+    record = ownership.vpn.get(int(breakout))
+    if record is None:
+        return f"its breakout {breakout} does not exist"
+    if record.status in IN_FLIGHT:
+        return ""  # the workflow may have made it and not recorded it yet
+    if record.status is Status.DEACTIVATED:
+        return f"its breakout {breakout} is Deactivated"
+    if resource_id in recorded(record):
+        return ""
+    others = ", ".join(sorted(recorded(record))) or "none"
+    return f"its breakout {breakout} records another one ({others})"

@@ -9,7 +9,7 @@ still run) and reports them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -35,6 +35,7 @@ from linkplane.isolation.state import (
     RegionSpec,
     load_desired,
     load_ownership,
+    load_vpn_records,
     org_of_attachment,
     read_cloud,
 )
@@ -280,7 +281,9 @@ def audit(
         if not _tgw_exists(port, spec.tgw_id):
             findings += drift.missing_tgw(spec, desired.in_region(spec.name))
             continue
-        cloud = read_cloud(port, spec, shares=True)
+        cloud = read_cloud(port, spec, shares=True, installation=ownership.installation)
+        with factory() as session:  # after the cloud: see load_vpn_records
+            ownership = replace(ownership, vpn=load_vpn_records(session))
         findings += drift.audit(spec, cloud, desired.breakouts, ownership)
     if workflows is not None:
         names = {s.name for s in specs}
@@ -348,6 +351,18 @@ def _remove_attachment(cloud: CloudPort, args: dict[str, str]) -> None:
         cloud.delete_vpc_attachment(current.id)
 
 
+def _delete_customer_gateway(cloud: CloudPort, args: dict[str, str]) -> None:
+    """After the connections that used it are ``deleted`` (AWS refuses it while one is still
+    ``deleting``, which takes minutes): until then this fix fails and the next repair runs it."""
+    for vpn_id in filter(None, args.get("after_vpn_connections", "").split(",")):
+        current = cloud.describe_vpn_connection(vpn_id)
+        if current is not None and current.state != "deleted":
+            raise CloudError(f"customer gateway {args['customer_gateway_id']} kept until its VPN "
+                             f"connection {vpn_id} ({current.state}) is deleted; the next "
+                             "audit --repair deletes it")  # fmt: skip
+    cloud.delete_customer_gateway(args["customer_gateway_id"])
+
+
 _FIXES: dict[FixOp, Callable[[CloudPort, dict[str, str]], None]] = {
     FixOp.DISABLE_PROPAGATION: lambda c, a: c.disable_route_table_propagation(**a),
     FixOp.DISASSOCIATE: lambda c, a: c.disassociate_route_table(**a),
@@ -358,6 +373,8 @@ _FIXES: dict[FixOp, Callable[[CloudPort, dict[str, str]], None]] = {
     FixOp.ASSOCIATE_PRINCIPAL: lambda c, a: c.associate_share_principal(**a),
     FixOp.REMOVE_ATTACHMENT: _remove_attachment,
     FixOp.DELETE_SHARE: lambda c, a: c.delete_resource_share(**a),
+    FixOp.DELETE_VPN_CONNECTION: lambda c, a: c.delete_vpn_connection(a["vpn_connection_id"]),
+    FixOp.DELETE_CUSTOMER_GATEWAY: _delete_customer_gateway,
 }
 
 

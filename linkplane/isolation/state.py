@@ -3,8 +3,9 @@ shares) into plain values for :mod:`linkplane.network` and :mod:`.drift`.
 
 Reads cost a fixed number of paginated calls per region: route tables 1, per table routes
 (1 per 1,000 routes, see ``AwsCloud.search_routes``), associations 1, propagations 1;
-attachments 1 per page; RAM shares 1 per page and share associations 2 per page. Nothing is
-read per route, attachment or share.
+attachments 1 per page; RAM shares 1 per page and share associations 2 per page; the audit's
+VPN connections 1 and customer gateways 1 (both filtered by the installation's tag). Nothing
+is read per route, attachment, share or breakout.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from linkplane.attachments.models import Breakout as BreakoutRow
 from linkplane.attachments.models import Status
 from linkplane.cloud.port import (
     CloudPort,
+    CustomerGateway,
     ResourceShare,
     RouteTableAssociation,
     ShareAssociation,
@@ -30,9 +32,11 @@ from linkplane.cloud.port import (
     TgwPropagation,
     TgwRoute,
     TgwRouteTable,
+    VpnConnection,
 )
 from linkplane.devices.models import Endpoint as EndpointRow
 from linkplane.devices.models import EndpointStatus
+from linkplane.installation.tags import TAG as INSTALLATION_TAG
 from linkplane.network.cidrs import as_network
 from linkplane.network.policy import Breakout, Endpoint
 from linkplane.network.routing import Topology
@@ -150,11 +154,42 @@ class Ownership:
 
     installation: str
     accounts: dict[int, str]
+    #: Every breakout the database ever recorded (Deactivated ones too), as the judgement of
+    #: the installation's tagged VPN connections and customer gateways needs it.
+    vpn: dict[int, VpnRecord] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VpnRecord:
+    """A breakout's status and the VPN connections and customer gateways its row records."""
+
+    status: Status
+    vpn_connection_ids: frozenset[str]
+    customer_gateway_ids: frozenset[str]
 
 
 def load_ownership(session: Session, installation: str) -> Ownership:
     rows = session.execute(select(BreakoutRow.id, BreakoutRow.aws_account_id))
-    return Ownership(installation, {breakout_id: account for breakout_id, account in rows})
+    return Ownership(installation, {breakout_id: account for breakout_id, account in rows},
+                     load_vpn_records(session))  # fmt: skip
+
+
+def load_vpn_records(session: Session) -> dict[int, VpnRecord]:
+    """Every breakout's :class:`VpnRecord`. Read *after* the cloud: a breakout created (and
+    its resources made) between an earlier read and the cloud's would look absent, and its
+    fresh customer gateway stale."""
+    rows = session.execute(select(
+        BreakoutRow.id, BreakoutRow.status_id,
+        BreakoutRow.vpn_connection_id, BreakoutRow.vpn_connection_id_2,
+        BreakoutRow.customer_gateway_id, BreakoutRow.customer_gateway_id_2,
+    ))  # fmt: skip
+    return {
+        r.id: VpnRecord(Status(r.status_id),
+                        frozenset(v for v in (r.vpn_connection_id, r.vpn_connection_id_2) if v),
+                        frozenset(g for g in (r.customer_gateway_id, r.customer_gateway_id_2)
+                                  if g))
+        for r in rows
+    }  # fmt: skip
 
 
 def load_desired(session: Session) -> Desired:
@@ -272,6 +307,9 @@ class CloudState:
     shares: list[ResourceShare] = field(default_factory=list)
     principals: list[ShareAssociation] = field(default_factory=list)
     share_resources: list[ShareAssociation] = field(default_factory=list)
+    #: The audit's: the installation's tagged VPN connections on the TGW, customer gateways.
+    vpn_connections: list[VpnConnection] = field(default_factory=list)
+    customer_gateways: list[CustomerGateway] = field(default_factory=list)
 
     def topology(self, org_of_attachment: dict[str, int]) -> Topology:
         return Topology.from_reads(
@@ -284,8 +322,12 @@ class CloudState:
         )
 
 
-def read_cloud(cloud: CloudPort, region: RegionSpec, *, shares: bool) -> CloudState:
-    """Read the region's TGW; RAM shares and their associations too when ``shares``."""
+def read_cloud(cloud: CloudPort, region: RegionSpec, *, shares: bool,
+               installation: str | None = None) -> CloudState:  # fmt: skip
+    """Read the region's TGW; RAM shares and their associations too when ``shares``; with
+    ``installation``, the VPN connections on the TGW and the customer gateways carrying its
+    tag (one filtered read each: whatever linkplane did not tag is never read, so never
+    judged)."""
     tables = cloud.find_route_tables(tgw_id=region.tgw_id)
     state = CloudState(
         tables=tables,
@@ -298,6 +340,10 @@ def read_cloud(cloud: CloudPort, region: RegionSpec, *, shares: bool) -> CloudSt
         state.shares = cloud.list_resource_shares()
         state.principals = cloud.share_associations(association_type="PRINCIPAL")
         state.share_resources = cloud.share_associations(association_type="RESOURCE")
+    if installation:
+        tags = {INSTALLATION_TAG: installation}
+        state.vpn_connections = cloud.list_vpn_connections(tgw_id=region.tgw_id, tags=tags)
+        state.customer_gateways = cloud.list_customer_gateways(tags=tags)
     return state
 
 
