@@ -23,13 +23,16 @@ import pytest
 from botocore.exceptions import ClientError
 
 from linkplane.localcloud import throttle
+from linkplane.errors import LinkplaneError
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
     NOTHING,
     PROVIDER,
+    PeerStack,
     counts,
     inventory,
     owned,
+    peer_stack,
 )
 from tests.test_breakouts_support import Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the process-wide fixture
@@ -351,3 +354,66 @@ def test_permanent_error_in_vpn_teardown_leaves_only_that_resource(
     assert left_in_cloud(stack, bid, cidrs) == VPN_NOTHING
     assert _vpc_routes(stack, cidrs[0]) == 0
     assert "leftover AWS resources removed later" in data["status_reason"]
+
+
+# --- region peering (``linkplane region peer``): the same matrix ----------------------------
+#: Every AWS action of a first ``region peer`` (both regions bootstrapped, not peered).
+PEER_ACTIONS = ["DescribeTransitGatewayAttachments", "CreateTransitGatewayPeeringAttachment",
+                "AcceptTransitGatewayPeeringAttachment", "DescribeTransitGateways",
+                "DescribeTransitGatewayRouteTables", "CreateTransitGatewayRouteTable",
+                "AssociateTransitGatewayRouteTable", "SearchTransitGatewayRoutes",
+                "CreateTransitGatewayRoute"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def peers(tmp_path_factory: pytest.TempPathFactory) -> PeerStack:
+    return peer_stack(tmp_path_factory.mktemp("peering"))
+
+
+@pytest.fixture
+def bootstrapped(peers: PeerStack) -> Iterator[dict[str, Any]]:
+    """The cloud of the two bootstrapped regions before a case; unpeered after it."""
+    before = peers.state()
+    yield before
+    throttle.reset()
+    peers.unpeer()
+    assert peers.state() == before
+
+
+@pytest.mark.parametrize("kind", ["throttled", "server-error", "connection-dropped"])
+def test_retryable_errors_at_every_peering_action_are_absorbed(
+    peers: PeerStack, bootstrapped: dict[str, Any], kind: str
+) -> None:
+    for action in PEER_ACTIONS:
+        if kind == "connection-dropped":
+            throttle.inject_disconnect(action, 3, account_id=peers.provider)
+        else:
+            code, status = RETRYABLE["ec2"] if kind == "throttled" else ("InternalError", 500)
+            throttle.inject_fault(action, code, status, 3, account_id=peers.provider)
+    result = peers.peer()
+    assert throttle.pending_faults() == {}, "some action was never called"
+    assert result.peering.state == "available"
+    assert peers.state() == peers.peered()
+
+
+@pytest.mark.parametrize("action", PEER_ACTIONS)
+@pytest.mark.parametrize("strike", [0, 1])
+def test_permanent_error_at_each_peering_action_undoes_the_run(
+    peers: PeerStack, bootstrapped: dict[str, Any], action: str, strike: int
+) -> None:
+    """The first call (``strike`` 0) or the second (most actions run once per region, or
+    once per route): nothing half-made is left, nothing stored, and a rerun succeeds."""
+    throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=peers.provider, after=strike)
+    try:
+        peers.peer()
+    except LinkplaneError as exc:
+        assert PERMANENT["ec2"][0] in str(exc) or "AWS" in str(exc), exc
+        assert peers.state() == bootstrapped
+        assert peers.stored_peerings() == []
+    else:  # a single call of the action: nothing to strike the second time
+        assert strike == 1 and throttle.pending_faults() == {action: 1}
+        throttle.reset()
+        peers.unpeer()
+        assert peers.state() == bootstrapped
+    assert peers.peer().peering.state == "available"
+    assert peers.state() == peers.peered()
