@@ -15,7 +15,9 @@ workflow but not to the lists below fails the chain.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -24,11 +26,13 @@ from tests.test_breakouts_faults_support import (
     CRASH_EXIT,
     NOTHING,
     Customer,
+    PeerStack,
     ProcStack,
     counts,
     drive_until,
     inventory,
     owned,
+    peer_stack,
     proc_stack,
     running,
 )
@@ -246,3 +250,69 @@ def test_vpn_deletion_killed_at_every_step_and_restarted(
 ) -> None:
     deleted = {**DELETED, "records": VPN_NOTHING}
     _check(_vpn_teardown_chain(procs, mode, n, ha), steps, deleted)
+
+
+# --- region peering (``linkplane region peer``, a command: no workflow, no recovery) ---------
+#: The AWS changes of a first ``region peer``, in order: the peering (requested, accepted),
+#: each region's peering table, its association and its own pool route, then each customers
+#: table's route to the other region's pool.
+PEER_STEPS = ["CreateTransitGatewayPeeringAttachment", "AcceptTransitGatewayPeeringAttachment",
+              "CreateTransitGatewayRouteTable", "AssociateTransitGatewayRouteTable",
+              "CreateTransitGatewayRoute", "CreateTransitGatewayRouteTable",
+              "AssociateTransitGatewayRouteTable", "CreateTransitGatewayRoute",
+              "CreateTransitGatewayRoute", "CreateTransitGatewayRoute"]  # fmt: skip
+
+
+class Killed(BaseException):
+    """The process dies: no ``except`` of linkplane's catches it, so no undo runs and
+    nothing is stored, as after a SIGKILL."""
+
+
+@pytest.fixture(scope="module")
+def peers(tmp_path_factory: pytest.TempPathFactory) -> PeerStack:
+    return peer_stack(tmp_path_factory.mktemp("peer-crash"))
+
+
+def _kill_after(monkeypatch: pytest.MonkeyPatch, peers: PeerStack, step: int, seen: list[str]
+                ) -> None:  # fmt: skip
+    """Die once the ``step``-th AWS change of the peers' account returned (AWS made it, the
+    command has not noted it); every change made is appended to ``seen``."""
+    from linkplane.cloud.aws import AwsCloud
+    from linkplane.localcloud.throttle import action_class
+
+    original = AwsCloud._call
+
+    def call(self: AwsCloud, service: str, action: str, fn: Any) -> Any:
+        result = original(self, service, action, fn)
+        if self._known_account == peers.provider and action_class(action) == "mutating":
+            seen.append(action)
+            if len(seen) == step:
+                raise Killed(action)
+        return result
+
+    monkeypatch.setattr(AwsCloud, "_call", call)
+
+
+def test_region_peer_killed_after_every_aws_change_then_rerun(
+    peers: PeerStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the 1st, 2nd... change of a first run, then run again: exactly one
+    available peering and its routes each time (what the killed run made is adopted, never
+    made twice); stopping when a run was not killed."""
+    bootstrapped, killed_at = peers.state(), []
+    for step in itertools.count(1):
+        seen: list[str] = []
+        with monkeypatch.context() as patch:
+            _kill_after(patch, peers, step, seen)
+            try:
+                peers.peer()
+            except Killed:
+                killed_at.append(seen[-1])
+            else:
+                break
+        assert peers.peer().peering.state == "available"  # the operator runs it again
+        assert peers.state() == peers.peered(), f"after a kill at step {step}"
+        peers.unpeer()
+        assert peers.state() == bootstrapped
+    assert killed_at == PEER_STEPS
+    peers.unpeer()
