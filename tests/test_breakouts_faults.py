@@ -22,8 +22,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from linkplane.cloud.factory import make_cloud
 from linkplane.errors import LinkplaneError
 from linkplane.localcloud import throttle
+from linkplane.regions.schemas import RegionRead
+from linkplane.settings import Settings
+from tests.test_breakouts_e2e_support import Live
+from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
     NOTHING,
@@ -34,10 +39,12 @@ from tests.test_breakouts_faults_support import (
     owned,
     peer_stack,
 )
-from tests.test_breakouts_support import Stack, new_account, new_cidrs
+from tests.test_breakouts_support import REGION, Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the process-wide fixture
 from tests.test_breakouts_vpn import NOTHING as VPN_NOTHING
 from tests.test_breakouts_vpn import create_vpn, left_in_cloud
+from tests.test_regions_crossregion_e2e import WEST, _tables
+from tests.test_regions_crossregion_e2e import two_regions as two_regions  # the fixture
 
 ACTIVE, DEACTIVATED = 5, 7
 #: Every provider action of provisioning and of the teardown of an Active breakout.
@@ -417,3 +424,64 @@ def test_permanent_error_at_each_peering_action_undoes_the_run(
     assert peers.stored_peerings() == []
     assert peers.peer().peering.state == "available"
     assert peers.state() == peers.peered()
+
+
+# --- a TGW breakout whose devices break out in the peered region: its cross-region routes ----
+#: Each AWS action of the routes over the peering (kind: the device region's core table, its
+#: core VPC, the attachment region's peering table), aimed by the table or VPC it names, as
+#: the same actions also make the breakout's local routes.
+CROSSREGION_ACTIONS = [("SearchTransitGatewayRoutes", "far core"),
+                       ("CreateTransitGatewayRoute", "far core"),
+                       ("DescribeRouteTables", "far vpc"), ("CreateRoute", "far main"),
+                       ("SearchTransitGatewayRoutes", "home peering"),
+                       ("CreateTransitGatewayRoute", "home peering")]  # fmt: skip
+
+
+def _aim(stored: dict[str, RegionRead], settings: Settings, target: str) -> str:
+    far, home = stored[WEST], stored[REGION]
+    if target == "far main":
+        return make_cloud(settings, WEST).main_route_table_id(far.core_vpc_id)
+    return {"far core": far.core_route_table_id, "far vpc": far.core_vpc_id,
+            "home peering": str(home.peering_route_table_id)}[target]  # fmt: skip
+
+
+def _provision_as(live: Live, account: str, cidrs: list[str]) -> int:
+    """As :func:`_provision`, for the served app's organisation (its profiles apply)."""
+    bid = int(live.create(account, cidrs)["id"])
+    live.shared(bid)
+    live.stack.accept_invitation(account)
+    live.recheck(bid)
+    live.status(bid, 2)
+    live.stack.attach(account, cidr=cidrs[0])
+    live.recheck(bid)
+    return bid
+
+
+def _both_regions(settings: Settings, stored: dict[str, RegionRead]) -> dict[str, Any]:
+    return {name: _tables(make_cloud(settings, name), stored[name]) for name in stored}
+
+
+@pytest.mark.parametrize(("action", "target"), CROSSREGION_ACTIONS)
+def test_permanent_error_at_each_crossregion_route_action_rolls_back_both_regions(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str], action: str,
+    target: str,
+) -> None:  # fmt: skip
+    settings, stored, _peering = two_regions
+    r = live.http.post("/api/v1/service_profile",
+                       json={"name": "west devices", "breakout_region": {"name": WEST}})
+    assert r.status_code == 201, r.text
+    before = _both_regions(settings, stored)
+    account, cidrs = new_account(), new_cidrs(1)
+    throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=PROVIDER,
+                          match=_aim(stored, settings, target))  # fmt: skip
+    try:
+        bid = _provision_as(live, account, cidrs)
+        data = live.wait_for(bid, lambda d: d["status"]["id"] in (ACTIVE, DEACTIVATED), 60)
+        assert data["status"]["id"] == DEACTIVATED, data
+        assert PERMANENT["ec2"][0] in data["status_reason"], data["status_reason"]
+        assert throttle.pending_faults() == {}
+        assert _both_regions(settings, stored) == before
+        assert _left(live.stack, account, bid, cidrs) == NOTHING
+        assert data["aws_resources"].get("crossregion_routes") in (None, [])
+    finally:
+        live.http.delete(f"/api/v1/service_profile/{r.json()['id']}")
