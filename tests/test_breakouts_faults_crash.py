@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
     CRASH_EXIT,
     NOTHING,
+    PEER_A,
+    PEER_B,
     Customer,
     PeerStack,
     ProcStack,
@@ -316,3 +319,73 @@ def test_region_peer_killed_after_every_aws_change_then_rerun(
         assert peers.state() == bootstrapped
     assert killed_at == PEER_STEPS
     peers.unpeer()
+
+
+# --- a TGW breakout whose devices break out in the peered region: the cross-region steps ----
+WEST = PEER_B
+#: After "crossregion" (the routes recorded), each route over the peering is its own AWS step:
+#: the device region's core table and core VPC, then the attachment region's peering table.
+CROSSREGION_ROUTES = ["tgw route {cidr} in eu-west-1 {far_core}",
+                      "vpc route {cidr} in eu-west-1 {far_vpc}",
+                      "tgw route {cidr} in eu-central-1 {home_peering}"]  # fmt: skip
+
+
+def _after_crossregion(steps: list[str]) -> list[str]:
+    at = steps.index("crossregion") + 1 if "crossregion" in steps else steps.index(
+        "vpc route {cidr}") + 1  # fmt: skip
+    return [*steps[:at], *CROSSREGION_ROUTES, *steps[at:]]
+
+
+@pytest.fixture(scope="module")
+def xprocs(tmp_path_factory: pytest.TempPathFactory) -> ProcStack:
+    return proc_stack(tmp_path_factory.mktemp("crash-xr"), peer_with=WEST)
+
+
+def _names(procs: ProcStack) -> dict[str, str]:
+    from linkplane.regions.models import Region
+
+    with procs.factory() as session:
+        rows = {r.name: r for r in session.scalars(sa.select(Region))}
+    return {"far_core": rows[WEST].core_route_table_id, "far_vpc": rows[WEST].core_vpc_id,
+            "home_peering": str(rows[PEER_A].peering_route_table_id)}  # fmt: skip
+
+
+def _crossregion_routes(procs: ProcStack, cidr: str) -> dict[str, int]:
+    """The breakout's routes over the peering, in both regions."""
+    from linkplane.cloud.factory import make_cloud
+
+    names = _names(procs)
+    west, home = make_cloud(procs.settings, WEST), make_cloud(procs.settings, PEER_A)
+    main = west.main_route_table_id(names["far_vpc"])
+    return {
+        "far core": sum(r.cidr == cidr for r in west.search_routes(names["far_core"])),
+        "far vpc": sum(r.cidr == cidr for r in west.vpc_routes(main)),
+        "home peering": sum(r.cidr == cidr for r in home.search_routes(names["home_peering"])),
+    }
+
+
+def _xr_chain(procs: ProcStack, mode: str, n: int) -> Run:
+    account, cidr = f"{620000000000 + n}", f"10.{240 + n}.0.0/24"
+    bid = procs.create(account, [cidr])
+    customer = Customer(procs.endpoint, account, procs.tgw_id, cidr)
+    visited, exits = _crash_until_done(procs, f"xr-{mode}", mode, f"breakout-{bid}-1",
+                                       [customer], "--start", str(bid))  # fmt: skip
+    found = counts(owned(inventory(procs.endpoint, account, procs.provider), account, bid, [cidr]))
+    return Run(cidr, visited, exits, {"status": procs.status(bid), "records": found,
+                                      "vpc_routes": procs.vpc_routes_to(cidr),
+                                      "crossregion": _crossregion_routes(procs, cidr)})
+
+
+@pytest.mark.parametrize(("mode", "steps", "n"), [("after", STEPS, 1), ("inside", AWS_STEPS, 2)])
+def test_crossregion_breakout_killed_at_every_step_and_restarted(
+    xprocs: ProcStack, mode: str, steps: list[str], n: int
+) -> None:
+    """Active, with its local routes and exactly one of each route over the peering."""
+    run = _xr_chain(xprocs, mode, n)
+    wanted = [s.format(cidr="{cidr}", **_names(xprocs)) for s in _after_crossregion(steps)]
+    routes = dict.fromkeys(("far core", "far vpc", "home peering"), 1)
+    # the inventory of the attachment region counts the peering table's route to the
+    # customer attachment too
+    records = {**ACTIVE_ONE_CIDR, "routes": 2}
+    _check(run, wanted, {"status": ACTIVE, "records": records, "vpc_routes": 1,
+                         "crossregion": routes})  # fmt: skip

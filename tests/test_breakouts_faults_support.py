@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -434,9 +434,11 @@ class ProcStack:
     org_id: int
     core_vpc_id: str
     provider: str
+    worker_settings: dict[str, object] = field(default_factory=dict)
 
     def env(self, executor_id: str, **settings: object) -> dict[str, str]:
-        return worker_env(self.endpoint, executor_id, self.provider, **settings)
+        return worker_env(self.endpoint, executor_id, self.provider,
+                          **{**self.worker_settings, **settings})  # fmt: skip
 
     def create(self, account: str, cidrs: list[str]) -> int:
         """A breakout row in status 1 (its workflow is started by a worker, ``--start``)."""
@@ -576,8 +578,12 @@ def _org(factory: Any) -> int:
 _providers = itertools.count(111111110001)
 
 
-def proc_stack(data_dir: Path, provider: str | None = None) -> ProcStack:
+def proc_stack(data_dir: Path, provider: str | None = None, peer_with: str = "") -> ProcStack:
     """Bootstrap the test region into a fresh data directory; no DBOS in this process.
+
+    With ``peer_with`` (a region), that region too, each with its pool of
+    :data:`PEER_POOLS`, peered; the organisation's devices break out there (a service
+    profile), so its TGW breakouts route over the peering.
 
     The embedded cloud is the test process's one server (shared with the in-process stack of
     ``tests.test_breakouts_support``); each data directory gets its own provider account
@@ -595,16 +601,36 @@ def proc_stack(data_dir: Path, provider: str | None = None) -> ProcStack:
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
         os.environ.setdefault(key, value)
     endpoint = _cloud().endpoint_url
+    pools = {"region_device_pools": PEER_POOLS} if peer_with else {}
     settings = Settings(data_dir=data_dir, cloud="embedded", aws_endpoint_url=endpoint,
-                        provider_account_id=provider)  # fmt: skip
+                        provider_account_id=provider, **pools)  # type: ignore[arg-type]
     ctx = open_context(settings)
-    regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, REGION),
-                      settings=settings, region=REGION)  # fmt: skip
+    for name in (REGION, peer_with) if peer_with else (REGION,):
+        regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, name),
+                          settings=settings, region=name)  # fmt: skip
     with ctx.sessionmaker() as session:
         info = region_info(session=session, name=REGION)
     assert info is not None
-    return ProcStack(data_dir, endpoint, settings, ctx.sessionmaker, info.tgw_id,
-                     _org(ctx.sessionmaker), info.core_vpc_id, provider)  # fmt: skip
+    org = _org(ctx.sessionmaker)
+    if peer_with:
+        _peer_for(ctx.sessionmaker, settings, org, peer_with)
+    return ProcStack(data_dir, endpoint, settings, ctx.sessionmaker, info.tgw_id, org,
+                     info.core_vpc_id, provider,
+                     {"region_device_pools": json.dumps(PEER_POOLS)} if peer_with else {})
+
+
+def _peer_for(factory: Any, settings: Settings, org: int, region: str) -> None:
+    """Peer the test region with ``region``, where ``org``'s devices break out."""
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.db import transaction
+    from linkplane.profiles.models import ServiceProfile
+    from linkplane.regions import peering
+
+    peering.peer(factory=factory, cloud=make_cloud(settings, REGION), settings=settings,
+                 region=REGION, peer_region=region)  # fmt: skip
+    with transaction(factory) as session:
+        session.add(ServiceProfile(org_id=org, name=f"devices in {region}",
+                                   breakout_region=region))  # fmt: skip
 
 
 def owned(inv: Any, account: str, breakout_id: int, cidrs: list[str]) -> dict[str, list[Any]]:
