@@ -389,3 +389,45 @@ def test_crossregion_breakout_killed_at_every_step_and_restarted(
     records = {**ACTIVE_ONE_CIDR, "routes": 2}
     _check(run, wanted, {"status": ACTIVE, "records": records, "vpc_routes": 1,
                          "crossregion": routes})  # fmt: skip
+
+
+#: The deletion undoes the routes over the peering first (reverse order), then forgets them.
+CROSSREGION_UNROUTES = ["un" + s for s in reversed(CROSSREGION_ROUTES)]
+
+
+def _xr_teardown_chain(procs: ProcStack, mode: str, n: int) -> Run:
+    account, cidr = f"{630000000000 + n}", f"10.{250 + n}.0.0/24"
+    bid = procs.create(account, [cidr])
+    customer = Customer(procs.endpoint, account, procs.tgw_id, cidr)
+    with running(procs.data_dir, procs.env(f"xr-active-{n}"), "--start", str(bid)) as worker:
+        drive_until([customer], lambda: procs.workflow_status(f"breakout-{bid}-1") == "SUCCESS",
+                    worker=worker)  # fmt: skip
+        worker.stop()
+    assert procs.status(bid) == ACTIVE
+    assert _crossregion_routes(procs, cidr) == dict.fromkeys(
+        ("far core", "far vpc", "home peering"), 1)  # fmt: skip
+    assert procs.delete(bid) == "teardown"
+    wid = f"breakout-{bid}-1-delete"
+    visited, exits = _crash_until_done(procs, f"xr-teardown-{mode}", mode, wid, [],
+                                       "--delete", str(bid))  # fmt: skip
+    found = counts(owned(inventory(procs.endpoint, account, procs.provider), account, bid, [cidr]))
+    row = procs.row(bid)
+    return Run(cidr, visited, exits, {"status": row.status_id, "reason": row.status_reason,
+                                      "records": found, "vpc_routes": procs.vpc_routes_to(cidr),
+                                      "problems": procs.problems(bid),
+                                      "crossregion": _crossregion_routes(procs, cidr)})
+
+
+@pytest.mark.parametrize(("mode", "steps", "n"), [
+    ("after", [*CROSSREGION_UNROUTES, "forget crossregion", *TEARDOWN[1:]], 1),
+    ("inside", [*CROSSREGION_UNROUTES, *TEARDOWN_AWS], 2),
+])  # fmt: skip
+def test_crossregion_breakout_deletion_killed_at_every_step_cleans_both_regions(
+    xprocs: ProcStack, mode: str, steps: list[str], n: int
+) -> None:
+    run = _xr_teardown_chain(xprocs, mode, n)
+    wanted = [s.format(cidr="{cidr}", **_names(xprocs)) for s in steps]
+    if mode == "after":
+        wanted.insert(0, "load")
+    nothing = dict.fromkeys(("far core", "far vpc", "home peering"), 0)
+    _check(run, wanted, {**DELETED, "crossregion": nothing})
