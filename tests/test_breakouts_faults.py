@@ -9,6 +9,12 @@
 - Permanent at each teardown action: Deactivated with "cleanup incomplete: <undo>" and
   exactly the resource that undo could not remove left over.
 
+- Region peering (``linkplane region peer``, in a provider account of its own): retryable
+  errors at every action absorbed; a permanent one at each action undone, then a rerun peers.
+- A TGW breakout whose devices break out in the peered region: a permanent error at each
+  action of its cross-region routes rolls it back in both regions; in the sweep's rerouting
+  it leaves the breakout Active and warned, and the next sweep routes it.
+
 Runs in the process-wide ``stack`` (embedded cloud over HTTP, DBOS in this process); faults
 are narrowed to the provider account, and to the breakout's account or share where other
 tests' waiting breakouts call the same action.
@@ -27,7 +33,7 @@ from linkplane.errors import LinkplaneError
 from linkplane.localcloud import throttle
 from linkplane.regions.schemas import RegionRead
 from linkplane.settings import Settings
-from tests.test_breakouts_e2e_support import Live
+from tests.test_breakouts_e2e_support import URL, Live
 from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
@@ -45,6 +51,7 @@ from tests.test_breakouts_vpn import NOTHING as VPN_NOTHING
 from tests.test_breakouts_vpn import create_vpn, left_in_cloud
 from tests.test_regions_crossregion_e2e import WEST, _tables
 from tests.test_regions_crossregion_e2e import two_regions as two_regions  # the fixture
+from tests.test_regions_reroute_e2e import _move, _profile
 
 ACTIVE, DEACTIVATED = 5, 7
 #: Every provider action of provisioning and of the teardown of an Active breakout.
@@ -485,3 +492,41 @@ def test_permanent_error_at_each_crossregion_route_action_rolls_back_both_region
         assert data["aws_resources"].get("crossregion_routes") in (None, [])
     finally:
         live.http.delete(f"/api/v1/service_profile/{r.json()['id']}")
+
+
+@pytest.mark.parametrize(("action", "target"), CROSSREGION_ACTIONS)
+def test_permanent_error_at_each_reroute_action_keeps_the_breakout_and_the_next_sweep_routes(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str], action: str,
+    target: str,
+) -> None:  # fmt: skip
+    """The sweep moves the routes of an Active breakout whose devices moved to the peered
+    region: refused at one action, the breakout stays Active and warned, the refused route
+    not recorded; the next sweep makes them all; its deletion leaves nothing in either
+    region."""
+    settings, stored, peering_id = two_regions
+    profile = _profile(live, REGION)
+    before = _both_regions(settings, stored)
+    account, cidrs = new_account(), new_cidrs(1)
+    bid = _provision_as(live, account, cidrs)
+    live.status(bid, ACTIVE)
+    _move(live, profile, WEST)
+    throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=PROVIDER,
+                          match=_aim(stored, settings, target))  # fmt: skip
+    live.stack.sweep()
+    assert throttle.pending_faults() == {}
+    data = live.get(bid)
+    assert data["status"]["id"] == ACTIVE
+    assert len(data["aws_resources"].get("crossregion_routes") or []) < 3
+    events = live.http.get(f"{URL}/{bid}/event").json()
+    assert any("could not follow" in e["description"] and e["severity"] == 1
+               for e in events), events  # fmt: skip
+    live.stack.sweep()  # the fault is spent: the routes are made
+    far = _tables(make_cloud(settings, WEST), stored[WEST])
+    assert (cidrs[0], (peering_id,)) in far[stored[WEST].core_route_table_id]
+    assert (cidrs[0], stored[WEST].tgw_id) in far["vpc"]
+    assert len(live.get(bid)["aws_resources"]["crossregion_routes"]) == 3
+    assert live.http.delete(f"{URL}/{bid}").status_code == 200
+    live.status(bid, DEACTIVATED)
+    assert _both_regions(settings, stored) == before
+    assert _left(live.stack, account, bid, cidrs) == NOTHING
+    assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204

@@ -11,6 +11,10 @@ from duplicating (or, in the teardown, from failing on what is already gone). Ea
 restarts its worker (same executor id: DBOS recovers at once) until the workflow succeeds,
 and must have died at exactly the workflow's steps, in their order: a step added to a
 workflow but not to the lists below fails the chain.
+
+The same chains run for a TGW breakout whose devices break out in a peered region (each
+route over the peering a step of its own), and ``linkplane region peer`` (a command, no
+workflow) is killed after each AWS change of a first run, then run again.
 """
 
 from __future__ import annotations
