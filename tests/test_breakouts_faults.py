@@ -9,6 +9,12 @@
 - Permanent at each teardown action: Deactivated with "cleanup incomplete: <undo>" and
   exactly the resource that undo could not remove left over.
 
+- Region peering (``linkplane region peer``, in a provider account of its own): retryable
+  errors at every action absorbed; a permanent one at each action undone, then a rerun peers.
+- A TGW breakout whose devices break out in the peered region: a permanent error at each
+  action of its cross-region routes rolls it back in both regions; in the sweep's rerouting
+  it leaves the breakout Active and warned, and the next sweep routes it.
+
 Runs in the process-wide ``stack`` (embedded cloud over HTTP, DBOS in this process); faults
 are narrowed to the provider account, and to the breakout's account or share where other
 tests' waiting breakouts call the same action.
@@ -22,19 +28,30 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from linkplane.cloud.factory import make_cloud
+from linkplane.errors import LinkplaneError
 from linkplane.localcloud import throttle
+from linkplane.regions.schemas import RegionRead
+from linkplane.settings import Settings
+from tests.test_breakouts_e2e_support import URL, Live
+from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
     NOTHING,
     PROVIDER,
+    PeerStack,
     counts,
     inventory,
     owned,
+    peer_stack,
 )
-from tests.test_breakouts_support import Stack, new_account, new_cidrs
+from tests.test_breakouts_support import REGION, Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the process-wide fixture
 from tests.test_breakouts_vpn import NOTHING as VPN_NOTHING
 from tests.test_breakouts_vpn import create_vpn, left_in_cloud
+from tests.test_regions_crossregion_e2e import WEST, _tables
+from tests.test_regions_crossregion_e2e import two_regions as two_regions  # the fixture
+from tests.test_regions_reroute_e2e import _move, _profile
 
 ACTIVE, DEACTIVATED = 5, 7
 #: Every provider action of provisioning and of the teardown of an Active breakout.
@@ -351,3 +368,165 @@ def test_permanent_error_in_vpn_teardown_leaves_only_that_resource(
     assert left_in_cloud(stack, bid, cidrs) == VPN_NOTHING
     assert _vpc_routes(stack, cidrs[0]) == 0
     assert "leftover AWS resources removed later" in data["status_reason"]
+
+
+# --- region peering (``linkplane region peer``): the same matrix ----------------------------
+#: Every AWS action of a first ``region peer`` (both regions bootstrapped, not peered).
+PEER_ACTIONS = ["DescribeTransitGatewayAttachments", "CreateTransitGatewayPeeringAttachment",
+                "AcceptTransitGatewayPeeringAttachment", "DescribeTransitGateways",
+                "DescribeTransitGatewayRouteTables", "CreateTransitGatewayRouteTable",
+                "AssociateTransitGatewayRouteTable", "SearchTransitGatewayRoutes",
+                "CreateTransitGatewayRoute"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def peers(tmp_path_factory: pytest.TempPathFactory) -> PeerStack:
+    return peer_stack(tmp_path_factory.mktemp("peering"))
+
+
+@pytest.fixture
+def bootstrapped(peers: PeerStack) -> Iterator[dict[str, Any]]:
+    """The cloud of the two bootstrapped regions before a case; unpeered after it."""
+    before = peers.state()
+    yield before
+    throttle.reset()
+    peers.unpeer()
+    assert peers.state() == before
+
+
+@pytest.mark.parametrize("kind", ["throttled", "server-error", "connection-dropped"])
+def test_retryable_errors_at_every_peering_action_are_absorbed(
+    peers: PeerStack, bootstrapped: dict[str, Any], kind: str
+) -> None:
+    for action in PEER_ACTIONS:
+        if kind == "connection-dropped":
+            throttle.inject_disconnect(action, 3, account_id=peers.provider)
+        else:
+            code, status = RETRYABLE["ec2"] if kind == "throttled" else ("InternalError", 500)
+            throttle.inject_fault(action, code, status, 3, account_id=peers.provider)
+    result = peers.peer()
+    assert throttle.pending_faults() == {}, "some action was never called"
+    assert result.peering.state == "available"
+    assert peers.state() == peers.peered()
+
+
+#: Actions a first run calls more than once (per region, per route): the fault strikes the
+#: second call too, when the run has more of its own to undo.
+PEER_SECOND_CALL = ["CreateTransitGatewayRouteTable", "AssociateTransitGatewayRouteTable",
+                    "CreateTransitGatewayRoute"]  # fmt: skip
+
+
+@pytest.mark.parametrize(("action", "strike"), [
+    *[(a, 0) for a in PEER_ACTIONS], *[(a, 1) for a in PEER_SECOND_CALL]])  # fmt: skip
+def test_permanent_error_at_each_peering_action_undoes_the_run(
+    peers: PeerStack, bootstrapped: dict[str, Any], action: str, strike: int
+) -> None:
+    """Nothing half-made is left, nothing stored, the error names AWS's; a rerun peers."""
+    throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=peers.provider, after=strike)
+    with pytest.raises(LinkplaneError) as exc:
+        peers.peer()
+    assert PERMANENT["ec2"][0] in str(exc.value), exc.value
+    assert throttle.pending_faults() == {}
+    assert peers.state() == bootstrapped
+    assert peers.stored_peerings() == []
+    assert peers.peer().peering.state == "available"
+    assert peers.state() == peers.peered()
+
+
+# --- a TGW breakout whose devices break out in the peered region: its cross-region routes ----
+#: Each AWS action of the routes over the peering (kind: the device region's core table, its
+#: core VPC, the attachment region's peering table), aimed by the table or VPC it names, as
+#: the same actions also make the breakout's local routes.
+CROSSREGION_ACTIONS = [("SearchTransitGatewayRoutes", "far core"),
+                       ("CreateTransitGatewayRoute", "far core"),
+                       ("DescribeRouteTables", "far vpc"), ("CreateRoute", "far main"),
+                       ("SearchTransitGatewayRoutes", "home peering"),
+                       ("CreateTransitGatewayRoute", "home peering")]  # fmt: skip
+
+
+def _aim(stored: dict[str, RegionRead], settings: Settings, target: str) -> str:
+    far, home = stored[WEST], stored[REGION]
+    if target == "far main":
+        return make_cloud(settings, WEST).main_route_table_id(far.core_vpc_id)
+    return {"far core": far.core_route_table_id, "far vpc": far.core_vpc_id,
+            "home peering": str(home.peering_route_table_id)}[target]  # fmt: skip
+
+
+def _provision_as(live: Live, account: str, cidrs: list[str]) -> int:
+    """As :func:`_provision`, for the served app's organisation (its profiles apply)."""
+    bid = int(live.create(account, cidrs)["id"])
+    live.shared(bid)
+    live.stack.accept_invitation(account)
+    live.recheck(bid)
+    live.status(bid, 2)
+    live.stack.attach(account, cidr=cidrs[0])
+    live.recheck(bid)
+    return bid
+
+
+def _both_regions(settings: Settings, stored: dict[str, RegionRead]) -> dict[str, Any]:
+    return {name: _tables(make_cloud(settings, name), stored[name]) for name in stored}
+
+
+@pytest.mark.parametrize(("action", "target"), CROSSREGION_ACTIONS)
+def test_permanent_error_at_each_crossregion_route_action_rolls_back_both_regions(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str], action: str,
+    target: str,
+) -> None:  # fmt: skip
+    settings, stored, _peering = two_regions
+    r = live.http.post("/api/v1/service_profile",
+                       json={"name": "west devices", "breakout_region": {"name": WEST}})
+    assert r.status_code == 201, r.text
+    before = _both_regions(settings, stored)
+    account, cidrs = new_account(), new_cidrs(1)
+    throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=PROVIDER,
+                          match=_aim(stored, settings, target))  # fmt: skip
+    try:
+        bid = _provision_as(live, account, cidrs)
+        data = live.wait_for(bid, lambda d: d["status"]["id"] in (ACTIVE, DEACTIVATED), 60)
+        assert data["status"]["id"] == DEACTIVATED, data
+        assert PERMANENT["ec2"][0] in data["status_reason"], data["status_reason"]
+        assert throttle.pending_faults() == {}
+        assert _both_regions(settings, stored) == before
+        assert _left(live.stack, account, bid, cidrs) == NOTHING
+        assert data["aws_resources"].get("crossregion_routes") in (None, [])
+    finally:
+        live.http.delete(f"/api/v1/service_profile/{r.json()['id']}")
+
+
+@pytest.mark.parametrize(("action", "target"), CROSSREGION_ACTIONS)
+def test_permanent_error_at_each_reroute_action_keeps_the_breakout_and_the_next_sweep_routes(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str], action: str,
+    target: str,
+) -> None:  # fmt: skip
+    """The sweep moves the routes of an Active breakout whose devices moved to the peered
+    region: refused at one action, the breakout stays Active and warned, the refused route
+    not recorded; the next sweep makes them all; its deletion leaves nothing in either
+    region."""
+    settings, stored, peering_id = two_regions
+    profile = _profile(live, REGION)
+    before = _both_regions(settings, stored)
+    account, cidrs = new_account(), new_cidrs(1)
+    bid = _provision_as(live, account, cidrs)
+    live.status(bid, ACTIVE)
+    _move(live, profile, WEST)
+    throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=PROVIDER,
+                          match=_aim(stored, settings, target))  # fmt: skip
+    live.stack.sweep()
+    assert throttle.pending_faults() == {}
+    data = live.get(bid)
+    assert data["status"]["id"] == ACTIVE
+    assert len(data["aws_resources"].get("crossregion_routes") or []) < 3
+    events = live.http.get(f"{URL}/{bid}/event").json()
+    assert any("could not follow" in e["description"] and e["severity"] == 1
+               for e in events), events  # fmt: skip
+    live.stack.sweep()  # the fault is spent: the routes are made
+    far = _tables(make_cloud(settings, WEST), stored[WEST])
+    assert (cidrs[0], (peering_id,)) in far[stored[WEST].core_route_table_id]
+    assert (cidrs[0], stored[WEST].tgw_id) in far["vpc"]
+    assert len(live.get(bid)["aws_resources"]["crossregion_routes"]) == 3
+    assert live.http.delete(f"{URL}/{bid}").status_code == 200
+    live.status(bid, DEACTIVATED)
+    assert _both_regions(settings, stored) == before
+    assert _left(live.stack, account, bid, cidrs) == NOTHING
+    assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204

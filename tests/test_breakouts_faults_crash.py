@@ -11,24 +11,35 @@ from duplicating (or, in the teardown, from failing on what is already gone). Ea
 restarts its worker (same executor id: DBOS recovers at once) until the workflow succeeds,
 and must have died at exactly the workflow's steps, in their order: a step added to a
 workflow but not to the lists below fails the chain.
+
+The same chains run for a TGW breakout whose devices break out in a peered region (each
+route over the peering a step of its own), and ``linkplane region peer`` (a command, no
+workflow) is killed after each AWS change of a first run, then run again.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
     CRASH_EXIT,
     NOTHING,
+    PEER_A,
+    PEER_B,
     Customer,
+    PeerStack,
     ProcStack,
     counts,
     drive_until,
     inventory,
     owned,
+    peer_stack,
     proc_stack,
     running,
 )
@@ -246,3 +257,181 @@ def test_vpn_deletion_killed_at_every_step_and_restarted(
 ) -> None:
     deleted = {**DELETED, "records": VPN_NOTHING}
     _check(_vpn_teardown_chain(procs, mode, n, ha), steps, deleted)
+
+
+# --- region peering (``linkplane region peer``, a command: no workflow, no recovery) ---------
+#: The AWS changes of a first ``region peer``, in order: the peering (requested, accepted),
+#: each region's peering table, its association and its own pool route, then each customers
+#: table's route to the other region's pool.
+PEER_STEPS = ["CreateTransitGatewayPeeringAttachment", "AcceptTransitGatewayPeeringAttachment",
+              "CreateTransitGatewayRouteTable", "AssociateTransitGatewayRouteTable",
+              "CreateTransitGatewayRoute", "CreateTransitGatewayRouteTable",
+              "AssociateTransitGatewayRouteTable", "CreateTransitGatewayRoute",
+              "CreateTransitGatewayRoute", "CreateTransitGatewayRoute"]  # fmt: skip
+
+
+class Killed(BaseException):
+    """The process dies: no ``except`` of linkplane's catches it, so no undo runs and
+    nothing is stored, as after a SIGKILL."""
+
+
+@pytest.fixture(scope="module")
+def peers(tmp_path_factory: pytest.TempPathFactory) -> PeerStack:
+    return peer_stack(tmp_path_factory.mktemp("peer-crash"))
+
+
+def _kill_after(monkeypatch: pytest.MonkeyPatch, peers: PeerStack, step: int, seen: list[str]
+                ) -> None:  # fmt: skip
+    """Die once the ``step``-th AWS change of the peers' account returned (AWS made it, the
+    command has not noted it); every change made is appended to ``seen``."""
+    from linkplane.cloud.aws import AwsCloud
+    from linkplane.localcloud.throttle import action_class
+
+    original = AwsCloud._call
+
+    def call(self: AwsCloud, service: str, action: str, fn: Any) -> Any:
+        result = original(self, service, action, fn)
+        if self._known_account == peers.provider and action_class(action) == "mutating":
+            seen.append(action)
+            if len(seen) == step:
+                raise Killed(action)
+        return result
+
+    monkeypatch.setattr(AwsCloud, "_call", call)
+
+
+def test_region_peer_killed_after_every_aws_change_then_rerun(
+    peers: PeerStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the 1st, 2nd... change of a first run, then run again: exactly one
+    available peering and its routes each time (what the killed run made is adopted, never
+    made twice); stopping when a run was not killed."""
+    bootstrapped, killed_at = peers.state(), []
+    for step in itertools.count(1):
+        seen: list[str] = []
+        with monkeypatch.context() as patch:
+            _kill_after(patch, peers, step, seen)
+            try:
+                peers.peer()
+            except Killed:
+                killed_at.append(seen[-1])
+            else:
+                break
+        assert peers.peer().peering.state == "available"  # the operator runs it again
+        assert peers.state() == peers.peered(), f"after a kill at step {step}"
+        peers.unpeer()
+        assert peers.state() == bootstrapped
+    assert killed_at == PEER_STEPS
+    peers.unpeer()
+
+
+# --- a TGW breakout whose devices break out in the peered region: the cross-region steps ----
+WEST = PEER_B
+#: After "crossregion" (the routes recorded), each route over the peering is its own AWS step:
+#: the device region's core table and core VPC, then the attachment region's peering table.
+CROSSREGION_ROUTES = ["tgw route {cidr} in eu-west-1 {far_core}",
+                      "vpc route {cidr} in eu-west-1 {far_vpc}",
+                      "tgw route {cidr} in eu-central-1 {home_peering}"]  # fmt: skip
+
+
+def _after_crossregion(steps: list[str]) -> list[str]:
+    at = steps.index("crossregion") + 1 if "crossregion" in steps else steps.index(
+        "vpc route {cidr}") + 1  # fmt: skip
+    return [*steps[:at], *CROSSREGION_ROUTES, *steps[at:]]
+
+
+@pytest.fixture(scope="module")
+def xprocs(tmp_path_factory: pytest.TempPathFactory) -> ProcStack:
+    return proc_stack(tmp_path_factory.mktemp("crash-xr"), peer_with=WEST)
+
+
+def _names(procs: ProcStack) -> dict[str, str]:
+    from linkplane.regions.models import Region
+
+    with procs.factory() as session:
+        rows = {r.name: r for r in session.scalars(sa.select(Region))}
+    return {"far_core": rows[WEST].core_route_table_id, "far_vpc": rows[WEST].core_vpc_id,
+            "home_peering": str(rows[PEER_A].peering_route_table_id)}  # fmt: skip
+
+
+def _crossregion_routes(procs: ProcStack, cidr: str) -> dict[str, int]:
+    """The breakout's routes over the peering, in both regions."""
+    from linkplane.cloud.factory import make_cloud
+
+    names = _names(procs)
+    west, home = make_cloud(procs.settings, WEST), make_cloud(procs.settings, PEER_A)
+    main = west.main_route_table_id(names["far_vpc"])
+    return {
+        "far core": sum(r.cidr == cidr for r in west.search_routes(names["far_core"])),
+        "far vpc": sum(r.cidr == cidr for r in west.vpc_routes(main)),
+        "home peering": sum(r.cidr == cidr for r in home.search_routes(names["home_peering"])),
+    }
+
+
+def _xr_chain(procs: ProcStack, mode: str, n: int) -> Run:
+    account, cidr = f"{620000000000 + n}", f"10.{240 + n}.0.0/24"
+    bid = procs.create(account, [cidr])
+    customer = Customer(procs.endpoint, account, procs.tgw_id, cidr)
+    visited, exits = _crash_until_done(procs, f"xr-{mode}", mode, f"breakout-{bid}-1",
+                                       [customer], "--start", str(bid))  # fmt: skip
+    found = counts(owned(inventory(procs.endpoint, account, procs.provider), account, bid, [cidr]))
+    return Run(cidr, visited, exits, {"status": procs.status(bid), "records": found,
+                                      "vpc_routes": procs.vpc_routes_to(cidr),
+                                      "crossregion": _crossregion_routes(procs, cidr)})
+
+
+@pytest.mark.parametrize(("mode", "steps", "n"), [("after", STEPS, 1), ("inside", AWS_STEPS, 2)])
+def test_crossregion_breakout_killed_at_every_step_and_restarted(
+    xprocs: ProcStack, mode: str, steps: list[str], n: int
+) -> None:
+    """Active, with its local routes and exactly one of each route over the peering."""
+    run = _xr_chain(xprocs, mode, n)
+    wanted = [s.format(cidr="{cidr}", **_names(xprocs)) for s in _after_crossregion(steps)]
+    routes = dict.fromkeys(("far core", "far vpc", "home peering"), 1)
+    # the inventory of the attachment region counts the peering table's route to the
+    # customer attachment too
+    records = {**ACTIVE_ONE_CIDR, "routes": 2}
+    _check(run, wanted, {"status": ACTIVE, "records": records, "vpc_routes": 1,
+                         "crossregion": routes})  # fmt: skip
+
+
+#: The deletion undoes the routes over the peering first (reverse order), then forgets them.
+CROSSREGION_UNROUTES = ["un" + s for s in reversed(CROSSREGION_ROUTES)]
+
+
+def _xr_teardown_chain(procs: ProcStack, mode: str, n: int) -> Run:
+    account, cidr = f"{630000000000 + n}", f"10.{250 + n}.0.0/24"
+    bid = procs.create(account, [cidr])
+    customer = Customer(procs.endpoint, account, procs.tgw_id, cidr)
+    with running(procs.data_dir, procs.env(f"xr-active-{n}"), "--start", str(bid)) as worker:
+        drive_until([customer], lambda: procs.workflow_status(f"breakout-{bid}-1") == "SUCCESS",
+                    worker=worker)  # fmt: skip
+        worker.stop()
+    assert procs.status(bid) == ACTIVE
+    assert _crossregion_routes(procs, cidr) == dict.fromkeys(
+        ("far core", "far vpc", "home peering"), 1)  # fmt: skip
+    assert procs.delete(bid) == "teardown"
+    wid = f"breakout-{bid}-1-delete"
+    visited, exits = _crash_until_done(procs, f"xr-teardown-{mode}", mode, wid, [],
+                                       "--delete", str(bid))  # fmt: skip
+    found = counts(owned(inventory(procs.endpoint, account, procs.provider), account, bid, [cidr]))
+    row = procs.row(bid)
+    return Run(cidr, visited, exits, {"status": row.status_id, "reason": row.status_reason,
+                                      "records": found, "vpc_routes": procs.vpc_routes_to(cidr),
+                                      "problems": procs.problems(bid),
+                                      "crossregion": _crossregion_routes(procs, cidr)})
+
+
+@pytest.mark.parametrize(("mode", "steps", "n"), [
+    ("after", [*CROSSREGION_UNROUTES, "forget crossregion", *TEARDOWN[1:]], 1),
+    ("inside", [*CROSSREGION_UNROUTES, *TEARDOWN_AWS], 2),
+])  # fmt: skip
+def test_crossregion_breakout_deletion_killed_at_every_step_cleans_both_regions(
+    xprocs: ProcStack, mode: str, steps: list[str], n: int
+) -> None:
+    run = _xr_teardown_chain(xprocs, mode, n)
+    wanted = [s.format(cidr="{cidr}", **_names(xprocs)) for s in steps]
+    if mode == "after":
+        wanted.insert(0, "load")
+    nothing = dict.fromkeys(("far core", "far vpc", "home peering"), 0)
+    _check(run, wanted, {**DELETED, "crossregion": nothing})

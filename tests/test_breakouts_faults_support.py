@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -434,9 +434,11 @@ class ProcStack:
     org_id: int
     core_vpc_id: str
     provider: str
+    worker_settings: dict[str, object] = field(default_factory=dict)
 
     def env(self, executor_id: str, **settings: object) -> dict[str, str]:
-        return worker_env(self.endpoint, executor_id, self.provider, **settings)
+        return worker_env(self.endpoint, executor_id, self.provider,
+                          **{**self.worker_settings, **settings})  # fmt: skip
 
     def create(self, account: str, cidrs: list[str]) -> int:
         """A breakout row in status 1 (its workflow is started by a worker, ``--start``)."""
@@ -576,8 +578,12 @@ def _org(factory: Any) -> int:
 _providers = itertools.count(111111110001)
 
 
-def proc_stack(data_dir: Path, provider: str | None = None) -> ProcStack:
+def proc_stack(data_dir: Path, provider: str | None = None, peer_with: str = "") -> ProcStack:
     """Bootstrap the test region into a fresh data directory; no DBOS in this process.
+
+    With ``peer_with`` (a region), that region too, each with its pool of
+    :data:`PEER_POOLS`, peered; the organisation's devices break out there (a service
+    profile), so its TGW breakouts route over the peering.
 
     The embedded cloud is the test process's one server (shared with the in-process stack of
     ``tests.test_breakouts_support``); each data directory gets its own provider account
@@ -595,16 +601,36 @@ def proc_stack(data_dir: Path, provider: str | None = None) -> ProcStack:
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
         os.environ.setdefault(key, value)
     endpoint = _cloud().endpoint_url
+    pools = {"region_device_pools": PEER_POOLS} if peer_with else {}
     settings = Settings(data_dir=data_dir, cloud="embedded", aws_endpoint_url=endpoint,
-                        provider_account_id=provider)  # fmt: skip
+                        provider_account_id=provider, **pools)  # type: ignore[arg-type]
     ctx = open_context(settings)
-    regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, REGION),
-                      settings=settings, region=REGION)  # fmt: skip
+    for name in (REGION, peer_with) if peer_with else (REGION,):
+        regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, name),
+                          settings=settings, region=name)  # fmt: skip
     with ctx.sessionmaker() as session:
         info = region_info(session=session, name=REGION)
     assert info is not None
-    return ProcStack(data_dir, endpoint, settings, ctx.sessionmaker, info.tgw_id,
-                     _org(ctx.sessionmaker), info.core_vpc_id, provider)  # fmt: skip
+    org = _org(ctx.sessionmaker)
+    if peer_with:
+        _peer_for(ctx.sessionmaker, settings, org, peer_with)
+    return ProcStack(data_dir, endpoint, settings, ctx.sessionmaker, info.tgw_id, org,
+                     info.core_vpc_id, provider,
+                     {"region_device_pools": json.dumps(PEER_POOLS)} if peer_with else {})
+
+
+def _peer_for(factory: Any, settings: Settings, org: int, region: str) -> None:
+    """Peer the test region with ``region``, where ``org``'s devices break out."""
+    from linkplane.cloud.factory import make_cloud
+    from linkplane.db import transaction
+    from linkplane.profiles.models import ServiceProfile
+    from linkplane.regions import peering
+
+    peering.peer(factory=factory, cloud=make_cloud(settings, REGION), settings=settings,
+                 region=REGION, peer_region=region)  # fmt: skip
+    with transaction(factory) as session:
+        session.add(ServiceProfile(org_id=org, name=f"devices in {region}",
+                                   breakout_region=region))  # fmt: skip
 
 
 def owned(inv: Any, account: str, breakout_id: int, cidrs: list[str]) -> dict[str, list[Any]]:
@@ -643,6 +669,127 @@ def inventory(endpoint: str, account: str, provider: str = PROVIDER) -> Any:
 
     return snapshot(endpoint, [provider, account], [REGION])
 
+
+
+# --- region peering (``linkplane region peer``), for the fault and crash matrices -------------
+PEER_A, PEER_B = REGION, "eu-west-1"
+PEER_POOLS = {PEER_A: "100.64.0.0/12", PEER_B: "100.80.0.0/12"}
+
+
+@dataclass
+class PeerStack:
+    """Two regions bootstrapped in a provider account of their own (faults and kills aimed at
+    it hit no other test's breakout), with their own device pools, not peered yet."""
+
+    settings: Settings
+    factory: Any
+    provider: str
+
+    def cloud(self, region: str = PEER_A) -> Any:
+        from linkplane.cloud.factory import make_cloud
+
+        return make_cloud(self.settings, region)
+
+    def peer(self) -> Any:
+        from linkplane.regions import peering
+
+        return peering.peer(factory=self.factory, cloud=self.cloud(), settings=self.settings,
+                            region=PEER_A, peer_region=PEER_B,
+                            sleep=lambda _s: time.sleep(0.01))  # fmt: skip
+
+    def unpeer(self) -> None:
+        """Back to bootstrapped and never peered, the next case's start: unpeer, then the
+        peering tables go too (unpeer keeps them for a next peering; a first run makes them)."""
+        from linkplane.db import transaction
+        from linkplane.regions import peering
+        from linkplane.regions.models import Region
+
+        if self.stored_peerings():
+            peering.unpeer(factory=self.factory, cloud=self.cloud(), settings=self.settings,
+                           region=PEER_A, peer_region=PEER_B, dependents=lambda _s, _a, _b: [],
+                           sleep=lambda _s: time.sleep(0.01))  # fmt: skip
+        for name, row in self.regions().items():
+            regional = self.cloud(name)
+            for att in regional.list_attachments(tgw_id=row.tgw_id, resource_type="peering"):
+                regional.delete_peering_attachment(att.id)  # left by a killed run
+            for table in regional.find_route_tables(tgw_id=row.tgw_id):
+                if table.id not in (row.core_route_table_id, row.customers_route_table_id):
+                    for assoc in regional.route_table_associations(table.id):
+                        regional.disassociate_route_table(route_table_id=table.id,
+                                                          attachment_id=assoc.attachment_id)
+                    regional.delete_route_table(table.id)
+            for cidr in set(PEER_POOLS.values()) - {PEER_POOLS[name]}:
+                regional.delete_static_route(route_table_id=row.customers_route_table_id,
+                                             cidr=cidr)  # fmt: skip
+        with transaction(self.factory) as session:
+            session.execute(sa.update(Region).values(peering_route_table_id=None))
+
+    def regions(self) -> dict[str, Any]:
+        from linkplane.regions.models import Region
+
+        with self.factory() as session:
+            rows = session.scalars(sa.select(Region)).all()
+            session.expunge_all()
+        return {r.name: r for r in rows}
+
+    def stored_peerings(self) -> list[tuple[str, str, str, str]]:
+        from linkplane.regions import peering
+
+        with self.factory() as session:
+            return [(p.region, p.peer_region, p.attachment_id, p.state)
+                    for p in peering.list_peerings(session=session)]  # fmt: skip
+
+    def state(self) -> dict[str, Any]:
+        """Both regions' live peering attachments (id, state), and every association and
+        static route of their TGW tables, by table role."""
+        out: dict[str, Any] = {}
+        for name, row in self.regions().items():
+            regional = self.cloud(name)
+            out[f"{name} peerings"] = sorted(
+                (a.id, a.state) for a in regional.list_attachments(tgw_id=row.tgw_id,
+                                                                   resource_type="peering")
+                if a.state not in {"deleting", "deleted", "rejected", "failed"})  # fmt: skip
+            for table in regional.find_route_tables(tgw_id=row.tgw_id):
+                routes = [(r.cidr, r.attachment_ids) for r in regional.search_routes(table.id)
+                          if r.type == "static"]  # fmt: skip
+                assoc = [a.attachment_id for a in regional.route_table_associations(table.id)]
+                out[f"{name} {table.id}"] = (sorted(assoc), sorted(routes))
+        return out
+
+    def peered(self) -> dict[str, Any]:
+        """What exactly one available peering and its routes look like in :meth:`state`."""
+        rows, (stored,) = self.regions(), self.stored_peerings()
+        att = stored[2]
+        out: dict[str, Any] = {}
+        for here, there in ((PEER_A, PEER_B), (PEER_B, PEER_A)):
+            row = rows[here]
+            out[f"{here} peerings"] = [(att, "available")]
+            out[f"{here} {row.core_route_table_id}"] = ([row.core_attachment_id], [])
+            out[f"{here} {row.customers_route_table_id}"] = ([], sorted([
+                (PEER_POOLS[here], (row.core_attachment_id,)), (PEER_POOLS[there], (att,))]))
+            out[f"{here} {row.peering_route_table_id}"] = (
+                [att], [(PEER_POOLS[here], (row.core_attachment_id,))])
+        return out
+
+
+def peer_stack(data_dir: Path) -> PeerStack:
+    """Bootstrap both regions of :data:`PEER_POOLS` in a new provider account."""
+    from linkplane.context import open_context
+    from linkplane.regions import service as regions
+    from tests.test_breakouts_support import _cloud, make_settings
+
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
+        os.environ.setdefault(key, value)
+    provider = str(next(_providers))
+    settings = make_settings(data_dir, _cloud().endpoint_url, region_device_pools=PEER_POOLS
+                             ).model_copy(update={"provider_account_id": provider})
+    ctx = open_context(settings)
+    stack = PeerStack(settings, ctx.sessionmaker, provider)
+    for name in PEER_POOLS:
+        regions.bootstrap(factory=ctx.sessionmaker, cloud=stack.cloud(name), settings=settings,
+                          region=name)  # fmt: skip
+    return stack
 
 if __name__ == "__main__":
     main()
