@@ -160,19 +160,31 @@ def assert_nothing_left(live: Live, ledger: Ledger, before: Inventory) -> None:
 _lives: list[Live] = []
 
 
-def _build(stack: Stack) -> Live:
+def _signed_in(stack: Stack, url: str) -> tuple[httpx.Client, str, str]:
+    """A fresh organisation's admin and an HTTP client authenticated as it."""
     email, password = f"e2e-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(12)
     with transaction(stack.ctx.sessionmaker) as session:
         tenancy.create_org_with_admin(session=session, name=f"e2e-{secrets.token_hex(4)}",
                                       admin_email=email, admin_password=password)  # fmt: skip
-    app = create_app(stack.settings, stack.ctx.sessionmaker, stack.runtime.client)
-    server = _Server(app)
-    server.start()
-    http = httpx.Client(base_url=server.url, timeout=30)
+    http = httpx.Client(base_url=url, timeout=30)
     auth = http.post("/api/v1/authenticate", json={"username": email, "password": password})
     assert auth.status_code == 200, auth.text
     http.headers["Authorization"] = f"Bearer {auth.json()['auth_token']}"
-    return Live(stack, app, server.url, http, email, password)
+    return http, email, password
+
+
+def _build(stack: Stack) -> Live:
+    app = create_app(stack.settings, stack.ctx.sessionmaker, stack.runtime.client)
+    server = _Server(app)
+    server.start()
+    return Live(stack, app, server.url, *_signed_in(stack, server.url))
+
+
+def own_organisation(live: Live) -> Live:
+    """The served app as the admin of a new organisation of its own: for tests that change
+    the organisation's profiles (its devices' regions), which the sweep applies to every
+    Active breakout of the organisation, including other modules' leftovers."""
+    return Live(live.stack, live.app, live.url, *_signed_in(live.stack, live.url))
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from linkplane.errors import LinkplaneError
 from linkplane.localcloud import throttle
 from linkplane.regions.schemas import RegionRead
 from linkplane.settings import Settings
-from tests.test_breakouts_e2e_support import URL, Live
+from tests.test_breakouts_e2e_support import URL, Live, own_organisation
 from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
@@ -474,6 +474,7 @@ def test_permanent_error_at_each_crossregion_route_action_rolls_back_both_region
     target: str,
 ) -> None:  # fmt: skip
     settings, stored, _peering = two_regions
+    live = own_organisation(live)  # its profile moves only this test's breakout
     r = live.http.post("/api/v1/service_profile",
                        json={"name": "west devices", "breakout_region": {"name": WEST}})
     assert r.status_code == 201, r.text
@@ -504,11 +505,15 @@ def test_permanent_error_at_each_reroute_action_keeps_the_breakout_and_the_next_
     not recorded; the next sweep makes them all; its deletion leaves nothing in either
     region."""
     settings, stored, peering_id = two_regions
+    # Its own organisation: moving the profile moves only this breakout's routes, so the
+    # fault cannot be spent on another module's breakout in the same sweep.
+    live = own_organisation(live)
     profile = _profile(live, REGION)
     before = _both_regions(settings, stored)
     account, cidrs = new_account(), new_cidrs(1)
     bid = _provision_as(live, account, cidrs)
     live.status(bid, ACTIVE)
+    live.stack.sweep()  # anything else pending is moved before the fault is armed
     _move(live, profile, WEST)
     throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=PROVIDER,
                           match=_aim(stored, settings, target))  # fmt: skip

@@ -21,6 +21,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 revision = "0017_vpn_psk_at_rest"
 down_revision = "0016_vpn_breakouts"
+#: On SQLite a batch that drops a column copies the table into a new one: without this the
+#: copy loses AUTOINCREMENT, and a deleted newest breakout's id would be handed out again.
+_KEEP_IDS = {"sqlite_autoincrement": True}
 branch_labels = None
 depends_on = None
 
@@ -61,16 +64,16 @@ def _convert(source: str, target: str, change: Callable[[AESGCM, str], str]) -> 
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("breakout") as batch:
+    with op.batch_alter_table("breakout", table_kwargs=_KEEP_IDS) as batch:
         batch.add_column(sa.Column("vpn_psk_sealed", sa.String(255), nullable=True))
     _convert("vpn_psk", "vpn_psk_sealed", _seal)
-    with op.batch_alter_table("breakout") as batch:
+    with op.batch_alter_table("breakout", table_kwargs=_KEEP_IDS) as batch:
         batch.drop_column("vpn_psk")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("breakout") as batch:
+    with op.batch_alter_table("breakout", table_kwargs=_KEEP_IDS) as batch:
         batch.add_column(sa.Column("vpn_psk", sa.String(64), nullable=True))
     _convert("vpn_psk_sealed", "vpn_psk", _unseal)
-    with op.batch_alter_table("breakout") as batch:
+    with op.batch_alter_table("breakout", table_kwargs=_KEEP_IDS) as batch:
         batch.drop_column("vpn_psk_sealed")

@@ -14,6 +14,9 @@ from alembic import op
 
 revision = "0018_vpn_bgp_ha"
 down_revision = "0017_vpn_psk_at_rest"
+#: On SQLite a batch that drops a column copies the table into a new one: without this the
+#: copy loses AUTOINCREMENT, and a deleted newest breakout's id would be handed out again.
+_KEEP_IDS = {"sqlite_autoincrement": True}
 branch_labels = None
 depends_on = None
 
@@ -27,12 +30,12 @@ COLUMNS = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("breakout") as batch:
+    with op.batch_alter_table("breakout", table_kwargs=_KEEP_IDS) as batch:
         for name, kind in COLUMNS:
             batch.add_column(sa.Column(name, kind, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("breakout") as batch:
+    with op.batch_alter_table("breakout", table_kwargs=_KEEP_IDS) as batch:
         for name, _kind in reversed(COLUMNS):
             batch.drop_column(name)
