@@ -19,7 +19,7 @@ from linkplane.cloud.factory import make_cloud
 from linkplane.regions import peering
 from linkplane.regions.schemas import RegionRead
 from linkplane.settings import Settings
-from tests.test_breakouts_e2e_support import URL, Live
+from tests.test_breakouts_e2e_support import URL, Live, own_organisation
 from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_support import REGION, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the fixture
@@ -64,6 +64,7 @@ def test_moving_a_profile_to_another_region_moves_the_breakouts_routes(
     live: Live, two_regions: Regions
 ) -> None:
     settings, stored, peering_id = two_regions
+    live = own_organisation(live)  # moving its profiles moves only this test's breakouts
     here, west = stored[REGION], stored[WEST]
     clouds = {name: make_cloud(settings, name) for name in (REGION, WEST)}
     profile = _profile(live, REGION)
@@ -110,6 +111,7 @@ def test_a_breakout_made_before_the_peering_gets_its_routes_once_peered(
     live: Live, two_regions: Regions
 ) -> None:
     settings, stored, old_id = two_regions
+    live = own_organisation(live)  # moving its profiles moves only this test's breakouts
     west = stored[WEST]
     factory = live.stack.ctx.sessionmaker
     clouds = {name: make_cloud(settings, name) for name in (REGION, WEST)}
@@ -143,6 +145,7 @@ def test_a_route_aws_refuses_is_tried_again_by_the_next_sweep(
     """AWS refuses the new route in the devices' region: the breakout stays Active, warns,
     records nothing it did not make, and the next sweep (once AWS allows it) routes it."""
     settings, stored, peering_id = two_regions
+    live = own_organisation(live)  # moving its profiles moves only this test's breakouts
     west = stored[WEST]
     profile = _profile(live, REGION)
     bid, cidr, _attachment = _active_breakout(live)
