@@ -9,8 +9,10 @@ grew the cloud by ~8 KiB of Python objects (~25 KiB RSS) per breakout cycle, wit
 
 The embedded cloud keeps each for :func:`window` (AWS's two hours by default;
 ``LINKPLANE_CLOUD_RETENTION_SECONDS`` shortens it, e.g. for a soak benchmark), then frees it
-on the next change of the same backend, at most once per :data:`EVERY` per backend, so a
-create never scans all attachments of a busy gateway.
+on the next create in the same backend: attachments and client tokens at most once per
+:data:`EVERY` per backend (a create need not scan every attachment of a busy gateway),
+deleted shares at every ``CreateResourceShare`` (one pass over the owner's share list,
+which moto's own reads walk anyway).
 """
 
 from __future__ import annotations
