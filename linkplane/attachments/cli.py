@@ -84,6 +84,21 @@ def _wait(client: ApiClient, breakout_id: int, *, target: int, timeout: float) -
     raise typer.Exit(int(outcome))
 
 
+def _request(
+    connection: Connection, kind: str, body: dict[str, Any], *, wait: bool, timeout: float,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """POST a breakout of ``kind`` (``tgw`` or ``vpn``), then print it or watch it go Active."""
+    with connection.open() as client:
+        created = client.request("POST", f"/api/v1/cnc/breakout/{kind}", json=body)
+        if as_json:
+            _dump(created)
+        elif not wait:  # the watch starts with this very line
+            typer.echo(f"{progress.summary(created)} - {progress.next_step(created)}")
+        if wait:
+            _wait(client, created["id"], target=progress.ACTIVE, timeout=timeout)
+
+
 @app.command("create")
 def create(
     name: Annotated[str, typer.Option("--name", help="Breakout name.")],
@@ -103,14 +118,8 @@ def create(
     """Request a Transit Gateway breakout for a customer account (POST /cnc/breakout/tgw)."""
     body = {"type": 1, "name": name, "description": description, "vpc_cidr": cidr,
             "region": region or Settings().default_region, "aws_account_id": account}  # fmt: skip
-    with Connection(data_dir, api_url, email, password, token).open() as client:
-        created = client.request("POST", "/api/v1/cnc/breakout/tgw", json=body)
-        if as_json:
-            _dump(created)
-        elif not wait:  # the watch starts with this very line
-            typer.echo(f"{progress.summary(created)} - {progress.next_step(created)}")
-        if wait:
-            _wait(client, created["id"], target=progress.ACTIVE, timeout=timeout)
+    connection = Connection(data_dir, api_url, email, password, token)
+    _request(connection, "tgw", body, wait=wait, timeout=timeout, as_json=as_json)
 
 
 @app.command("create-vpn")
@@ -161,14 +170,8 @@ def create_vpn(
         **({"psk": psk} if psk else {}), **({"asn": asn} if asn is not None else {}),
         **({"public_ip_2": public_ip_2} if public_ip_2 else {}),
     }  # fmt: skip
-    with Connection(data_dir, api_url, email, password, token).open() as client:
-        created = client.request("POST", "/api/v1/cnc/breakout/vpn", json=body)
-        if as_json:
-            _dump(created)
-        elif not wait:  # the watch starts with this very line
-            typer.echo(f"{progress.summary(created)} - {progress.next_step(created)}")
-        if wait:
-            _wait(client, created["id"], target=progress.ACTIVE, timeout=timeout)
+    connection = Connection(data_dir, api_url, email, password, token)
+    _request(connection, "vpn", body, wait=wait, timeout=timeout, as_json=as_json)
 
 
 @app.command("vpn-config")

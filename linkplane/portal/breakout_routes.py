@@ -6,11 +6,12 @@ the workflow); reads and what a breakout allows now come from the breakout servi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.api.deps import FactoryDep, SessionDep, SettingsDep, WorkflowsDep
 from linkplane.api.params import CodeForm, CodeQuery, IdPath
@@ -24,6 +25,8 @@ from linkplane.attachments.models import (
     BreakoutType,
 )
 from linkplane.attachments.regions import bootstrapped_regions
+from linkplane.attachments.schemas import BreakoutTgwCreate, BreakoutVpnCreate
+from linkplane.durable.client import WorkflowClient
 from linkplane.errors import LinkplaneError
 from linkplane.portal import instructions, views, wizard
 from linkplane.portal.deps import CsrfChecked, PortalPrincipal, PortalWriter
@@ -151,20 +154,32 @@ def wizard_review(
     )  # fmt: skip
 
 
+def _start(
+    factory: sessionmaker[Session], settings: Settings, principal: Principal,
+    workflows: WorkflowClient, data: BreakoutTgwCreate | BreakoutVpnCreate, *,
+    put: Callable[[dict[str, str], str | None, str], None],
+    back: Callable[[dict[str, str]], Response],
+) -> Response:  # fmt: skip
+    """Request the reviewed breakout and show its page; refused (someone took the CIDRs or
+    the account since the review), back to the details with the error next to its field."""
+    try:
+        row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
+                                        data=data, workflows=workflows)  # fmt: skip
+    except LinkplaneError as exc:
+        errors: dict[str, str] = {}
+        put(errors, exc.field, exc.message)
+        return back(errors)
+    return RedirectResponse(f"/cloud-connect/{row.id}?started=1", status_code=303)
+
+
 @router.post("/new/create", dependencies=[CsrfChecked])
 def wizard_create(
     request: Request, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
     factory: FactoryDep, form: WizardForm, workflows: WorkflowsDep,
 ) -> Response:  # fmt: skip
-    try:
-        row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
-                                        data=form.request(), workflows=workflows)  # fmt: skip
-    except LinkplaneError as exc:
-        # Someone took the CIDRs or the account since the review: back to the details.
-        errors: dict[str, str] = {}
-        wizard.put_error(errors, exc.field, exc.message)
-        return _details(request, principal, session, form, errors)
-    return RedirectResponse(f"/cloud-connect/{row.id}?started=1", status_code=303)
+    data = form.request()
+    return _start(factory, settings, principal, workflows, data, put=wizard.put_error,
+                  back=lambda errors: _details(request, principal, session, form, errors))
 
 
 # --- the wizard's VPN steps (types 2 and 3: no AWS account, a VPN server instead) -----------
@@ -227,15 +242,9 @@ def wizard_vpn_create(
     request: Request, principal: PortalWriter, session: SessionDep, settings: SettingsDep,
     factory: FactoryDep, form: VpnWizardForm, workflows: WorkflowsDep,
 ) -> Response:  # fmt: skip
-    try:
-        row = commands.request_breakout(factory=factory, settings=settings, principal=principal,
-                                        data=form.request(), workflows=workflows)  # fmt: skip
-    except LinkplaneError as exc:
-        # Someone took the CIDRs since the review: back to the details.
-        errors: dict[str, str] = {}
-        wizard.put_vpn_error(errors, exc.field, exc.message)
-        return _vpn_details(request, principal, session, form, errors)
-    return RedirectResponse(f"/cloud-connect/{row.id}?started=1", status_code=303)
+    data = form.request()
+    return _start(factory, settings, principal, workflows, data, put=wizard.put_vpn_error,
+                  back=lambda errors: _vpn_details(request, principal, session, form, errors))
 
 
 # --- one breakout ---------------------------------------------------------------------------
