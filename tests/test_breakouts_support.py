@@ -201,6 +201,9 @@ def make_settings(data_dir: Path, endpoint: str, **overrides: Any) -> Settings:
         # injected into DescribeVpnConnections stay for the workflow they aim at)
         breakout_cleanup_retry_seconds=0,  # a sweep retries a failed cleanup at once
         workflow_queue_polling_seconds=0.1,
+        # Every CLI test signs in again from 127.0.0.1: the per-address budget (30 a minute,
+        # tested in test_tenancy_auth) refused the later ones of a fast run with a 429.
+        auth_attempts_per_minute=10_000,
         **overrides,
     )
 
