@@ -33,8 +33,9 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from linkplane.cloud.port import RouteTableAssociation, TgwAttachment, TgwRoute, TgwRouteTable
+from linkplane.network.cidrs import as_network
 from linkplane.network.crossregion import PeeringHop, RegionTables, check_hops
-from linkplane.network.policy import Breakout, CorePolicy, Endpoint, parse_ruleset
+from linkplane.network.policy import Breakout, CorePolicy, DeviceMap, Endpoint, parse_ruleset
 from linkplane.network.routing import Topology
 from linkplane.network.verify import Intent, verify
 
@@ -315,8 +316,9 @@ def run_regional_verify(fleet: RegionalFleet, ruleset: str, pools: tuple[IPv4Net
         for b in fleet.breakouts if fleet.attached[b.id] != fleet.home[b.org_id] for c in b.cidrs
     ]  # fmt: skip
     routes, problems = 0, []
+    devices = DeviceMap.of(fleet.endpoints)
     for r, topo in enumerate(topologies):
-        report = verify(topo, _regional_intent(fleet, r, pools, hops),
+        report = verify(topo, _regional_intent(fleet, r, pools, hops, devices),
                         policy=_regional_policy(applied, fleet, r, hops))  # fmt: skip
         routes += report.counts["routes"]
         problems += [f.message for f in report.findings]
@@ -329,7 +331,7 @@ def run_regional_verify(fleet: RegionalFleet, ruleset: str, pools: tuple[IPv4Net
 
 
 def _regional_intent(fleet: RegionalFleet, r: int, pools: tuple[IPv4Network, ...],
-                     hops: list[PeeringHop]) -> Intent:  # fmt: skip
+                     hops: list[PeeringHop], devices: DeviceMap) -> Intent:  # fmt: skip
     core, cust, _, core_att = _ids(r)
     into = {h.breakout_id for h in hops if h.device_region == str(r)}
     return Intent(
@@ -337,6 +339,7 @@ def _regional_intent(fleet: RegionalFleet, r: int, pools: tuple[IPv4Network, ...
         device_space=[pools[r]],
         device_ranges={o: rs for o, rs in fleet.device_ranges.items() if fleet.home[o] == r},
         fleet=fleet.endpoints,
+        devices=devices,
         remote_core_routes={h.cidr: h.peering_id for h in hops if h.device_region == str(r)},
         remote_breakouts=[b for b in fleet.breakouts if b.id in into],
         peer_pool_routes={pools[x]: _peering(r, x) for x in range(len(pools)) if x != r},
@@ -345,9 +348,10 @@ def _regional_intent(fleet: RegionalFleet, r: int, pools: tuple[IPv4Network, ...
 
 def _regional_policy(applied: CorePolicy, fleet: RegionalFleet, r: int,
                      hops: list[PeeringHop]) -> CorePolicy:  # fmt: skip
-    """The gateway policy without the CIDRs region ``r``'s devices do not reach."""
+    """The gateway policy without the CIDRs region ``r``'s devices do not reach (parsed with
+    the cached ``as_network``, as ``linkplane verify`` does)."""
     served = {h.cidr for h in hops if h.device_region == str(r)}
-    others = {IPv4Network(c) for b in fleet.breakouts if fleet.attached[b.id] != r
+    others = {as_network(c) for b in fleet.breakouts if fleet.attached[b.id] != r
               for c in b.cidrs}  # fmt: skip
     return applied.without(others - served)
 

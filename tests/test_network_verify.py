@@ -6,11 +6,13 @@ import json
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linkplane.cloud.port import RouteTableAssociation, TgwAttachment, TgwRoute, TgwRouteTable
-from linkplane.network.policy import Breakout, CorePolicy, Endpoint, parse_ruleset
+from linkplane.network import verify as verify_module
+from linkplane.network.policy import Breakout, CorePolicy, DeviceMap, Endpoint, parse_ruleset
 from linkplane.network.routing import Attachment, Route, RouteState, RouteType, Topology
 from linkplane.network.verify import Finding, Intent, Report, verify
 
@@ -248,6 +250,28 @@ def test_policy_allowing_ineligible_device_is_found() -> None:
     report = verify(topology(), intent(), policy=policy)
     assert only(report, "policy_allows_ineligible").cidr == "100.64.1.2/32"
     assert only(report, "missing_policy").cidr == "100.64.1.1/32"
+
+
+def test_a_shared_device_map_is_judged_once_per_gateway_map_and_never_reused_for_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Several regions' verifiers share one DeviceMap (computed once per run): the same
+    gateway device map, shared by ``without``, is walked once; a different map (a tampered
+    gateway) is judged afresh, never given the first map's clean result."""
+    walks: list[int] = []
+    judge = verify_module._judge_devices
+    monkeypatch.setattr(verify_module, "_judge_devices",
+                        lambda m, d: walks.append(len(m)) or judge(m, d))  # fmt: skip
+    devices = DeviceMap.of(FLEET)
+    applied = live_policy(("0x00000002 . 10.2.0.0/16", "0x00000002 . 10.2.0.0/16"))
+    for region_view in (applied, applied.without([IPv4Network("10.2.0.0/16")])):
+        assert not [f for f in verify(topology(), intent(devices=devices), policy=region_view)
+                    .findings if f.cidr and f.cidr.endswith("/32")]  # fmt: skip
+    assert walks == [2]
+    tampered = live_policy(("100.64.1.1 : 0x00000002", "100.64.1.1 : 0x00000001"))
+    report = verify(topology(), intent(devices=devices), policy=tampered)
+    assert only(report, "policy_allows_cross_org").orgs == (1, 2)
+    assert walks == [2, 2]
 
 
 def test_policy_with_stale_cidr_is_found() -> None:

@@ -42,7 +42,7 @@ from linkplane.isolation.state import (
 from linkplane.logs import get_logger
 from linkplane.network import crossregion
 from linkplane.network.cidrs import as_network
-from linkplane.network.policy import CorePolicy
+from linkplane.network.policy import CorePolicy, DeviceMap
 from linkplane.network.routing import Topology
 from linkplane.network.verify import Intent, Report, verify
 from linkplane.ops import metrics
@@ -154,12 +154,13 @@ def verify_isolation(
               for spec in desired.regions}  # fmt: skip
     topologies = {name: cloud.topology(owners) for name, cloud in clouds.items()}
     hops = _peering_hops(desired)
+    devices = DeviceMap.of(desired.endpoints)  # once: the same in every region
     reports: dict[str, Report] = {}
     for spec in desired.regions:
         if spec.name not in wanted:
             continue
         here = [h for h in hops if h.device_region == spec.name]
-        intent = _intent(desired, spec, here)
+        intent = _intent(desired, spec, here, devices)
         served = {str(h.cidr) for h in here}
         others = {c for b in desired.breakouts if b.region != spec.name for c in b.cidrs}
         policy = _without(applied, others - served) if applied is not None else None
@@ -174,7 +175,9 @@ def verify_isolation(
     return VerifyResult(reports, source)
 
 
-def _intent(desired: Desired, spec: RegionSpec, hops: list[crossregion.PeeringHop]) -> Intent:
+def _intent(
+    desired: Desired, spec: RegionSpec, hops: list[crossregion.PeeringHop], devices: DeviceMap
+) -> Intent:
     return Intent(
         core_attachment_id=spec.core_attachment_id,
         core_table_id=spec.core_table_id,
@@ -184,6 +187,7 @@ def _intent(desired: Desired, spec: RegionSpec, hops: list[crossregion.PeeringHo
         device_ranges=_ranges_in(desired, spec),
         core_vpc=as_network(spec.core_vpc_cidr),
         fleet=desired.endpoints,
+        devices=devices,
         remote_core_routes={h.cidr: h.peering_id for h in hops},
         remote_breakouts=[b.as_network() for b in desired.breakouts
                           if b.id in {h.breakout_id for h in hops}],

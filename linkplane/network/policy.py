@@ -39,6 +39,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
+from typing import Any
 
 from linkplane.network.cidrs import as_network, ip_int, ip_str
 
@@ -74,6 +75,32 @@ class Breakout:
     #: The device pools (CIDRs) whose devices this breakout serves; empty: every device of
     #: the organisation (one region, where routing serves the whole device space).
     pools: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeviceMap:
+    """The fleet's side of the policy: eligible device address -> organisation, the address
+    clashes left out, and every endpoint's owner (eligible or not).
+
+    It depends on the endpoints only, not on breakouts or regions: ``verify`` over several
+    regions computes it once per run and shares it, instead of walking 100,000 endpoints
+    per region. Never mutated after :meth:`of`.
+    """
+
+    device_org: dict[int, int]
+    conflicts: list[str]
+    owner: dict[int, int]
+    #: What the verifier found comparing a gateway's device map with this one, by the map's
+    #: id (the map is kept too, so a recycled id is never mistaken for it).
+    judged: dict[int, tuple[Mapping[int, int], list[Any]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def of(cls, endpoints: Iterable[Endpoint]) -> DeviceMap:
+        listed = list(endpoints)
+        device_org, conflicts = _eligible_devices(listed)
+        return cls(device_org, conflicts, {ip_int(e.ip): e.org_id for e in listed})
 
 
 class _Intervals:
@@ -123,9 +150,19 @@ class CorePolicy:
         self._pool_index = {pool: _Intervals(nets) for pool, nets in self.pool_cidrs.items()}
 
     @classmethod
-    def compute(cls, endpoints: Iterable[Endpoint], breakouts: Iterable[Breakout]) -> CorePolicy:
-        """The policy the fleet and breakouts call for."""
-        device_org, conflicts = _eligible_devices(endpoints)
+    def compute(
+        cls,
+        endpoints: Iterable[Endpoint],
+        breakouts: Iterable[Breakout],
+        *,
+        devices: DeviceMap | None = None,
+    ) -> CorePolicy:
+        """The policy the fleet and breakouts call for; ``devices``, when given, is the
+        fleet's :class:`DeviceMap` already computed (``endpoints`` is then not read)."""
+        if devices is None:
+            device_org, conflicts = _eligible_devices(endpoints)
+        else:
+            device_org, conflicts = devices.device_org, list(devices.conflicts)
         by_org: dict[int, list[IPv4Network]] = {}
         by_pool: dict[IPv4Network, list[IPv4Network]] = {}
         everything: list[IPv4Network] = []
@@ -195,10 +232,12 @@ class CorePolicy:
 
     def without(self, cidrs: Iterable[IPv4Network]) -> CorePolicy:
         """This policy minus ``cidrs`` (as listed): the one gateway policy spans every region,
-        while each region's verifier knows only the breakouts its devices reach."""
+        while each region's verifier knows only the breakouts its devices reach. The device
+        map is shared, not copied (neither is mutated after construction), so the regions'
+        verifiers can tell it is the same map and judge it once."""
         nets = set(cidrs)
         return CorePolicy(
-            dict(self.device_org),
+            self.device_org,
             {org: [n for n in ns if n not in nets] for org, ns in self.org_cidrs.items()},
             [n for n in self.customer_space if n not in nets],
             regional_space=[n for n in self.regional_space if n not in nets],

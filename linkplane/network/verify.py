@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from ipaddress import IPv4Network
 from typing import Any
 
-from linkplane.network.cidrs import NamedRange, RangeIndex, as_network, ip_int, ip_str
-from linkplane.network.policy import Breakout, CorePolicy, Endpoint
+from linkplane.network.cidrs import NamedRange, RangeIndex, as_network, ip_str
+from linkplane.network.policy import Breakout, CorePolicy, DeviceMap, Endpoint
 from linkplane.network.routing import Route, RouteTable, RouteType, Topology
 
 ROUTING, ASSOCIATION, POLICY = "routing", "association", "policy"
@@ -127,6 +127,14 @@ class Intent:
     #: Breakouts attached elsewhere that this region's devices reach over a peering: the
     #: (one, shared) core policy lets their organisations' devices here reach their CIDRs.
     remote_breakouts: Sequence[Breakout] = ()
+    #: ``fleet``'s :class:`DeviceMap`, when the caller verifies several regions: computed
+    #: once per run and shared, since the one gateway's device map is the same in each.
+    devices: DeviceMap | None = None
+
+    def device_map(self) -> DeviceMap:
+        if self.devices is None:
+            self.devices = DeviceMap.of(self.fleet)
+        return self.devices
 
     @property
     def active(self) -> list[Breakout]:
@@ -142,7 +150,10 @@ def verify(topology: Topology, intent: Intent, *, policy: CorePolicy | None = No
     ``policy`` is the policy in force (e.g. parsed from the gateway); when None the policy
     computed from ``intent`` is assumed to be in force, and only routing is really judged.
     """
-    expected = CorePolicy.compute(intent.fleet, [*intent.breakouts, *intent.remote_breakouts])
+    devices = intent.device_map()
+    expected = CorePolicy.compute(
+        (), [*intent.breakouts, *intent.remote_breakouts], devices=devices
+    )
     actual = policy if policy is not None else expected
     cidr_index = _cidr_index(intent)
     findings: list[Finding] = []
@@ -518,7 +529,7 @@ def check_policy(
 ) -> list[Finding]:
     """Compare the policy in force with the one the fleet calls for, entry by entry."""
     return [
-        *_policy_devices(actual, expected, intent.fleet),
+        *_policy_devices(actual, intent.device_map()),
         *_policy_cidrs(actual, expected, cidr_index),
         *_policy_space(actual, intent),
         *_policy_regions(actual, expected),
@@ -572,13 +583,22 @@ def _policy_space(actual: CorePolicy, intent: Intent) -> list[Finding]:
     return out
 
 
-def _policy_devices(
-    actual: CorePolicy, expected: CorePolicy, fleet: Iterable[Endpoint]
-) -> list[Finding]:
-    owner = {ip_int(e.ip): e.org_id for e in fleet}
+def _policy_devices(actual: CorePolicy, devices: DeviceMap) -> list[Finding]:
+    """The device entries of the policy in force against the fleet's. Every region's
+    verifier compares the same gateway map (shared by :meth:`CorePolicy.without`) with the
+    same :class:`DeviceMap`: the walk over every device runs once per map, not per region."""
+    judged = devices.judged.get(id(actual.device_org))
+    if judged is None or judged[0] is not actual.device_org:
+        judged = (actual.device_org, _judge_devices(actual.device_org, devices))
+        devices.judged[id(actual.device_org)] = judged
+    return list(judged[1])
+
+
+def _judge_devices(device_org: Mapping[int, int], devices: DeviceMap) -> list[Finding]:
+    owner, expected = devices.owner, devices.device_org
     out: list[Finding] = []
-    for addr, org in actual.device_org.items():
-        if expected.device_org.get(addr) == org:
+    for addr, org in device_org.items():
+        if expected.get(addr) == org:
             continue
         ip, true_org = ip_str(addr), owner.get(addr)
         if true_org is not None and true_org != org:
@@ -603,8 +623,8 @@ def _policy_devices(
                     orgs=(org,),
                 )
             )
-    for addr, org in expected.device_org.items():
-        if addr not in actual.device_org:
+    for addr, org in expected.items():
+        if addr not in device_org:
             out.append(
                 Finding(
                     "missing_policy",
