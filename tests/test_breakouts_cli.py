@@ -38,7 +38,7 @@ def test_create_list_show_recheck_delete(live: Live) -> None:
     account, (cidr,) = new_account(), new_cidrs()
     created = _create(live, account, cidr, "--json")
     assert created.exit_code == 0, created.output
-    bid = json.loads(created.output)["id"]
+    bid = json.loads(created.stdout)["id"]
     live.shared(bid)
     listed = run(live, "list")
     assert f"{bid}\t1 Pending Customer Action\tcli\t{REGION}\t{account}\t{cidr}" in listed.output
@@ -50,7 +50,7 @@ def test_create_list_show_recheck_delete(live: Live) -> None:
     deleted = run(live, "delete", str(bid), "--wait", "--timeout", "30")
     assert deleted.exit_code == 0, deleted.output
     assert "7 Deactivated" in deleted.output
-    assert json.loads(run(live, "show", str(bid), "--json").output)["status"]["id"] == 7
+    assert json.loads(run(live, "show", str(bid), "--json").stdout)["status"]["id"] == 7
 
 
 def test_create_wait_shows_progress_until_active(live: Live) -> None:
@@ -129,7 +129,7 @@ def test_errors_name_the_field(
 def test_retry_of_a_breakout_that_has_not_expired_is_a_conflict(live: Live) -> None:
     created = _create(live, new_account(), new_cidrs()[0], "--json")
     assert created.exit_code == 0, created.output
-    bid = json.loads(created.output)["id"]
+    bid = json.loads(created.stdout)["id"]
     result = run(live, "retry", str(bid))
     assert isinstance(result.exception, Conflict), result.output
     assert run(live, "delete", str(bid)).exit_code == 0

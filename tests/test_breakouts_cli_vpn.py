@@ -43,7 +43,7 @@ def test_create_vpn_waits_until_active_then_config_and_delete(live: Live, tmp_pa
     found = re.search(r"breakout (\d+): \d ", out)
     assert found is not None, out
     bid = int(found.group(1))
-    shown = json.loads(run(live, "show", str(bid), "--json").output)
+    shown = json.loads(run(live, "show", str(bid), "--json").stdout)
     assert shown["type"]["id"] == 2 and shown["on_prem_cidr"] == cidrs
     listed = run(live, "list").output
     assert f"{bid}\t5 Active\tsite\t{REGION}\tvpn:{shown['public_ip']}\t{','.join(cidrs)}" in listed
@@ -73,7 +73,7 @@ def test_create_vpn_bgp_sends_asn_and_inside_cidrs(live: Live) -> None:
     result = _vpn(live, cidrs, "--bgp", "--asn", "65042", "--inside-cidr", inside[0],
                   "--inside-cidr", inside[1], "--json")  # fmt: skip
     assert result.exit_code == 0, result.output
-    created = json.loads(result.output)
+    created = json.loads(result.stdout)
     assert created["type"]["id"] == 3 and created["asn"] == 65042
     assert created["inside_cidr"] == inside
     assert run(live, "delete", str(created["id"]), "--wait", "--timeout", "60").exit_code == 0
@@ -87,7 +87,7 @@ def test_create_vpn_with_a_second_server_is_type_4_with_four_tunnels(live: Live)
     assert result.exit_code == 0, result.output
     found = re.search(r"breakout (\d+): \d ", result.output)
     assert found is not None and "5 Active" in result.output, result.output
-    shown = json.loads(run(live, "show", found.group(1), "--json").output)
+    shown = json.loads(run(live, "show", found.group(1), "--json").stdout)
     assert (shown["type"]["id"], shown["public_ip_2"], shown["asn"]) == (4, second, 65043)
     assert len(shown["tunnels"]) == 4
     assert {t["customer_ip"] for t in shown["tunnels"]} == {shown["public_ip"], second}
@@ -123,7 +123,7 @@ def test_vpn_config_of_a_tgw_breakout_is_refused(live: Live) -> None:
 
     created = run(live, "create", "--name", "t", "--account", new_account(), "--cidr",
                   new_cidrs(1)[0], "--region", REGION, "--json")  # fmt: skip
-    bid = json.loads(created.output)["id"]
+    bid = json.loads(created.stdout)["id"]
     result = run(live, "vpn-config", str(bid))
     assert isinstance(result.exception, InvalidInput), result.output
     assert "not a VPN breakout" in result.exception.message

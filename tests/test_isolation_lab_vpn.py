@@ -209,7 +209,7 @@ def test_the_cli_builds_checks_and_removes_the_vpn_lab(world: World) -> None:
     assert "tunnels up 2/2" in built.output
     checked = runner.invoke(lab_app, ["check", "--json", *data_dir])
     on_prem = lab_vpn.lan_addresses("10.75.0.0/24")[1]
-    reached = {(p["src"], p["dst"], p["kind"]) for p in json.loads(checked.output) if p["ok"]}
+    reached = {(p["src"], p["dst"], p["kind"]) for p in json.loads(checked.stdout) if p["ok"]}
     assert reached == {(x, y, k) for x, y in ((a.ips[0], on_prem), (on_prem, a.ips[0]))
                        for k in ("ping", "tcp")}  # fmt: skip
     removed = runner.invoke(lab_app, ["down", *data_dir])

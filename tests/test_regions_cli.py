@@ -67,7 +67,7 @@ def test_bootstrap_then_up_to_date_then_list(endpoint: str, tmp_path: Path) -> N
     assert second.exit_code == 0
     assert second.output.strip() == "region eu-west-1 is up to date (no changes)"
     listed = runner.invoke(app, ["list", "--json", "--data-dir", str(tmp_path)])
-    rows = json.loads(listed.output)
+    rows = json.loads(listed.stdout)
     assert [(r["name"], r["account_id"]) for r in rows] == [("eu-west-1", "123456789012")]
     human = runner.invoke(app, ["list", "--data-dir", str(tmp_path)])
     assert rows[0]["tgw_id"] in human.output

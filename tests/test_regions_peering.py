@@ -218,7 +218,7 @@ def test_cli_peer_list_and_unpeer(endpoint_env: dict[str, str], tmp_path: Path) 
     r = runner.invoke(app, ["list", *data], env=endpoint_env)
     assert f"device pool:           {POOLS[A]}" in r.output
     assert f"peering {A} <-> {B}: tgw-attach-" in r.output and "available" in r.output
-    listed = json.loads(runner.invoke(app, ["list", "--json", *data], env=endpoint_env).output)
+    listed = json.loads(runner.invoke(app, ["list", "--json", *data], env=endpoint_env).stdout)
     assert [(x["name"], [p["peer_region"] for p in x["peerings"]]) for x in listed] == [
         (A, [B]), (B, [A]),
     ]  # fmt: skip
