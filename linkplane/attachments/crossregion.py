@@ -1,13 +1,18 @@
 """Breakouts whose devices break out in another region: routes over a region peering.
 
-A TGW breakout lives in its attachment region (``breakout.region``). The organisation's
+A breakout (TGW, or VPN of types 2-4: the VPN connection's ``vpn`` attachment on the
+region's TGW plays the customer attachment's part) lives in its attachment region
+(``breakout.region``). The organisation's
 devices break out in the regions its service profiles name (``breakout_region``). For each
 such device region D other than the attachment region A, over the peering of A and D:
 
 - D's core table: each customer CIDR -> the peering (device traffic reaches A);
 - D's core VPC: each customer CIDR -> D's TGW, unless D's bootstrap routes an aggregate
   that holds it (as for local breakouts);
-- A's peering table: each customer CIDR -> the customer attachment (and on to the VPC).
+- A's peering table: each customer CIDR -> the customer attachment (and on to the VPC); for
+  a type 4 VPN, the attachment the core routes lead to (:attr:`Breakout.routed_attachment_id`:
+  the tunnel watch's failover repoints this route with the core ones, and nothing in D, whose
+  routes lead to the peering).
 
 The reverse direction (the customer reaching D's device pool) is the peering's own route in
 A's customers table (``linkplane region peer``), shared by every customer of A as the local
@@ -17,7 +22,7 @@ the peering stays.
 Routing follows changes. The routes depend on the organisation's profiles and on the
 peerings, both of which change after a breakout is Active: a profile moves to another
 breakout region, or the regions are peered after the breakout was made (late peering). The
-breakout sweep compares what each Active TGW breakout records with :func:`wanted` and moves
+breakout sweep compares what each Active breakout records with :func:`wanted` and moves
 the routes (:func:`reroute_plan`): new ones are recorded, then made; old ones are removed,
 then forgotten, so a crash in between leaves only routes the row still records (the sweep,
 a durable workflow, resumes at its next step; a teardown removes them; audit reports one
@@ -102,7 +107,8 @@ def wanted(session: Session, breakout: Breakout, world: World | None = None) -> 
     A device region that is not peered with the attachment region contributes nothing:
     available_region never offers such a pair, and a profile may change region later.
     """
-    if breakout.attachment_id is None:
+    attachment = breakout.routed_attachment_id
+    if attachment is None:
         return []
     world = world or World.read(session)
     home = world.regions.get(breakout.region)
@@ -117,7 +123,7 @@ def wanted(session: Session, breakout: Breakout, world: World | None = None) -> 
             if _needs_vpc_route(far, cidr):
                 routes.append(RemoteRoute(name, far.core_vpc_id, cidr, far.tgw_id, "vpc"))
             routes.append(RemoteRoute(breakout.region, home.peering_route_table_id, cidr,
-                                      breakout.attachment_id))  # fmt: skip
+                                      attachment))  # fmt: skip
     return routes
 
 
@@ -161,9 +167,7 @@ def where_devices_break_out(session: Session, breakout: Breakout) -> list[tuple[
     the peering or, unpeered, without a path."""
     out = [(breakout.region, "this region")]
     for name in sorted(device_regions(session, breakout.org_id) - {breakout.region}):
-        if breakout.is_vpn:
-            out.append((name, "not served: VPN breakouts serve their own region only"))
-        elif find(session, breakout.region, name) is None:
+        if find(session, breakout.region, name) is None:
             out.append((name, f"not served: {name} is not peered with {breakout.region}"))
         else:
             out.append((name, f"over the region peering with {breakout.region}"))

@@ -20,6 +20,7 @@ from linkplane.attachments import crossregion, service
 from linkplane.attachments.crossregion import RemoteRoute
 from linkplane.attachments.models import (
     BREAKOUT_TAG,
+    PROVISIONED_TYPES,
     REVISION_TAG,
     Breakout,
     BreakoutType,
@@ -324,11 +325,12 @@ def start_crossregion(session: Session, plan: Plan) -> list[RemoteRoute]:
 
 
 def begin_reroutes(session: Session) -> list[crossregion.Reroute]:
-    """Active TGW breakouts whose cross-region routes no longer follow the profiles'
-    breakout regions and the peerings (:func:`crossregion.reroute_plan`). The routes to add
-    are recorded *before* they are made, as :func:`start_crossregion` does."""
+    """Active breakouts (TGW and VPN) whose cross-region routes no longer follow the
+    profiles' breakout regions and the peerings (:func:`crossregion.reroute_plan`). The routes
+    to add are recorded *before* they are made, as :func:`start_crossregion` does."""
+    provisioned = [t.value for t in PROVISIONED_TYPES]
     stmt = select(Breakout).where(Breakout.status_id == Status.ACTIVE,
-                                  Breakout.type_id == BreakoutType.TGW)  # fmt: skip
+                                  Breakout.type_id.in_(provisioned))  # fmt: skip
     if session.scalar(select(RegionPeering.id).limit(1)) is None:
         # no peering: no breakout wants a route across one, only recorded ones can go
         stmt = stmt.where(Breakout.crossregion_routes != "[]")
@@ -540,7 +542,8 @@ def leftovers(session: Session, retry_after_seconds: float) -> list[Resources]:
         | (Breakout.associated_route_table_id.is_not(None)) | (Breakout.routes != "[]")
         | (Breakout.customer_gateway_id.is_not(None)) | (Breakout.vpn_connection_id.is_not(None))
         | (Breakout.customer_gateway_id_2.is_not(None))
-        | (Breakout.vpn_connection_id_2.is_not(None)),
+        | (Breakout.vpn_connection_id_2.is_not(None))
+        | (Breakout.crossregion_routes != "[]"),
     )  # fmt: skip
     cutoff = utcnow() - timedelta(seconds=retry_after_seconds)
     due = []

@@ -130,9 +130,8 @@ def available_pairs(*, session: Session, type_id: int) -> list[tuple[str, str]]:
     """(attachment region, device breakout region) pairs a breakout of ``type_id`` can use:
     each bootstrapped region with itself, and both orders of every peered pair."""
     names = {r.name for r in available_regions(session=session, type_id=type_id)}
-    pairs = [p for p in crossregion.available_pairs(session) if p[0] in names]
-    # A VPN breakout routes its own region's devices only (no cross-region routes yet).
-    return [p for p in pairs if p[0] == p[1]] if type_id in VPN_TYPES else pairs
+    # TGW and VPN breakouts alike serve a peered region's devices over the peering.
+    return [p for p in crossregion.available_pairs(session) if p[0] in names]
 
 
 def available_regions(*, session: Session, type_id: int) -> list[RegionInfo]:

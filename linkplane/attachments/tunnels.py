@@ -13,7 +13,11 @@ Type 4 failover: the core routes of a BGP HA breakout lead to one of its two con
 (static routes, for BGP containment: see ``workflows/vpn_plan.py``). When that connection
 has no tunnel up and the other has one, the pass points the routes at the other
 connection's attachment (ReplaceTransitGatewayRoute only: a route a teardown removed
-meanwhile is not brought back) and records it on the row with an event (severity 1).
+meanwhile is not brought back) and records it on the row with an event (severity 1). A
+breakout serving devices in peered regions has the same CIDRs in its region's peering table,
+to the routed connection too (linkplane.attachments.crossregion): they move with the core
+routes, and their recorded target with them. The device regions' routes lead to the peering,
+so nothing changes there.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from linkplane.attachments import service
+from linkplane.attachments import crossregion, service
+from linkplane.attachments.crossregion import RemoteRoute
 from linkplane.attachments.models import VPN_TYPES, Breakout, BreakoutType, Status
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, TunnelMetrics, VpnConnection
@@ -126,6 +131,9 @@ class Failover:
     routes: tuple[str, ...]
     to: int
     attachment_id: str
+    #: The routes in the region's peering table that lead to the routed connection (devices
+    #: in peered regions); they move with the core routes.
+    peering: tuple[RemoteRoute, ...] = ()
 
 
 def _up(tunnels: list[dict[str, object]], vpn_id: str | None) -> bool:
@@ -144,7 +152,14 @@ def failover_due(row: Breakout) -> Failover | None:
     tunnels, (other_vpn, other_att) = row.tunnel_list, ids[other]
     if not other_att or _up(tunnels, ids[routed][0]) or not _up(tunnels, other_vpn):
         return None
-    return Failover(row.id, row.core_route_table_id, tuple(row.route_list), other, other_att)
+    return Failover(row.id, row.core_route_table_id, tuple(row.route_list), other, other_att,
+                    _peering_routes(row, ids[routed][1]))  # fmt: skip
+
+
+def _peering_routes(row: Breakout, routed: str | None) -> tuple[RemoteRoute, ...]:
+    """The row's recorded routes in its own region's tables that lead to ``routed``."""
+    return tuple(r for r in crossregion.recorded(row) if r.kind == "tgw"
+                 and r.region == row.region and r.target == routed)  # fmt: skip
 
 
 def record_failover(session: Session, move: Failover, moved: list[str]) -> bool:
@@ -154,12 +169,16 @@ def record_failover(session: Session, move: Failover, moved: list[str]) -> bool:
     if row is None or failover_due(row) != move:
         return False
     row.vpn_routed_connection = move.to
+    moving = set(move.peering)
+    crossregion.record_routes(row, [replace(r, target=move.attachment_id) if r in moving else r
+                                    for r in crossregion.recorded(row)])  # fmt: skip
     service.record_note(
         session=session, row=row, severity=1,
         description=f"VPN failover: no tunnel of the routed connection is up; the core "
                     f"routes now lead to connection {move.to} ({move.attachment_id})",
         detail={"to_connection": move.to, "attachment_id": move.attachment_id,
-                "routes": moved},
+                "routes": moved, **({"peering_routes": [r.label() for r in move.peering]}
+                                    if move.peering else {})},
     )  # fmt: skip
     return True
 
@@ -213,6 +232,9 @@ class TunnelWatch:
         moved = [cidr for cidr in move.routes if port.replace_static_route(
             route_table_id=move.core_route_table_id, cidr=cidr,
             attachment_id=move.attachment_id)]  # fmt: skip
+        for route in move.peering:  # devices in peered regions: the second hop, here
+            port.replace_static_route(route_table_id=route.route_table_id, cidr=route.cidr,
+                                      attachment_id=move.attachment_id)  # fmt: skip
         with transaction(self._sessions) as session:
             if record_failover(session, move, moved):
                 log.warning("VPN failover", breakout_id=breakout_id, to=move.to)

@@ -232,6 +232,8 @@ def _shares(ctx: _Ctx) -> bool:
                     f"{ctx.region.tgw_id} but no breakout owns it",
                     fix(FixOp.DELETE_SHARE, share_arn=arn))  # fmt: skip
     for b in ctx.active:
+        if b.vpn:
+            continue  # a VPN breakout shares nothing (its connection is on the own TGW)
         if b.share_arn is None or b.share_arn not in live:
             ctx.add("missing_share", b.share_arn or "-", f"breakout {b.id}'s resource share "
                     f"{b.share_arn} is gone; the attachment still works, but the customer needs "

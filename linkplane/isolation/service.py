@@ -234,7 +234,8 @@ def _peering_hops(desired: Desired) -> list[crossregion.PeeringHop]:
                            if n.subnet_of(pool)) or (pool,)  # fmt: skip
             hops.append(crossregion.PeeringHop(
                 org_id=b.org_id, breakout_id=b.id, cidr=as_network(r.cidr),
-                attachment_id=b.attachment_id, peering_id=peering_to.get(r.region, r.target),
+                attachment_id=b.routed_attachment_id or b.attachment_id,
+                peering_id=peering_to.get(r.region, r.target),
                 attachment_region=b.region, device_region=r.region, device_ranges=ranges,
             ))  # fmt: skip
     return hops

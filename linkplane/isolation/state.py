@@ -106,6 +106,8 @@ class OwnedBreakout:
     #: The device pools it serves, for the core policy (:func:`with_pools`); empty with one
     #: region.
     pools: tuple[str, ...] = ()
+    #: A VPN breakout (types 2-4): no resource share, its attachments go with its connections.
+    vpn: bool = False
 
     @property
     def active(self) -> bool:
@@ -121,8 +123,9 @@ class OwnedBreakout:
         return self.status in IN_FLIGHT
 
     def as_network(self) -> Breakout:
-        return Breakout(self.org_id, self.cidrs, self.active, self.id, self.attachment_id,
-                        self.pools)  # fmt: skip
+        # The attachment the routes lead to: type 4 after a failover routes to its second.
+        return Breakout(self.org_id, self.cidrs, self.active, self.id,
+                        self.routed_attachment_id or self.attachment_id, self.pools)  # fmt: skip
 
 
 @dataclass
@@ -258,7 +261,7 @@ def load_breakouts(session: Session) -> list[OwnedBreakout]:
             vpn_connection_id=r.vpn_connection_id,
             vpn_connection_id_2=r.vpn_connection_id_2, attachment_id_2=r.attachment_id_2,
             routed_attachment_id=r.routed_attachment_id,
-            crossregion=tuple(crossregion.recorded(r)),
+            crossregion=tuple(crossregion.recorded(r)), vpn=r.is_vpn,
         )
         for r in rows
     ]

@@ -64,11 +64,17 @@ async def _provision(rt: Runtime, plan: Plan) -> None:
         await steps.cloud(rt, f"route {cidr}", plan.region, _route(plan, cidr, attachment_id))
     for cidr in plan.vpc_route_cidrs:
         await steps.cloud(rt, f"vpc route {cidr}", plan.region, _vpc_route(plan, cidr))
+    await route_other_regions(rt, plan)
+    await steps.db(rt, "activate", lambda s: records.activate(s, plan))
+    await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the new CIDRs
+
+
+async def route_other_regions(rt: Runtime, plan: Plan) -> None:
+    """The routes for the organisation's devices in other regions (TGW and VPN plans alike),
+    each recorded before any is made (see linkplane.attachments.crossregion)."""
     remote = await steps.db(rt, "crossregion", lambda s: records.start_crossregion(s, plan))
     for route in remote:
         await steps.cloud(rt, route.label(), route.region, remote_route(route))
-    await steps.db(rt, "activate", lambda s: records.activate(s, plan))
-    await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the new CIDRs
 
 
 def _route(plan: Plan, cidr: str, attachment_id: str) -> Callable[[CloudPort], None]:
@@ -220,12 +226,7 @@ async def teardown(rt: Runtime, res: Resources) -> list[str]:
     Returns the failures.
     """
     undo = _Undo(rt, res.breakout_id, res.region)
-    remote_gone = True
-    for route in reversed(res.crossregion_routes):
-        remote_gone &= await undo(f"un{route.label()}", remote_unroute(route), route.region)
-    if res.crossregion_routes and remote_gone:
-        await undo.forget("crossregion", "Routes for devices in other regions removed",
-                          {"routes": [r.label() for r in res.crossregion_routes]})  # fmt: skip
+    await unroute_other_regions(undo, res)
     routes_gone = True
     for cidr in reversed(res.vpc_routes):
         routes_gone &= await undo(f"vpc unroute {cidr}", _vpc_unroute(res.core_vpc_id, cidr))
@@ -243,6 +244,17 @@ async def teardown(rt: Runtime, res: Resources) -> list[str]:
             await undo.forget("share", "Resource share deleted", {"share_arn": arn})
     await steps.routing_changed(rt)  # e.g. isolation: drop the breakout's CIDRs from the policy
     return undo.problems
+
+
+async def unroute_other_regions(undo: _Undo, res: Resources) -> None:
+    """Remove the recorded routes for devices in other regions, newest first (first of all
+    undos: the devices there lose the path before the attachment goes)."""
+    gone = True
+    for route in reversed(res.crossregion_routes):
+        gone &= await undo(f"un{route.label()}", remote_unroute(route), route.region)
+    if res.crossregion_routes and gone:
+        await undo.forget("crossregion", "Routes for devices in other regions removed",
+                          {"routes": [r.label() for r in res.crossregion_routes]})  # fmt: skip
 
 
 async def _undo_attachment(undo: _Undo, res: Resources) -> None:

@@ -1,7 +1,9 @@
 """The VPN plan (types 2 static, 3 BGP, 4 BGP HA): customer gateway -> VPN connection on the
 region's TGW -> wait until AWS has it available and its ``vpn`` attachment is listed -> associate
 with the customers table -> a static route per declared ``on_prem_cidr`` in the core table
--> Active. No customer action is awaited. Teardown undoes what the row records, in reverse.
+-> the routes for the organisation's devices in peered regions, as a TGW breakout's
+(linkplane.attachments.crossregion) -> Active. No customer action is awaited. Teardown
+undoes what the row records, in reverse.
 Type 4 (BGP HA): the TGW's ECMP checked first, then a customer gateway and VPN connection per
 customer server (steps "... 2" for the second), both attachments associated; the core routes
 lead to one connection at a time.
@@ -31,6 +33,8 @@ from linkplane.attachments.workflows.tgw import (
     _unroute,
     _vpc_route,
     _vpc_unroute,
+    route_other_regions,
+    unroute_other_regions,
 )
 from linkplane.cloud.port import CloudPort, TunnelSpec, VpnConnection
 from linkplane.durable import steps
@@ -99,6 +103,9 @@ async def _provision(rt: Runtime, plan: Plan) -> None:
         await steps.cloud(rt, f"route {cidr}", plan.region, _route(plan, cidr, attachment_ids[0]))
     for cidr in plan.vpc_route_cidrs:
         await steps.cloud(rt, f"vpc route {cidr}", plan.region, _vpc_route(plan, cidr))
+    # Devices of the organisation in peered regions: as for a TGW breakout, the peering
+    # table's routes lead to the routed connection (the first, until a failover).
+    await route_other_regions(rt, plan)
     await steps.db(rt, "activate", lambda s: records.activate(s, plan))
     await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the CIDRs
 
@@ -235,6 +242,7 @@ async def teardown(rt: Runtime, res: Resources) -> list[str]:
     """Routes, associations, VPN connections (their attachments go with them), customer
     gateways: the reverse of provisioning, each an idempotent step with its event."""
     undo = _Undo(rt, res.breakout_id, res.region)
+    await unroute_other_regions(undo, res)
     routes_gone = True
     for cidr in reversed(res.vpc_routes):
         routes_gone &= await undo(f"vpc unroute {cidr}", _vpc_unroute(res.core_vpc_id, cidr))
