@@ -57,9 +57,9 @@ def test_region_step_shows_where_devices_break_out(
             "eu-west-1)</option>") in details  # fmt: skip
     assert "eu-west-1 (devices breaking out in eu-central-1, eu-west-1)" in details
     assert "eu-south-1 (devices breaking out in eu-south-1)</option>" in details  # not peered
-    # a VPN breakout serves its own region's devices only
+    # a VPN breakout serves the peered region's devices too (tests/test_portal_regions_vpn.py)
     vpn = web.get("/cloud-connect/new/details?type=2").text
-    assert "eu-central-1 (devices breaking out in eu-central-1)</option>" in vpn
+    assert "eu-central-1 (devices breaking out in eu-central-1, eu-west-1)</option>" in vpn
 
 
 def test_breakout_page_says_where_its_devices_break_out(

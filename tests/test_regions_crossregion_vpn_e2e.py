@@ -337,3 +337,36 @@ def test_audit_finds_and_repairs_a_missing_cross_region_route_of_a_vpn(
     assert _audit(live, settings) == []
     _delete(live, bid)
     assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204
+
+
+def test_a_cross_region_route_left_by_a_failed_delete_is_removed_by_the_sweep(
+    live: Live, two_regions: Regions
+) -> None:
+    """AWS refuses to delete the route in the devices' region: the breakout is Deactivated
+    with that route still recorded (cleanup incomplete), everything else gone; the sweep's
+    retry of leftovers removes it (a row recording only cross-region routes is a leftover)."""
+    settings, stored, _peering_id = two_regions
+    live = own_organisation(live)
+    west = stored[WEST]
+    profile = _profile(live, WEST)
+    (cidr,) = new_cidrs(1)
+    bid = _vpn(live, 2, [cidr])["id"]
+    live.status(bid, ACTIVE, timeout=60)
+    throttle.inject_fault("DeleteTransitGatewayRoute", "UnauthorizedOperation", 403, 1,
+                          account_id=live.stack.provider.account_id,
+                          match=west.core_route_table_id)  # fmt: skip
+    data = _delete(live, bid)
+    assert throttle.pending_faults() == {}
+    assert "cleanup incomplete" in (data["status_reason"] or ""), data
+    # recorded whole: the routes are forgotten only once every one of them is gone
+    kept = data["aws_resources"]["crossregion_routes"]
+    assert f"tgw route {cidr} in {WEST} {west.core_route_table_id}" in kept
+    assert len(kept) == 3, kept  # and the west core VPC's and the own peering table's
+    assert _routes_of(_snap(settings, stored), cidr) == [(WEST, west.core_route_table_id)]
+    with live.settings(breakout_cleanup_retry_seconds=0):
+        live.stack.sweep()
+    data = live.get(bid)
+    assert _routes_of(_snap(settings, stored), cidr) == []
+    assert not data["aws_resources"].get("crossregion_routes")
+    assert (data["status_reason"] or "").endswith("leftover AWS resources removed later"), data
+    assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204
