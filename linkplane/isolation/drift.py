@@ -7,10 +7,11 @@ is *unowned*. Resources of a breakout whose workflow is still running (statuses 
 are owned but not judged: the workflow is creating or removing them right now, and a
 repair would race it.
 
-Desired state (Active breakouts only): its share lists its account as a principal; its
-attachment is live and associated with the customers table; the core table has one static
-route per CIDR to it. No propagation into the core or customers table (bootstrap disables
-them; a propagation leaks a VPC's CIDRs to every table member).
+Desired state (Active breakouts only): its share lists its account as a principal (TGW
+breakouts; a VPN breakout has no share); its attachment is live and associated with the
+customers table; the core table has one static route per CIDR to it. No propagation into
+the core or customers table (bootstrap disables them; a propagation leaks a VPC's CIDRs to
+every table member).
 
 Installations. Several installations may use one provider account, each with its own TGW.
 A share of this TGW that another installation made (its ``linkplane:installation`` tag, or an
@@ -38,7 +39,8 @@ installations' and those of a breakout whose workflow is provisioning or tearing
 Regions and peerings. A region also owns its peerings (``linkplane region peer``): each
 peering attachment, its association with the region's peering table, the peer's pool in the
 customers table and the own pool in the peering table. Breakouts own their cross-region routes
-(the core table of their devices' region, the peering table of their attachment region). A
+(the core table of their devices' region, the peering table of their attachment region; a
+VPN breakout's lead to its routed connection there, as its core routes do). A
 recorded peering that is not available (deleted or rejected behind linkplane's back) is
 ``missing_peering``: repair cannot bring it back; ``region peer`` can. Each finding carries the
 :class:`Fix` that ``--repair`` applies, or none when only the customer can fix it.
