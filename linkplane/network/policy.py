@@ -39,11 +39,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any
+from typing import Any, TypeVar
 
 from linkplane.network.cidrs import as_network, ip_int, ip_str
 
 TABLE = "linkplane_core"
+K = TypeVar("K")
 _MAX_MARK = 0xFFFFFFFF
 
 
@@ -238,11 +239,10 @@ class CorePolicy:
         nets = set(cidrs)
         return CorePolicy(
             self.device_org,
-            {org: [n for n in ns if n not in nets] for org, ns in self.org_cidrs.items()},
+            _kept(self.org_cidrs, nets),
             [n for n in self.customer_space if n not in nets],
             regional_space=[n for n in self.regional_space if n not in nets],
-            pool_cidrs={pool: [n for n in ns if n not in nets]
-                        for pool, ns in self.pool_cidrs.items()},
+            pool_cidrs=_kept(self.pool_cidrs, nets),
         )  # fmt: skip
 
     def render(self) -> str:
@@ -252,6 +252,14 @@ class CorePolicy:
     def digest(self) -> str:
         """SHA-256 of :meth:`render`: apply only when it differs from the gateway's last one."""
         return hashlib.sha256(self.render().encode()).hexdigest()
+
+
+def _kept(by_key: Mapping[K, list[IPv4Network]], gone: set[IPv4Network]
+             ) -> dict[K, list[IPv4Network]]:  # fmt: skip
+    """``by_key`` without the networks in ``gone``, and without keys left with none: a region's
+    view of the policy indexes only the organisations (and pools) it still lists."""
+    kept = {key: [n for n in nets if n not in gone] for key, nets in by_key.items()}
+    return {key: nets for key, nets in kept.items() if nets}
 
 
 def disjoint(nets: Iterable[IPv4Network]) -> list[IPv4Network]:
