@@ -72,10 +72,10 @@ def _die(name: str) -> None:
 
 
 def _crash_hooks(chain: _Chain, mode: str) -> None:
-    """Wrap ``steps.cloud``/``steps.db``: die after the first new step whose result DBOS
-    recorded (``after``), or inside the first new AWS step once its call returned, before
-    DBOS could record it (``inside``). Replayed steps never call their function, so only
-    steps this process executes count."""
+    """Wrap ``steps.cloud``/``steps.db``/``steps.compound``: die after the first new step
+    whose result DBOS recorded (``after``), or inside the first new AWS step once its call
+    returned, before DBOS could record it (``inside``). Replayed steps never call their
+    function, so only steps this process executes count."""
     from linkplane.durable import steps
 
     def wrap(original: Callable[..., Any], aws: bool) -> Callable[..., Any]:
@@ -98,6 +98,9 @@ def _crash_hooks(chain: _Chain, mode: str) -> None:
 
     steps.cloud = wrap(steps.cloud, True)
     steps.db = wrap(steps.db, False)
+    # A compound step's AWS calls and records all ran when ``inside`` dies: the run again
+    # must find both done (idempotent AWS calls, records that check the row).
+    steps.compound = wrap(steps.compound, True)
     if mode == "after":  # not an AWS step: nothing to die inside of
         _policy_hook(chain)
 
@@ -538,6 +541,17 @@ class ProcStack:
         )
         with self.factory() as session:
             return list(session.scalars(stmt))
+
+    def history(self, breakout_id: int) -> list[str]:
+        """The breakout's events in order: each status change as "-> <status id>", each note
+        by its description (a step run again after a crash must not record it twice)."""
+        from linkplane.events.models import Event
+
+        stmt = sa.select(Event.description, Event.detail).where(
+            Event.entity_type == "breakout", Event.entity_id == breakout_id).order_by(Event.id)
+        with self.factory() as session:
+            rows = [(text, json.loads(raw or "{}")) for text, raw in session.execute(stmt)]
+        return [f"-> {d['to']}" if "to" in d else text for text, d in rows]
 
     def workflow_status(self, workflow_id: str) -> str | None:
         """DBOS's status of a workflow (PENDING, SUCCESS, ERROR...), read from its database."""
