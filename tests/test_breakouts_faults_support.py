@@ -215,7 +215,8 @@ def _create_rows(factory: Any, settings: Settings, org_id: int, first: int, n: i
 
 
 def _waiting(settings: Settings, ids: list[int]) -> int:
-    """How many of ``ids`` have polled their invitation at least once (so are in the wait)."""
+    """How many of ``ids`` are in the wait for the invitation's acceptance: they polled it,
+    or (with the shared watch on, sequence 2 waits before its first poll) a wait began."""
     from linkplane.durable.config import system_database_url
 
     wanted = {f"breakout-{i}-1" for i in ids}
@@ -224,7 +225,7 @@ def _waiting(settings: Settings, ids: list[int]) -> int:
         with engine.connect() as conn:
             rows = conn.execute(sa.text(
                 "SELECT DISTINCT workflow_uuid FROM operation_outputs "
-                "WHERE function_name = 'invitation_status'")).all()  # fmt: skip
+                "WHERE function_name IN ('invitation_status', 'DBOS.sleep')")).all()  # fmt: skip
     finally:
         engine.dispose()
     return len(wanted & {r[0] for r in rows})
