@@ -72,10 +72,10 @@ def _die(name: str) -> None:
 
 
 def _crash_hooks(chain: _Chain, mode: str) -> None:
-    """Wrap ``steps.cloud``/``steps.db``: die after the first new step whose result DBOS
-    recorded (``after``), or inside the first new AWS step once its call returned, before
-    DBOS could record it (``inside``). Replayed steps never call their function, so only
-    steps this process executes count."""
+    """Wrap ``steps.cloud``/``steps.db``/``steps.compound``: die after the first new step
+    whose result DBOS recorded (``after``), or inside the first new AWS step once its call
+    returned, before DBOS could record it (``inside``). Replayed steps never call their
+    function, so only steps this process executes count."""
     from linkplane.durable import steps
 
     def wrap(original: Callable[..., Any], aws: bool) -> Callable[..., Any]:
@@ -98,6 +98,9 @@ def _crash_hooks(chain: _Chain, mode: str) -> None:
 
     steps.cloud = wrap(steps.cloud, True)
     steps.db = wrap(steps.db, False)
+    # A compound step's AWS calls and records all ran when ``inside`` dies: the run again
+    # must find both done (idempotent AWS calls, records that check the row).
+    steps.compound = wrap(steps.compound, True)
     if mode == "after":  # not an AWS step: nothing to die inside of
         _policy_hook(chain)
 
@@ -212,7 +215,8 @@ def _create_rows(factory: Any, settings: Settings, org_id: int, first: int, n: i
 
 
 def _waiting(settings: Settings, ids: list[int]) -> int:
-    """How many of ``ids`` have polled their invitation at least once (so are in the wait)."""
+    """How many of ``ids`` are in the wait for the invitation's acceptance: they polled it,
+    or (with the shared watch on, sequence 2 waits before its first poll) a wait began."""
     from linkplane.durable.config import system_database_url
 
     wanted = {f"breakout-{i}-1" for i in ids}
@@ -221,7 +225,7 @@ def _waiting(settings: Settings, ids: list[int]) -> int:
         with engine.connect() as conn:
             rows = conn.execute(sa.text(
                 "SELECT DISTINCT workflow_uuid FROM operation_outputs "
-                "WHERE function_name = 'invitation_status'")).all()  # fmt: skip
+                "WHERE function_name IN ('invitation_status', 'DBOS.sleep')")).all()  # fmt: skip
     finally:
         engine.dispose()
     return len(wanted & {r[0] for r in rows})
@@ -538,6 +542,17 @@ class ProcStack:
         )
         with self.factory() as session:
             return list(session.scalars(stmt))
+
+    def history(self, breakout_id: int) -> list[str]:
+        """The breakout's events in order: each status change as "-> <status id>", each note
+        by its description (a step run again after a crash must not record it twice)."""
+        from linkplane.events.models import Event
+
+        stmt = sa.select(Event.description, Event.detail).where(
+            Event.entity_type == "breakout", Event.entity_id == breakout_id).order_by(Event.id)
+        with self.factory() as session:
+            rows = [(text, json.loads(raw or "{}")) for text, raw in session.execute(stmt)]
+        return [f"-> {d['to']}" if "to" in d else text for text, d in rows]
 
     def workflow_status(self, workflow_id: str) -> str | None:
         """DBOS's status of a workflow (PENDING, SUCCESS, ERROR...), read from its database."""

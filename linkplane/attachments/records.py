@@ -101,6 +101,10 @@ class Plan:
     type_id: int = BreakoutType.TGW
     #: VPN breakouts only.
     vpn: VpnSpec | None = None
+    #: Which sequence of steps provisions a TGW plan. DBOS replays a workflow by the names of
+    #: its recorded steps, so a workflow keeps the sequence it started with: plans
+    #: checkpointed before sequence 2 read the class default and replay sequence 1.
+    sequence: int = 1
 
     @property
     def client_token(self) -> str:
@@ -269,6 +273,8 @@ def record_vpn_attachment(session: Session, plan: Plan, attachment_ids: list[str
 
 def record_share(session: Session, plan: Plan, share_arn: str) -> None:
     row = _live_row(session, plan.breakout_id, plan.revision)
+    if row.share_arn == share_arn:
+        return  # recorded by an earlier run of this step (it ran again after a crash)
     row.share_arn = share_arn
     service.record_note(session=session, row=row,
                         description=f"Resource share created for account {plan.account_id}",
@@ -278,6 +284,9 @@ def record_share(session: Session, plan: Plan, share_arn: str) -> None:
 def mark_accepted(session: Session, plan: Plan, settings: Settings) -> float:
     """Status 2; returns the attachment deadline (epoch) now recorded on the row."""
     row = _live_row(session, plan.breakout_id, plan.revision)
+    recorded = row.accept_attachment_expiry_date
+    if row.status is Status.PENDING_AWS_ACTIVATION and recorded is not None:
+        return recorded.timestamp()  # an earlier run of this step (again after a crash)
     expiry = utcnow() + timedelta(seconds=settings.attachment_wait_seconds)
     row.accept_attachment_expiry_date = expiry
     service.transition(session=session, row=row, to=Status.PENDING_AWS_ACTIVATION,
@@ -294,10 +303,31 @@ def attachment_turn(session: Session, plan: Plan) -> bool:
 
 def claim_attachment(session: Session, plan: Plan, attachment_id: str) -> None:
     row = _live_row(session, plan.breakout_id, plan.revision)
+    if _claimed(row) == attachment_id:
+        return  # an earlier run of this step (again after a crash)
     row.attachment_id = attachment_id
     service.transition(session=session, row=row, to=Status.PENDING_EGN_ACTIVATION,
                        reason="the customer's attachment arrived; accepting it",
                        detail={"attachment_id": attachment_id})  # fmt: skip
+
+
+def _claimed(row: Breakout) -> str | None:
+    """The attachment this row's provisioning claimed (status 3 records it), if any."""
+    return row.attachment_id if row.status is Status.PENDING_EGN_ACTIVATION else None
+
+
+def claim_found(session: Session, plan: Plan, found: str | None) -> str | None:
+    """The attachment to accept: the one an earlier run of this step claimed (it may be past
+    pendingAcceptance now, so no longer ``found``), else ``found`` when it is this
+    breakout's turn (:func:`attachment_turn`), claimed now; None to keep waiting."""
+    row = _live_row(session, plan.breakout_id, plan.revision)
+    claimed = _claimed(row)
+    if claimed:
+        return claimed
+    if found is None or not service.attachment_turn(session, plan.breakout_id):
+        return None
+    claim_attachment(session, plan, found)
+    return found
 
 
 def start_routing(session: Session, plan: Plan) -> None:
@@ -310,6 +340,8 @@ def start_routing(session: Session, plan: Plan) -> None:
     row.associated_route_table_id = plan.customers_route_table_id
     row.core_route_table_id = plan.core_route_table_id
     row.routes = json.dumps(list(plan.cidrs))
+    if row.status in (Status.PENDING_CRG_ACTIVATION, Status.ACTIVE):
+        return  # an earlier run of this step (again after a crash) got here or further
     service.transition(session=session, row=row, to=Status.PENDING_CRG_ACTIVATION,
                        reason="attachment available; associating and routing",
                        detail={"attachment_id": row.attachment_id})  # fmt: skip
@@ -383,6 +415,8 @@ def abort_reroute(session: Session, moved: crossregion.Reroute, unmade: list[Rem
 
 def activate(session: Session, plan: Plan) -> None:
     row = _live_row(session, plan.breakout_id, plan.revision)
+    if row.status is Status.ACTIVE:
+        return  # an earlier run of this step (again after a crash)
     service.transition(session=session, row=row, to=Status.ACTIVE,
                        reason="associated with the customers route table; routes in the core",
                        detail=resources_detail(row))  # fmt: skip

@@ -10,7 +10,9 @@ and the TGW's pending attachments (one DescribeTransitGatewayAttachments), and s
 ``recheck`` to each workflow whose customer has acted. That workflow then polls at once and
 decides durably, as before: the watcher changes *when* a breakout looks, never *what* it
 decides. A lost wake costs latency only (the breakout's own poll still comes); a duplicate
-(two executors both watching) costs one extra poll.
+(two executors both watching) costs one extra poll. With the watch on, a breakout's own
+polls start at six watch intervals (``workflows.tgw._watched_interval``): the watch looks
+for every breakout at once, so their own early polls were AWS calls that found nothing.
 """
 
 from __future__ import annotations

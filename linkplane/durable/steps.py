@@ -1,4 +1,5 @@
-"""Workflow steps: each AWS call, database change and hook is its own checkpointed step.
+"""Workflow steps: AWS calls, database changes and hooks as checkpointed steps (one each, or
+a :func:`compound` of calls and changes that follow each other without a wait).
 
 Steps are async so a workflow never holds a thread between steps: the blocking boto3 or
 SQLAlchemy call runs in a worker thread only while it is in flight.
@@ -105,6 +106,39 @@ async def db(rt: Runtime, name: str, change: Callable[[Session], T]) -> T:
     def work() -> T:
         with transaction(rt.sessions) as session:
             return change(session)
+
+    async def run() -> T:
+        return await _in_thread(rt, work)
+
+    result: T = await DBOS.run_step_async(_db_options(rt, name), metrics.timed_step(name, run))
+    return result
+
+
+class Work:
+    """What the body of a :func:`compound` step is given: the region's cloud port, and
+    :meth:`db` for one application-database transaction (committed when it returns)."""
+
+    def __init__(self, rt: Runtime, region: str) -> None:
+        self._rt, self.region = rt, region
+        self.cloud: CloudPort = rt.clouds(region)
+
+    def db(self, change: Callable[[Session], T]) -> T:
+        with transaction(self._rt.sessions) as session:
+            return change(session)
+
+
+async def compound(rt: Runtime, name: str, region: str, body: Callable[[Work], T]) -> T:
+    """AWS calls and database transactions that follow each other with no wait between
+    them, as one checkpointed step: one system-database write instead of one per part.
+
+    A crash before the checkpoint, or a transient database error (retried as :func:`db`
+    does), runs the whole body again, so every part must be idempotent: AWS calls by their
+    adapters (a resource already there is success), records by checking what the row holds.
+    An AWS error is not retried again here (the adapter did), as in :func:`cloud`.
+    """
+
+    def work() -> T:
+        return body(Work(rt, region))
 
     async def run() -> T:
         return await _in_thread(rt, work)

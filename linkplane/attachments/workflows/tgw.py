@@ -9,7 +9,9 @@ so a restart (or another executor taking this one over) resumes the wait where i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from dbos import DBOS
@@ -26,6 +28,8 @@ from linkplane.durable import steps
 from linkplane.durable.runtime import Runtime
 from linkplane.settings import Settings
 
+#: The step sequence new plans get (see ``Plan.sequence``): 2 is :func:`_provision_compound`.
+SEQUENCE = 2
 GONE_STATES = frozenset({"deleted", "deleting", "rejected", "rejecting", "failed", "failing"})
 
 
@@ -35,17 +39,145 @@ class TgwPlan:
     type_ids = frozenset({BreakoutType.TGW})
 
     def plan(self, session: Session, row: Breakout, installation: str) -> Plan:
-        return records.tgw_plan(session, row, installation)
+        return replace(records.tgw_plan(session, row, installation), sequence=SEQUENCE)
 
     async def provision(self, rt: Runtime, plan: Plan) -> None:
-        await _provision(rt, plan)
+        if plan.sequence >= 2:
+            await _provision_compound(rt, plan)
+        else:  # checkpointed before sequence 2: replays the steps it recorded
+            await _provision(rt, plan)
 
     async def teardown(self, rt: Runtime, res: Resources) -> list[str]:
         return await teardown(rt, res)
 
 
 # --- provisioning ---------------------------------------------------------------------------
+async def _provision_compound(rt: Runtime, plan: Plan) -> None:
+    """Sequence 2: what follows without a wait is one compound step (one checkpoint), each
+    part idempotent; the same AWS calls, records and events as sequence 1, in its order.
+
+    With the shared watch running, the waits look first when it wakes them (or after
+    :func:`_watched_interval`): the watch reads for every breakout at once.
+    """
+    arn, now = await steps.compound(rt, "share", plan.region, lambda w: _share(w, plan))
+    deadline = await _await_acceptance(rt, plan, arn, now)
+    attachment_id, state = await _await_attachment(rt, plan, deadline)
+    if state != "available":
+        await _wait_available(rt, plan, attachment_id)
+    remote = await steps.compound(rt, "routing", plan.region,
+                                  lambda w: _routing(w, plan, attachment_id))  # fmt: skip
+    if remote:
+        for route in remote:
+            await steps.cloud(rt, route.label(), route.region, remote_route(route))
+        await steps.db(rt, "activate", lambda s: records.activate(s, plan))
+    await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the new CIDRs
+
+
+def _share(w: steps.Work, plan: Plan) -> tuple[str, float]:
+    """Ensure the share and record it; returns its ARN and the time."""
+    share = w.cloud.ensure_resource_share(
+        name=plan.share_name, resource_arn=plan.tgw_arn, principal=plan.account_id,
+        client_token=plan.client_token, tags=plan.tags)  # fmt: skip
+    w.db(lambda s: records.record_share(s, plan, share.arn))
+    return share.arn, time.time()
+
+
+def _watched_interval(settings: Settings) -> float:
+    """A waiting breakout's own first poll interval. The shared watch wakes it within an
+    interval of its customer acting and again after its quiet time while it still waits
+    (:class:`~linkplane.attachments.watcher.Watcher`), so with the watch on, the breakout's
+    own polls are the fallback and start at six watch intervals (30 s by default)."""
+    watch = settings.breakout_watch_interval_seconds
+    initial = settings.breakout_poll_initial_seconds
+    return max(initial, 6 * watch) if watch > 0 else initial
+
+
+async def _await_acceptance(rt: Runtime, plan: Plan, share_arn: str, now: float) -> float:
+    """Wait until the customer accepts; returns the attachment deadline recorded then."""
+    settings = rt.settings
+    watched = settings.breakout_watch_interval_seconds > 0
+    backoff = _Backoff(settings, first=_watched_interval(settings))
+    if watched:  # the share was made just now: nobody has answered yet; the watch will tell
+        await backoff.wait(now, plan.invitation_deadline)
+
+    def look(w: steps.Work) -> tuple[PrincipalStatus, float | None, float]:
+        status = w.cloud.principal_status(share_arn=share_arn, principal=plan.account_id)
+        deadline = None
+        if status is PrincipalStatus.ACCEPTED:
+            deadline = w.db(lambda s: records.mark_accepted(s, plan, settings))
+        return status, deadline, time.time()
+
+    while True:
+        status, deadline, now = await steps.compound(rt, "invitation_status", plan.region, look)
+        if deadline is not None:
+            return deadline
+        _invitation_stop(status, now, plan)
+        await backoff.wait(now, plan.invitation_deadline)
+
+
+def _invitation_stop(status: PrincipalStatus, now: float, plan: Plan) -> None:
+    """Raise Stop when the invitation will not be accepted any more."""
+    if status is PrincipalStatus.REJECTED:
+        raise Stop(StopKind.REJECTED, "the customer rejected the resource share invitation")
+    if status is PrincipalStatus.EXPIRED or now >= plan.invitation_deadline:
+        raise Stop(StopKind.EXPIRED, "the resource share invitation expired unanswered")
+    if status is PrincipalStatus.GONE:
+        # A sender cannot read the receiver's invitation: a principal that left the share
+        # while we waited was rejected by the customer (or the share was withdrawn).
+        raise Stop(StopKind.REJECTED, "the invitation was rejected by the customer "
+                   "(the account is no longer a principal of the resource share)")
+
+
+async def _await_attachment(rt: Runtime, plan: Plan, deadline: float) -> tuple[str, str]:
+    """Wait for the customer's attachment, claim it and accept it; returns its id and the
+    state accepting left it in. Looks at once: a customer often attaches right after
+    accepting the invitation, before the acceptance was noticed."""
+    backoff = _Backoff(rt.settings, first=_watched_interval(rt.settings))
+
+    def look(w: steps.Work) -> tuple[str | None, str, float]:
+        found = _pending_attachment(w.cloud, plan)
+        # Also without ``found``: a run of this step before a crash may have claimed and
+        # accepted it, so it is no longer pending.
+        claimed = w.db(lambda s: records.claim_found(s, plan, found))
+        if claimed is None:
+            return None, "", time.time()
+        return claimed, w.cloud.accept_vpc_attachment(claimed).state, time.time()
+
+    while True:
+        claimed, state, now = await steps.compound(rt, "attachment", plan.region, look)
+        if claimed is not None:
+            if state in GONE_STATES:
+                raise Stop(StopKind.FAILED, f"the attachment became {state} while being "
+                           "accepted")  # fmt: skip
+            return claimed, state
+        if now >= deadline:
+            raise Stop(StopKind.EXPIRED, "the customer created no attachment before the deadline")
+        await backoff.wait(now, deadline)
+
+
+def _routing(w: steps.Work, plan: Plan, attachment_id: str) -> list[RemoteRoute]:
+    """Record the routing (before making it), associate, route the core route table and the
+    core VPC; record the routes for devices in other regions and return them, or, with none,
+    activate. Every part is idempotent (see :func:`records.start_routing`)."""
+    w.db(lambda s: records.start_routing(s, plan))
+    w.cloud.associate_route_table(route_table_id=plan.customers_route_table_id,
+                                  attachment_id=attachment_id)  # fmt: skip
+    for cidr in plan.cidrs:
+        _route(plan, cidr, attachment_id)(w.cloud)
+    for cidr in plan.vpc_route_cidrs:
+        _vpc_route(plan, cidr)(w.cloud)
+
+    def crossregion_or_activate(session: Session) -> list[RemoteRoute]:
+        remote = records.start_crossregion(session, plan)
+        if not remote:
+            records.activate(session, plan)
+        return remote
+
+    return w.db(crossregion_or_activate)
+
+
 async def _provision(rt: Runtime, plan: Plan) -> None:
+    """Sequence 1: one step per AWS call or record (plans checkpointed before sequence 2)."""
     share = await steps.cloud(rt, "ensure_share", plan.region, lambda c: c.ensure_resource_share(
         name=plan.share_name, resource_arn=plan.tgw_arn, principal=plan.account_id,
         client_token=plan.client_token, tags=plan.tags))  # fmt: skip
@@ -122,12 +254,14 @@ def _vpc_route(plan: Plan, cidr: str) -> Callable[[CloudPort], bool]:
 
 
 class _Backoff:
-    """Poll intervals: the initial one doubled up to the maximum; a re-check resets it."""
+    """Poll intervals: ``first`` (else the initial one) doubled up to the maximum; a re-check
+    resets it to the initial one."""
 
-    def __init__(self, settings: Settings, maximum: float | None = None) -> None:
+    def __init__(self, settings: Settings, maximum: float | None = None,
+                 first: float | None = None) -> None:  # fmt: skip
         self.initial = settings.breakout_poll_initial_seconds
         self.maximum = min(settings.breakout_poll_max_seconds, maximum or float("inf"))
-        self.delay = self.initial
+        self.delay = min(first or self.initial, self.maximum)
 
     async def wait(self, now: float, deadline: float) -> None:
         """Sleep until the next poll, a re-check, or a deletion (raises Stop)."""
