@@ -1,4 +1,4 @@
-"""Which steps provision a TGW breakout. New plans run sequence 2 (what follows without a
+"""Which steps provision a TGW (and a VPN) breakout. New plans run sequence 2 (what follows without a
 wait is one compound step: one checkpoint); a plan DBOS checkpointed before sequence 2
 existed replays sequence 1 step for step, since DBOS replays a workflow by the names of the
 steps it recorded (linkplane.attachments.workflows.tgw)."""
@@ -13,9 +13,10 @@ import pytest
 from dbos import DBOS
 
 from linkplane.attachments.records import Plan
-from linkplane.attachments.workflows import tgw
+from linkplane.attachments.workflows import tgw, vpn_plan
 from tests.test_breakouts_support import Stack, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the module-scoped fixture
+from tests.test_breakouts_vpn import create_vpn
 
 #: Sequence 1, as recorded by workflows started before sequence 2 (a step polled several
 #: times appears once here). "vpc route" only for a CIDR outside the core VPC's aggregate.
@@ -84,3 +85,19 @@ def test_a_plan_pickled_before_sequences_existed_reads_sequence_1() -> None:
     del old.__dict__["sequence"]  # the attributes DBOS pickled before the field existed
     assert pickle.loads(pickle.dumps(old)).sequence == 1
     assert plan.sequence == 1 and tgw.SEQUENCE == 2
+
+
+@pytest.mark.parametrize("sequence", [1, 2])
+def test_vpn_plans_keep_the_steps_they_started_with(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, sequence: int
+) -> None:
+    """VPN sequence 2 adds the cross-region routes before "activate"; a VPN plan checkpointed
+    before it (sequence 1) replays without that step and still ends Active."""
+    monkeypatch.setattr(vpn_plan, "SEQUENCE", sequence)
+    bid = create_vpn(stack, 2, new_cidrs(1))["id"]
+    stack.status(bid, 5)
+    assert DBOS.retrieve_workflow(f"breakout-{bid}-1").get_result() == "active"
+    names = _steps(f"breakout-{bid}-1")
+    tail = ["crossregion", "activate"] if sequence == 2 else ["activate"]
+    assert names[names.index("activate") - len(tail) + 1 : names.index("activate") + 1] == tail
+    assert ("crossregion" in names) == (sequence == 2)

@@ -101,9 +101,10 @@ class Plan:
     type_id: int = BreakoutType.TGW
     #: VPN breakouts only.
     vpn: VpnSpec | None = None
-    #: Which sequence of steps provisions a TGW plan. DBOS replays a workflow by the names of
-    #: its recorded steps, so a workflow keeps the sequence it started with: plans
-    #: checkpointed before sequence 2 read the class default and replay sequence 1.
+    #: Which sequence of steps provisions the plan (TGW: ``workflows.tgw.SEQUENCE``, VPN:
+    #: ``workflows.vpn_plan.SEQUENCE``). DBOS replays a workflow by the names of its recorded
+    #: steps, so a workflow keeps the sequence it started with: plans checkpointed before
+    #: sequence 2 read the class default and replay sequence 1.
     sequence: int = 1
 
     @property

@@ -41,6 +41,11 @@ from linkplane.durable import steps
 from linkplane.durable.runtime import Runtime
 
 _GONE_VPN = frozenset({"deleting", "deleted"})
+#: The step sequence new VPN plans get (see ``Plan.sequence``): 2 adds the routes for the
+#: organisation's devices in peered regions before "activate". A plan checkpointed before
+#: (sequence 1) replays without that step, since DBOS replays a workflow by the names of its
+#: recorded steps; the sweep's rerouting gives such a breakout its cross-region routes.
+SEQUENCE = 2
 
 
 class VpnPlan:
@@ -50,7 +55,7 @@ class VpnPlan:
     type_ids = frozenset({BreakoutType.IPSEC_VPN, BreakoutType.VPN_BGP, BreakoutType.VPN_BGP_HA})
 
     def plan(self, session: Session, row: Breakout, installation: str) -> Plan:
-        return records.vpn_plan(session, row, installation)
+        return replace(records.vpn_plan(session, row, installation), sequence=SEQUENCE)
 
     async def provision(self, rt: Runtime, plan: Plan) -> None:
         await _provision(rt, plan)
@@ -105,7 +110,8 @@ async def _provision(rt: Runtime, plan: Plan) -> None:
         await steps.cloud(rt, f"vpc route {cidr}", plan.region, _vpc_route(plan, cidr))
     # Devices of the organisation in peered regions: as for a TGW breakout, the peering
     # table's routes lead to the routed connection (the first, until a failover).
-    await route_other_regions(rt, plan)
+    if plan.sequence >= 2:
+        await route_other_regions(rt, plan)
     await steps.db(rt, "activate", lambda s: records.activate(s, plan))
     await steps.routing_changed(rt)  # e.g. isolation: the devices may now reach the CIDRs
 
