@@ -1,7 +1,7 @@
-"""Which steps provision a TGW (and a VPN) breakout. New plans run sequence 2 (what follows without a
-wait is one compound step: one checkpoint); a plan DBOS checkpointed before sequence 2
-existed replays sequence 1 step for step, since DBOS replays a workflow by the names of the
-steps it recorded (linkplane.attachments.workflows.tgw)."""
+"""Which steps provision a TGW (and a VPN) breakout. New TGW plans run sequence 2 (what
+follows without a wait is one compound step: one checkpoint); a plan DBOS checkpointed
+before sequence 2 existed replays sequence 1 step for step, since DBOS replays a workflow by
+the names of the steps it recorded (linkplane.attachments.workflows.tgw)."""
 
 from __future__ import annotations
 
