@@ -22,6 +22,7 @@ tests' waiting breakouts call the same action.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,8 +30,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from linkplane.cloud.factory import make_cloud
-from linkplane.errors import LinkplaneError
+from linkplane.errors import Conflict, LinkplaneError
 from linkplane.localcloud import throttle
+from linkplane.regions import peering
 from linkplane.regions.schemas import RegionRead
 from linkplane.settings import Settings
 from tests.test_breakouts_e2e_support import URL, Live, own_organisation
@@ -38,6 +40,8 @@ from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
     NOTHING,
+    PEER_A,
+    PEER_B,
     PROVIDER,
     PeerStack,
     counts,
@@ -430,6 +434,80 @@ def test_permanent_error_at_each_peering_action_undoes_the_run(
     assert peers.state() == bootstrapped
     assert peers.stored_peerings() == []
     assert peers.peer().peering.state == "available"
+    assert peers.state() == peers.peered()
+
+
+# --- ``linkplane region unpeer``: the same matrix -----------------------------------------
+#: Every AWS action of ``region unpeer`` (each region's customers-table route to the other's
+#: pool and the peering table's association, then the peering) and, for actions it calls
+#: more than once, the later calls a fault can strike too.
+UNPEER_ACTIONS = [("DeleteTransitGatewayRoute", 0), ("DeleteTransitGatewayRoute", 1),
+                  ("DescribeTransitGatewayAttachments", 0),
+                  ("DescribeTransitGatewayAttachments", 1),
+                  ("DescribeTransitGatewayAttachments", 2),
+                  ("DisassociateTransitGatewayRouteTable", 0),
+                  ("DisassociateTransitGatewayRouteTable", 1),
+                  ("DeleteTransitGatewayPeeringAttachment", 0)]  # fmt: skip
+
+
+def _listed_peerings(peers: PeerStack) -> list[tuple[str, str]]:
+    """What ``linkplane region list --json`` says of the peerings: (peer region, state)."""
+    from typer.testing import CliRunner
+
+    from linkplane.regions.cli import app
+
+    r = CliRunner().invoke(app, ["list", "--json", "--data-dir", str(peers.settings.data_dir)])
+    assert r.exit_code == 0, r.output
+    return [(p["peer_region"], p["state"]) for x in json.loads(r.output) for p in x["peerings"]]
+
+
+@pytest.mark.parametrize("kind", ["throttled", "server-error", "connection-dropped"])
+def test_retryable_errors_at_every_unpeer_action_are_absorbed(
+    peers: PeerStack, bootstrapped: dict[str, Any], kind: str
+) -> None:
+    peers.peer()
+    for action in dict.fromkeys(a for a, _strike in UNPEER_ACTIONS):
+        if kind == "connection-dropped":
+            throttle.inject_disconnect(action, 3, account_id=peers.provider)
+        else:
+            code, status = RETRYABLE["ec2"] if kind == "throttled" else ("InternalError", 500)
+            throttle.inject_fault(action, code, status, 3, account_id=peers.provider)
+    peers.run_unpeer()
+    assert throttle.pending_faults() == {}, "some action was never called"
+    assert peers.stored_peerings() == []
+    assert peers.state() == peers.unpeered()
+
+
+@pytest.mark.parametrize(("action", "strike"), UNPEER_ACTIONS)
+def test_permanent_error_at_each_unpeer_action_leaves_what_a_rerun_completes(
+    peers: PeerStack, bootstrapped: dict[str, Any], action: str, strike: int
+) -> None:
+    """The error names AWS's; the stored peering stays, marked as being deleted (``region
+    list`` does not call it available and no new profile may route over it), and a rerun
+    removes the rest: no peering, no route to the other region's pool."""
+    peers.peer()
+    throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=peers.provider, after=strike)
+    with pytest.raises(LinkplaneError) as exc:
+        peers.run_unpeer()
+    assert PERMANENT["ec2"][0] in str(exc.value), exc.value
+    assert throttle.pending_faults() == {}
+    assert [s[3] for s in peers.stored_peerings()] == ["deleting"]
+    assert _listed_peerings(peers) == [(PEER_B, "deleting"), (PEER_A, "deleting")]
+    with peers.factory() as session:
+        assert peering.peered_pairs(session=session) == set()
+    peers.run_unpeer()
+    assert peers.stored_peerings() == []
+    assert _listed_peerings(peers) == []
+    assert peers.state() == peers.unpeered()
+
+
+def test_unpeer_is_refused_while_a_breakout_depends_on_it_and_changes_nothing(
+    peers: PeerStack, bootstrapped: dict[str, Any]
+) -> None:
+    peers.peer()
+    with pytest.raises(Conflict, match="carries 1 breakout"):
+        peers.run_unpeer(lambda _s, _a, _b: ["breakout 7 ('backend')"])
+    assert [s[3] for s in peers.stored_peerings()] == ["available"]
     assert peers.state() == peers.peered()
 
 

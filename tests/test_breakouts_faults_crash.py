@@ -325,6 +325,42 @@ def test_region_peer_killed_after_every_aws_change_then_rerun(
     peers.unpeer()
 
 
+#: The AWS changes of ``region unpeer``, in order: in each region the customers table's route
+#: to the other region's pool and the peering table's association, then the peering.
+UNPEER_STEPS = ["DeleteTransitGatewayRoute", "DisassociateTransitGatewayRouteTable",
+                "DeleteTransitGatewayRoute", "DisassociateTransitGatewayRouteTable",
+                "DeleteTransitGatewayPeeringAttachment"]  # fmt: skip
+
+
+def test_region_unpeer_killed_after_every_aws_change_then_rerun(
+    peers: PeerStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Peered, then ``region unpeer`` killed after its 1st, 2nd... change: the stored peering
+    says it is being deleted, and a rerun leaves no peering and no route over it; stopping
+    when a run was not killed."""
+    bootstrapped, killed_at = peers.state(), []
+    for step in itertools.count(1):
+        peers.peer()
+        seen: list[str] = []
+        with monkeypatch.context() as patch:
+            _kill_after(patch, peers, step, seen)
+            try:
+                peers.run_unpeer()
+            except Killed:
+                killed_at.append(seen[-1])
+            else:
+                break
+        assert [p[3] for p in peers.stored_peerings()] == ["deleting"], f"step {step}"
+        peers.run_unpeer()  # the operator runs it again
+        assert peers.stored_peerings() == []
+        assert peers.state() == peers.unpeered(), f"after a kill at step {step}"
+    assert killed_at == UNPEER_STEPS
+    assert peers.stored_peerings() == []
+    assert peers.state() == peers.unpeered()
+    peers.unpeer()
+    assert peers.state() == bootstrapped
+
+
 # --- a TGW breakout whose devices break out in the peered region: the cross-region steps ----
 WEST = PEER_B
 #: After "crossregion" (the routes recorded), each route over the peering is its own AWS step:

@@ -697,6 +697,16 @@ class PeerStack:
                             region=PEER_A, peer_region=PEER_B,
                             sleep=lambda _s: time.sleep(0.01))  # fmt: skip
 
+    def run_unpeer(self, dependents: Any = None) -> list[str]:
+        """``linkplane region unpeer`` as the command runs it (no breakout depends on it
+        unless ``dependents`` says so)."""
+        from linkplane.regions import peering
+
+        return peering.unpeer(factory=self.factory, cloud=self.cloud(), settings=self.settings,
+                              region=PEER_A, peer_region=PEER_B,
+                              dependents=dependents or (lambda _s, _a, _b: []),
+                              sleep=lambda _s: time.sleep(0.01))  # fmt: skip
+
     def unpeer(self) -> None:
         """Back to bootstrapped and never peered, the next case's start: unpeer, then the
         peering tables go too (unpeer keeps them for a next peering; a first run makes them)."""
@@ -769,6 +779,20 @@ class PeerStack:
                 (PEER_POOLS[here], (row.core_attachment_id,)), (PEER_POOLS[there], (att,))]))
             out[f"{here} {row.peering_route_table_id}"] = (
                 [att], [(PEER_POOLS[here], (row.core_attachment_id,))])
+        return out
+
+
+    def unpeered(self) -> dict[str, Any]:
+        """What :meth:`state` shows after ``region unpeer``: no peering, no route to the
+        other region's pool; the peering tables stay (unassociated, with their own pool's
+        route) for a next peering."""
+        out: dict[str, Any] = {}
+        for here, row in self.regions().items():
+            own = (PEER_POOLS[here], (row.core_attachment_id,))
+            out[f"{here} peerings"] = []
+            out[f"{here} {row.core_route_table_id}"] = ([row.core_attachment_id], [])
+            out[f"{here} {row.customers_route_table_id}"] = ([], [own])
+            out[f"{here} {row.peering_route_table_id}"] = ([], [own])
         return out
 
 
