@@ -538,6 +538,7 @@ def leftovers(session: Session, retry_after_seconds: float) -> list[Resources]:
         Breakout.status_id == Status.DEACTIVATED,
         (Breakout.share_arn.is_not(None)) | (Breakout.attachment_id.is_not(None))
         | (Breakout.associated_route_table_id.is_not(None)) | (Breakout.routes != "[]")
+        | (Breakout.crossregion_routes != "[]")
         | (Breakout.customer_gateway_id.is_not(None)) | (Breakout.vpn_connection_id.is_not(None))
         | (Breakout.customer_gateway_id_2.is_not(None))
         | (Breakout.vpn_connection_id_2.is_not(None)),
