@@ -11,9 +11,15 @@
 
 - Region peering (``linkplane region peer``, in a provider account of its own): retryable
   errors at every action absorbed; a permanent one at each action undone, then a rerun peers.
+- ``linkplane region unpeer``: retryable errors at every action absorbed; a permanent one at
+  each action leaves the stored peering marked ``deleting`` (so ``region list`` says), and a
+  rerun completes it; the refusal while a breakout depends on it changes nothing.
 - A TGW breakout whose devices break out in the peered region: a permanent error at each
   action of its cross-region routes rolls it back in both regions; in the sweep's rerouting
-  it leaves the breakout Active and warned, and the next sweep routes it.
+  it leaves the breakout Active and warned, and the next sweep routes it. Retryable errors at
+  each of those actions (provisioning, rerouting both ways, teardown) are absorbed; a
+  permanent one at each cross-region undo of a teardown leaves only that route, "cleanup
+  incomplete", and the next sweep removes it.
 
 Runs in the process-wide ``stack`` (embedded cloud over HTTP, DBOS in this process); faults
 are narrowed to the provider account, and to the breakout's account or share where other
@@ -625,9 +631,10 @@ CROSSREGION_UNDO_ACTIONS = [("DeleteTransitGatewayRoute", "home peering"),
 
 def _inject_retryable(kind: str, actions: list[tuple[str, str]], stored: dict[str, RegionRead],
                       settings: Settings) -> None:  # fmt: skip
-    """Three retryable errors at each (action, target), aimed as :func:`_aim` does."""
-    for action, target in actions:
-        match = _aim(stored, settings, target)
+    """Three retryable errors at each (action, target), aimed as :func:`_aim` does (all aims
+    looked up first: a look-up is a call a fault armed before it would strike)."""
+    aims = [(action, _aim(stored, settings, target)) for action, target in actions]
+    for action, match in aims:
         if kind == "connection-dropped":
             throttle.inject_disconnect(action, 3, account_id=PROVIDER, match=match)
         else:

@@ -350,6 +350,10 @@ def finish_reroute(session: Session, moved: crossregion.Reroute) -> bool:
     row = session.get(Breakout, moved.breakout_id)
     if row is None or row.status is not Status.ACTIVE:
         return False
+    if moved.remove and set(crossregion.recorded(row)) == set(moved.final):
+        # Another sweep (an overlapping tick, or one recovered after a crash) planned the
+        # same removals and finished first: the move is noted once.
+        return True
     crossregion.record_routes(row, list(moved.final))
     added, removed = [r.label() for r in moved.add], [r.label() for r in moved.remove]
     service.record_note(
