@@ -602,7 +602,7 @@ def _next_sweep(procs: ProcStack, executor: str) -> None:
 
 @pytest.mark.timeout(1800)  # a dozen worker restarts, each recovering the sweeps it ran
 @pytest.mark.parametrize(("mode", "n"), [("after", 1), ("inside", 2)])
-def test_rerouting_killed_at_every_step_then_restarted_moves_the_routes_exactly(
+def test_reroute_killed_at_every_step_then_restarted_moves_the_routes_exactly(
     rprocs: ProcStack, mode: str, n: int
 ) -> None:
     """An Active breakout whose devices break out in the peered region; they move home (the
