@@ -356,14 +356,23 @@ def finish_reroute(session: Session, moved: crossregion.Reroute) -> bool:
         return True
     crossregion.record_routes(row, list(moved.final))
     added, removed = [r.label() for r in moved.add], [r.label() for r in moved.remove]
-    service.record_note(
-        session=session, row=row,
-        description=f"Routes for devices in other regions follow the service profiles' "
-                    f"breakout regions and the peerings: {len(added)} added or repointed, "
-                    f"{len(removed)} removed",
-        detail={"added": added, "removed": removed},
-    )  # fmt: skip
+    text = (f"Routes for devices in other regions follow the service profiles' breakout "
+            f"regions and the peerings: {len(added)} added or repointed, {len(removed)} removed")
+    if _last_note_is(session, row, text, {"added": added, "removed": removed}):
+        return True  # two sweeps that began at once both planned this move: noted once
+    service.record_note(session=session, row=row, description=text,
+                        detail={"added": added, "removed": removed})  # fmt: skip
     return True
+
+
+def _last_note_is(session: Session, row: Breakout, text: str, detail: dict[str, object]
+                  ) -> bool:  # fmt: skip
+    """The breakout's newest event is this note already (same text, same routes)."""
+    events = service.history(session=session, org_id=row.org_id, breakout_id=row.id)
+    if not events or events[-1].description != text:
+        return False
+    last = json.loads(events[-1].detail or "{}")
+    return all(last.get(key) == value for key, value in detail.items())
 
 
 def abort_reroute(session: Session, moved: crossregion.Reroute, unmade: list[RemoteRoute],
