@@ -11,9 +11,15 @@
 
 - Region peering (``linkplane region peer``, in a provider account of its own): retryable
   errors at every action absorbed; a permanent one at each action undone, then a rerun peers.
+- ``linkplane region unpeer``: retryable errors at every action absorbed; a permanent one at
+  each action leaves the stored peering marked ``deleting`` (so ``region list`` says), and a
+  rerun completes it; the refusal while a breakout depends on it changes nothing.
 - A TGW breakout whose devices break out in the peered region: a permanent error at each
   action of its cross-region routes rolls it back in both regions; in the sweep's rerouting
-  it leaves the breakout Active and warned, and the next sweep routes it.
+  it leaves the breakout Active and warned, and the next sweep routes it. Retryable errors at
+  each of those actions (provisioning, rerouting both ways, teardown) are absorbed; a
+  permanent one at each cross-region undo of a teardown leaves only that route, "cleanup
+  incomplete", and the next sweep removes it.
 
 Runs in the process-wide ``stack`` (embedded cloud over HTTP, DBOS in this process); faults
 are narrowed to the provider account, and to the breakout's account or share where other
@@ -22,6 +28,7 @@ tests' waiting breakouts call the same action.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,8 +36,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from linkplane.cloud.factory import make_cloud
-from linkplane.errors import LinkplaneError
+from linkplane.errors import Conflict, LinkplaneError
 from linkplane.localcloud import throttle
+from linkplane.regions import peering
 from linkplane.regions.schemas import RegionRead
 from linkplane.settings import Settings
 from tests.test_breakouts_e2e_support import URL, Live, own_organisation
@@ -38,6 +46,8 @@ from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
     NOTHING,
+    PEER_A,
+    PEER_B,
     PROVIDER,
     PeerStack,
     counts,
@@ -433,6 +443,80 @@ def test_permanent_error_at_each_peering_action_undoes_the_run(
     assert peers.state() == peers.peered()
 
 
+# --- ``linkplane region unpeer``: the same matrix -----------------------------------------
+#: Every AWS action of ``region unpeer`` (each region's customers-table route to the other's
+#: pool and the peering table's association, then the peering) and, for actions it calls
+#: more than once, the later calls a fault can strike too.
+UNPEER_ACTIONS = [("DeleteTransitGatewayRoute", 0), ("DeleteTransitGatewayRoute", 1),
+                  ("DescribeTransitGatewayAttachments", 0),
+                  ("DescribeTransitGatewayAttachments", 1),
+                  ("DescribeTransitGatewayAttachments", 2),
+                  ("DisassociateTransitGatewayRouteTable", 0),
+                  ("DisassociateTransitGatewayRouteTable", 1),
+                  ("DeleteTransitGatewayPeeringAttachment", 0)]  # fmt: skip
+
+
+def _listed_peerings(peers: PeerStack) -> list[tuple[str, str]]:
+    """What ``linkplane region list --json`` says of the peerings: (peer region, state)."""
+    from typer.testing import CliRunner
+
+    from linkplane.regions.cli import app
+
+    r = CliRunner().invoke(app, ["list", "--json", "--data-dir", str(peers.settings.data_dir)])
+    assert r.exit_code == 0, r.output
+    return [(p["peer_region"], p["state"]) for x in json.loads(r.output) for p in x["peerings"]]
+
+
+@pytest.mark.parametrize("kind", ["throttled", "server-error", "connection-dropped"])
+def test_retryable_errors_at_every_unpeer_action_are_absorbed(
+    peers: PeerStack, bootstrapped: dict[str, Any], kind: str
+) -> None:
+    peers.peer()
+    for action in dict.fromkeys(a for a, _strike in UNPEER_ACTIONS):
+        if kind == "connection-dropped":
+            throttle.inject_disconnect(action, 3, account_id=peers.provider)
+        else:
+            code, status = RETRYABLE["ec2"] if kind == "throttled" else ("InternalError", 500)
+            throttle.inject_fault(action, code, status, 3, account_id=peers.provider)
+    peers.run_unpeer()
+    assert throttle.pending_faults() == {}, "some action was never called"
+    assert peers.stored_peerings() == []
+    assert peers.state() == peers.unpeered()
+
+
+@pytest.mark.parametrize(("action", "strike"), UNPEER_ACTIONS)
+def test_permanent_error_at_each_unpeer_action_leaves_what_a_rerun_completes(
+    peers: PeerStack, bootstrapped: dict[str, Any], action: str, strike: int
+) -> None:
+    """The error names AWS's; the stored peering stays, marked as being deleted (``region
+    list`` does not call it available and no new profile may route over it), and a rerun
+    removes the rest: no peering, no route to the other region's pool."""
+    peers.peer()
+    throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=peers.provider, after=strike)
+    with pytest.raises(LinkplaneError) as exc:
+        peers.run_unpeer()
+    assert PERMANENT["ec2"][0] in str(exc.value), exc.value
+    assert throttle.pending_faults() == {}
+    assert [s[3] for s in peers.stored_peerings()] == ["deleting"]
+    assert _listed_peerings(peers) == [(PEER_B, "deleting"), (PEER_A, "deleting")]
+    with peers.factory() as session:
+        assert peering.peered_pairs(session=session) == set()
+    peers.run_unpeer()
+    assert peers.stored_peerings() == []
+    assert _listed_peerings(peers) == []
+    assert peers.state() == peers.unpeered()
+
+
+def test_unpeer_is_refused_while_a_breakout_depends_on_it_and_changes_nothing(
+    peers: PeerStack, bootstrapped: dict[str, Any]
+) -> None:
+    peers.peer()
+    with pytest.raises(Conflict, match="carries 1 breakout"):
+        peers.run_unpeer(lambda _s, _a, _b: ["breakout 7 ('backend')"])
+    assert [s[3] for s in peers.stored_peerings()] == ["available"]
+    assert peers.state() == peers.peered()
+
+
 # --- a TGW breakout whose devices break out in the peered region: its cross-region routes ----
 #: Each AWS action of the routes over the peering (kind: the device region's core table, its
 #: core VPC, the attachment region's peering table), aimed by the table or VPC it names, as
@@ -535,3 +619,169 @@ def test_permanent_error_at_each_reroute_action_keeps_the_breakout_and_the_next_
     assert _both_regions(settings, stored) == before
     assert _left(live.stack, account, bid, cidrs) == NOTHING
     assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204
+
+
+#: Each AWS action of removing the routes over the peering (teardown, or the sweep moving
+#: them away), in the order they run: the attachment region's peering table, then the device
+#: region's core VPC (its main table looked up first) and core table.
+CROSSREGION_UNDO_ACTIONS = [("DeleteTransitGatewayRoute", "home peering"),
+                            ("DescribeRouteTables", "far vpc"), ("DeleteRoute", "far main"),
+                            ("DeleteTransitGatewayRoute", "far core")]  # fmt: skip
+
+
+def _inject_retryable(kind: str, actions: list[tuple[str, str]], stored: dict[str, RegionRead],
+                      settings: Settings) -> None:  # fmt: skip
+    """Three retryable errors at each (action, target), aimed as :func:`_aim` does (all aims
+    looked up first: a look-up is a call a fault armed before it would strike)."""
+    aims = [(action, _aim(stored, settings, target)) for action, target in actions]
+    for action, match in aims:
+        if kind == "connection-dropped":
+            throttle.inject_disconnect(action, 3, account_id=PROVIDER, match=match)
+        else:
+            code, status = RETRYABLE["ec2"] if kind == "throttled" else ("InternalError", 500)
+            throttle.inject_fault(action, code, status, 3, account_id=PROVIDER, match=match)
+
+
+def _west_devices(live: Live) -> tuple[Live, int]:
+    """An organisation of its own whose devices break out in the peered region."""
+    live = own_organisation(live)  # its profile moves only this test's breakout
+    r = live.http.post("/api/v1/service_profile",
+                       json={"name": "west devices", "breakout_region": {"name": WEST}})
+    assert r.status_code == 201, r.text
+    return live, int(r.json()["id"])
+
+
+def _routed_over_peering(settings: Settings, stored: dict[str, RegionRead], peering_id: str,
+                         cidr: str, attachment: str) -> dict[str, int]:  # fmt: skip
+    """How many of each wanted route over the peering exist for ``cidr`` (1 each wanted)."""
+    far, home = _tables(make_cloud(settings, WEST), stored[WEST]), _tables(
+        make_cloud(settings, REGION), stored[REGION])  # fmt: skip
+    return {
+        "far core": far[stored[WEST].core_route_table_id].count((cidr, (peering_id,))),
+        "far vpc": far["vpc"].count((cidr, stored[WEST].tgw_id)),
+        "home peering": home[str(stored[REGION].peering_route_table_id)].count(
+            (cidr, (attachment,))),
+    }  # fmt: skip
+
+
+EACH_ONCE = dict.fromkeys(("far core", "far vpc", "home peering"), 1)
+
+
+def _attachment_of(live: Live, bid: int) -> str:
+    return str(live.get(bid)["aws_resources"]["transit_gateway_attachment_id"])
+
+
+@pytest.mark.parametrize("kind", ["throttled", "server-error", "connection-dropped"])
+def test_retryable_errors_at_each_crossregion_route_action_are_absorbed(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str], kind: str
+) -> None:
+    """Provisioning and deletion of a breakout whose devices break out in the peered region:
+    every action of its routes over the peering fails 3 times, the end states are those of a
+    run without faults, and no error reaches the user."""
+    settings, stored, peering_id = two_regions
+    live, profile = _west_devices(live)
+    before = _both_regions(settings, stored)
+    account, cidrs = new_account(), new_cidrs(1)
+    _inject_retryable(kind, CROSSREGION_ACTIONS, stored, settings)
+    try:
+        bid = _provision_as(live, account, cidrs)
+        data = live.wait_for(bid, lambda d: d["status"]["id"] in (ACTIVE, DEACTIVATED), 60)
+        assert data["status"]["id"] == ACTIVE, data["status_reason"]
+        assert throttle.pending_faults() == {}, "some action was never called"
+        assert len(data["aws_resources"]["crossregion_routes"]) == 3
+        assert _routed_over_peering(settings, stored, peering_id, cidrs[0],
+                                    _attachment_of(live, bid)) == EACH_ONCE  # fmt: skip
+        _inject_retryable(kind, CROSSREGION_UNDO_ACTIONS, stored, settings)
+        assert live.http.delete(f"{URL}/{bid}").status_code == 200
+        data = live.status(bid, DEACTIVATED)
+        assert throttle.pending_faults() == {}, "some undo was never called"
+        assert data["status_reason"] == "deleted"
+        assert _user_errors(data) == []
+        assert _both_regions(settings, stored) == before
+        assert _left(live.stack, account, bid, cidrs) == NOTHING
+    finally:
+        live.http.delete(f"/api/v1/service_profile/{profile}")
+
+
+@pytest.mark.parametrize("kind", ["throttled", "server-error", "connection-dropped"])
+def test_retryable_errors_at_each_reroute_action_are_absorbed(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str], kind: str
+) -> None:
+    """The sweep moves an Active breakout's routes to the peered region and back, every
+    action failing 3 times: each move is made by that one sweep, without a warning."""
+    settings, stored, peering_id = two_regions
+    live = own_organisation(live)  # moving its profile moves only this test's breakout
+    profile = _profile(live, REGION)
+    before = _both_regions(settings, stored)
+    account, cidrs = new_account(), new_cidrs(1)
+    bid = _provision_as(live, account, cidrs)
+    live.status(bid, ACTIVE)
+    attachment = _attachment_of(live, bid)
+    live.stack.sweep()  # anything else pending is moved before the faults are armed
+    local = _both_regions(settings, stored)  # its own routes in its region only
+    _move(live, profile, WEST)
+    _inject_retryable(kind, CROSSREGION_ACTIONS, stored, settings)
+    live.stack.sweep()
+    assert throttle.pending_faults() == {}, "some action was never called"
+    assert len(live.get(bid)["aws_resources"]["crossregion_routes"]) == 3
+    assert _routed_over_peering(settings, stored, peering_id, cidrs[0], attachment) == EACH_ONCE
+    _move(live, profile, REGION)
+    _inject_retryable(kind, CROSSREGION_UNDO_ACTIONS, stored, settings)
+    live.stack.sweep()
+    assert throttle.pending_faults() == {}, "some undo was never called"
+    data = live.get(bid)
+    assert data["status"]["id"] == ACTIVE
+    assert data["aws_resources"].get("crossregion_routes") in (None, [])
+    assert _both_regions(settings, stored) == local
+    events = live.http.get(f"{URL}/{bid}/event").json()
+    assert [e["description"] for e in events if e["severity"] > 0] == []
+    moved = [e for e in events if "follow the service profiles" in e["description"]]
+    assert len(moved) == 2, events  # one per move: no sweep had to try again
+    assert live.http.delete(f"{URL}/{bid}").status_code == 200
+    live.status(bid, DEACTIVATED)
+    assert _both_regions(settings, stored) == before
+    assert _left(live.stack, account, bid, cidrs) == NOTHING
+    assert live.http.delete(f"/api/v1/service_profile/{profile}").status_code == 204
+
+
+@pytest.mark.parametrize(("action", "target"), CROSSREGION_UNDO_ACTIONS)
+def test_permanent_error_at_each_crossregion_undo_in_teardown_leaves_only_that_route(
+    live: Live, two_regions: tuple[Settings, dict[str, RegionRead], str], action: str,
+    target: str,
+) -> None:  # fmt: skip
+    """As the teardown matrix for the other undos: Deactivated with "cleanup incomplete",
+    the rest of the teardown done, only the refused route left and the routes over the
+    peering still recorded; the next sweep removes it, nothing is left in either region."""
+    settings, stored, peering_id = two_regions
+    live, profile = _west_devices(live)
+    before = _both_regions(settings, stored)
+    account, cidrs = new_account(), new_cidrs(1)
+    try:
+        bid = _provision_as(live, account, cidrs)
+        live.status(bid, ACTIVE)
+        attachment = _attachment_of(live, bid)
+        throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=PROVIDER,
+                              match=_aim(stored, settings, target))  # fmt: skip
+        assert live.http.delete(f"{URL}/{bid}").status_code == 200
+        data = live.status(bid, DEACTIVATED)
+        assert throttle.pending_faults() == {}
+        assert "cleanup incomplete" in data["status_reason"], data["status_reason"]
+        assert PERMANENT["ec2"][0] in data["status_reason"]
+        assert any(e.get("severity") == 2 for e in data["history"])
+        left = {"home peering": 0, "far vpc": 0, "far core": 0,
+                {"far main": "far vpc"}.get(target, target): 1}  # fmt: skip
+        assert _routed_over_peering(settings, stored, peering_id, cidrs[0], attachment) == left
+        # The rest of the teardown ran: nothing else of it in the attachment region.
+        kinds = {"routes": 1} if target == "home peering" else {}
+        assert _left(live.stack, account, bid, cidrs) == {**NOTHING, **kinds}
+        assert _recorded(data) == {"crossregion_routes"}
+        assert len(data["aws_resources"]["crossregion_routes"]) == 3
+        live.stack.sweep()  # the fault is spent: the sweep retries what the row records
+        data = live.get(bid)
+        assert _recorded(data) == set()
+        assert data["status"]["id"] == DEACTIVATED
+        assert "leftover AWS resources removed later" in data["status_reason"]
+        assert _both_regions(settings, stored) == before
+        assert _left(live.stack, account, bid, cidrs) == NOTHING
+    finally:
+        live.http.delete(f"/api/v1/service_profile/{profile}")

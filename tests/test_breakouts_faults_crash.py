@@ -13,14 +13,16 @@ and must have died at exactly the workflow's steps, in their order: a step added
 workflow but not to the lists below fails the chain.
 
 The same chains run for a TGW breakout whose devices break out in a peered region (each
-route over the peering a step of its own), and ``linkplane region peer`` (a command, no
-workflow) is killed after each AWS change of a first run, then run again.
+route over the peering a step of its own), and for the sweep moving such a breakout's routes
+when its devices move to its own region and back (killed only at the move's steps);
+``linkplane region peer`` and ``region unpeer`` (commands, no workflow) are killed after each
+AWS change, then run again.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -336,6 +338,42 @@ def test_region_peer_killed_after_every_aws_change_then_rerun(
     peers.unpeer()
 
 
+#: The AWS changes of ``region unpeer``, in order: in each region the customers table's route
+#: to the other region's pool and the peering table's association, then the peering.
+UNPEER_STEPS = ["DeleteTransitGatewayRoute", "DisassociateTransitGatewayRouteTable",
+                "DeleteTransitGatewayRoute", "DisassociateTransitGatewayRouteTable",
+                "DeleteTransitGatewayPeeringAttachment"]  # fmt: skip
+
+
+def test_region_unpeer_killed_after_every_aws_change_then_rerun(
+    peers: PeerStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Peered, then ``region unpeer`` killed after its 1st, 2nd... change: the stored peering
+    says it is being deleted, and a rerun leaves no peering and no route over it; stopping
+    when a run was not killed."""
+    bootstrapped, killed_at = peers.state(), []
+    for step in itertools.count(1):
+        peers.peer()
+        seen: list[str] = []
+        with monkeypatch.context() as patch:
+            _kill_after(patch, peers, step, seen)
+            try:
+                peers.run_unpeer()
+            except Killed:
+                killed_at.append(seen[-1])
+            else:
+                break
+        assert [p[3] for p in peers.stored_peerings()] == ["deleting"], f"step {step}"
+        peers.run_unpeer()  # the operator runs it again
+        assert peers.stored_peerings() == []
+        assert peers.state() == peers.unpeered(), f"after a kill at step {step}"
+    assert killed_at == UNPEER_STEPS
+    assert peers.stored_peerings() == []
+    assert peers.state() == peers.unpeered()
+    peers.unpeer()
+    assert peers.state() == bootstrapped
+
+
 # --- a TGW breakout whose devices break out in the peered region: the cross-region steps ----
 WEST = PEER_B
 #: After "routing" (the routes recorded), each route over the peering is its own AWS step:
@@ -448,3 +486,174 @@ def test_crossregion_breakout_deletion_killed_at_every_step_cleans_both_regions(
         wanted.insert(0, "load")
     nothing = dict.fromkeys(("far core", "far vpc", "home peering"), 0)
     _check(run, wanted, {**DELETED, "crossregion": nothing})
+
+
+# --- the sweep moving a cross-region breakout's routes (its devices' region changed) -------
+#: The sweep's boundaries when it moves one breakout's routes: the moves recorded, each route
+#: made or removed (its own AWS step), the result recorded, the core policy updated. Other
+#: steps of the sweep (pending attachments, the Active ones' checks...) are not killed at.
+REROUTE_ONLY = r"reroutes|rerouted \d+|update core policy|(un)?(tgw|vpc) route \S+ in .+"
+NO_ROUTES = dict.fromkeys(("far core", "far vpc", "home peering"), 0)
+EACH_ROUTE = dict.fromkeys(("far core", "far vpc", "home peering"), 1)
+
+
+@pytest.fixture(scope="module")
+def rprocs(tmp_path_factory: pytest.TempPathFactory) -> ProcStack:
+    """As ``xprocs``, apart: its sweeps see only the rerouting tests' breakouts."""
+    return proc_stack(tmp_path_factory.mktemp("crash-reroute"), peer_with=WEST)
+
+
+def _own_organisation(procs: ProcStack, name: str, region: str) -> ProcStack:
+    """``procs`` for a new organisation whose devices break out in ``region``: moving them
+    moves only its breakouts' routes (not another test's)."""
+    from linkplane.db import transaction
+    from linkplane.profiles.models import ServiceProfile
+    from linkplane.tenancy.models import Organisation
+
+    with transaction(procs.factory) as session:
+        org = Organisation(name=name)
+        session.add(org)
+        session.flush()
+        session.add(ServiceProfile(org_id=org.id, name="devices", breakout_region=region))
+        org_id = int(org.id)
+    return replace(procs, org_id=org_id)
+
+
+def _devices_in(procs: ProcStack, region: str) -> None:
+    """The organisation's devices now break out in ``region`` (its profile moved)."""
+    from linkplane.db import transaction
+    from linkplane.profiles.models import ServiceProfile
+
+    with transaction(procs.factory) as session:
+        session.execute(sa.update(ServiceProfile).where(ServiceProfile.org_id == procs.org_id)
+                        .values(breakout_region=region))  # fmt: skip
+
+
+def _system(procs: ProcStack, query: str, **params: Any) -> list[Any]:
+    """Rows of a query of DBOS's system database (lists bind as ``IN`` lists)."""
+    from linkplane.durable.config import system_database_url
+
+    stmt = sa.text(query).bindparams(*(sa.bindparam(k, expanding=True) for k, v in
+                                       params.items() if isinstance(v, list)))  # fmt: skip
+    engine = sa.create_engine(system_database_url(procs.settings))
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(stmt, params).all())
+    finally:
+        engine.dispose()
+
+
+def _sweeps(procs: ProcStack, *states: str) -> int:
+    """How many sweep workflows DBOS holds in one of ``states``."""
+    return int(_system(procs, "SELECT count(*) FROM workflow_status WHERE name LIKE "
+                       "'%sweep%' AND status IN :s", s=list(states))[0][0])  # fmt: skip
+
+
+def _movers_finished(procs: ProcStack, steps: list[str]) -> bool:
+    """Every sweep that ran one of ``steps`` (the move's) finished, and one did."""
+    found = _system(procs, "SELECT DISTINCT s.workflow_uuid, s.status FROM operation_outputs o "
+                    "JOIN workflow_status s ON s.workflow_uuid = o.workflow_uuid "
+                    "WHERE o.function_name IN :n", n=steps)  # fmt: skip
+    return bool(found) and all(status == "SUCCESS" for _wid, status in found)
+
+
+def _moves_noted(procs: ProcStack, bid: int) -> int:
+    from linkplane.events.models import Event
+
+    stmt = sa.select(sa.func.count()).where(
+        Event.entity_type == "breakout", Event.entity_id == bid,
+        Event.description.like("Routes for devices in other regions follow%"))  # fmt: skip
+    with procs.factory() as session:
+        return int(session.scalar(stmt) or 0)
+
+
+def _recorded_routes(procs: ProcStack, bid: int) -> int:
+    from linkplane.attachments import crossregion
+
+    return len(crossregion.recorded(procs.row(bid)))
+
+
+def _reroute_until_done(
+    procs: ProcStack, chain: str, mode: str, bid: int, cidr: str, routes: dict[str, int],
+    notes: int, steps: list[str],
+) -> tuple[list[str], list[int]]:
+    """Restart a worker whose sweep is killed at each boundary of the move until the move is
+    done (the routes and the row as wanted, its note made, every sweep that worked on it
+    finished)."""
+    marks, exits = procs.data_dir / chain, []
+    # Every 3 s: a worker that restarts recovers each sweep it was running, while new ticks
+    # start more; ticks much faster than a sweep would pile them up.
+    env = procs.env(chain, breakout_sweep_interval_seconds=3)
+    args = ["--sweep", "--crash-chain", str(marks), "--crash-mode", mode,
+            "--crash-only", REROUTE_ONLY]  # fmt: skip
+
+    def done() -> bool:
+        return (_moves_noted(procs, bid) == notes
+                and _recorded_routes(procs, bid) == sum(routes.values())
+                and _crossregion_routes(procs, cidr) == routes
+                and _movers_finished(procs, steps))  # fmt: skip
+
+    while True:
+        with running(procs.data_dir, env, *args) as worker:
+            drive_until([], lambda: worker.proc.poll() is not None or done(), timeout=600)
+            if worker.proc.poll() is not None:
+                exits.append(worker.proc.returncode)
+                continue
+            exits.append(worker.stop())
+            break
+    return (marks.read_text().splitlines() if marks.exists() else []), exits
+
+
+def _next_sweep(procs: ProcStack, executor: str) -> None:
+    """One whole sweep more, in a worker that is not killed."""
+    done = _sweeps(procs, "SUCCESS") + 2  # the one running when it starts may be half done
+    env = procs.env(executor, breakout_sweep_interval_seconds=1)
+    with running(procs.data_dir, env, "--sweep") as worker:
+        drive_until([], lambda: _sweeps(procs, "SUCCESS") >= done, worker=worker)
+        worker.stop()
+
+
+@pytest.mark.timeout(1800)  # a dozen worker restarts, each recovering the sweeps it ran
+@pytest.mark.parametrize(("mode", "n"), [("after", 1), ("inside", 2)])
+def test_reroute_killed_at_every_step_then_restarted_moves_the_routes_exactly(
+    rprocs: ProcStack, mode: str, n: int
+) -> None:
+    """An Active breakout whose devices break out in the peered region; they move home (the
+    sweep removes its routes over the peering), then back (it makes them again). A sweep
+    killed at each boundary of each move and restarted: after the restart and the next sweep
+    the breakout is Active with exactly one of each wanted route in both regions and none of
+    the old ones, no problem reported, one note per move."""
+    procs = _own_organisation(rprocs, f"reroute-{mode}", WEST)
+    account, cidr = f"{640000000000 + n}", f"10.{190 + n}.0.0/24"
+    bid = procs.create(account, [cidr])
+    customer = Customer(procs.endpoint, account, procs.tgw_id, cidr)
+    with running(procs.data_dir, procs.env(f"reroute-active-{n}"), "--start", str(bid)) as w:
+        drive_until([customer], lambda: procs.workflow_status(f"breakout-{bid}-1") == "SUCCESS",
+                    worker=w)  # fmt: skip
+        w.stop()
+    assert procs.status(bid) == ACTIVE
+    assert _crossregion_routes(procs, cidr) == EACH_ROUTE
+    names = _names(procs)
+    local = {"status": ACTIVE, "problems": [], "vpc_routes": 1,
+             "records": counts(owned(inventory(procs.endpoint, account, procs.provider),
+                                     account, bid, [cidr]))}  # fmt: skip
+    for notes, (region, routes, prefix) in enumerate(
+            [(PEER_A, NO_ROUTES, "un"), (WEST, EACH_ROUTE, "")], start=1):  # fmt: skip
+        _devices_in(procs, region)
+        labels = [prefix + s.format(cidr=cidr, **names) for s in CROSSREGION_ROUTES]
+        visited, exits = _reroute_until_done(procs, f"reroute-{mode}-{n}-{notes}", mode, bid,
+                                             cidr, routes, notes, labels)  # fmt: skip
+        wanted = labels if mode == "inside" else [
+            "reroutes", *labels, f"rerouted {bid}", "update core policy"]  # fmt: skip
+        assert visited == wanted, (visited, exits)
+        assert exits == [CRASH_EXIT] * len(wanted) + [0]
+        _next_sweep(procs, f"reroute-next-{mode}-{n}-{notes}")
+        # the attachment region's inventory counts the peering table's route while routed
+        records = {**local["records"], "routes": 1 + routes["home peering"]}
+        assert {"status": procs.status(bid), "problems": procs.problems(bid),
+                "vpc_routes": procs.vpc_routes_to(cidr),
+                "records": counts(owned(inventory(procs.endpoint, account, procs.provider),
+                                        account, bid, [cidr]))} == {**local, "records": records}
+        assert _crossregion_routes(procs, cidr) == routes
+        assert _recorded_routes(procs, bid) == sum(routes.values())
+        assert _moves_noted(procs, bid) == notes

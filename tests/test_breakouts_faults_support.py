@@ -7,10 +7,12 @@ one data directory (SQLite application + DBOS system databases). A worker is the
 line, a test hook that ends the process with ``os._exit`` at a chosen step boundary: after a
 step's result was recorded (``--crash-mode after``) or inside an AWS step after its call
 returned but before DBOS recorded it (``--crash-mode inside``), at the first boundary its
-``--crash-chain`` file does not list yet. The boundaries are the ``steps.cloud``/``steps.db``
-steps and the isolation step "update core policy" (a routing hook) that ends provisioning and
-every teardown; ``--fail-load`` makes the first step fail instead. Nothing in
-``linkplane`` knows about the hook.
+``--crash-chain`` file does not list yet (of the step names ``--crash-only`` matches, if
+given: e.g. only the sweep's rerouting of a breakout). The boundaries are the
+``steps.cloud``/``steps.db`` steps and the isolation step "update core policy" (a routing
+hook) that ends provisioning, every teardown and a sweep that moved routes;
+``--fail-load`` makes the first step fail instead. Nothing in ``linkplane`` knows about the
+hook.
 
 Importing this module starts nothing (pytest collects it; it holds no tests).
 """
@@ -54,10 +56,13 @@ class _Chain:
     each process dies at the first boundary not yet listed, so the processes of one chain
     visit every boundary of one breakout's run once."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, only: str = "") -> None:
         self.path = path
+        self.only = re.compile(only) if only else None
 
     def first_time(self, key: str) -> bool:
+        if self.only is not None and not self.only.fullmatch(key):
+            return False  # not a boundary this chain visits (``--crash-only``)
         seen = self.path.read_text().splitlines() if self.path.exists() else []
         if key in seen:
             return False
@@ -263,6 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--crash-chain", type=Path, help="file of boundaries already visited")
     parser.add_argument("--crash-mode", choices=["after", "inside"], default="after")
+    parser.add_argument("--crash-only", default="",
+                        help="a regular expression: only step names it matches are boundaries")
     parser.add_argument("--start", type=int, action="append", default=[])
     parser.add_argument("--delete", type=int, action="append", default=[],
                         help="start the deletion workflow (after ProcStack.delete)")  # fmt: skip
@@ -284,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(args.data_dir)
     ctx = open_context(settings)
     if args.crash_chain:
-        _crash_hooks(_Chain(args.crash_chain), args.crash_mode)
+        _crash_hooks(_Chain(args.crash_chain, args.crash_only), args.crash_mode)
     if args.changed_code:
         _register_changed_code()
     if args.fail_load:
@@ -712,6 +719,16 @@ class PeerStack:
                             region=PEER_A, peer_region=PEER_B,
                             sleep=lambda _s: time.sleep(0.01))  # fmt: skip
 
+    def run_unpeer(self, dependents: Any = None) -> list[str]:
+        """``linkplane region unpeer`` as the command runs it (no breakout depends on it
+        unless ``dependents`` says so)."""
+        from linkplane.regions import peering
+
+        return peering.unpeer(factory=self.factory, cloud=self.cloud(), settings=self.settings,
+                              region=PEER_A, peer_region=PEER_B,
+                              dependents=dependents or (lambda _s, _a, _b: []),
+                              sleep=lambda _s: time.sleep(0.01))  # fmt: skip
+
     def unpeer(self) -> None:
         """Back to bootstrapped and never peered, the next case's start: unpeer, then the
         peering tables go too (unpeer keeps them for a next peering; a first run makes them)."""
@@ -784,6 +801,20 @@ class PeerStack:
                 (PEER_POOLS[here], (row.core_attachment_id,)), (PEER_POOLS[there], (att,))]))
             out[f"{here} {row.peering_route_table_id}"] = (
                 [att], [(PEER_POOLS[here], (row.core_attachment_id,))])
+        return out
+
+
+    def unpeered(self) -> dict[str, Any]:
+        """What :meth:`state` shows after ``region unpeer``: no peering, no route to the
+        other region's pool; the peering tables stay (unassociated, with their own pool's
+        route) for a next peering."""
+        out: dict[str, Any] = {}
+        for here, row in self.regions().items():
+            own = (PEER_POOLS[here], (row.core_attachment_id,))
+            out[f"{here} peerings"] = []
+            out[f"{here} {row.core_route_table_id}"] = ([row.core_attachment_id], [])
+            out[f"{here} {row.customers_route_table_id}"] = ([], [own])
+            out[f"{here} {row.peering_route_table_id}"] = ([], [own])
         return out
 
 

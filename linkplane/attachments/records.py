@@ -385,16 +385,29 @@ def finish_reroute(session: Session, moved: crossregion.Reroute) -> bool:
     row = session.get(Breakout, moved.breakout_id)
     if row is None or row.status is not Status.ACTIVE:
         return False
+    if moved.remove and set(crossregion.recorded(row)) == set(moved.final):
+        # Another sweep (an overlapping tick, or one recovered after a crash) planned the
+        # same removals and finished first: the move is noted once.
+        return True
     crossregion.record_routes(row, list(moved.final))
     added, removed = [r.label() for r in moved.add], [r.label() for r in moved.remove]
-    service.record_note(
-        session=session, row=row,
-        description=f"Routes for devices in other regions follow the service profiles' "
-                    f"breakout regions and the peerings: {len(added)} added or repointed, "
-                    f"{len(removed)} removed",
-        detail={"added": added, "removed": removed},
-    )  # fmt: skip
+    text = (f"Routes for devices in other regions follow the service profiles' breakout "
+            f"regions and the peerings: {len(added)} added or repointed, {len(removed)} removed")
+    if _last_note_is(session, row, text, {"added": added, "removed": removed}):
+        return True  # two sweeps that began at once both planned this move: noted once
+    service.record_note(session=session, row=row, description=text,
+                        detail={"added": added, "removed": removed})  # fmt: skip
     return True
+
+
+def _last_note_is(session: Session, row: Breakout, text: str, detail: dict[str, object]
+                  ) -> bool:  # fmt: skip
+    """The breakout's newest event is this note already (same text, same routes)."""
+    events = service.history(session=session, org_id=row.org_id, breakout_id=row.id)
+    if not events or events[-1].description != text:
+        return False
+    last = json.loads(events[-1].detail or "{}")
+    return all(last.get(key) == value for key, value in detail.items())
 
 
 def abort_reroute(session: Session, moved: crossregion.Reroute, unmade: list[RemoteRoute],
@@ -575,6 +588,7 @@ def leftovers(session: Session, retry_after_seconds: float) -> list[Resources]:
         Breakout.status_id == Status.DEACTIVATED,
         (Breakout.share_arn.is_not(None)) | (Breakout.attachment_id.is_not(None))
         | (Breakout.associated_route_table_id.is_not(None)) | (Breakout.routes != "[]")
+        | (Breakout.crossregion_routes != "[]")
         | (Breakout.customer_gateway_id.is_not(None)) | (Breakout.vpn_connection_id.is_not(None))
         | (Breakout.customer_gateway_id_2.is_not(None))
         | (Breakout.vpn_connection_id_2.is_not(None))

@@ -260,7 +260,13 @@ def unpeer(
     dependents: Dependents,
     sleep: Callable[[float], None] | None = None,
 ) -> list[str]:
-    """Remove the peering and its routes (refused while a breakout depends on it)."""
+    """Remove the peering and its routes (refused while a breakout depends on it).
+
+    The stored peering is marked ``deleting`` before the first AWS change and removed after
+    the last: a run that fails or dies in between leaves it so (``region list`` says so, no
+    new profile routes over it), and a rerun, each removal of which is a no-op for what is
+    gone already, completes it.
+    """
     a_row, b_row, stored_id = _load(factory, region, peer_region)
     if stored_id is None:
         raise NotFound(f"regions {region} and {peer_region} are not peered", field="peer_region")
@@ -273,6 +279,8 @@ def unpeer(
             field="peer_region",
         )
     changes: list[str] = []
+    if _mark_deleting(factory, region, peer_region):
+        changes.append(f"marked peering {region} - {peer_region} as deleting")
     for here, there in ((a_row, b_row), (b_row, a_row)):
         regional = cloud.for_region(here.name)
         regional.delete_static_route(route_table_id=here.customers_route_table_id,
@@ -294,3 +302,12 @@ def unpeer(
             session.delete(peering)
     return changes
 
+
+def _mark_deleting(factory: sessionmaker[Session], a: str, b: str) -> bool:
+    """Mark the stored peering of ``a`` and ``b`` as being deleted; False if it was."""
+    with transaction(factory) as session:
+        peering = find(session, a, b)
+        if peering is None or peering.state == "deleting":
+            return False
+        peering.state = "deleting"
+        return True
