@@ -591,8 +591,7 @@ def leftovers(session: Session, retry_after_seconds: float) -> list[Resources]:
         | (Breakout.crossregion_routes != "[]")
         | (Breakout.customer_gateway_id.is_not(None)) | (Breakout.vpn_connection_id.is_not(None))
         | (Breakout.customer_gateway_id_2.is_not(None))
-        | (Breakout.vpn_connection_id_2.is_not(None))
-        | (Breakout.crossregion_routes != "[]"),
+        | (Breakout.vpn_connection_id_2.is_not(None)),
     )  # fmt: skip
     cutoff = utcnow() - timedelta(seconds=retry_after_seconds)
     due = []
