@@ -15,7 +15,10 @@ For each N it prints:
   the child's CPU seconds per breakout over that time (engine and customers' boto3);
 - baseline: a plain boto3 loop making the same AWS calls (provider and customer) one
   breakout after the other, without linkplane, measured in the same child against the same
-  cloud; and the ratio linkplane/baseline of breakouts per second.
+  cloud; and the ratio linkplane/baseline of breakouts per second;
+- create latency p50/p99: the time of each create (``service.create_tgw`` in its
+  transaction + ``start_provisioning``, what the API's POST does) while the breakouts
+  created before it are in flight (the last creates of N = 1000 see ~1,000 in flight).
 Unthrottled runs switch linkplane's client-side limiter off too (both sides unlimited).
 Throttled runs (the embedded cloud enforcing EC2's documented buckets, also on RAM) print
 the wall time against the lower bound those buckets allow for the mutating EC2 calls a
@@ -79,6 +82,8 @@ class Bench:
     #: How this process starts workflows: its own runtime's, or (``--workers``) the queue.
     client: Any
     last_ids: list[int] | None = None
+    #: Seconds of each create (``service.create_tgw`` + ``start_provisioning``) of the last run.
+    create_times: list[float] | None = None
 
 
 class CallCounter:
@@ -245,17 +250,28 @@ def _create(bench: Bench, customers: list[Customer]) -> list[int]:
     from linkplane.tenancy.principal import Principal, Role
 
     principal = Principal(user_id=1, org_id=bench.org_id, role=Role.ADMIN)
-    ids = []
+    ids, bench.create_times = [], []
     for c in customers:
         data = BreakoutTgwCreate(name="bench", vpc_cidr=[c.cidr], region=REGION,
                                  aws_account_id=c.account)  # fmt: skip
+        began = time.perf_counter()
         with transaction(bench.factory) as session:
             row = service.create_tgw(session=session, settings=bench.settings,
                                      principal=principal, data=data)  # fmt: skip
             bid = int(row.id)
         start_provisioning(bench.client, bid, 1)
+        # What the API's create costs while the earlier breakouts are in flight.
+        bench.create_times.append(time.perf_counter() - began)
         ids.append(bid)
     return ids
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of values; 0 for none."""
+    if not values:
+        return 0.0
+    ranked = sorted(values)
+    return ranked[min(len(ranked) - 1, max(0, int(-(-q * len(ranked) // 100)) - 1))]
 
 
 def _create_vpn(bench: Bench, n: int, type_id: int) -> list[int]:
@@ -451,7 +467,9 @@ def child(mode: str, n: int, timeout: float, postgres: str, vpn: int = 0) -> dic
         wall, cpu, errors = (run_vpn(bench, n, timeout, vpn) if vpn
                              else run_linkplane(bench, n, timeout))  # fmt: skip
         result = {"n": n, "wall": wall, "cpu": cpu, "errors": errors, "calls": CALLS.take(),
-                  "workflow_errors": workflow_errors(bench, bench.last_ids or [])}  # fmt: skip
+                  "workflow_errors": workflow_errors(bench, bench.last_ids or []),
+                  "create_p50": percentile(bench.create_times or [], 50),
+                  "create_p99": percentile(bench.create_times or [], 99)}  # fmt: skip
         # Printed at once (and again by the caller with the baseline): a measurement that
         # took half an hour must survive whatever goes wrong afterwards.
         print("PARTIAL " + json.dumps(result), flush=True)
@@ -545,26 +563,29 @@ def _report(ns: list[int], throttled: list[int], timeout: float, postgres: str) 
     if ns:
         print("| N | linkplane s | linkplane /s | CPU s per breakout | baseline s "
               "| baseline /s | ratio | user errors | workflow errors "
-              "| AWS calls per breakout (linkplane / script) |")  # fmt: skip
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| AWS calls per breakout (linkplane / script) "
+              "| create p50 s | create p99 s |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in ns:
         r = _measure("plain", n, timeout, postgres)
         wall, base = r["wall"], r["baseline"]
         print(f"| {n} | {wall:.1f} | {n / wall:.2f} | {r['cpu'] / n:.3f} | {base:.1f} | "
               f"{n / base:.2f} | {base / wall:.2f} | {r['errors']} | {r['workflow_errors']} | "
-              f"{r['calls'] / n:.1f} / {r['baseline_calls'] / n:.1f} |", flush=True)  # fmt: skip
+              f"{r['calls'] / n:.1f} / {r['baseline_calls'] / n:.1f} | "
+              f"{r['create_p50']:.3f} | {r['create_p99']:.3f} |", flush=True)  # fmt: skip
     if not throttled:
         return
     print("\nthrottled (embedded cloud enforces EC2 buckets: mutating 50 + 5/s, reads 100 + 20/s)")
     print("| N | wall s | lower bound s | wall / bound | breakouts/s | user errors "
-          "| workflow errors | AWS calls per breakout |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| workflow errors | AWS calls per breakout | create p50 s | create p99 s |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in throttled:
         r = _measure("throttled", n, timeout, postgres)
         wall, bound = r["wall"], lower_bound(n)
         ratio = f"{wall / bound:.2f}" if bound else "n/a (within burst)"
         print(f"| {n} | {wall:.1f} | {bound:.1f} | {ratio} | {n / wall:.2f} | {r['errors']} | "
-              f"{r['workflow_errors']} | {r['calls'] / n:.1f} |", flush=True)  # fmt: skip
+              f"{r['workflow_errors']} | {r['calls'] / n:.1f} | {r['create_p50']:.3f} | "
+              f"{r['create_p99']:.3f} |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
