@@ -162,9 +162,12 @@ def fresh_postgres(url: str) -> tuple[str, Any]:
     return url.rsplit("/", 1)[0] + f"/{name}", drop
 
 
-def setup(data_dir: Path, endpoint: str, database_url: str = "", *, launch: bool = True) -> Bench:
+def setup(data_dir: Path, endpoint: str, database_url: str = "", *, launch: bool = True,
+          sweep: bool = False, **overrides: Any) -> Bench:  # fmt: skip
     """Databases, region, organisation; and, with ``launch``, the engine in this process
-    (without it, worker processes run the workflows this process enqueues)."""
+    (without it, worker processes run the workflows this process enqueues). ``overrides``
+    replace this benchmark's settings (e.g. the product's poll and watch intervals);
+    ``sweep`` schedules the periodic sweep as a worker does."""
     for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
                        ("AWS_DEFAULT_REGION", REGION)):  # fmt: skip
         os.environ.setdefault(key, value)
@@ -179,12 +182,14 @@ def setup(data_dir: Path, endpoint: str, database_url: str = "", *, launch: bool
     from linkplane.settings import Settings
     from linkplane.tenancy.models import Organisation
 
+    values: dict[str, Any] = {"workflow_queue_polling_seconds": 0.2,
+                              "breakout_poll_initial_seconds": 0.5,
+                              "breakout_watch_interval_seconds": WATCH_INTERVAL,
+                              **({"database_url": database_url} if database_url else {}),
+                              **overrides}  # fmt: skip
     settings = Settings(data_dir=data_dir, cloud="embedded", aws_endpoint_url=endpoint,
-                        workflow_queue_polling_seconds=0.2,
-                        provider_account_id=PROVIDER, breakout_poll_initial_seconds=0.5,
-                        breakout_watch_interval_seconds=WATCH_INTERVAL,
-                        dbos_executor_id="bench",
-                        **({"database_url": database_url} if database_url else {}))  # fmt: skip
+                        provider_account_id=PROVIDER, dbos_executor_id="bench",
+                        **values)  # fmt: skip
     ctx = open_context(settings)
     regions.bootstrap(factory=ctx.sessionmaker, cloud=make_cloud(settings, REGION),
                       settings=settings, region=REGION)  # fmt: skip
@@ -199,7 +204,7 @@ def setup(data_dir: Path, endpoint: str, database_url: str = "", *, launch: bool
     rt, client = None, QueueClient(settings)
     if launch:
         rt = Runtime.build(settings, ctx.sessionmaker)
-        hooks.install_workflows(rt, sweep=False)
+        hooks.install_workflows(rt, sweep=sweep)
         rt.launch()
         client = rt.client
     return Bench(endpoint, settings, ctx.sessionmaker, info.tgw_id, info.tgw_arn,
