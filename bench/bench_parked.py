@@ -92,6 +92,12 @@ class SystemDb:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.text(f"SELECT count(*) FROM {self.table}")).scalar_one())
 
+    def output_bytes(self) -> int:
+        """Characters of all recorded step outputs (what the system database keeps)."""
+        query = f"SELECT coalesce(sum(length(output)), 0) FROM {self.table}"
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.text(query)).scalar_one())
+
 
 def _create(bench: bb.Bench, first: int, n: int, batch: int) -> tuple[list[int], list[float]]:
     """``n`` breakouts numbered from ``first``, ``batch`` per transaction; their ids and the
@@ -141,13 +147,15 @@ def _idle(cloud_pid: int, system: SystemDb, seconds: float) -> dict[str, float]:
     """CPU per wall second of this process and the cloud's, AWS calls/s and steps/s."""
     assert bb.CALLS is not None
     bb.CALLS.take()
+    bytes0 = system.output_bytes()
     steps0, cloud0, cpu0, t0 = system.steps(), _proc_cpu(cloud_pid), bb._cpu(), time.perf_counter()
     time.sleep(seconds)  # the measurement itself: nothing happens but the engine's own work
     wall = time.perf_counter() - t0
     return {"engine_cpu": (bb._cpu() - cpu0) / wall,
             "cloud_cpu": (_proc_cpu(cloud_pid) - cloud0) / wall,
             "calls": bb.CALLS.take() / wall,
-            "steps": (system.steps() - steps0) / wall}  # fmt: skip
+            "steps": (system.steps() - steps0) / wall,
+            "output_bytes": (system.output_bytes() - bytes0) / wall}  # fmt: skip
 
 
 def _wait_for(bench: bb.Bench, ids: list[int], done: Any, since: dict[int, float],
