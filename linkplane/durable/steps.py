@@ -147,6 +147,18 @@ async def compound(rt: Runtime, name: str, region: str, body: Callable[[Work], T
     return result
 
 
+async def read(rt: Runtime, name: str, fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a pool thread as one checkpointed step, retried on transient database
+    errors like :func:`db`; ``fn`` opens its own sessions (reads that must not share one
+    transaction) and only its result is recorded."""
+
+    async def run() -> T:
+        return await _in_thread(rt, fn)
+
+    result: T = await DBOS.run_step_async(_db_options(rt, name), metrics.timed_step(name, run))
+    return result
+
+
 async def routing_changed(rt: Runtime) -> None:
     """Run the hooks features registered for "a breakout's routes changed" (e.g. the core
     policy), each as one checkpointed step named after the hook, in registration order.
