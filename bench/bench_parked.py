@@ -246,7 +246,7 @@ def child(n: int, args: argparse.Namespace) -> dict[str, Any]:
             drop()
 
 
-def _measure(n: int, argv: list[str]) -> dict[str, Any]:
+def _measure(n: int, argv: list[str]) -> dict[str, Any] | None:
     cmd = [sys.executable, __file__, *argv, "--child", str(n)]
     # stderr passes through: progress while a large N fills, and the engine's log.
     done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
@@ -255,7 +255,9 @@ def _measure(n: int, argv: list[str]) -> dict[str, Any]:
             result: dict[str, Any] = json.loads(line[len("RESULT ") :])
             return result
     partial = [line for line in done.stdout.splitlines() if line.startswith("PARTIAL ")]
-    raise SystemExit(f"N={n} failed (measured: {partial}); its stderr is above")
+    print(f"N={n} failed (exit {done.returncode}; measured: {partial}); see its stderr",
+          flush=True)  # fmt: skip
+    return None
 
 
 def _fmt(values: list[float], q: float) -> str:
@@ -310,6 +312,8 @@ def main() -> None:
     base: dict[str, Any] | None = None
     for n in args.n:
         r = _measure(n, argv)
+        if r is None:  # printed; the next rows may still be measured
+            continue
         print("RAW " + json.dumps(r), flush=True)
         if base is None:
             base = r
