@@ -267,10 +267,10 @@ def _fmt(values: list[float], q: float) -> str:
 def header(base: dict[str, Any]) -> None:
     print(f"baseline row: N = {base['n']}; (x) = ratio to it")
     print("| N | fill s | threads | RSS MiB | RSS KiB per parked | engine CPU s/s idle "
-          "| cloud CPU s/s idle | AWS calls/s idle | DBOS steps/s idle "
+          "| cloud CPU s/s idle | AWS calls/s idle | DBOS steps/s idle | output chars/s idle "
           "| accept noticed p50 / max s | attach -> Active p50 / max s | noticed "
           "| create p50 s | create p99 s |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def row(r: dict[str, Any], base: dict[str, Any]) -> None:
@@ -282,6 +282,7 @@ def row(r: dict[str, Any], base: dict[str, Any]) -> None:
           f"{per:.1f} | {idle['engine_cpu']:.3f} "
           f"({idle['engine_cpu'] / max(b_idle['engine_cpu'], 1e-9):.1f}x) | "
           f"{idle['cloud_cpu']:.3f} | {idle['calls']:.2f} | {idle['steps']:.2f} | "
+          f"{idle.get('output_bytes', 0):.0f} | "
           f"{_fmt(r['noticed'], 50)} / {_fmt(r['noticed'], 100)} | "
           f"{_fmt(r['active'], 50)} / {_fmt(r['active'], 100)} | "
           f"{len(r['noticed'])}/{r['acted']}, Active {len(r['active'])} | "
