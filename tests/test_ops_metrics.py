@@ -89,7 +89,8 @@ def test_breakouts_steps_and_aws_calls_move(stack: Stack, no_faults: None) -> No
                  outcome="ok") >= 1  # fmt: skip
     assert moved("linkplane_aws_budget_wait_seconds_count", service="ec2",
                  action_class="mutating") >= 3  # fmt: skip
-    for step in ("ensure_share", "accept", "associate", "route", "activate"):
+    # TGW sequence 2: what runs without a wait between is one compound step, timed as one.
+    for step in ("share", "invitation_status", "attachment", "routing"):
         assert moved("linkplane_workflow_step_seconds_count", step=step) >= 1, step
 
 
@@ -105,7 +106,7 @@ def test_failed_steps_are_counted(stack: Stack, no_faults: None) -> None:
            frozenset({"service": "ram", "action": "CreateResourceShare",
                       "outcome": "failed"}.items()))  # fmt: skip
     assert after.get(key, 0) - before.get(key, 0) == 1
-    step = ("linkplane_workflow_step_failures_total", frozenset({"step": "ensure_share"}.items()))
+    step = ("linkplane_workflow_step_failures_total", frozenset({"step": "share"}.items()))
     assert after.get(step, 0) - before.get(step, 0) >= 1
 
 
