@@ -645,14 +645,24 @@ def begin_delete(session: Session, breakout_id: int) -> Resources | None:
     return resources_of(row, session)
 
 
-def active_attachments(session: Session) -> list[tuple[int, str, str, str]]:
-    """(breakout id, region, attachment id, TGW id) of every Active breakout."""
+def active_attachments(
+    session: Session, *, region: str | None = None
+) -> list[tuple[int, str, str, str]]:
+    """(breakout id, region, attachment id, TGW id) of every Active breakout (in ``region``)."""
     stmt = select(Breakout.id, Breakout.region, Breakout.attachment_id, Breakout.attachment_id_2,
                   Breakout.tgw_id)  # fmt: skip
     stmt = stmt.where(Breakout.status_id == Status.ACTIVE)
+    if region is not None:
+        stmt = stmt.where(Breakout.region == region)
     # Type 4's second attachment too: either going means the breakout lost its HA.
     return [(i, r, a, t or "") for i, r, a1, a2, t in session.execute(stmt)
             for a in (a1, a2) if a]  # fmt: skip
+
+
+def active_regions(session: Session) -> list[str]:
+    """The regions that hold an Active breakout."""
+    stmt = select(Breakout.region).where(Breakout.status_id == Status.ACTIVE).distinct()
+    return sorted(session.scalars(stmt))
 
 
 @dataclass(frozen=True)

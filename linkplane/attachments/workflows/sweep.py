@@ -23,7 +23,7 @@ from linkplane.attachments.regions import bootstrapped_regions
 from linkplane.attachments.workflows import messages, provisioning, recovery, teardown
 from linkplane.attachments.workflows.plans import plan_for
 from linkplane.attachments.workflows.recovery import Act, Repair
-from linkplane.attachments.workflows.tgw import GONE_STATES, describe, remote_route, remote_unroute
+from linkplane.attachments.workflows.tgw import GONE_STATES, remote_route, remote_unroute
 from linkplane.cloud.errors import CloudError
 from linkplane.cloud.port import CloudPort, TgwAttachment
 from linkplane.durable import steps
@@ -82,27 +82,50 @@ def _reject_if_pending(port: CloudPort, attachment_id: str) -> None:
 
 
 async def _notice_detached(rt: Runtime) -> None:
-    active = await steps.db(rt, "active", records.active_attachments)
-    for breakout_id, region, attachment_id, tgw_id in active:
-        found = await steps.cloud(rt, f"check {attachment_id}", region, describe(attachment_id))
-        state = found.state if found else "deleted"
-        if state in GONE_STATES:
-            # The TGW went with it (deleted outside linkplane, a reset embedded cloud)? Then
-            # the customer is not to blame, and the reason says so.
-            if tgw_id:
-                gone: bool = await steps.cloud(rt, f"tgw of {attachment_id}", region,
-                                               _tgw_gone(tgw_id))  # fmt: skip
-                state = records.TGW_GONE if gone else state
+    """Active breakouts whose attachment is gone: one step per region that lists each TGW's
+    attachments (paginated, 1,000 a page) and records only the gone ones. One describe per
+    Active breakout per pass was 333 reads/s at 10,000 Active against a 20/s read budget,
+    and recorded the whole Active list in the system database every pass."""
+    regions = await steps.db(rt, "active regions", records.active_regions)
+    for region in regions:
+        gone = await steps.compound(rt, f"detached {region}", region, _detached_in(region))
+        for breakout_id, state in gone:
             revision = await steps.db(rt, f"rev {breakout_id}", records.revision_of(breakout_id))
             with SetWorkflowID(messages.detached_id(breakout_id, revision)):
                 await DBOS.start_workflow_async(teardown.detached, breakout_id, revision, state)
 
 
-def _tgw_gone(tgw_id: str) -> Callable[[CloudPort], bool]:
-    def call(port: CloudPort) -> bool:
-        return port.describe_transit_gateway(tgw_id) is None
+def _detached_in(region: str) -> Callable[[steps.Work], list[tuple[int, str]]]:
+    """(breakout id, state) of the region's Active breakouts whose attachment AWS reports
+    gone (or no longer lists); state is ``records.TGW_GONE`` when the TGW went with it (the
+    TGW deleted outside linkplane, a reset embedded cloud: the customer is not to blame)."""
 
-    return call
+    def body(work: steps.Work) -> list[tuple[int, str]]:
+        active = work.db(lambda s: records.active_attachments(s, region=region))
+        by_tgw: dict[str, list[tuple[int, str]]] = {}
+        for breakout_id, _, attachment_id, tgw_id in active:
+            by_tgw.setdefault(tgw_id, []).append((breakout_id, attachment_id))
+        gone: dict[int, str] = {}
+        for tgw_id, members in sorted(by_tgw.items()):
+            states = _states(work.cloud, tgw_id, [a for _, a in members])
+            lost = [(b, states.get(a, "deleted")) for b, a in members]
+            lost = [(b, state) for b, state in lost if state in GONE_STATES]
+            if lost and tgw_id and work.cloud.describe_transit_gateway(tgw_id) is None:
+                lost = [(b, records.TGW_GONE) for b, _ in lost]
+            for breakout_id, state in lost:
+                gone.setdefault(breakout_id, state)  # type 4: the first gone attachment
+        return sorted(gone.items())
+
+    return body
+
+
+def _states(port: CloudPort, tgw_id: str, attachment_ids: list[str]) -> dict[str, str]:
+    """Attachment id -> state: the TGW's whole list, or (rows without a TGW id) one describe
+    each."""
+    if tgw_id:
+        return {a.id: a.state for a in port.list_attachments(tgw_id=tgw_id)}
+    found = (port.describe_attachment(a) for a in attachment_ids)
+    return {a.id: a.state for a in found if a is not None}
 
 
 async def _repair_stranded(rt: Runtime) -> None:
