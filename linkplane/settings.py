@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     #: One shared read per region (all invitations, all pending attachments) that wakes the
     #: breakouts whose customer acted; 0 turns it off and leaves only each breakout's polling.
     breakout_watch_interval_seconds: float = 5.0
+    #: With the shared watch on, the longest interval a waiting breakout's own (fallback) poll
+    #: backs off to: the watch notices a customer's action within an interval and wakes the
+    #: breakout again while it waits, so own polls only cover a watch that stopped. At 10,000
+    #: waiting breakouts 1,800 s is ~5.6 reads/s (300 s would be 33/s, over the RAM read budget).
+    breakout_watched_poll_max_seconds: float = Field(default=1800.0, gt=0)
     #: How often the tunnel watch reads every VPN tunnel's state (one DescribeVpnConnections
     #: per region) and records a change as an event on its breakout; 0 turns it off.
     vpn_tunnel_watch_seconds: float = 30.0

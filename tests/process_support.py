@@ -74,6 +74,7 @@ class Cluster:
             "cloud": "embedded", "aws_endpoint_url": self.endpoint,
             "provider_account_id": PROVIDER, "jwt_secret": self.secret, "log_json": "true",
             "breakout_poll_initial_seconds": 0.2, "breakout_poll_max_seconds": 1,
+            "breakout_watched_poll_max_seconds": 1,
             "breakout_watch_interval_seconds": 1, "breakout_sweep_interval_seconds": 5,
             "executor_heartbeat_seconds": 1, "executor_dead_after_seconds": 4,
             "workflow_queue_polling_seconds": 0.2, "aws_backoff_base_seconds": 0.05,

@@ -60,7 +60,8 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     log = data / "up.log"
     env = {**_env(), "LINKPLANE_DEMO_EMAIL": EMAIL, "LINKPLANE_DEMO_PASSWORD": PASSWORD,
            "LINKPLANE_BREAKOUT_POLL_INITIAL_SECONDS": "0.1",
-           "LINKPLANE_BREAKOUT_POLL_MAX_SECONDS": "0.5"}  # fmt: skip
+           "LINKPLANE_BREAKOUT_POLL_MAX_SECONDS": "0.5",
+           "LINKPLANE_BREAKOUT_WATCHED_POLL_MAX_SECONDS": "0.5"}  # fmt: skip
     with log.open("w") as out:
         proc = subprocess.Popen(
             cli("up", "--data-dir", str(data), "--port", str(free_port()),

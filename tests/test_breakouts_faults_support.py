@@ -330,6 +330,7 @@ def worker_env(
         "cloud": "embedded", "aws_endpoint_url": endpoint, "provider_account_id": provider,
         "workflow_queue_polling_seconds": 0.1,
         "breakout_poll_initial_seconds": 0.1, "breakout_poll_max_seconds": 0.5,
+        "breakout_watched_poll_max_seconds": 0.5,
         "breakout_step_retry_seconds": 0.05, "breakout_step_max_attempts": 3,
         "aws_max_attempts": 4, "aws_backoff_base_seconds": 0.01,
         "dbos_executor_id": executor_id, "executor_heartbeat_seconds": 1,

@@ -190,6 +190,7 @@ def make_settings(data_dir: Path, endpoint: str, **overrides: Any) -> Settings:
         provider_account_id=PROVIDER,
         breakout_poll_initial_seconds=0.1,
         breakout_poll_max_seconds=0.5,
+        breakout_watched_poll_max_seconds=0.5,  # own polls stay fast with the watch on too
         breakout_step_retry_seconds=0.05,
         breakout_step_max_attempts=3,
         aws_max_attempts=4,  # the one retry layer of AWS calls in workflow steps

@@ -67,6 +67,7 @@ def _env() -> dict[str, str]:
                LINKPLANE_CLOUD_SNAPSHOT_SECONDS="0.5",
                LINKPLANE_BREAKOUT_POLL_INITIAL_SECONDS="0.1",
                LINKPLANE_BREAKOUT_POLL_MAX_SECONDS="0.5",
+               LINKPLANE_BREAKOUT_WATCHED_POLL_MAX_SECONDS="0.5",
                LINKPLANE_BREAKOUT_WATCH_INTERVAL_SECONDS="0.5")  # fmt: skip
     return env
 

@@ -92,11 +92,20 @@ def _watched_interval(settings: Settings) -> float:
     return max(initial, 6 * watch) if watch > 0 else initial
 
 
+def _watched_backoff(settings: Settings) -> _Backoff:
+    """The customer waits' own polls: with the watch on, a fallback that starts at
+    :func:`_watched_interval` and backs off to ``breakout_watched_poll_max_seconds``."""
+    if settings.breakout_watch_interval_seconds <= 0:
+        return _Backoff(settings)
+    return _Backoff(settings, first=_watched_interval(settings),
+                    ceiling=settings.breakout_watched_poll_max_seconds)  # fmt: skip
+
+
 async def _await_acceptance(rt: Runtime, plan: Plan, share_arn: str, now: float) -> float:
     """Wait until the customer accepts; returns the attachment deadline recorded then."""
     settings = rt.settings
     watched = settings.breakout_watch_interval_seconds > 0
-    backoff = _Backoff(settings, first=_watched_interval(settings))
+    backoff = _watched_backoff(settings)
     if watched:  # the share was made just now: nobody has answered yet; the watch will tell
         await backoff.wait(now, plan.invitation_deadline)
 
@@ -132,7 +141,7 @@ async def _await_attachment(rt: Runtime, plan: Plan, deadline: float) -> tuple[s
     """Wait for the customer's attachment, claim it and accept it; returns its id and the
     state accepting left it in. Looks at once: a customer often attaches right after
     accepting the invitation, before the acceptance was noticed."""
-    backoff = _Backoff(rt.settings, first=_watched_interval(rt.settings))
+    backoff = _watched_backoff(rt.settings)
 
     def look(w: steps.Work) -> tuple[str | None, str, float]:
         found = _pending_attachment(w.cloud, plan)
@@ -258,9 +267,10 @@ class _Backoff:
     resets it to the initial one."""
 
     def __init__(self, settings: Settings, maximum: float | None = None,
-                 first: float | None = None) -> None:  # fmt: skip
+                 first: float | None = None, ceiling: float | None = None) -> None:  # fmt: skip
         self.initial = settings.breakout_poll_initial_seconds
-        self.maximum = min(settings.breakout_poll_max_seconds, maximum or float("inf"))
+        top = ceiling or settings.breakout_poll_max_seconds  # ceiling: the watched fallback's
+        self.maximum = min(top, maximum or float("inf"))
         self.delay = min(first or self.initial, self.maximum)
 
     async def wait(self, now: float, deadline: float) -> None:
