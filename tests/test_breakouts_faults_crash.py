@@ -182,7 +182,7 @@ def test_deletion_killed_inside_every_aws_undo_before_it_is_recorded(procs: Proc
 # --- the same chains for VPN breakouts (type 2; type 3 runs the same plan; type 4 twice) ---
 VPN_STEPS = ["load", "vpn_start", "customer_gateway", "record_cgw", "vpn_connection",
              "record_vpn", "vpn_state", "claim", "routing", "associate", "route {cidr}",
-             "vpc route {cidr}", "activate", "update core policy"]  # fmt: skip
+             "vpc route {cidr}", "crossregion", "activate", "update core policy"]  # fmt: skip
 VPN_AWS_STEPS = ["customer_gateway", "vpn_connection", "vpn_state", "associate", "route {cidr}",
                  "vpc route {cidr}"]  # fmt: skip
 VPN_TEARDOWN = ["load", "vpc unroute {cidr}", "unroute {cidr}", "forget routes", "disassociate",
@@ -197,7 +197,7 @@ VPN_NOTHING = dict.fromkeys(VPN_ACTIVE, 0)
 HA_STEPS = ["load", "vpn_start", "ecmp", "customer_gateway", "record_cgw", "vpn_connection",
             "record_vpn", "customer_gateway 2", "record_cgw 2", "vpn_connection 2",
             "record_vpn 2", "vpn_state", "vpn_state 2", "claim", "routing", "associate",
-            "associate 2", "route {cidr}", "vpc route {cidr}", "activate",
+            "associate 2", "route {cidr}", "vpc route {cidr}", "crossregion", "activate",
             "update core policy"]  # fmt: skip
 HA_AWS_STEPS = ["ecmp", "customer_gateway", "vpn_connection", "customer_gateway 2",
                 "vpn_connection 2", "vpn_state", "vpn_state 2", "associate", "associate 2",
