@@ -289,15 +289,7 @@ async def _wait_acceptance(rt: Runtime, plan: Plan, share_arn: str) -> None:
             c.principal_status(share_arn=share_arn, principal=plan.account_id)))  # fmt: skip
         if status is PrincipalStatus.ACCEPTED:
             return
-        if status is PrincipalStatus.REJECTED:
-            raise Stop(StopKind.REJECTED, "the customer rejected the resource share invitation")
-        if status is PrincipalStatus.EXPIRED or now >= plan.invitation_deadline:
-            raise Stop(StopKind.EXPIRED, "the resource share invitation expired unanswered")
-        if status is PrincipalStatus.GONE:
-            # A sender cannot read the receiver's invitation: a principal that left the share
-            # while we waited was rejected by the customer (or the share was withdrawn).
-            raise Stop(StopKind.REJECTED, "the invitation was rejected by the customer "
-                       "(the account is no longer a principal of the resource share)")
+        _invitation_stop(status, now, plan)
         await backoff.wait(now, plan.invitation_deadline)
 
 
