@@ -180,6 +180,21 @@ def _build(stack: Stack) -> Live:
     return Live(stack, app, server.url, *_signed_in(stack, server.url))
 
 
+def regional_profile(live: Live, region: str) -> int:
+    """A new service profile of the organisation whose devices break out in ``region``."""
+    r = live.http.post("/api/v1/service_profile",
+                       json={"name": f"devices in {region}", "breakout_region": {"name": region}})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def move_profile(live: Live, profile: int, region: str) -> None:
+    """Move a service profile's devices to ``region`` (the sweep then reroutes)."""
+    r = live.http.patch(f"/api/v1/service_profile/{profile}",
+                        json={"breakout_region": {"name": region}})
+    assert r.status_code == 204, r.text
+
+
 def own_organisation(live: Live) -> Live:
     """The served app as the admin of a new organisation of its own: for tests that change
     the organisation's profiles (its devices' regions), which the sweep applies to every

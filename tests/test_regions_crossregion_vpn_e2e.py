@@ -28,7 +28,13 @@ from linkplane.localcloud.ec2 import vpn as embedded_vpn
 from linkplane.regions import peering
 from linkplane.regions.schemas import RegionRead
 from linkplane.settings import Settings
-from tests.test_breakouts_e2e_support import URL, Live, own_organisation
+from tests.test_breakouts_e2e_support import (
+    URL,
+    Live,
+    move_profile,
+    own_organisation,
+    regional_profile,
+)
 from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_support import REGION, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the fixture
@@ -62,19 +68,6 @@ def _vpn(live: Live, type_id: int, cidrs: list[str]) -> dict[str, Any]:
     assert r.status_code == 201, r.text
     data: dict[str, Any] = r.json()
     return data
-
-
-def _profile(live: Live, region: str) -> int:
-    r = live.http.post("/api/v1/service_profile",
-                       json={"name": f"devices in {region}", "breakout_region": {"name": region}})
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
-
-
-def _move(live: Live, profile: int, region: str) -> None:
-    r = live.http.patch(f"/api/v1/service_profile/{profile}",
-                        json={"breakout_region": {"name": region}})
-    assert r.status_code == 204, r.text
 
 
 def _snap(settings: Settings, stored: dict[str, RegionRead]) -> dict[str, Any]:
@@ -122,7 +115,7 @@ def test_static_vpn_routes_over_the_peering_both_ways_and_delete_removes_them(
     pairs = live.http.get("/api/v1/cnc/breakout_type/2/available_region").json()
     assert (REGION, WEST) in {(p["attachment_region"], p["device_breakout_region"])
                               for p in pairs}  # fmt: skip
-    profile = _profile(live, WEST)
+    profile = regional_profile(live, WEST)
     before = _snap(settings, stored)
     (cidr,) = new_cidrs(1)
     bid = _vpn(live, 2, [cidr])["id"]
@@ -152,7 +145,7 @@ def test_a_failing_cross_region_route_rolls_the_vpn_back_in_both_regions(
     own peering table): the breakout rolls back and leaves nothing in either region."""
     settings, stored, peering_id = two_regions
     live = own_organisation(live)
-    profile = _profile(live, WEST)
+    profile = regional_profile(live, WEST)
     target = (stored[WEST].core_route_table_id if table == "devices' core"
               else str(stored[REGION].peering_route_table_id))  # fmt: skip
     before = _snap(settings, stored)
@@ -182,7 +175,7 @@ def test_ha_vpn_failover_moves_the_second_hop_only(live: Live, two_regions: Regi
     settings, stored, peering_id = two_regions
     live = own_organisation(live)
     here, west = stored[REGION], stored[WEST]
-    profile = _profile(live, WEST)
+    profile = regional_profile(live, WEST)
     before = _snap(settings, stored)
     cidrs = new_cidrs(1)
     (cidr,) = cidrs
@@ -246,12 +239,12 @@ def test_moving_a_profile_moves_the_vpn_breakouts_routes(live: Live, two_regions
     settings, stored, peering_id = two_regions
     live = own_organisation(live)  # moving its profiles moves only this test's breakouts
     here = stored[REGION]
-    profile = _profile(live, REGION)
+    profile = regional_profile(live, REGION)
     (cidr,) = new_cidrs(1)
     bid = _vpn(live, 2, [cidr])["id"]
     att = live.status(bid, ACTIVE, timeout=60)["aws_resources"]["transit_gateway_attachment_id"]
     before = _snap(settings, stored)
-    _move(live, profile, WEST)
+    move_profile(live, profile, WEST)
     live.stack.sweep()
     expected = _expected(stored, peering_id, cidr, att)
     del expected[REGION][here.core_route_table_id], expected[REGION]["vpc"]  # were there
@@ -261,7 +254,7 @@ def test_moving_a_profile_moves_the_vpn_breakouts_routes(live: Live, two_regions
     events = live.http.get(f"{URL}/{bid}/event").json()
     moved = [e for e in events if "follow the service profiles" in e["description"]]
     assert len(moved) == 1 and "3 added" in moved[0]["description"], events
-    _move(live, profile, REGION)  # back home: the routes over the peering go
+    move_profile(live, profile, REGION)  # back home: the routes over the peering go
     live.stack.sweep()
     assert _snap(settings, stored) == before
     assert _audit(live, settings) == []
@@ -279,7 +272,7 @@ def test_a_vpn_made_before_the_peering_gets_its_routes_once_peered(
     cloud = make_cloud(settings, REGION)
     peering.unpeer(factory=factory, cloud=cloud, settings=settings, region=REGION,
                    peer_region=WEST, dependents=crossregion.dependents)  # fmt: skip
-    profile = _profile(live, WEST)
+    profile = regional_profile(live, WEST)
     (cidr,) = new_cidrs(1)
     bid = _vpn(live, 2, [cidr])["id"]
     data = live.status(bid, ACTIVE, timeout=60)
@@ -309,7 +302,7 @@ def test_audit_finds_and_repairs_a_missing_cross_region_route_of_a_vpn(
     settings, stored, peering_id = two_regions
     live = own_organisation(live)
     here, west = stored[REGION], stored[WEST]
-    profile = _profile(live, WEST)
+    profile = regional_profile(live, WEST)
     (cidr,) = new_cidrs(1)
     bid = _vpn(live, 2, [cidr])["id"]
     att = live.status(bid, ACTIVE, timeout=60)["aws_resources"]["transit_gateway_attachment_id"]
@@ -348,7 +341,7 @@ def test_a_cross_region_route_left_by_a_failed_delete_is_removed_by_the_sweep(
     settings, stored, _peering_id = two_regions
     live = own_organisation(live)
     west = stored[WEST]
-    profile = _profile(live, WEST)
+    profile = regional_profile(live, WEST)
     (cidr,) = new_cidrs(1)
     bid = _vpn(live, 2, [cidr])["id"]
     live.status(bid, ACTIVE, timeout=60)

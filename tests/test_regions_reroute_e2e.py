@@ -19,7 +19,13 @@ from linkplane.cloud.factory import make_cloud
 from linkplane.regions import peering
 from linkplane.regions.schemas import RegionRead
 from linkplane.settings import Settings
-from tests.test_breakouts_e2e_support import URL, Live, own_organisation
+from tests.test_breakouts_e2e_support import (
+    URL,
+    Live,
+    move_profile,
+    own_organisation,
+    regional_profile,
+)
 from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_support import REGION, new_account, new_cidrs
 from tests.test_breakouts_support import stack as stack  # the fixture
@@ -42,19 +48,6 @@ def _active_breakout(live: Live) -> tuple[int, str, str]:
     return bid, cidr, attachment
 
 
-def _profile(live: Live, region: str) -> int:
-    r = live.http.post("/api/v1/service_profile",
-                       json={"name": f"devices in {region}", "breakout_region": {"name": region}})
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
-
-
-def _move(live: Live, profile: int, region: str) -> None:
-    r = live.http.patch(f"/api/v1/service_profile/{profile}",
-                        json={"breakout_region": {"name": region}})
-    assert r.status_code == 204, r.text
-
-
 def _added(before: dict[str, list[object]], after: dict[str, list[object]]) -> dict[str, object]:
     out = {t: sorted(set(after[t]) - set(before.get(t, []))) for t in after}
     return {t: v for t, v in out.items() if v}
@@ -67,11 +60,11 @@ def test_moving_a_profile_to_another_region_moves_the_breakouts_routes(
     live = own_organisation(live)  # moving its profiles moves only this test's breakouts
     here, west = stored[REGION], stored[WEST]
     clouds = {name: make_cloud(settings, name) for name in (REGION, WEST)}
-    profile = _profile(live, REGION)
+    profile = regional_profile(live, REGION)
     bid, cidr, attachment = _active_breakout(live)
     before = {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)}
 
-    _move(live, profile, WEST)  # the organisation's devices now break out in the west
+    move_profile(live, profile, WEST)  # the organisation's devices now break out in the west
     live.stack.sweep()
     after = {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)}
     assert _added(before[WEST], after[WEST]) == {
@@ -97,7 +90,7 @@ def test_moving_a_profile_to_another_region_moves_the_breakouts_routes(
     events = live.http.get(f"{URL}/{bid}/event").json()
     assert len([e for e in events if "follow the service profiles" in e["description"]]) == 1
 
-    _move(live, profile, REGION)  # back home: the routes over the peering go
+    move_profile(live, profile, REGION)  # back home: the routes over the peering go
     live.stack.sweep()
     assert {name: _tables(clouds[name], stored[name]) for name in (REGION, WEST)} == before
     assert _audit(live, settings) == []
@@ -117,7 +110,7 @@ def test_a_breakout_made_before_the_peering_gets_its_routes_once_peered(
     clouds = {name: make_cloud(settings, name) for name in (REGION, WEST)}
     peering.unpeer(factory=factory, cloud=clouds[REGION], settings=settings, region=REGION,
                    peer_region=WEST, dependents=crossregion.dependents)  # fmt: skip
-    profile = _profile(live, WEST)
+    profile = regional_profile(live, WEST)
     bid, cidr, attachment = _active_breakout(live)
     live.stack.sweep()  # not peered: nothing to route over
     assert (cidr, (old_id,)) not in _tables(clouds[WEST], west)[west.core_route_table_id]
@@ -147,7 +140,7 @@ def test_a_route_aws_refuses_is_tried_again_by_the_next_sweep(
     settings, stored, peering_id = two_regions
     live = own_organisation(live)  # moving its profiles moves only this test's breakouts
     west = stored[WEST]
-    profile = _profile(live, REGION)
+    profile = regional_profile(live, REGION)
     bid, cidr, _attachment = _active_breakout(live)
     real = AwsCloud.create_static_route
 
@@ -157,7 +150,7 @@ def test_a_route_aws_refuses_is_tried_again_by_the_next_sweep(
         real(self, route_table_id=route_table_id, cidr=cidr, attachment_id=attachment_id)
 
     monkeypatch.setattr(AwsCloud, "create_static_route", refusing)
-    _move(live, profile, WEST)
+    move_profile(live, profile, WEST)
     live.stack.sweep()  # the sweep itself completes
     data = live.get(bid)
     assert data["status"]["id"] == 5
