@@ -41,7 +41,13 @@ from linkplane.localcloud import throttle
 from linkplane.regions import peering
 from linkplane.regions.schemas import RegionRead
 from linkplane.settings import Settings
-from tests.test_breakouts_e2e_support import URL, Live, own_organisation
+from tests.test_breakouts_e2e_support import (
+    URL,
+    Live,
+    move_profile,
+    own_organisation,
+    regional_profile,
+)
 from tests.test_breakouts_e2e_support import live as live  # the fixture
 from tests.test_breakouts_faults_support import (
     ACTIVE_ONE_CIDR,
@@ -61,7 +67,6 @@ from tests.test_breakouts_vpn import NOTHING as VPN_NOTHING
 from tests.test_breakouts_vpn import create_vpn, left_in_cloud
 from tests.test_regions_crossregion_e2e import WEST, _tables
 from tests.test_regions_crossregion_e2e import two_regions as two_regions  # the fixture
-from tests.test_regions_reroute_e2e import _move, _profile
 
 ACTIVE, DEACTIVATED = 5, 7
 #: Every provider action of provisioning and of the teardown of an Active breakout.
@@ -592,13 +597,13 @@ def test_permanent_error_at_each_reroute_action_keeps_the_breakout_and_the_next_
     # Its own organisation: moving the profile moves only this breakout's routes, so the
     # fault cannot be spent on another module's breakout in the same sweep.
     live = own_organisation(live)
-    profile = _profile(live, REGION)
+    profile = regional_profile(live, REGION)
     before = _both_regions(settings, stored)
     account, cidrs = new_account(), new_cidrs(1)
     bid = _provision_as(live, account, cidrs)
     live.status(bid, ACTIVE)
     live.stack.sweep()  # anything else pending is moved before the fault is armed
-    _move(live, profile, WEST)
+    move_profile(live, profile, WEST)
     throttle.inject_fault(action, *PERMANENT["ec2"], 1, account_id=PROVIDER,
                           match=_aim(stored, settings, target))  # fmt: skip
     live.stack.sweep()
@@ -711,7 +716,7 @@ def test_retryable_errors_at_each_reroute_action_are_absorbed(
     action failing 3 times: each move is made by that one sweep, without a warning."""
     settings, stored, peering_id = two_regions
     live = own_organisation(live)  # moving its profile moves only this test's breakout
-    profile = _profile(live, REGION)
+    profile = regional_profile(live, REGION)
     before = _both_regions(settings, stored)
     account, cidrs = new_account(), new_cidrs(1)
     bid = _provision_as(live, account, cidrs)
@@ -719,13 +724,13 @@ def test_retryable_errors_at_each_reroute_action_are_absorbed(
     attachment = _attachment_of(live, bid)
     live.stack.sweep()  # anything else pending is moved before the faults are armed
     local = _both_regions(settings, stored)  # its own routes in its region only
-    _move(live, profile, WEST)
+    move_profile(live, profile, WEST)
     _inject_retryable(kind, CROSSREGION_ACTIONS, stored, settings)
     live.stack.sweep()
     assert throttle.pending_faults() == {}, "some action was never called"
     assert len(live.get(bid)["aws_resources"]["crossregion_routes"]) == 3
     assert _routed_over_peering(settings, stored, peering_id, cidrs[0], attachment) == EACH_ONCE
-    _move(live, profile, REGION)
+    move_profile(live, profile, REGION)
     _inject_retryable(kind, CROSSREGION_UNDO_ACTIONS, stored, settings)
     live.stack.sweep()
     assert throttle.pending_faults() == {}, "some undo was never called"
