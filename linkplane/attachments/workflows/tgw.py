@@ -279,6 +279,11 @@ class _Backoff:
         message = await DBOS.recv_async(TOPIC, timeout_seconds=timeout)
         if message == DELETE:
             raise Stop(StopKind.DELETED, "deletion requested")
+        self.advance(message)
+
+    def advance(self, message: object) -> None:
+        """The next interval: the initial one after a re-check, else doubled up to the
+        maximum."""
         self.delay = self.initial if message == WAKE else min(self.delay * 2, self.maximum)
 
 
