@@ -15,15 +15,17 @@ import os
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from linkplane.errors import LinkplaneError
 from linkplane.network.policy import CorePolicy, parse_ruleset
 from linkplane.settings import Settings
 
 LAB_STATE = Path("lab") / "state.json"
+T = TypeVar("T")
 
 
 class PolicyApplyError(LinkplaneError):
@@ -47,6 +49,47 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 _apply_lock = threading.Lock()
+
+
+class Coalescer(Generic[T]):
+    """Callers of a whole-state recomputation that ask while another waits or runs share the
+    next run that *starts* after they asked (a group commit).
+
+    Every breakout that changes routing asks for the core policy once; each run reads the whole
+    fleet, so N changes in flight made N runs of O(N) (a quadratic share of the engine's CPU at
+    N = 1,000). A run that starts after a caller asked reads everything the caller committed
+    before asking, so its result is the caller's too. Callers serialise runs themselves (the
+    apply lock); this only counts tickets. A run that raises covers nobody.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._asked = 0
+        self._covered = 0
+        self._result: T | None = None
+
+    @property
+    def asked(self) -> int:
+        return self._asked
+
+    def ask(self) -> int:
+        with self._lock:
+            self._asked += 1
+            return self._asked
+
+    def done_for(self, ticket: int) -> T | None:
+        """The result of a run that started after ``ticket`` was asked, if one finished."""
+        with self._lock:
+            return self._result if self._covered >= ticket else None
+
+    def run(self, fn: Callable[[], T]) -> T:
+        with self._lock:
+            start = self._asked
+        result = fn()
+        with self._lock:
+            if start > self._covered:
+                self._covered, self._result = start, result
+        return result
 
 
 @contextmanager

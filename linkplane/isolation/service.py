@@ -8,6 +8,7 @@ still run) and reports them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
@@ -87,15 +88,33 @@ class PolicyResult:
     cidrs: int
 
 
+_applies: dict[tuple[str, int], gateway.Coalescer[PolicyResult]] = {}
+_applies_lock = threading.Lock()
+
+
+def _apply_group(settings: Settings, factory: Factory) -> gateway.Coalescer[PolicyResult]:
+    """The coalescer of one gateway file and database (a process may run several stacks)."""
+    key = (str(gateway.policy_path(settings)), id(factory))
+    with _applies_lock:
+        return _applies.setdefault(key, gateway.Coalescer())
+
+
 def apply_policy(*, settings: Settings, factory: Factory, force: bool = False) -> PolicyResult:
     """Regenerate the policy; when its digest differs from the stored one (or ``force``),
     write it atomically and load it into the gateway namespace, then store the digest.
 
+    Callers that ask while another apply waits share the next one to start (``Coalescer``):
+    it reads what they committed before asking. ``force`` always runs its own.
     Load failures raise :class:`~linkplane.isolation.gateway.PolicyApplyError` and leave the
     stored digest alone, so the next call tries again; the old ruleset stays in force.
     """
+    group = _apply_group(settings, factory)
+    ticket = group.ask()
     with gateway.apply_lock(settings):
-        return _apply_locked(settings=settings, factory=factory, force=force)
+        shared = None if force else group.done_for(ticket)
+        if shared is not None:
+            return shared
+        return group.run(lambda: _apply_locked(settings=settings, factory=factory, force=force))
 
 
 def _apply_locked(*, settings: Settings, factory: Factory, force: bool) -> PolicyResult:
