@@ -24,6 +24,7 @@ from dbos import DBOS
 from sqlalchemy.orm import Session, sessionmaker
 
 from linkplane.cloud.ratelimit import PROCESS_LIMITER, Limiter
+from linkplane.durable import sqlite_poll
 from linkplane.durable.client import BackgroundStarts, QueueClient, WorkflowClient
 from linkplane.durable.clouds import CloudFactory, RegionClouds, step_clouds
 from linkplane.durable.config import QUEUE, dbos_config, prepare_system_database
@@ -124,6 +125,7 @@ class Runtime:
         _bind(self)
         self.stopping = False
         prepare_system_database(self.settings)
+        sqlite_poll.install()  # before DBOS starts its listener thread
         DBOS(config=dbos_config(self.settings, self.executor_id,
                                 run_migrations=self.migrate_system_database))  # fmt: skip
         DBOS.launch()
