@@ -84,6 +84,11 @@ class Bench:
     last_ids: list[int] | None = None
     #: Seconds of each create (``service.create_tgw`` + ``start_provisioning``) of the last run.
     create_times: list[float] | None = None
+    #: The embedded cloud's process, and its CPU seconds over the last measured phase.
+    cloud_pid: int = 0
+    cloud_cpu: float = 0.0
+    #: This process's CPU seconds over the baseline script's run.
+    baseline_cpu: float = 0.0
 
 
 class CallCounter:
@@ -372,7 +377,7 @@ def run_linkplane(bench: Bench, n: int, timeout: float) -> tuple[float, float, i
     customers = [Customer(bench, str(next(_accounts)), _cidr()) for _ in range(n)]
     if CALLS is not None:
         CALLS.take()
-    cpu0, start = _cpu(), time.perf_counter()
+    cpu0, cloud0, start = _cpu(), _proc_cpu(bench.cloud_pid), time.perf_counter()
     ids = _create(bench, customers)
     by_id, invited = dict(zip(ids, customers, strict=True)), set()
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="customer") as admins:
@@ -385,6 +390,7 @@ def run_linkplane(bench: Bench, n: int, timeout: float) -> tuple[float, float, i
                 admins.submit(by_id[bid].act)
             time.sleep(0.2)  # how often the benchmark looks, not a race
     wall, cpu = time.perf_counter() - start, _cpu() - cpu0
+    bench.cloud_cpu = _proc_cpu(bench.cloud_pid) - cloud0
     bench.last_ids = ids
     return wall, cpu, _user_errors(bench, ids)
 
@@ -392,6 +398,14 @@ def run_linkplane(bench: Bench, n: int, timeout: float) -> tuple[float, float, i
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of another process so far (0 when there is none)."""
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _baseline_one(bench: Bench, provider: Any, c: Customer, k: int) -> None:
@@ -436,9 +450,10 @@ def run_baseline(bench: Bench, n: int) -> float:
     customers = [Customer(bench, str(next(_accounts)), _cidr()) for _ in range(n)]
     if CALLS is not None:
         CALLS.take()
-    start = time.perf_counter()
+    cpu0, cloud0, start = _cpu(), _proc_cpu(bench.cloud_pid), time.perf_counter()
     for c in customers:
         _baseline_one(bench, provider, c, next(_nets))
+    bench.cloud_cpu, bench.baseline_cpu = _proc_cpu(bench.cloud_pid) - cloud0, _cpu() - cpu0
     return time.perf_counter() - start
 
 
@@ -468,19 +483,23 @@ def child(mode: str, n: int, timeout: float, postgres: str, vpn: int = 0) -> dic
     try:
         data_dir = Path(tempfile.mkdtemp(prefix="bench-breakouts-"))
         bench = setup(data_dir, endpoint, database_url)
+        bench.cloud_pid = cloud.pid
         client_limiter(on=throttled)
         wall, cpu, errors = (run_vpn(bench, n, timeout, vpn) if vpn
                              else run_linkplane(bench, n, timeout))  # fmt: skip
         result = {"n": n, "wall": wall, "cpu": cpu, "errors": errors, "calls": CALLS.take(),
                   "workflow_errors": workflow_errors(bench, bench.last_ids or []),
                   "create_p50": percentile(bench.create_times or [], 50),
-                  "create_p99": percentile(bench.create_times or [], 99)}  # fmt: skip
+                  "create_p99": percentile(bench.create_times or [], 99),
+                  "cloud_cpu": bench.cloud_cpu}  # fmt: skip
         # Printed at once (and again by the caller with the baseline): a measurement that
         # took half an hour must survive whatever goes wrong afterwards.
         print("PARTIAL " + json.dumps(result), flush=True)
         if not throttled and not vpn:
             result["baseline"] = run_baseline(bench, n)
             result["baseline_calls"] = CALLS.take()
+            result["baseline_cpu"] = bench.baseline_cpu
+            result["baseline_cloud_cpu"] = bench.cloud_cpu
         bench.runtime.shutdown()
         return result
     finally:
@@ -564,6 +583,25 @@ def _report_vpn(vpn: int, ns: list[int], throttled: list[int], timeout: float, p
               f"{r['calls'] / n:.1f} |", flush=True)  # fmt: skip
 
 
+def _report_cpu(rows: list[dict[str, Any]]) -> None:
+    """Where the CPU went, and the best ratio that CPU allows on this machine's cores.
+
+    linkplane's wall time cannot be below its own process's CPU (one interpreter), the cloud
+    process's CPU, or all of it spread over the cores; the script's wall time is measured.
+    """
+    cores = os.cpu_count() or 1
+    print(f"\nCPU s per breakout ({cores} cores; the cloud is its own process)")
+    print("| N | linkplane process | cloud, for linkplane | script process | cloud, for the script "
+          "| linkplane's floor s | ratio ceiling |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        n, own, cloud = r["n"], r["cpu"], r["cloud_cpu"]
+        floor = max(own, cloud, (own + cloud) / cores)
+        print(f"| {n} | {own / n:.3f} | {cloud / n:.3f} | {r['baseline_cpu'] / n:.3f} | "
+              f"{r['baseline_cloud_cpu'] / n:.3f} | {floor:.1f} | {r['baseline'] / floor:.2f} |",
+              flush=True)  # fmt: skip
+
+
 def _report(ns: list[int], throttled: list[int], timeout: float, postgres: str) -> None:
     if ns:
         print("| N | linkplane s | linkplane /s | CPU s per breakout | baseline s "
@@ -571,13 +609,17 @@ def _report(ns: list[int], throttled: list[int], timeout: float, postgres: str) 
               "| AWS calls per breakout (linkplane / script) "
               "| create p50 s | create p99 s |")  # fmt: skip
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rows = []
     for n in ns:
         r = _measure("plain", n, timeout, postgres)
+        rows.append(r)
         wall, base = r["wall"], r["baseline"]
         print(f"| {n} | {wall:.1f} | {n / wall:.2f} | {r['cpu'] / n:.3f} | {base:.1f} | "
               f"{n / base:.2f} | {base / wall:.2f} | {r['errors']} | {r['workflow_errors']} | "
               f"{r['calls'] / n:.1f} / {r['baseline_calls'] / n:.1f} | "
               f"{r['create_p50']:.3f} | {r['create_p99']:.3f} |", flush=True)  # fmt: skip
+    if rows:
+        _report_cpu(rows)
     if not throttled:
         return
     print("\nthrottled (embedded cloud enforces EC2 buckets: mutating 50 + 5/s, reads 100 + 20/s)")
