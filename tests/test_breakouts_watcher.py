@@ -92,3 +92,23 @@ def test_a_slow_polling_breakout_becomes_active_when_woken(
     stack.attach(account, cidrs[0])
     data = stack.status(bid, 5, timeout=30)
     assert data["aws_resources"]["routes"] == cidrs
+
+
+def test_the_watch_reads_only_unanswered_invitations(stack: Stack) -> None:
+    """Accepted shares stay associated for the breakout's life: a read of every association
+    grew with the fleet (10,000 Active breakouts: 10,000 items a pass, for one waiter)."""
+    accepted, waiting = new_account(), new_account()
+    stack.accept_invitation(_share(stack, accepted).account_id)
+    pending = _share(stack, waiting)
+    seen: list[str] = []
+
+    def statuses(parsed: dict[str, list[dict[str, str]]], **_: object) -> None:
+        seen.extend(a["status"] for a in parsed.get("resourceShareAssociations", []))
+
+    ram = stack.provider.ram
+    ram.meta.events.register("after-call.ram.GetResourceShareAssociations", statuses)
+    try:
+        assert watcher.acted(stack.provider, [pending]) == []
+    finally:
+        ram.meta.events.unregister("after-call.ram.GetResourceShareAssociations", statuses)
+    assert seen and set(seen) == {"ASSOCIATING"}

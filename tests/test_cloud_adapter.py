@@ -261,3 +261,21 @@ def test_vpn_connection_on_the_gateway_idempotent_with_tunnels_and_metrics(
     c.delete_customer_gateway(cgw.id)
     c.delete_customer_gateway(cgw.id)
     assert c.describe_vpn_connection("vpn-0123456789abcdef0") is None
+
+
+def test_a_vpc_route_is_created_without_reading_the_table_and_repointed_when_it_differs(
+    cloud: lc.Cloud,
+) -> None:
+    """The core VPC's table holds a route per breakout: reading it for every new route made
+    routing O(fleet). The read is left for a route that already exists."""
+    c = adapter(cloud)
+    tgw, _, vpc, _ = _network(c)
+    other = c.create_transit_gateway(description="other", client_token="other", tags={})
+    main = c.main_route_table_id(vpc.id)
+    calls: list[str] = []
+    c.ec2.meta.events.register("before-call.ec2.*", lambda model, **_: calls.append(model.name))
+    assert c.ensure_vpc_route_to_tgw(route_table_id=main, cidr="10.1.0.0/16", tgw_id=tgw.id)
+    assert calls == ["CreateRoute"]
+    assert c.ensure_vpc_route_to_tgw(route_table_id=main, cidr="10.1.0.0/16", tgw_id=other.id)
+    assert calls[1:] == ["CreateRoute", "DescribeRouteTables", "ReplaceRoute"]
+    assert [r.target for r in c.vpc_routes(main) if r.cidr == "10.1.0.0/16"] == [other.id]

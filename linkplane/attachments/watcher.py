@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from linkplane.attachments.models import Breakout, Status
 from linkplane.attachments.workflows.messages import WAKE, signal
 from linkplane.cloud.errors import CloudError
-from linkplane.cloud.port import CloudPort, PrincipalStatus, principal_status_of
+from linkplane.cloud.port import CloudPort
 from linkplane.durable.client import WorkflowClient
 from linkplane.durable.loop import Periodic
 from linkplane.logs import get_logger
@@ -84,10 +84,11 @@ def acted(port: CloudPort, waiters: list[Waiter]) -> list[Waiter]:
     ready: list[Waiter] = []
     invited = [w for w in waiters if w.phase == ACCEPTANCE]
     if invited:
-        fate = {(a.share_arn, a.associated_entity): principal_status_of(a)
-                for a in port.share_associations()}  # fmt: skip
-        pending = PrincipalStatus.PENDING
-        ready += [w for w in invited if fate.get((w.share_arn, w.account_id)) is not pending]
+        # Only the unanswered invitations (RAM: ASSOCIATING): reading every association made
+        # each pass grow with every share ever accepted, i.e. with the fleet, not the waiters.
+        pending = {(a.share_arn, a.associated_entity)
+                   for a in port.share_associations(status="ASSOCIATING")}  # fmt: skip
+        ready += [w for w in invited if (w.share_arn, w.account_id) not in pending]
     attaching = [w for w in waiters if w.phase == ATTACHMENT]
     for tgw_id in {w.tgw_id for w in attaching}:
         found = port.list_attachments(tgw_id=tgw_id, states=["pendingAcceptance"],

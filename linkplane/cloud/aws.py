@@ -307,9 +307,12 @@ class AwsCloud:
         return [_share(s) for s in shares if s.get("status") not in _GONE_SHARE]
 
     def share_associations(
-        self, *, share_arn: str | None = None, association_type: str = "PRINCIPAL"
+        self, *, share_arn: str | None = None, association_type: str = "PRINCIPAL",
+        status: str | None = None,
     ) -> list[ShareAssociation]:
         extra: dict[str, Any] = {"resourceShareArns": [share_arn]} if share_arn else {}
+        if status:
+            extra["associationStatus"] = status
         items = self._pages(
             "ram", "GetResourceShareAssociations", self.ram.get_resource_share_associations,
             "resourceShareAssociations", associationType=association_type, **extra,
@@ -941,20 +944,31 @@ class AwsCloud:
         ]
 
     def ensure_vpc_route_to_tgw(self, *, route_table_id: str, cidr: str, tgw_id: str) -> bool:
-        current = [r for r in self.vpc_routes(route_table_id) if r.cidr == cidr]
-        if current and current[0].target == tgw_id:
-            return False
-        if current:
+        """Route ``cidr`` to the TGW; False when it already was.
+
+        Creates first and reads only on ``RouteAlreadyExists``: a VPC route-table read returns
+        every route of the table (filters select tables, not routes), and the core VPC's table
+        has one route per breakout, so reading first made each breakout's routing O(fleet).
+        """
+        try:
             self._ec2(
-                "ReplaceRoute",
-                lambda: self.ec2.replace_route(
+                "CreateRoute",
+                lambda: self.ec2.create_route(
                     RouteTableId=route_table_id, DestinationCidrBlock=cidr, TransitGatewayId=tgw_id
                 ),
             )
             return True
+        except ResourceConflict as exc:
+            if "AlreadyExists" not in exc.aws_code:
+                raise
+        current = [r for r in self.vpc_routes(route_table_id) if r.cidr == cidr]
+        if current and current[0].target == tgw_id:
+            return False
+        action = "ReplaceRoute" if current else "CreateRoute"  # gone since: create it after all
+        method = self.ec2.replace_route if current else self.ec2.create_route
         self._ec2(
-            "CreateRoute",
-            lambda: self.ec2.create_route(
+            action,
+            lambda: method(
                 RouteTableId=route_table_id, DestinationCidrBlock=cidr, TransitGatewayId=tgw_id
             ),
         )

@@ -240,8 +240,12 @@ class CloudPort(Protocol):
     def principal_status(self, *, share_arn: str, principal: str) -> PrincipalStatus: ...
 
     def share_associations(
-        self, *, share_arn: str | None = None, association_type: str = "PRINCIPAL"
-    ) -> list[ShareAssociation]: ...
+        self, *, share_arn: str | None = None, association_type: str = "PRINCIPAL",
+        status: str | None = None,
+    ) -> list[ShareAssociation]:
+        """The provider's share associations; ``status`` (e.g. ASSOCIATING) asks RAM for
+        those only, so a read need not grow with every share ever accepted."""
+        ...
 
     def associate_share_principal(self, *, share_arn: str, principal: str) -> None: ...
 
