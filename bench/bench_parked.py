@@ -53,11 +53,6 @@ def account(k: int) -> str:
     return str(500000000000 + k)
 
 
-def _proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def _status_value(key: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -148,11 +143,12 @@ def _idle(cloud_pid: int, system: SystemDb, seconds: float) -> dict[str, float]:
     assert bb.CALLS is not None
     bb.CALLS.take()
     bytes0 = system.output_bytes()
-    steps0, cloud0, cpu0, t0 = system.steps(), _proc_cpu(cloud_pid), bb._cpu(), time.perf_counter()
+    steps0, cloud0 = system.steps(), bb._proc_cpu(cloud_pid)
+    cpu0, t0 = bb._cpu(), time.perf_counter()
     time.sleep(seconds)  # the measurement itself: nothing happens but the engine's own work
     wall = time.perf_counter() - t0
     return {"engine_cpu": (bb._cpu() - cpu0) / wall,
-            "cloud_cpu": (_proc_cpu(cloud_pid) - cloud0) / wall,
+            "cloud_cpu": (bb._proc_cpu(cloud_pid) - cloud0) / wall,
             "calls": bb.CALLS.take() / wall,
             "steps": (system.steps() - steps0) / wall,
             "output_bytes": (system.output_bytes() - bytes0) / wall}  # fmt: skip
