@@ -14,8 +14,10 @@ steps. Nothing else reads it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
@@ -95,6 +97,8 @@ class Runtime:
     _running: list[Service] = field(default_factory=list, init=False, repr=False)
     _heartbeat: Heartbeat | None = field(default=None, init=False, repr=False)
     _beating: Periodic | None = field(default=None, init=False, repr=False)
+    _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+        field(default_factory=weakref.WeakKeyDictionary, init=False, repr=False))  # fmt: skip
 
     @classmethod
     def build(cls, settings: Settings, sessions: sessionmaker[Session], **kwargs: Any) -> Runtime:
@@ -118,6 +122,13 @@ class Runtime:
 
     def add_service(self, make: Callable[[Runtime], Service]) -> None:
         self.services.append(make)
+
+    def gate(self, name: str, limit: int) -> asyncio.Semaphore:
+        """A limit on how many of one kind of step run at once in this process, waited for
+        on the running event loop (DBOS's: it holds no pool thread). One per loop: a
+        semaphore binds to the loop it first waits on, and a relaunch may bring a new one."""
+        gates = self._gates.setdefault(asyncio.get_running_loop(), {})
+        return gates.setdefault(name, asyncio.Semaphore(limit))
 
     # --- lifecycle ----------------------------------------------------------------------------
     def launch(self) -> Runtime:

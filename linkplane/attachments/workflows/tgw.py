@@ -52,6 +52,15 @@ class TgwPlan:
 
 
 # --- provisioning ---------------------------------------------------------------------------
+#: Share steps in pool threads at once, per process. A share spends RAM's mutating budget
+#: (5/s), and the limiter waits for a token in the step's thread: 1,000 breakouts started
+#: together held all 32 pool threads asleep for RAM tokens (py-spy: 31 of 32 in
+#: ``RateLimiter.acquire`` under ``_share``) while accepted attachments waited for a thread,
+#: leaving EC2's bucket idle for the ~190 s the shares took (throttled N = 1000: 1.21x the
+#: floor). The rest wait on the event loop, holding no thread; 8 keep RAM's bucket busy.
+SHARES_IN_FLIGHT = 8
+
+
 async def _provision_compound(rt: Runtime, plan: Plan) -> None:
     """Sequence 2: what follows without a wait is one compound step (one checkpoint), each
     part idempotent; the same AWS calls, records and events as sequence 1, in its order.
@@ -59,7 +68,8 @@ async def _provision_compound(rt: Runtime, plan: Plan) -> None:
     With the shared watch running, the waits look first when it wakes them (or after
     :func:`_watched_interval`): the watch reads for every breakout at once.
     """
-    arn, now = await steps.compound(rt, "share", plan.region, lambda w: _share(w, plan))
+    async with rt.gate("share", SHARES_IN_FLIGHT):
+        arn, now = await steps.compound(rt, "share", plan.region, lambda w: _share(w, plan))
     deadline = await _await_acceptance(rt, plan, arn, now)
     attachment_id, state = await _await_attachment(rt, plan, deadline)
     if state != "available":
