@@ -3,8 +3,8 @@
 On SQLite DBOS has no LISTEN/NOTIFY: every ``dbos_polling_interval_seconds`` its listener
 looks for each waiting ``recv`` (and ``get_event``, stream read) in its own transaction.
 A parked breakout waits in a ``recv``, so 1,000 of them cost 5,000 transactions a second at
-0.2 s: the poller alone saturates the process's GIL and every wake-up comes later (py-spy:
-7% of the engine's time at N = 100, most of it at N = 1,000). Here one statement per table
+0.2 s, and a poller that cannot keep up wakes everyone later (py-spy: 7% of the engine's
+time at N = 100, growing with the waiters). Here one statement per table
 (chunked: SQLite's parameter limit) finds every waiter that has something, and sets those
 waiters' events, exactly what DBOS's loop decides one by one.
 
