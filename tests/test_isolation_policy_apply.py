@@ -4,7 +4,6 @@ temporary files, and the file on disk is always a whole, current ruleset."""
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,6 +13,7 @@ from linkplane.context import AppContext
 from linkplane.isolation import gateway, service
 from linkplane.network.policy import parse_ruleset
 from linkplane.settings import Settings
+from tests.process_support import wait_until
 
 
 def test_concurrent_applies_leave_one_whole_current_policy(
@@ -59,13 +59,6 @@ class _CountedCompute:
         return policy
 
 
-def _wait_for(predicate: Any) -> None:
-    deadline = time.monotonic() + 10
-    while not predicate():
-        assert time.monotonic() < deadline, "callers never queued"
-        time.sleep(0.01)
-
-
 def test_applies_asked_while_one_waits_share_the_next_run(
     settings: Settings, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,7 +70,7 @@ def test_applies_asked_while_one_waits_share_the_next_run(
         with gateway.apply_lock(settings):  # an apply in progress elsewhere
             futures = [pool.submit(service.apply_policy, settings=settings,
                                    factory=ctx.sessionmaker) for _ in range(10)]  # fmt: skip
-            _wait_for(lambda: group.asked == before + 10)
+            wait_until(lambda: group.asked == before + 10, "ten queued callers", 10)
         results = [f.result() for f in futures]
     assert counted.calls == 1  # one run, started after all ten asked, answers all ten
     current = service.compute_policy(factory=ctx.sessionmaker).digest()
@@ -97,7 +90,7 @@ def test_a_caller_asking_after_a_run_started_gets_a_run_of_its_own(
         assert counted.first_read.wait(10)
         second = pool.submit(service.apply_policy, settings=settings, factory=ctx.sessionmaker)
         group = service._apply_group(settings, ctx.sessionmaker)
-        _wait_for(lambda: group.asked >= 2)
+        wait_until(lambda: group.asked >= 2, "the second caller", 10)
         release.set()
         first.result(), second.result()
     assert counted.calls == 2

@@ -52,17 +52,17 @@ def signal_waiters(db: Any) -> int:
         (db.streams_map, tables.streams, "workflow_uuid", "key", []),
     ]  # fmt: skip
     signalled = 0
-    for waiters, table, id_col, key_col, extra in checks:
-        waiting = waiters.snapshot()
-        if not waiting:
-            continue
-        ids = sorted({components[0] for _, components, _ in waiting})
-        with db.engine.connect() as conn:
+    with db.engine.connect() as conn:  # one connection per poll, whatever waits
+        for waiters, table, id_col, key_col, extra in checks:
+            waiting = waiters.snapshot()
+            if not waiting:
+                continue
+            ids = sorted({components[0] for _, components, _ in waiting})
             found = _found(conn, table, id_col, key_col, ids, *extra)
-        for _, (workflow_id, key, _shard), event in waiting:
-            if (workflow_id, key) in found:
-                event.set()
-                signalled += 1
+            for _, (workflow_id, key, _shard), event in waiting:
+                if (workflow_id, key) in found:
+                    event.set()
+                    signalled += 1
     return signalled
 
 
