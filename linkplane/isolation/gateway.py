@@ -58,8 +58,9 @@ class Coalescer(Generic[T]):
     Every breakout that changes routing asks for the core policy once; each run reads the whole
     fleet, so N changes in flight made N runs of O(N): quadratic in N (14% of the engine's
     time already at N = 100, py-spy). A run that starts after a caller asked reads everything
-    the caller committed before asking, so its result is the caller's too. Callers serialise runs themselves (the
-    apply lock); this only counts tickets. A run that raises covers nobody.
+    the caller committed before asking, so its result is the caller's too. Callers serialise
+    runs themselves (the apply lock); this only counts tickets. A run that raises covers
+    nobody.
     """
 
     def __init__(self) -> None:
