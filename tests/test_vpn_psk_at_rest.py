@@ -126,7 +126,7 @@ def _seal_and_unseal(url: str) -> None:
         table = sa.Table("breakout", sa.MetaData(), autoload_with=conn)
         values = {c.name: _dummy(c) for c in table.columns
                   if not c.nullable and c.server_default is None and not c.primary_key}
-        values.update(id=7, vpn_psk="clear.psk_0016")
+        values.update(id=7, vpn_psk="clear.psk_0016", vpc_cidrs="[]")
         conn.execute(table.insert().values(**values))
     with engine.begin() as conn:
         command.upgrade(_alembic(conn, key), "0017_vpn_psk_at_rest")

@@ -215,6 +215,29 @@ class Breakout(Base):
         return workflow_id(self.id, self.revision)
 
 
+class BreakoutCidr(Base):
+    """One of a breakout's ``vpc_cidrs`` as an integer range, written once at create.
+
+    A create must refuse CIDRs that overlap any live breakout on the TGW. Reading every live
+    breakout per create made filling 10,000 parked breakouts quadratic; CIDR blocks overlap
+    only by containment, so this index answers "what could clash with this block" with 33
+    exact (start, prefix length) keys for its supernets and one start range for its subnets.
+    """
+
+    __tablename__ = "breakout_cidr"
+    __table_args__ = (Index("ix_breakout_cidr_start", "start", "prefixlen"),)
+
+    breakout_id: Mapped[int] = mapped_column(
+        ForeignKey("breakout.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The CIDR's place in ``vpc_cidrs`` (request order).
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cidr: Mapped[str] = mapped_column(String(18))
+    #: The network address as an unsigned 32-bit integer (hence BigInteger on PostgreSQL).
+    start: Mapped[int] = mapped_column(BigInteger)
+    prefixlen: Mapped[int] = mapped_column(Integer)
+
+
 #: Tags of a breakout's resource share (besides ``linkplane:installation``); the audit reads
 #: the breakout tag to recognise the share of a breakout whose workflow is creating it.
 BREAKOUT_TAG = "linkplane:breakout"
