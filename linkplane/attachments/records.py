@@ -529,15 +529,25 @@ RESTARTED = "Breakout restarted"
 MAX_RESTARTS = 3
 
 
-def restartable(row: Breakout) -> bool:
+def restartable(row: Breakout, restarts: int | None = None) -> bool:
     """Waiting for its share with nothing made, nothing asked and few restarts so far: safe
-    to simply start over."""
-    if row.status is not Status.PENDING_CUSTOMER_ACTION or row.delete_requested:
+    to simply start over. ``restarts``: the row's restart count when the caller has read it
+    (:func:`in_flight` reads all of them in one query); else it is counted here."""
+    if not _fresh(row):
         return False
-    session = object_session(row)
-    if resources_of(row).anything or session is None:
-        return False
-    return service.count_events(session=session, row=row, event_type=RESTARTED) < MAX_RESTARTS
+    if restarts is None:
+        session = object_session(row)
+        if session is None:
+            return False
+        restarts = service.count_events(session=session, row=row, event_type=RESTARTED)
+    return restarts < MAX_RESTARTS
+
+
+def _fresh(row: Breakout) -> bool:
+    """Waiting for its share, nothing made and no delete asked: the cheap half of
+    :func:`restartable`."""
+    waiting = row.status is Status.PENDING_CUSTOMER_ACTION and not row.delete_requested
+    return waiting and not resources_of(row).anything
 
 
 def forget(session: Session, breakout_id: int, what: str) -> None:
@@ -692,10 +702,16 @@ def in_flight(session: Session, ids: list[int] | None = None) -> list[InFlight]:
     stmt = stmt.where(~(Breakout.expired & ~Breakout.delete_requested))
     if ids is not None:
         stmt = stmt.where(Breakout.id.in_(ids))
-    return [in_flight_of(row) for row in session.scalars(stmt.order_by(Breakout.id))]
+    rows = list(session.scalars(stmt.order_by(Breakout.id)))
+    # One grouped query, not one per row: every sweep pass reads every breakout in flight,
+    # and 5,000 still waiting for their shares cost 5,000 counts a pass (py-spy: 40% of the
+    # engine while 10,000 parked breakouts were filled on PostgreSQL).
+    fresh = [row.id for row in rows if _fresh(row)]
+    restarts = service.count_events_of(session=session, ids=fresh, event_type=RESTARTED)
+    return [in_flight_of(row, restarts.get(row.id, 0)) for row in rows]
 
 
-def in_flight_of(row: Breakout) -> InFlight:
+def in_flight_of(row: Breakout, restarts: int | None = None) -> InFlight:
     res = resources_of(row)
     recorded = (("share", res.share_arn), ("attachment", res.attachment_id),
                 ("association", res.associated_route_table_id), ("routes", res.routes),
@@ -705,7 +721,7 @@ def in_flight_of(row: Breakout) -> InFlight:
                 ("vpn_connection_2", res.vpn_connection_id_2))
     owns = tuple(name for name, value in recorded if value)
     return InFlight(row.id, row.revision, row.status_id, bool(row.delete_requested),
-                    restartable(row), row.region, row.org_id, owns)  # fmt: skip
+                    restartable(row, restarts), row.region, row.org_id, owns)  # fmt: skip
 
 
 def expected_attachment(session: Session, region: str, owner: str, attachment_id: str) -> bool:
