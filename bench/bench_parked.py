@@ -219,7 +219,10 @@ def child(n: int, args: argparse.Namespace) -> dict[str, Any]:
                              "workflow_queue_polling_seconds"].default,
                          breakout_poll_initial_seconds=defaults[
                              "breakout_poll_initial_seconds"].default,
-                         breakout_watch_interval_seconds=args.watch)  # fmt: skip
+                         breakout_watch_interval_seconds=args.watch,
+                         # Each parked breakout counts its /24 as a TGW route; past 10,000
+                         # AWS must raise the quota, as a provider would ask it to.
+                         tgw_route_quota=max(10_000, n + args.creates + 100))  # fmt: skip
         system = SystemDb(bench)
         started = {"threads": _threads(), "rss_kib": _status_value("VmRSS")}
         parked, fill = _park(bench, system, n, args.timeout)
