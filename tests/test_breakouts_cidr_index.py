@@ -27,7 +27,7 @@ from linkplane.tenancy.principal import Principal, Role
 from tests.portal.harness import seed_org
 from tests.region_support import store_region
 from tests.test_breakouts_commands import REGION
-from tests.test_vpn_psk_at_rest import _alembic, _dummy
+from tests.test_vpn_psk_at_rest import _alembic, insert_bare_breakout
 
 REGIONS = [REGION.name]
 
@@ -129,15 +129,7 @@ def test_the_migration_fills_the_index_for_stored_breakouts(tmp_path: Path) -> N
     with engine.begin() as conn:
         command.upgrade(_alembic(conn, None), "0018_vpn_bgp_ha")
     with engine.begin() as conn:
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a breakout row alone is enough
-        table = sa.Table("breakout", sa.MetaData(), autoload_with=conn)
-        values = {
-            c.name: _dummy(c)
-            for c in table.columns
-            if not c.nullable and c.server_default is None and not c.primary_key
-        }
-        values.update(id=7, vpc_cidrs='["10.9.0.0/16", "192.168.4.0/22"]')
-        conn.execute(table.insert().values(**values))
+        insert_bare_breakout(conn, id=7, vpc_cidrs='["10.9.0.0/16", "192.168.4.0/22"]')
     with engine.begin() as conn:
         command.upgrade(_alembic(conn, None), "head")
         rows = conn.execute(sa.text("SELECT breakout_id, position, cidr, start, prefixlen "

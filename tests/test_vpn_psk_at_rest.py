@@ -98,6 +98,20 @@ def _dummy(column: sa.Column[Any]) -> Any:
     return {int: 1, bool: False, float: 0.0, datetime: datetime(2026, 1, 1)}.get(kind, "x")
 
 
+def insert_bare_breakout(conn: sa.Connection, **values: Any) -> None:
+    """A ``breakout`` row at whatever revision the database is: ``values``, and a dummy for
+    every other required column. A breakout row alone is enough for a migration's test: no
+    organisation, user or region rows, so foreign keys are off for this transaction."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    else:
+        conn.exec_driver_sql("SET session_replication_role = replica")
+    table = sa.Table("breakout", sa.MetaData(), autoload_with=conn)
+    row = {c.name: _dummy(c) for c in table.columns
+           if not c.nullable and c.server_default is None and not c.primary_key}  # fmt: skip
+    conn.execute(table.insert().values(**(row | values)))
+
+
 def test_migration_seals_clear_psks_and_downgrade_unseals_them(tmp_path: Path) -> None:
     _seal_and_unseal(f"sqlite:///{tmp_path / 'm.db'}")
 
@@ -118,16 +132,7 @@ def _seal_and_unseal(url: str) -> None:
     with engine.begin() as conn:
         command.upgrade(_alembic(conn, None), "0016_vpn_breakouts")
     with engine.begin() as conn:
-        # A breakout row alone is enough here: no organisation, user or region rows.
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        else:
-            conn.exec_driver_sql("SET session_replication_role = replica")
-        table = sa.Table("breakout", sa.MetaData(), autoload_with=conn)
-        values = {c.name: _dummy(c) for c in table.columns
-                  if not c.nullable and c.server_default is None and not c.primary_key}
-        values.update(id=7, vpn_psk="clear.psk_0016", vpc_cidrs="[]")
-        conn.execute(table.insert().values(**values))
+        insert_bare_breakout(conn, id=7, vpn_psk="clear.psk_0016", vpc_cidrs="[]")
     with engine.begin() as conn:
         command.upgrade(_alembic(conn, key), "0017_vpn_psk_at_rest")
         sealed = conn.execute(sa.text("SELECT vpn_psk_sealed FROM breakout WHERE id = 7")).scalar()

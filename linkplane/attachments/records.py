@@ -533,7 +533,9 @@ def restartable(row: Breakout, restarts: int | None = None) -> bool:
     """Waiting for its share with nothing made, nothing asked and few restarts so far: safe
     to simply start over. ``restarts``: the row's restart count when the caller has read it
     (:func:`in_flight` reads all of them in one query); else it is counted here."""
-    if not _fresh(row):
+    if row.status is not Status.PENDING_CUSTOMER_ACTION or row.delete_requested:
+        return False
+    if resources_of(row).anything:
         return False
     if restarts is None:
         session = object_session(row)
@@ -541,13 +543,6 @@ def restartable(row: Breakout, restarts: int | None = None) -> bool:
             return False
         restarts = service.count_events(session=session, row=row, event_type=RESTARTED)
     return restarts < MAX_RESTARTS
-
-
-def _fresh(row: Breakout) -> bool:
-    """Waiting for its share, nothing made and no delete asked: the cheap half of
-    :func:`restartable`."""
-    waiting = row.status is Status.PENDING_CUSTOMER_ACTION and not row.delete_requested
-    return waiting and not resources_of(row).anything
 
 
 def forget(session: Session, breakout_id: int, what: str) -> None:
@@ -706,8 +701,8 @@ def in_flight(session: Session, ids: list[int] | None = None) -> list[InFlight]:
     # One grouped query, not one per row: every sweep pass reads every breakout in flight,
     # and 5,000 still waiting for their shares cost 5,000 counts a pass (py-spy: 40% of the
     # engine while 10,000 parked breakouts were filled on PostgreSQL).
-    fresh = [row.id for row in rows if _fresh(row)]
-    restarts = service.count_events_of(session=session, ids=fresh, event_type=RESTARTED)
+    waiting = [row.id for row in rows if row.status is Status.PENDING_CUSTOMER_ACTION]
+    restarts = service.count_events_of(session=session, ids=waiting, event_type=RESTARTED)
     return [in_flight_of(row, restarts.get(row.id, 0)) for row in rows]
 
 

@@ -655,10 +655,7 @@ def _event(
 
 def count_events(*, session: Session, row: Breakout, event_type: str) -> int:
     """How many events of ``event_type`` the breakout has."""
-    stmt = select(func.count()).select_from(Event).where(
-        Event.entity_type == ENTITY, Event.entity_id == row.id, Event.event_type == event_type
-    )
-    return int(session.scalar(stmt) or 0)
+    return count_events_of(session=session, ids=[row.id], event_type=event_type).get(row.id, 0)
 
 
 #: Breakout ids per ``IN`` list of :func:`count_events_of`: well under PostgreSQL's 65,535
